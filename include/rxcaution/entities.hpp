@@ -1,0 +1,207 @@
+#pragma once
+/// @file entities.hpp
+/// Value types for the entities of a knowledge pack. They mirror docs/data-model.md field by field;
+/// optional text fields are empty strings when the pack does not give them.
+
+#include <rxcaution/types.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rxcaution {
+
+/// A reference from a fact to a source, with the place in the source.
+struct Citation {
+    std::string source;   ///< id of a `Source`
+    std::string section;  ///< label section or table, e.g. `§7.1`, `BOXED` (may be empty)
+    EvidenceGrade grade = EvidenceGrade::Secondary;  ///< grade of this citation
+    std::string note;     ///< free text (may be empty)
+};
+
+/// A document facts are drawn from.
+struct Source {
+    std::string id;
+    std::string title;
+    std::string publisher;
+    std::string date;
+    std::string url;    ///< only a URL that was actually seen
+    std::string setid;  ///< DailyMed SPL set id, only where verified
+    std::string kind;   ///< label, label-mirror, regulator, review, web, ...
+    EvidenceGrade grade = EvidenceGrade::Secondary;
+    std::string notes;
+};
+
+/// Verified external identifiers. Empty fields are unknown, never guessed.
+struct Identifiers {
+    std::string rxcui;                            ///< RxNorm concept (ingredient for substances)
+    std::vector<std::string> rxcui_products;      ///< product-level RxCUIs
+    std::vector<std::string> atc;                 ///< WHO ATC codes
+    std::string unii;                             ///< FDA UNII of the base
+    std::map<std::string, std::string> salt_unii; ///< salt word -> UNII of that salt
+    std::string drugbank;                         ///< DrugBank accession
+    std::string setid;                            ///< DailyMed set id (products)
+};
+
+/// An active ingredient, food, beverage or illicit substance.
+struct Substance {
+    std::string id;
+    std::string name;
+    std::vector<std::string> synonyms;
+    std::vector<std::string> salts;  ///< e.g. `hydrochloride`
+    std::string kind;                ///< drug, illicit, food, supplement, beverage
+    Identifiers identifiers;
+    std::vector<Citation> identifier_sources;
+    std::string notes;
+};
+
+/// A brand or combination product; resolves to its ingredient substances.
+struct Product {
+    std::string id;
+    std::string name;
+    std::vector<std::string> synonyms;
+    std::vector<std::string> ingredients;  ///< substance ids
+    std::string route;
+    std::string form;
+    Identifiers identifiers;
+    std::vector<Citation> sources;
+    std::string notes;
+};
+
+/// One sourced membership of a substance in a class.
+struct ClassMember {
+    std::string substance;
+    std::string strength;  ///< strong, moderate, weak, ungraded (CYP classes), else empty
+    std::string note;
+    std::vector<Citation> sources;
+};
+
+/// Declares that two different inputs from one class are a duplicate therapy.
+struct DuplicateTherapyPolicy {
+    Severity severity = Severity::Moderate;
+    std::string management;
+    std::vector<Citation> sources;
+};
+
+/// A drug class; classes form a DAG through `parents`.
+struct DrugClass {
+    std::string id;
+    std::string name;
+    std::string description;
+    std::vector<std::string> parents;
+    std::vector<ClassMember> members;  ///< direct members only
+    std::optional<DuplicateTherapyPolicy> duplicate_therapy;
+};
+
+/// A symptom of a syndrome, with sources.
+struct Symptom {
+    std::string name;
+    std::vector<Citation> sources;
+};
+
+/// A patient condition; conditions form a DAG through `parents`.
+struct Condition {
+    std::string id;
+    std::string name;
+    std::vector<std::string> synonyms;
+    std::vector<std::string> parents;
+    std::vector<Symptom> symptoms;
+    std::string notes;
+};
+
+/// One side of a rule: a substance, a class, or (for contraindications) a product.
+struct Participant {
+    EntityKind kind = EntityKind::Substance;
+    std::string id;
+};
+
+/// How an interaction happens.
+struct Mechanism {
+    std::string type;  ///< pharmacokinetic, pharmacodynamic, pharmacokinetic-and-pharmacodynamic, unknown
+    std::string detail;
+};
+
+/// A drug-drug interaction rule (PDDI minimum information model).
+struct InteractionRule {
+    std::string id;
+    Participant first;
+    Participant second;
+    Severity severity = Severity::Moderate;
+    std::string summary;
+    std::string effect;
+    Mechanism mechanism;
+    std::string management;
+    EvidenceGrade evidence = EvidenceGrade::Secondary;
+    std::string seriousness;  ///< boxed, contraindication, warnings, interactions, highlights, none
+    std::string severity_basis;
+    std::vector<Citation> sources;
+    std::string disagreement;
+    std::string notes;
+};
+
+/// A drug-condition rule.
+struct ContraindicationRule {
+    std::string id;
+    Participant subject;
+    std::string condition;
+    Severity severity = Severity::Moderate;
+    std::string summary;
+    std::string rationale;
+    std::string management;
+    EvidenceGrade evidence = EvidenceGrade::Secondary;
+    std::string seriousness;
+    std::vector<Citation> sources;
+    std::string disagreement;
+    std::string notes;
+};
+
+/// A treatment or therapy (medication or not).
+struct Treatment {
+    std::string id;
+    std::string name;
+    std::string kind;  ///< medication, behavioral-therapy, support, complementary, lifestyle
+    std::string description;
+    std::vector<std::string> substances;
+    std::vector<std::string> treats;       ///< condition ids
+    std::vector<std::string> complements;  ///< treatment ids
+    std::vector<Citation> sources;
+};
+
+/// One sourced statement of a substance profile.
+struct ProfileItem {
+    std::string id;
+    std::string name;
+    std::string description;
+    std::vector<Citation> sources;
+};
+
+/// Non-interaction knowledge about a substance (mechanisms, benefits, risks).
+struct Profile {
+    std::string substance;
+    std::vector<ProfileItem> mechanisms;
+    std::vector<ProfileItem> benefits;
+    std::vector<ProfileItem> risks;
+};
+
+/// What a pack is, and how much it holds.
+struct PackInfo {
+    std::string name;
+    std::string version;
+    int format_version = 1;
+    std::string licence;
+    std::string description;
+    std::string origin;  ///< path loaded from, `<builtin>` or `<memory>`
+    std::size_t substances = 0;
+    std::size_t products = 0;
+    std::size_t classes = 0;
+    std::size_t class_memberships = 0;
+    std::size_t conditions = 0;
+    std::size_t interactions = 0;
+    std::size_t contraindications = 0;
+    std::size_t treatments = 0;
+    std::size_t sources = 0;
+    std::size_t compiled_pairs = 0;  ///< substance pairs in the compiled interaction index
+};
+
+}  // namespace rxcaution

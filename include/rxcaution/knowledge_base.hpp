@@ -1,0 +1,158 @@
+#pragma once
+/// @file knowledge_base.hpp
+/// The knowledge base: a validated, immutable knowledge pack compiled for fast regimen checks.
+
+#include <rxcaution/entities.hpp>
+#include <rxcaution/export.hpp>
+#include <rxcaution/report.hpp>
+#include <rxcaution/types.hpp>
+
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rxcaution {
+
+namespace detail {
+struct KnowledgeBaseImpl;
+}
+
+/// Limits applied while loading a pack.
+struct LoadOptions {
+    /// Files (and in-memory texts) larger than this are rejected with a DataError before parsing.
+    std::size_t max_file_bytes = 64u * 1024u * 1024u;
+};
+
+/// Patient context for a check.
+struct CheckContext {
+    /// Patient conditions as typed ("hypertension", "long QT syndrome"); resolved like medications.
+    std::vector<std::string> conditions;
+    /// Warnings below this severity are left out of the report.
+    Severity min_severity = Severity::Minor;
+    /// Report duplicate-therapy warnings (same ingredient twice, or two members of a class that
+    /// the pack marks for duplication).
+    bool duplicate_therapy = true;
+};
+
+/// An immutable knowledge base. Copies are cheap (they share one const implementation) and every
+/// const member function is safe to call from many threads at once.
+class RXCAUTION_EXPORT KnowledgeBase {
+public:
+    /// The curated pack compiled into the library; needs no files at run time.
+    /// The first call validates and compiles it; later calls return the same instance.
+    /// @throws DataError (never expected: the built-in pack is validated at build and test time).
+    static KnowledgeBase builtin();
+
+    /// Loads a pack directory (containing manifest.json), a manifest file, or a bundled pack file.
+    /// @param path directory or file.
+    /// @param options load limits.
+    /// @throws DataError if a file is missing or too large; ParseError for invalid JSON;
+    ///         SchemaError for a wrongly shaped value; IntegrityError listing every inconsistency;
+    ///         UnsupportedFormatVersion for another format_version.
+    static KnowledgeBase load(const std::filesystem::path& path, const LoadOptions& options = {});
+
+    /// Loads a bundled pack (one JSON object with a `manifest` and the sections) from text.
+    /// @param text the JSON text; @param options load limits;
+    /// @param origin the name used in error messages.
+    /// @throws the same errors as load().
+    static KnowledgeBase from_json(std::string_view text, const LoadOptions& options = {},
+                                   std::string_view origin = "<memory>");
+
+    /// Name, version, licence and counts of the loaded pack.
+    [[nodiscard]] const PackInfo& info() const noexcept;
+
+    /// Resolves what a person typed: id, name, synonym, salt form ("methadone hydrochloride"),
+    /// brand ("Suboxone"), RxCUI ("6813" or "rxcui:6813"); case, space and punctuation insensitive.
+    /// Never throws for unknown text: the result is unresolved and carries up to 3 suggestions.
+    [[nodiscard]] Resolution resolve(std::string_view text) const;
+
+    /// Resolves a patient condition (id, name or synonym), with suggestions when unknown.
+    [[nodiscard]] ConditionResolution resolve_condition(std::string_view text) const;
+
+    /// Checks a medication list for drug-drug, drug-condition and duplicate-therapy warnings.
+    /// Unresolved inputs are reported in `Report::inputs` and are not checked.
+    /// @param medications what the patient takes, as typed.
+    /// @param context patient conditions and filters.
+    /// @return the report; cost is O(n^2) pair-index probes for n ingredients.
+    [[nodiscard]] Report check(const std::vector<std::string>& medications,
+                               const CheckContext& context = {}) const;
+
+    /// All drug-drug rules between two medications (direct and class-derived), most severe first.
+    /// @throws NotFoundError if either text does not resolve (with suggestions).
+    [[nodiscard]] std::vector<InteractionRule> interactions_between(std::string_view a,
+                                                                    std::string_view b) const;
+
+    /// Looks up a substance by id. @return nullptr when absent.
+    [[nodiscard]] const Substance* find_substance(std::string_view id) const noexcept;
+    /// Looks up a substance by id. @throws NotFoundError when absent.
+    [[nodiscard]] const Substance& substance(std::string_view id) const;
+    /// Looks up a product by id. @return nullptr when absent.
+    [[nodiscard]] const Product* find_product(std::string_view id) const noexcept;
+    /// Looks up a product by id. @throws NotFoundError when absent.
+    [[nodiscard]] const Product& product(std::string_view id) const;
+    /// Looks up a class by id. @return nullptr when absent.
+    [[nodiscard]] const DrugClass* find_class(std::string_view id) const noexcept;
+    /// Looks up a class by id. @throws NotFoundError when absent.
+    [[nodiscard]] const DrugClass& drug_class(std::string_view id) const;
+    /// Looks up a condition by id. @return nullptr when absent.
+    [[nodiscard]] const Condition* find_condition(std::string_view id) const noexcept;
+    /// Looks up a condition by id. @throws NotFoundError when absent.
+    [[nodiscard]] const Condition& condition(std::string_view id) const;
+    /// Looks up a source by id. @return nullptr when absent.
+    [[nodiscard]] const Source* find_source(std::string_view id) const noexcept;
+    /// Looks up a source by id. @throws NotFoundError when absent.
+    [[nodiscard]] const Source& source(std::string_view id) const;
+    /// Looks up an interaction rule by id. @throws NotFoundError when absent.
+    [[nodiscard]] const InteractionRule& interaction(std::string_view id) const;
+    /// Looks up a contraindication rule by id. @throws NotFoundError when absent.
+    [[nodiscard]] const ContraindicationRule& contraindication(std::string_view id) const;
+    /// Looks up a treatment by id. @throws NotFoundError when absent.
+    [[nodiscard]] const Treatment& treatment(std::string_view id) const;
+    /// The profile of a substance. @return nullptr when the pack has none.
+    [[nodiscard]] const Profile* find_profile(std::string_view substance_id) const noexcept;
+
+    /// Every entity of a kind, in pack order.
+    [[nodiscard]] const std::vector<Substance>& substances() const noexcept;
+    [[nodiscard]] const std::vector<Product>& products() const noexcept;
+    [[nodiscard]] const std::vector<DrugClass>& classes() const noexcept;
+    [[nodiscard]] const std::vector<Condition>& conditions() const noexcept;
+    [[nodiscard]] const std::vector<InteractionRule>& interactions() const noexcept;
+    [[nodiscard]] const std::vector<ContraindicationRule>& contraindications() const noexcept;
+    [[nodiscard]] const std::vector<Treatment>& treatments() const noexcept;
+    [[nodiscard]] const std::vector<Profile>& profiles() const noexcept;
+    [[nodiscard]] const std::vector<Source>& sources() const noexcept;
+
+    /// Classes a substance belongs to, directly or through parent classes (sorted ids).
+    /// @throws NotFoundError for an unknown substance id.
+    [[nodiscard]] std::vector<std::string> classes_of(std::string_view substance_id) const;
+    /// Substances in a class, directly or through subclasses (sorted ids).
+    /// @throws NotFoundError for an unknown class id.
+    [[nodiscard]] std::vector<std::string> members_of(std::string_view class_id) const;
+    /// Interaction rules naming an entity (substance or class) as a participant, or — for a
+    /// substance — reaching it through its classes.
+    /// @throws NotFoundError for an unknown id.
+    [[nodiscard]] std::vector<InteractionRule> rules_for(std::string_view id) const;
+    /// Contraindication rules that apply to a substance, product or class (directly or via classes).
+    /// @throws NotFoundError for an unknown id.
+    [[nodiscard]] std::vector<ContraindicationRule> contraindications_for(std::string_view id) const;
+
+    /// The pack as one bundled JSON document; `from_json(to_json())` gives an identical knowledge
+    /// base (used for pickling).
+    [[nodiscard]] std::string to_json() const;
+
+    /// Graphviz DOT of the subgraph a check used: inputs -> ingredients -> classes -> fired rules,
+    /// edges coloured by severity.
+    [[nodiscard]] std::string regimen_dot(const std::vector<std::string>& medications,
+                                          const CheckContext& context = {}) const;
+    /// Graphviz DOT of the pack's class hierarchy (classes and their parents).
+    [[nodiscard]] std::string class_hierarchy_dot() const;
+
+private:
+    explicit KnowledgeBase(std::shared_ptr<const detail::KnowledgeBaseImpl> impl);
+    std::shared_ptr<const detail::KnowledgeBaseImpl> impl_;
+};
+
+}  // namespace rxcaution
