@@ -27,6 +27,11 @@ const std::vector<std::pair<std::string, std::string>>& salt_abbreviations() {
     return abbreviations;
 }
 
+std::string describe_target(const KnowledgeBaseImpl& kb, const NameTarget& t) {
+    return t.kind == EntityKind::Product ? "product " + kb.pack.products[t.index].id
+                                         : "substance " + kb.pack.substances[t.index].id;
+}
+
 void add_name(KnowledgeBaseImpl& kb, const std::string& text, NameTarget target, std::set<std::string>& clashes) {
     const std::string key = normalize_name(text);
     if (key.empty()) return;
@@ -44,7 +49,8 @@ void add_name(KnowledgeBaseImpl& kb, const std::string& text, NameTarget target,
         it->second = target;
         return;
     }
-    clashes.insert(key);
+    clashes.insert("the name \"" + key + "\" refers to both " + describe_target(kb, old) + " and " +
+                   describe_target(kb, target));
 }
 
 }  // namespace
@@ -286,7 +292,7 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
     }
     if (!clashes.empty()) {
         std::vector<std::string> problems;
-        for (const auto& c : clashes) problems.push_back(p.info.origin + ": the name \"" + c + "\" refers to two different entities");
+        for (const auto& c : clashes) problems.push_back(p.info.origin + ": " + c);
         throw IntegrityError(p.info.origin, problems);
     }
     // The suggestion pool holds only readable names (no ids or codes).

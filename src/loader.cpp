@@ -301,7 +301,8 @@ private:
     }
 
     void read_product(const Reader& r, const json& o, const std::string& p, const Origin& origin) {
-        r.only(o, p, {"id", "name", "synonyms", "ingredients", "route", "form", "identifiers", "sources", "notes"});
+        r.only(o, p, {"id", "name", "synonyms", "ingredients", "route", "form", "identifiers", "identifier_sources", "sources",
+                      "notes"});
         Product x;
         x.id = r.req_string(o, p, "id");
         x.name = r.req_string(o, p, "name");
@@ -312,11 +313,15 @@ private:
         x.route = r.opt_string(o, p, "route");
         x.form = r.opt_string(o, p, "form");
         x.identifiers = identifiers(r, o, p);
+        const bool has_ids = !x.identifiers.rxcui.empty() || !x.identifiers.rxcui_products.empty() ||
+                             !x.identifiers.setid.empty() || !x.identifiers.atc.empty();
+        x.identifier_sources = citations(r, o, p, "identifier_sources", has_ids);
         x.sources = citations(r, o, p, "sources", true);
         x.notes = r.opt_string(o, p, "notes");
         pack_.products.push_back(std::move(x));
         pack_.product_origins.push_back(origin);
         defer('p', r, o, p, "sources");
+        defer('q', r, o, p, "identifier_sources");
     }
 
     void read_class(const Reader& r, const json& o, const std::string& p, const Origin& origin) {
@@ -520,6 +525,8 @@ public:
                 case 's': add(pack_.substances[idx].identifier_sources, field(o, "identifier_sources"),
                               child(d.ptr, "identifier_sources")); break;
                 case 'p': add(pack_.products[idx].sources, field(o, "sources"), child(d.ptr, "sources")); break;
+                case 'q': add(pack_.products[idx].identifier_sources, field(o, "identifier_sources"),
+                              child(d.ptr, "identifier_sources")); break;
                 case 'i': add(pack_.interactions[idx].sources, field(o, "sources"), child(d.ptr, "sources")); break;
                 case 'x': add(pack_.contraindications[idx].sources, field(o, "sources"), child(d.ptr, "sources")); break;
                 case 't': add(pack_.treatments[idx].sources, field(o, "sources"), child(d.ptr, "sources")); break;
@@ -778,9 +785,11 @@ void check_integrity(PackData& pack, Problems& problems, const std::string& pack
 void check_citations(PackData& pack, const std::vector<PendingCitation>& pending, Problems& problems) {
     std::unordered_map<std::string, const Source*> sources;
     for (const auto& s : pack.sources) sources.emplace(s.id, &s);
+    std::unordered_set<const Citation*> dangling;
     for (const auto& pc : pending) {
         auto it = sources.find(pc.citation->source);
         if (it == sources.end()) {
+            dangling.insert(pc.citation);
             problems.add(pc.file, child(pc.pointer, "source"), "unknown source \"" + pc.citation->source + "\"");
             continue;
         }
@@ -788,6 +797,8 @@ void check_citations(PackData& pack, const std::vector<PendingCitation>& pending
     }
     auto check_rule = [&](const std::vector<Citation>& cits, EvidenceGrade claimed, const Origin& o) {
         if (cits.empty()) return;
+        for (const auto& c : cits)
+            if (dangling.count(&c)) return;  // already reported; its grade is unknown
         EvidenceGrade best = EvidenceGrade::Derived;
         for (const auto& c : cits) best = std::min(best, c.grade);
         if (claimed < best)

@@ -65,6 +65,7 @@ struct Product {
     std::string route;
     std::string form;
     Identifiers identifiers;
+    std::vector<Citation> identifier_sources;  ///< citations for the identifiers
     std::vector<Citation> sources;
     std::string notes;
 };
