@@ -15,7 +15,7 @@ namespace {
 std::string in_quotes(const std::string& s) { return "'" + s + "'"; }
 
 std::string participant_text(const Participant& p) {
-    return (p.kind == EntityKind::Class ? "class " : "") + p.id;
+    return (p.kind == EntityKind::Substance ? std::string() : std::string(to_string(p.kind)) + " ") + p.id;
 }
 
 }  // namespace
@@ -31,7 +31,10 @@ Report KnowledgeBaseImpl::check(const std::vector<std::string>& medications, con
     report.inputs.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
         report.inputs.push_back(resolve(medications[i]));
-        for (const auto& id : report.inputs.back().ingredients) ingredients[i].push_back(substance_index.at(id));
+        const Resolution& res = report.inputs.back();
+        if (!res.resolved) continue;
+        if (res.kind == EntityKind::Product) ingredients[i] = product_active_ingredients[product_index.at(res.id)];
+        else ingredients[i] = {substance_index.at(res.id)};
     }
     // Patient conditions, expanded to their ancestors; remember which typed condition led where.
     std::map<std::uint32_t, std::pair<std::size_t, std::uint32_t>> patient_conditions;  // ancestor -> (input, typed)
@@ -51,6 +54,7 @@ Report KnowledgeBaseImpl::check(const std::vector<std::string>& medications, con
             step += ", which contains ";
             for (std::size_t k = 0; k < r.ingredients.size(); ++k)
                 step += (k ? (k + 1 == r.ingredients.size() ? " and " : ", ") : "") + r.ingredients[k];
+            for (const auto& nc : r.not_checked) step += " (not checked for interactions: " + nc + ")";
         }
         return step;
     };
@@ -79,6 +83,72 @@ Report KnowledgeBaseImpl::check(const std::vector<std::string>& medications, con
     };
     std::map<Key, std::size_t> seen;
 
+    auto add_interaction = [&](std::uint32_t r, std::size_t i, std::size_t j, std::uint32_t a, std::uint32_t b) {
+        const InteractionRule& rule = pack.interactions[r];
+        if (rule.severity < context.min_severity) return;
+        const Key key{0, r, i, j};
+        if (seen.count(key)) return;
+        seen.emplace(key, warnings.size());
+        // Orient the pair to the rule's participants for the explanation.
+        std::uint32_t first = a, second = b;
+        if (!(matches(a, rule.first) && matches(b, rule.second)) &&
+            (matches(b, rule.first) || matches(a, rule.second)))
+            std::swap(first, second);
+        Warning w;
+        w.kind = WarningKind::DrugDrug;
+        w.severity = rule.severity;
+        w.rule = rule.id;
+        w.id = rule.id + ":" + std::min(pack.substances[a].id, pack.substances[b].id) + "+" +
+               std::max(pack.substances[a].id, pack.substances[b].id);
+        w.inputs = {report.inputs[i].input, report.inputs[j].input};
+        w.input_indexes = {i, j};
+        w.substances = {pack.substances[a].id, pack.substances[b].id};
+        w.summary = report.inputs[i].input + " + " + report.inputs[j].input + ": " + rule.summary;
+        w.effect = rule.effect;
+        w.mechanism = rule.mechanism.type + (rule.mechanism.detail.empty() ? "" : ": " + rule.mechanism.detail);
+        w.management = rule.management;
+        w.evidence = rule.evidence;
+        w.seriousness = rule.seriousness;
+        w.disagreement = rule.disagreement;
+        w.sources = source_refs(rule.sources);
+        w.explanation = {input_step(i), input_step(j)};
+        for (auto [s, part] : {std::pair{first, &rule.first}, std::pair{second, &rule.second}}) {
+            std::string m = membership_step(s, *part);
+            if (!m.empty()) w.explanation.push_back(std::move(m));
+        }
+        w.explanation.push_back("rule " + rule.id + ": " + participant_text(rule.first) + " x " +
+                                participant_text(rule.second) + " (" + std::string(to_string(rule.severity)) +
+                                ", evidence " + std::string(to_string(rule.evidence)) + ")");
+        warnings.push_back(std::move(w));
+    };
+    auto add_class_duplicate = [&](std::uint32_t c, std::size_t i, std::size_t j, std::uint32_t a, std::uint32_t b) {
+        const DrugClass& cls = pack.classes[c];
+        if (cls.duplicate_therapy->severity < context.min_severity) return;
+        const Key key{3, c, i, j};
+        if (seen.count(key)) return;
+        seen.emplace(key, warnings.size());
+        Warning w;
+        w.kind = WarningKind::DuplicateTherapy;
+        w.severity = cls.duplicate_therapy->severity;
+        w.rule = cls.id;
+        w.id = "duplicate-class:" + cls.id + ":" + std::to_string(i) + "-" + std::to_string(j);
+        w.inputs = {report.inputs[i].input, report.inputs[j].input};
+        w.input_indexes = {i, j};
+        w.substances = {pack.substances[a].id};
+        if (b != a) w.substances.push_back(pack.substances[b].id);
+        w.summary = report.inputs[i].input + " + " + report.inputs[j].input + ": duplicate therapy (" + cls.name + ")";
+        w.effect = "Two medicines of the same class (" + cls.name + ") are taken together.";
+        w.mechanism = "Same therapeutic class";
+        w.management = cls.duplicate_therapy->management;
+        w.evidence = EvidenceGrade::Secondary;
+        for (const auto& cit : cls.duplicate_therapy->sources) w.evidence = std::min(w.evidence, cit.grade);
+        w.sources = source_refs(cls.duplicate_therapy->sources);
+        w.explanation = {input_step(i), input_step(j), membership_step(a, {EntityKind::Class, cls.id})};
+        if (b != a) w.explanation.push_back(membership_step(b, {EntityKind::Class, cls.id}));
+        w.explanation.push_back("class " + cls.id + " is marked for duplicate-therapy checks");
+        warnings.push_back(std::move(w));
+    };
+
     // --- drug-drug and duplicate therapy ----------------------------------------------------
     for (std::size_t i = 0; i < n; ++i) {
         for (std::size_t j = i + 1; j < n; ++j) {
@@ -86,6 +156,10 @@ Report KnowledgeBaseImpl::check(const std::vector<std::string>& medications, con
                 for (std::uint32_t b : ingredients[j]) {
                     if (a == b) {
                         if (!context.duplicate_therapy) continue;
+                        if (!duplicate_classes_by_substance[a].empty()) {
+                            for (std::uint32_t c : duplicate_classes_by_substance[a]) add_class_duplicate(c, i, j, a, a);
+                            continue;
+                        }
                         const Key key{2, a, i, j};
                         if (seen.count(key)) continue;
                         seen.emplace(key, warnings.size());
@@ -110,73 +184,32 @@ Report KnowledgeBaseImpl::check(const std::vector<std::string>& medications, con
                     }
                     std::size_t count = 0;
                     const std::uint32_t* rules = rules_for_pair(a, b, count);
-                    for (std::size_t k = 0; k < count; ++k) {
-                        const std::uint32_t r = rules[k];
-                        const InteractionRule& rule = pack.interactions[r];
-                        if (rule.severity < context.min_severity) continue;
-                        const Key key{0, r, i, j};
-                        if (seen.count(key)) continue;
-                        seen.emplace(key, warnings.size());
-                        // Orient the pair to the rule's participants for the explanation.
-                        std::uint32_t first = a, second = b;
-                        if (!(matches(a, rule.first) && matches(b, rule.second))) std::swap(first, second);
-                        Warning w;
-                        w.kind = WarningKind::DrugDrug;
-                        w.severity = rule.severity;
-                        w.rule = rule.id;
-                        w.id = rule.id + ":" + std::min(pack.substances[a].id, pack.substances[b].id) + "+" +
-                               std::max(pack.substances[a].id, pack.substances[b].id);
-                        w.inputs = {report.inputs[i].input, report.inputs[j].input};
-                        w.input_indexes = {i, j};
-                        w.substances = {pack.substances[a].id, pack.substances[b].id};
-                        w.summary = report.inputs[i].input + " + " + report.inputs[j].input + ": " + rule.summary;
-                        w.effect = rule.effect;
-                        w.mechanism = rule.mechanism.type + (rule.mechanism.detail.empty() ? "" : ": " + rule.mechanism.detail);
-                        w.management = rule.management;
-                        w.evidence = rule.evidence;
-                        w.seriousness = rule.seriousness;
-                        w.disagreement = rule.disagreement;
-                        w.sources = source_refs(rule.sources);
-                        w.explanation = {input_step(i), input_step(j)};
-                        for (auto [s, part] : {std::pair{first, &rule.first}, std::pair{second, &rule.second}}) {
-                            std::string m = membership_step(s, *part);
-                            if (!m.empty()) w.explanation.push_back(std::move(m));
-                        }
-                        w.explanation.push_back("rule " + rule.id + ": " + participant_text(rule.first) + " x " +
-                                                participant_text(rule.second) + " (" + std::string(to_string(rule.severity)) +
-                                                ", evidence " + std::string(to_string(rule.evidence)) + ")");
-                        warnings.push_back(std::move(w));
-                    }
-                    if (context.duplicate_therapy) {
-                        for (std::uint32_t c : duplicate_classes_by_substance[a]) {
-                            if (!in_class(b, c)) continue;
-                            const DrugClass& cls = pack.classes[c];
-                            if (cls.duplicate_therapy->severity < context.min_severity) continue;
-                            const Key key{3, c, i, j};
-                            if (seen.count(key)) continue;
-                            seen.emplace(key, warnings.size());
-                            Warning w;
-                            w.kind = WarningKind::DuplicateTherapy;
-                            w.severity = cls.duplicate_therapy->severity;
-                            w.rule = cls.id;
-                            w.id = "duplicate-class:" + cls.id + ":" + std::to_string(i) + "-" + std::to_string(j);
-                            w.inputs = {report.inputs[i].input, report.inputs[j].input};
-                            w.input_indexes = {i, j};
-                            w.substances = {pack.substances[a].id, pack.substances[b].id};
-                            w.summary = report.inputs[i].input + " + " + report.inputs[j].input + ": two " + cls.name;
-                            w.effect = "Two medicines of the same class (" + cls.name + ") are taken together.";
-                            w.mechanism = "Same therapeutic class";
-                            w.management = cls.duplicate_therapy->management;
-                            w.evidence = EvidenceGrade::Secondary;
-                            for (const auto& cit : cls.duplicate_therapy->sources) w.evidence = std::min(w.evidence, cit.grade);
-                            w.sources = source_refs(cls.duplicate_therapy->sources);
-                            w.explanation = {input_step(i), input_step(j), membership_step(a, {EntityKind::Class, cls.id}),
-                                             membership_step(b, {EntityKind::Class, cls.id}),
-                                             "class " + cls.id + " is marked for duplicate-therapy checks"};
-                            warnings.push_back(std::move(w));
-                        }
-                    }
+                    for (std::size_t k = 0; k < count; ++k) add_interaction(rules[k], i, j, a, b);
+                    if (context.duplicate_therapy)
+                        for (std::uint32_t c : duplicate_classes_by_substance[a])
+                            if (in_class(b, c)) add_class_duplicate(c, i, j, a, b);
                 }
+            }
+        }
+    }
+
+    // Rules stated for one product (e.g. a depot formulation) fire only when that product is an input.
+    for (std::size_t i = 0; i < n; ++i) {
+        const Resolution& res = report.inputs[i];
+        if (!res.resolved || res.kind != EntityKind::Product) continue;
+        for (std::uint32_t r : interactions_by_product[product_index.at(res.id)]) {
+            const InteractionRule& rule = pack.interactions[r];
+            const bool this_first = rule.first.kind == EntityKind::Product && rule.first.id == res.id;
+            const Participant& mine = this_first ? rule.first : rule.second;
+            const Participant& other = this_first ? rule.second : rule.first;
+            const std::int64_t a = input_matches(res, ingredients[i], mine);
+            if (a < 0) continue;
+            for (std::size_t j = 0; j < n; ++j) {
+                if (j == i) continue;
+                const std::int64_t b = input_matches(report.inputs[j], ingredients[j], other);
+                if (b < 0 || b == a) continue;
+                if (i < j) add_interaction(r, i, j, static_cast<std::uint32_t>(a), static_cast<std::uint32_t>(b));
+                else add_interaction(r, j, i, static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(a));
             }
         }
     }

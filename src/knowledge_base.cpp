@@ -94,6 +94,18 @@ const std::uint32_t* KnowledgeBaseImpl::rules_for_pair(std::uint32_t a, std::uin
     return pair_rule_pool.data() + it->second.offset;
 }
 
+std::int64_t KnowledgeBaseImpl::input_matches(const Resolution& res, const std::vector<std::uint32_t>& active,
+                                              const Participant& p) const {
+    if (p.kind == EntityKind::Product) {
+        if (res.resolved && res.kind == EntityKind::Product && res.id == p.id)
+            return active.empty() ? -1 : static_cast<std::int64_t>(active.front());
+        return -1;
+    }
+    for (std::uint32_t s : active)
+        if (matches(s, p)) return s;
+    return -1;
+}
+
 std::vector<std::uint32_t> KnowledgeBaseImpl::expand(const Participant& p) const {
     if (p.kind == EntityKind::Substance) return {substance_index.at(p.id)};
     if (p.kind == EntityKind::Class) return class_members[class_index.at(p.id)];
@@ -213,7 +225,17 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
     // --- compile every rule into the substance-pair index -------------------------------------
     {
         std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> building;
+        kb->interactions_by_product.resize(p.products.size());
         for (std::uint32_t r = 0; r < p.interactions.size(); ++r) {
+            const auto& rule = p.interactions[r];
+            if (rule.first.kind == EntityKind::Product || rule.second.kind == EntityKind::Product) {
+                for (const Participant* part : {&rule.first, &rule.second})
+                    if (part->kind == EntityKind::Product) {
+                        auto& list = kb->interactions_by_product[kb->product_index.at(part->id)];
+                        if (list.empty() || list.back() != r) list.push_back(r);
+                    }
+                continue;
+            }
             const auto a = kb->expand(p.interactions[r].first);
             const auto b = kb->expand(p.interactions[r].second);
             for (std::uint32_t x : a)
@@ -231,6 +253,14 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
         }
         p.info.compiled_pairs = kb->pair_rules.size();
     }
+
+    kb->product_active_ingredients.resize(p.products.size());
+    for (std::uint32_t i = 0; i < p.products.size(); ++i)
+        for (const auto& ing : p.products[i].ingredients) {
+            bool inactive = false;
+            for (const auto& ii : p.products[i].inactive_ingredients) inactive = inactive || ii.substance == ing;
+            if (!inactive) kb->product_active_ingredients[i].push_back(kb->substance_index.at(ing));
+        }
 
     // --- conditions: ancestors (a rule on a parent applies to its children) -------------------
     kb->condition_ancestors.resize(p.conditions.size());
@@ -504,8 +534,8 @@ std::vector<InteractionRule> KnowledgeBase::rules_for(std::string_view id) const
     std::vector<InteractionRule> out;
     auto sub = impl_->substance_index.find(key);
     auto cls = impl_->class_index.find(key);
-    if (sub == impl_->substance_index.end() && cls == impl_->class_index.end())
-        throw NotFoundError(key, {}, "substance or class");
+    if (sub == impl_->substance_index.end() && cls == impl_->class_index.end() && !impl_->product_index.count(key))
+        throw NotFoundError(key, {}, "substance, product or class");
     for (const auto& rule : impl_->pack.interactions) {
         bool hit = false;
         for (const Participant* part : {&rule.first, &rule.second}) {

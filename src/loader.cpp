@@ -301,8 +301,8 @@ private:
     }
 
     void read_product(const Reader& r, const json& o, const std::string& p, const Origin& origin) {
-        r.only(o, p, {"id", "name", "synonyms", "ingredients", "route", "form", "identifiers", "identifier_sources", "sources",
-                      "notes"});
+        r.only(o, p, {"id", "name", "synonyms", "ingredients", "inactive_ingredients", "route", "form", "identifiers",
+                      "identifier_sources", "sources", "notes"});
         Product x;
         x.id = r.req_string(o, p, "id");
         x.name = r.req_string(o, p, "name");
@@ -310,6 +310,23 @@ private:
         if (!o.contains("ingredients")) r.fail(child(p, "ingredients"), "an array of substance ids", "nothing (the field is required)");
         x.ingredients = r.opt_strings(o, p, "ingredients");
         if (x.ingredients.empty()) problems_.add(r.file(), child(p, "ingredients"), "a product needs at least one ingredient");
+        if (auto in = o.find("inactive_ingredients"); in != o.end() && !in->is_null()) {
+            const std::string ip = child(p, "inactive_ingredients");
+            r.array(*in, ip);
+            for (std::size_t i = 0; i < in->size(); ++i) {
+                const std::string ep = child(ip, i);
+                const json& m = r.object((*in)[i], ep);
+                r.only(m, ep, {"substance", "note", "sources"});
+                InactiveIngredient ii;
+                ii.substance = r.req_string(m, ep, "substance");
+                ii.note = r.req_string(m, ep, "note");
+                ii.sources = citations(r, m, ep, "sources", true);
+                if (std::find(x.ingredients.begin(), x.ingredients.end(), ii.substance) == x.ingredients.end())
+                    problems_.add(r.file(), child(ep, "substance"),
+                                  "\"" + ii.substance + "\" is not one of the product's ingredients");
+                x.inactive_ingredients.push_back(std::move(ii));
+            }
+        }
         x.route = r.opt_string(o, p, "route");
         x.form = r.opt_string(o, p, "form");
         x.identifiers = identifiers(r, o, p);
@@ -322,6 +339,7 @@ private:
         pack_.product_origins.push_back(origin);
         defer('p', r, o, p, "sources");
         defer('q', r, o, p, "identifier_sources");
+        defer('v', r, o, p, "inactive_ingredients");
     }
 
     void read_class(const Reader& r, const json& o, const std::string& p, const Origin& origin) {
@@ -406,8 +424,8 @@ private:
         if (!o.contains("participants")) r.fail(pp, "an array of two participants", "nothing (the field is required)");
         const json& parts = r.array(o.at("participants"), pp);
         if (parts.size() != 2) r.fail(pp, "exactly two participants", std::to_string(parts.size()));
-        x.first = participant(r, parts[0], child(pp, 0), false);
-        x.second = participant(r, parts[1], child(pp, 1), false);
+        x.first = participant(r, parts[0], child(pp, 0), true);
+        x.second = participant(r, parts[1], child(pp, 1), true);
         x.summary = r.req_string(o, p, "summary");
         x.effect = r.req_string(o, p, "effect");
         const std::string mp = child(p, "mechanism");
@@ -530,6 +548,15 @@ public:
                 case 'i': add(pack_.interactions[idx].sources, field(o, "sources"), child(d.ptr, "sources")); break;
                 case 'x': add(pack_.contraindications[idx].sources, field(o, "sources"), child(d.ptr, "sources")); break;
                 case 't': add(pack_.treatments[idx].sources, field(o, "sources"), child(d.ptr, "sources")); break;
+                case 'v': {
+                    auto& x = pack_.products[idx];
+                    for (std::size_t m = 0; m < x.inactive_ingredients.size(); ++m) {
+                        const std::string mp = child(child(d.ptr, "inactive_ingredients"), m);
+                        add(x.inactive_ingredients[m].sources, field(o.at("inactive_ingredients")[m], "sources"),
+                            child(mp, "sources"));
+                    }
+                    break;
+                }
                 case 'c': {
                     auto& c = pack_.classes[idx];
                     for (std::size_t m = 0; m < c.members.size(); ++m) {
@@ -810,6 +837,24 @@ void check_citations(PackData& pack, const std::vector<PendingCitation>& pending
     };
     for (std::size_t i = 0; i < pack.interactions.size(); ++i)
         check_rule(pack.interactions[i].sources, pack.interactions[i].evidence, pack.interaction_origins[i]);
+    // Class membership drives class rules, so it needs the same footing as a rule.
+    for (std::size_t c = 0; c < pack.classes.size(); ++c) {
+        const auto& cls = pack.classes[c];
+        for (std::size_t m = 0; m < cls.members.size(); ++m) {
+            const auto& cits = cls.members[m].sources;
+            if (cits.empty()) continue;
+            bool known = true, strong = false;
+            for (const auto& cit : cits) {
+                known = known && !dangling.count(&cit);
+                strong = strong || cit.grade != EvidenceGrade::Weak;
+            }
+            if (known && !strong)
+                problems.add(pack.class_origins[c].file,
+                             child(child(child(pack.class_origins[c].pointer, "members"), m), "sources"),
+                             "membership of \"" + cls.members[m].substance + "\" in class \"" + cls.id +
+                                 "\" rests on weak sources only");
+        }
+    }
     for (std::size_t i = 0; i < pack.contraindications.size(); ++i)
         check_rule(pack.contraindications[i].sources, pack.contraindications[i].evidence,
                    pack.contraindication_origins[i]);

@@ -155,6 +155,7 @@ Resolution KnowledgeBaseImpl::resolve(std::string_view text) const {
             r.id = p.id;
             r.name = p.name;
             r.ingredients = p.ingredients;
+            for (const auto& ii : p.inactive_ingredients) r.not_checked.push_back(ii.substance + ": " + ii.note);
         } else {
             const auto& s = pack.substances[t.index];
             r.id = s.id;

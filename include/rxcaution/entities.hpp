@@ -56,12 +56,22 @@ struct Substance {
     std::string notes;
 };
 
+/// An ingredient of a product that, by the product's route, is not systemically active enough to
+/// interact (e.g. sublingual naloxone in buprenorphine/naloxone, added to deter injection). It is
+/// listed among the product's ingredients but is not checked for interactions; reports say so.
+struct InactiveIngredient {
+    std::string substance;
+    std::string note;
+    std::vector<Citation> sources;
+};
+
 /// A brand or combination product; resolves to its ingredient substances.
 struct Product {
     std::string id;
     std::string name;
     std::vector<std::string> synonyms;
     std::vector<std::string> ingredients;  ///< substance ids
+    std::vector<InactiveIngredient> inactive_ingredients;  ///< ingredients not checked for interactions
     std::string route;
     std::string form;
     Identifiers identifiers;
@@ -111,7 +121,8 @@ struct Condition {
     std::string notes;
 };
 
-/// One side of a rule: a substance, a class, or (for contraindications) a product.
+/// One side of a rule: a substance, a class, or a product (for facts that a source states for one
+/// product only, such as a depot formulation's warning).
 struct Participant {
     EntityKind kind = EntityKind::Substance;
     std::string id;

@@ -21,6 +21,9 @@ struct Resolution {
     std::string name;               ///< display name (empty when unresolved)
     std::string matched_by;         ///< id, name, synonym, salt, brand, rxcui, normalized (empty when unresolved)
     std::vector<std::string> ingredients;  ///< substance ids (the substance itself for a substance)
+    /// Ingredients of the product that are not checked for interactions (see InactiveIngredient),
+    /// with the pack's reason, as "id: reason".
+    std::vector<std::string> not_checked;
     std::vector<std::string> suggestions;  ///< up to 3 close names when unresolved, best first
 };
 

@@ -70,6 +70,11 @@ struct KnowledgeBaseImpl {
     std::unordered_map<std::uint64_t, Span> pair_rules;
     std::vector<std::uint32_t> pair_rule_pool;
 
+    // Rules with a product participant fire only when that product itself is an input.
+    std::vector<std::vector<std::uint32_t>> interactions_by_product;
+    // Per product, the ingredients that are checked (all but its inactive ingredients).
+    std::vector<std::vector<std::uint32_t>> product_active_ingredients;
+
     std::vector<std::vector<std::uint32_t>> condition_ancestors;  // includes itself
     std::vector<std::vector<std::uint32_t>> contraindications_by_substance;
     std::vector<std::vector<std::uint32_t>> contraindications_by_product;
@@ -83,6 +88,10 @@ struct KnowledgeBaseImpl {
     // Queries.
     [[nodiscard]] bool in_class(std::uint32_t substance, std::uint32_t cls) const;
     [[nodiscard]] bool matches(std::uint32_t substance, const Participant& p) const;
+    // Does input (resolved to `res`, with checked ingredients) match a participant? Returns the
+    // ingredient that matched, or -1.
+    [[nodiscard]] std::int64_t input_matches(const Resolution& res, const std::vector<std::uint32_t>& active,
+                                             const Participant& p) const;
     [[nodiscard]] std::vector<std::string> class_path(std::uint32_t substance, std::uint32_t cls) const;
     [[nodiscard]] const std::uint32_t* rules_for_pair(std::uint32_t a, std::uint32_t b, std::size_t& count) const;
     [[nodiscard]] std::vector<std::uint32_t> expand(const Participant& p) const;
