@@ -49,7 +49,8 @@ Report KnowledgeBaseImpl::check(const std::vector<std::string>& medications, con
     auto input_step = [&](std::size_t i) {
         const Resolution& r = report.inputs[i];
         std::string step = in_quotes(r.input) + " resolved to " + std::string(to_string(r.kind)) + " " + r.name;
-        if (r.matched_by != "name" && r.matched_by != "id") step += " (by " + r.matched_by + ")";
+        if (r.matched_by != "name" && r.matched_by != "id" && r.matched_by != "brand")
+            step += " (by " + r.matched_by + ")";
         if (r.kind == EntityKind::Product) {
             step += ", which contains ";
             for (std::size_t k = 0; k < r.ingredients.size(); ++k)

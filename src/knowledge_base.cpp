@@ -290,8 +290,8 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
     std::set<std::string> clashes;
     for (std::uint32_t i = 0; i < p.substances.size(); ++i) {
         const auto& s = p.substances[i];
-        add_name(*kb, s.id, {EntityKind::Substance, i, "id"}, clashes);
         add_name(*kb, s.name, {EntityKind::Substance, i, "name"}, clashes);
+        add_name(*kb, s.id, {EntityKind::Substance, i, "id"}, clashes);
         for (const auto& syn : s.synonyms) add_name(*kb, syn, {EntityKind::Substance, i, "synonym"}, clashes);
         for (const auto& salt : s.salts) {
             for (const auto& base : std::vector<std::string>{s.name, s.id}) {
@@ -310,8 +310,8 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
     }
     for (std::uint32_t i = 0; i < p.products.size(); ++i) {
         const auto& x = p.products[i];
-        add_name(*kb, x.id, {EntityKind::Product, i, "id"}, clashes);
         add_name(*kb, x.name, {EntityKind::Product, i, "brand"}, clashes);
+        add_name(*kb, x.id, {EntityKind::Product, i, "id"}, clashes);
         for (const auto& syn : x.synonyms) add_name(*kb, syn, {EntityKind::Product, i, "brand"}, clashes);
         std::vector<std::string> rxcuis = x.identifiers.rxcui_products;
         if (!x.identifiers.rxcui.empty()) rxcuis.push_back(x.identifiers.rxcui);

@@ -1,0 +1,130 @@
+"""rxcaution: medication interaction checks around opioid use disorder care.
+
+rxcaution is reference software, not medical advice. No warning found does not mean a
+combination is safe, and a medication that did not resolve was not checked at all
+(see ``Report.complete`` and ``Report.unresolved``).
+
+Quick start::
+
+    import rxcaution
+
+    kb = rxcaution.KnowledgeBase.builtin()   # the curated pack, compiled in; or .load(path)
+    report = kb.check(["Suboxone", "alprazolam"], conditions=["hypertension"])
+    for w in report.warnings:
+        print(w.severity, w.summary, w.management, w.sources)
+
+The package is a thin layer over the C++ library, whose names it keeps (PEP 8 spelling):
+``KnowledgeBase``, ``Report``, ``Warning``, the entities (``Substance``, ``InteractionRule``...)
+and the error hierarchy. Results are copies: they never refer back into a knowledge base.
+
+Enumerations
+------------
+``Severity``, ``EvidenceGrade``, ``WarningKind`` and ``EntityKind`` are standard
+``enum.IntEnum`` classes, created from the C++ enums by pybind11's ``native_enum`` and converted
+at the boundary in both directions. That choice gives, with no custom code, what a Python
+caller expects of an enum: ordering (``w.severity >= Severity.MAJOR``), hashing, pickling,
+``isinstance(x, enum.IntEnum)`` and iteration over the members. Members use PEP 8 upper-case
+names (``Severity.CONTRAINDICATED``, ``EvidenceGrade.LABEL_QUOTED``); ``str()`` and f-strings give
+the stable lowercase spelling used in packs and reports (``str(Severity.MAJOR) == "major"``),
+and that spelling is accepted back: ``Severity("major") is Severity.MAJOR``.
+
+Errors
+------
+``Error`` is the base of every rxcaution exception. ``DataError`` (also a ``ValueError``) and its
+subclasses ``ParseError``, ``SchemaError``, ``IntegrityError`` and ``UnsupportedFormatVersion``
+describe a pack that cannot be used, with the file, JSON pointer, line and column as
+attributes. ``NotFoundError`` (also a ``KeyError``) carries the ``key`` and close
+``suggestions``; its ``str()`` is the plain message.
+
+Threads and pickling
+--------------------
+A ``KnowledgeBase`` is immutable. Loading and ``check`` release the GIL, so one knowledge base
+can serve many threads at once. It pickles through the pack's own JSON serialiser
+(``to_json`` / ``from_json``) and copies cheaply (copies share the compiled pack).
+
+Command line
+------------
+``python -m rxcaution ...`` runs the same code as the ``rxcaution`` executable, with the same
+output and exit statuses.
+"""
+
+from __future__ import annotations
+
+from ._core import (
+    Citation,
+    ClassMember,
+    Condition,
+    ConditionResolution,
+    ContraindicationRule,
+    DataError,
+    DrugClass,
+    DuplicateTherapyPolicy,
+    EntityKind,
+    Error,
+    EvidenceGrade,
+    Identifiers,
+    IntegrityError,
+    InteractionRule,
+    KnowledgeBase,
+    Mechanism,
+    NotFoundError,
+    PackInfo,
+    ParseError,
+    Participant,
+    Product,
+    Profile,
+    ProfileItem,
+    Report,
+    Resolution,
+    SchemaError,
+    Severity,
+    Source,
+    SourceRef,
+    Substance,
+    Symptom,
+    Treatment,
+    UnsupportedFormatVersion,
+    Warning,
+    WarningKind,
+)
+from ._core import __version__ as __version__
+
+# `Warning` is deliberately left out of __all__: a star import would shadow the built-in
+# warning category. Use `rxcaution.Warning`.
+__all__ = [
+    "Citation",
+    "ClassMember",
+    "Condition",
+    "ConditionResolution",
+    "ContraindicationRule",
+    "DataError",
+    "DrugClass",
+    "DuplicateTherapyPolicy",
+    "EntityKind",
+    "Error",
+    "EvidenceGrade",
+    "Identifiers",
+    "IntegrityError",
+    "InteractionRule",
+    "KnowledgeBase",
+    "Mechanism",
+    "NotFoundError",
+    "PackInfo",
+    "ParseError",
+    "Participant",
+    "Product",
+    "Profile",
+    "ProfileItem",
+    "Report",
+    "Resolution",
+    "SchemaError",
+    "Severity",
+    "Source",
+    "SourceRef",
+    "Substance",
+    "Symptom",
+    "Treatment",
+    "UnsupportedFormatVersion",
+    "WarningKind",
+    "__version__",
+]

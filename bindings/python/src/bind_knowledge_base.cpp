@@ -1,0 +1,471 @@
+// KnowledgeBase (rxcaution/knowledge_base.hpp). The C++ object is immutable and every const member
+// is thread-safe, so the GIL is released in the expensive calls: loading (builtin, load,
+// from_json, unpickling) and the regimen queries (check, regimen_dot). Cheap lookups keep it:
+// releasing and re-taking the GIL would cost more than they do.
+
+#include "bindings.hpp"
+
+#include <rxcaution/errors.hpp>
+#include <rxcaution/knowledge_base.hpp>
+
+#include <pybind11/stl/filesystem.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rxcaution::python {
+
+namespace {
+
+constexpr std::size_t kDefaultMaxFileBytes = LoadOptions{}.max_file_bytes;
+
+LoadOptions load_options(std::size_t max_file_bytes) {
+    LoadOptions options;
+    options.max_file_bytes = max_file_bytes;
+    return options;
+}
+
+CheckContext context(std::vector<std::string> conditions, Severity min_severity, bool duplicate_therapy) {
+    CheckContext ctx;
+    ctx.conditions = std::move(conditions);
+    ctx.min_severity = min_severity;
+    ctx.duplicate_therapy = duplicate_therapy;
+    return ctx;
+}
+
+KnowledgeBase from_text(const std::string& text, std::size_t max_file_bytes, const std::string& origin) {
+    py::gil_scoped_release release;
+    return KnowledgeBase::from_json(text, load_options(max_file_bytes), origin);
+}
+
+template <class T>
+using Finder = const T* (KnowledgeBase::*)(std::string_view) const noexcept;
+template <class T>
+using Getter = const T& (KnowledgeBase::*)(std::string_view) const;
+
+// Binds `find_x(id) -> T | None` and `x(id) -> T` (raising NotFoundError). Without a C++ finder,
+// find_x calls the getter and turns NotFoundError into None.
+template <class T>
+void lookup(py::class_<KnowledgeBase>& kb, const char* find_name, Finder<T> find, const char* get_name, Getter<T> get,
+            const std::string& what, const std::string& type) {
+    const std::string params = "Parameters\n----------\nid : str\n    The " + what + " id.\n\n";
+    const std::string find_doc =
+        "Looks up a " + what + " by id.\n\n" + params + "Returns\n-------\n" + type + " or None\n    ``None`` when absent.\n";
+    const std::string get_doc = "Looks up a " + what + " by id.\n\n" + params + "Returns\n-------\n" + type +
+                                "\n\nRaises\n------\nNotFoundError\n    When absent.\n";
+    kb.def(
+        find_name,
+        [find, get](const KnowledgeBase& self, std::string_view id) -> std::optional<T> {
+            if (find) {
+                if (const T* p = (self.*find)(id)) return *p;
+                return std::nullopt;
+            }
+            try {
+                return (self.*get)(id);
+            } catch (const NotFoundError&) {
+                return std::nullopt;
+            }
+        },
+        py::arg("id"), find_doc.c_str());
+    kb.def(
+        get_name, [get](const KnowledgeBase& self, std::string_view id) -> T { return (self.*get)(id); },
+        py::arg("id"), get_doc.c_str());
+}
+
+// Binds `name() -> list[T]`: every entity of a kind, copied.
+template <class T>
+void every(py::class_<KnowledgeBase>& kb, const char* name, const std::vector<T>& (KnowledgeBase::*list)() const noexcept,
+           const std::string& what, const std::string& type) {
+    const std::string doc = "Every " + what + " of the pack, in pack order.\n\nReturns\n-------\nlist of " + type + "\n";
+    kb.def(name, [list](const KnowledgeBase& self) -> std::vector<T> { return (self.*list)(); }, doc.c_str());
+}
+
+}  // namespace
+
+void bind_knowledge_base(py::module_& m) {
+    py::class_<KnowledgeBase> kb(m, "KnowledgeBase", R"doc(An immutable knowledge base: a validated pack compiled for fast regimen checks.
+
+Create one with :meth:`builtin` (the curated pack compiled into the library), :meth:`load` or
+:meth:`from_json`. Instances are immutable and safe to share between threads: :meth:`check`
+releases the GIL. They pickle (through the pack's own JSON serialiser) and copy cheaply.
+
+rxcaution is reference software, not medical advice. No warning found does not mean a
+combination is safe.
+)doc");
+
+    // --- construction --------------------------------------------------------------------------
+    kb.def_static(
+          "builtin",
+          [] {
+              py::gil_scoped_release release;
+              return KnowledgeBase::builtin();
+          },
+          R"doc(The curated pack compiled into the library; needs no files.
+
+The first call validates and compiles it; later calls share the same instance.
+
+Returns
+-------
+KnowledgeBase
+
+Raises
+------
+DataError
+    Never expected: the built-in pack is validated at build and test time.
+)doc")
+        .def_static(
+            "load",
+            [](const std::filesystem::path& path, std::size_t max_file_bytes) {
+                py::gil_scoped_release release;
+                return KnowledgeBase::load(path, load_options(max_file_bytes));
+            },
+            py::arg("path"), py::kw_only(), py::arg("max_file_bytes") = kDefaultMaxFileBytes,
+            R"doc(Loads a pack directory (containing manifest.json), a manifest file, or a bundled pack file.
+
+Parameters
+----------
+path : str or os.PathLike
+    Directory or file.
+max_file_bytes : int, default 67108864
+    Files larger than this are rejected with a :class:`DataError` before parsing.
+
+Returns
+-------
+KnowledgeBase
+
+Raises
+------
+DataError
+    A file is missing, unreadable or too large.
+ParseError
+    A file is not valid JSON.
+SchemaError
+    A value has the wrong shape.
+IntegrityError
+    The pack is inconsistent (every problem is listed).
+UnsupportedFormatVersion
+    The pack has another ``format_version``.
+)doc")
+        .def_static(
+            "from_json", &from_text, py::arg("text"), py::kw_only(),
+            py::arg("max_file_bytes") = kDefaultMaxFileBytes, py::arg("origin") = "<memory>",
+            R"doc(Loads a bundled pack (one JSON object with a ``manifest`` and the sections) from text.
+
+Parameters
+----------
+text : str
+    The JSON text (what :meth:`to_json` produces).
+max_file_bytes : int, default 67108864
+    Longer texts are rejected with a :class:`DataError` before parsing.
+origin : str, default "<memory>"
+    The name used in error messages and in ``info.origin``.
+
+Returns
+-------
+KnowledgeBase
+
+Raises
+------
+DataError, ParseError, SchemaError, IntegrityError, UnsupportedFormatVersion
+    As for :meth:`load`.
+)doc");
+
+    // --- queries -------------------------------------------------------------------------------
+    kb.def_property_readonly(
+          "info", [](const KnowledgeBase& self) { return self.info(); },
+          "Name, version, licence and counts of the loaded pack (:class:`PackInfo`).")
+        .def(
+            "resolve", [](const KnowledgeBase& self, std::string_view text) { return self.resolve(text); },
+            py::arg("text"),
+            R"doc(Resolves what a person typed to a substance or product.
+
+Understands ids, names, synonyms, salt forms ("methadone hydrochloride"), brands ("Suboxone") and
+RxCUIs ("6813" or "rxcui:6813"); case, space and punctuation insensitive.
+
+Parameters
+----------
+text : str
+    The medication as typed.
+
+Returns
+-------
+Resolution
+    Unresolved (with up to 3 suggestions) for unknown text; never raises for it.
+)doc")
+        .def(
+            "resolve_condition",
+            [](const KnowledgeBase& self, std::string_view text) { return self.resolve_condition(text); },
+            py::arg("text"),
+            R"doc(Resolves a patient condition (id, name or synonym).
+
+Parameters
+----------
+text : str
+    The condition as typed.
+
+Returns
+-------
+ConditionResolution
+    Unresolved (with suggestions) for unknown text; never raises for it.
+)doc")
+        .def(
+            "check",
+            [](const KnowledgeBase& self, const std::vector<std::string>& medications,
+               std::vector<std::string> conditions, Severity min_severity, bool duplicate_therapy) {
+                const CheckContext ctx = context(std::move(conditions), min_severity, duplicate_therapy);
+                py::gil_scoped_release release;
+                return self.check(medications, ctx);
+            },
+            py::arg("medications"), py::kw_only(), py::arg("conditions") = std::vector<std::string>{},
+            py::arg("min_severity") = Severity::Minor, py::arg("duplicate_therapy") = true,
+            R"doc(Checks a medication list for drug-drug, drug-condition and duplicate-therapy warnings.
+
+Releases the GIL: many threads can check against one knowledge base at once.
+
+Parameters
+----------
+medications : sequence of str
+    What the patient takes, as typed (brands, salts, synonyms and RxCUIs are understood).
+conditions : sequence of str, default ()
+    Patient conditions as typed ("hypertension", "long QT syndrome").
+min_severity : Severity, default Severity.MINOR
+    Warnings below this severity are left out.
+duplicate_therapy : bool, default True
+    Report duplicate-therapy warnings (same ingredient twice, or two members of a class the pack
+    marks for duplication).
+
+Returns
+-------
+Report
+    Unresolved inputs are listed in ``Report.inputs`` and were not checked (``Report.complete``).
+)doc")
+        .def(
+            "interactions_between",
+            [](const KnowledgeBase& self, std::string_view a, std::string_view b) {
+                return self.interactions_between(a, b);
+            },
+            py::arg("a"), py::arg("b"),
+            R"doc(All drug-drug rules between two medications (direct and class-derived), most severe first.
+
+Parameters
+----------
+a, b : str
+    Medications as typed (resolved like :meth:`resolve`).
+
+Returns
+-------
+list of InteractionRule
+
+Raises
+------
+NotFoundError
+    If either text does not resolve (with suggestions).
+)doc");
+
+    // --- lookups by id ------------------------------------------------------------------------
+    lookup<Substance>(kb, "find_substance", &KnowledgeBase::find_substance, "substance", &KnowledgeBase::substance,
+                      "substance", "Substance");
+    lookup<Product>(kb, "find_product", &KnowledgeBase::find_product, "product", &KnowledgeBase::product, "product",
+                    "Product");
+    lookup<DrugClass>(kb, "find_class", &KnowledgeBase::find_class, "drug_class", &KnowledgeBase::drug_class,
+                      "drug class", "DrugClass");
+    lookup<Condition>(kb, "find_condition", &KnowledgeBase::find_condition, "condition", &KnowledgeBase::condition,
+                      "condition", "Condition");
+    lookup<Source>(kb, "find_source", &KnowledgeBase::find_source, "source", &KnowledgeBase::source, "source",
+                   "Source");
+    // Rules and treatments have only a throwing getter in C++; their find_* catches NotFoundError.
+    lookup<InteractionRule>(kb, "find_interaction", nullptr, "interaction", &KnowledgeBase::interaction,
+                            "drug-drug interaction rule", "InteractionRule");
+    lookup<ContraindicationRule>(kb, "find_contraindication", nullptr, "contraindication",
+                                 &KnowledgeBase::contraindication, "drug-condition rule", "ContraindicationRule");
+    lookup<Treatment>(kb, "find_treatment", nullptr, "treatment", &KnowledgeBase::treatment, "treatment",
+                      "Treatment");
+
+    kb.def(
+        "find_profile",
+        [](const KnowledgeBase& self, std::string_view substance_id) -> std::optional<Profile> {
+            if (const Profile* p = self.find_profile(substance_id)) return *p;
+            return std::nullopt;
+        },
+        py::arg("substance_id"),
+        R"doc(The profile (mechanisms, benefits, risks) of a substance.
+
+Parameters
+----------
+substance_id : str
+    A substance id.
+
+Returns
+-------
+Profile or None
+    ``None`` when the pack has no profile for it.
+)doc");
+
+    // --- whole collections -----------------------------------------------------------------------
+    every<Substance>(kb, "substances", &KnowledgeBase::substances, "substance", "Substance");
+    every<Product>(kb, "products", &KnowledgeBase::products, "product", "Product");
+    every<DrugClass>(kb, "classes", &KnowledgeBase::classes, "drug class", "DrugClass");
+    every<Condition>(kb, "conditions", &KnowledgeBase::conditions, "condition", "Condition");
+    every<InteractionRule>(kb, "interactions", &KnowledgeBase::interactions, "drug-drug interaction rule",
+                           "InteractionRule");
+    every<ContraindicationRule>(kb, "contraindications", &KnowledgeBase::contraindications, "drug-condition rule",
+                                "ContraindicationRule");
+    every<Treatment>(kb, "treatments", &KnowledgeBase::treatments, "treatment", "Treatment");
+    every<Profile>(kb, "profiles", &KnowledgeBase::profiles, "substance profile", "Profile");
+    every<Source>(kb, "sources", &KnowledgeBase::sources, "source", "Source");
+
+    // --- graph queries -------------------------------------------------------------------------
+    kb.def(
+          "classes_of",
+          [](const KnowledgeBase& self, std::string_view substance_id) { return self.classes_of(substance_id); },
+          py::arg("substance_id"),
+          R"doc(Classes a substance belongs to, directly or through parent classes.
+
+Parameters
+----------
+substance_id : str
+    A substance id.
+
+Returns
+-------
+list of str
+    Sorted class ids.
+
+Raises
+------
+NotFoundError
+    For an unknown substance id.
+)doc")
+        .def(
+            "members_of",
+            [](const KnowledgeBase& self, std::string_view class_id) { return self.members_of(class_id); },
+            py::arg("class_id"),
+            R"doc(Substances in a class, directly or through subclasses.
+
+Parameters
+----------
+class_id : str
+    A class id.
+
+Returns
+-------
+list of str
+    Sorted substance ids.
+
+Raises
+------
+NotFoundError
+    For an unknown class id.
+)doc")
+        .def(
+            "rules_for", [](const KnowledgeBase& self, std::string_view id) { return self.rules_for(id); },
+            py::arg("id"),
+            R"doc(Interaction rules naming an entity as a participant, or reaching a substance through its classes.
+
+Parameters
+----------
+id : str
+    A substance or class id.
+
+Returns
+-------
+list of InteractionRule
+
+Raises
+------
+NotFoundError
+    For an unknown id.
+)doc")
+        .def(
+            "contraindications_for",
+            [](const KnowledgeBase& self, std::string_view id) { return self.contraindications_for(id); },
+            py::arg("id"),
+            R"doc(Contraindication rules that apply to a substance, product or class (directly or via classes).
+
+Parameters
+----------
+id : str
+    A substance, product or class id.
+
+Returns
+-------
+list of ContraindicationRule
+
+Raises
+------
+NotFoundError
+    For an unknown id.
+)doc")
+        .def(
+            "to_json", [](const KnowledgeBase& self) { return utf8(self.to_json()); },
+            R"doc(The pack as one bundled JSON document.
+
+``KnowledgeBase.from_json(kb.to_json())`` gives an identical knowledge base (pickling uses it).
+
+Returns
+-------
+str
+    JSON text.
+)doc")
+        .def(
+            "regimen_dot",
+            [](const KnowledgeBase& self, const std::vector<std::string>& medications,
+               std::vector<std::string> conditions, Severity min_severity, bool duplicate_therapy) {
+                const CheckContext ctx = context(std::move(conditions), min_severity, duplicate_therapy);
+                std::string dot;
+                {
+                    py::gil_scoped_release release;
+                    dot = self.regimen_dot(medications, ctx);
+                }
+                return utf8(dot);
+            },
+            py::arg("medications"), py::kw_only(), py::arg("conditions") = std::vector<std::string>{},
+            py::arg("min_severity") = Severity::Minor, py::arg("duplicate_therapy") = true,
+            R"doc(Graphviz DOT of the subgraph a check used: inputs -> ingredients -> classes -> fired rules.
+
+Parameters
+----------
+medications : sequence of str
+    As for :meth:`check`.
+conditions : sequence of str, default ()
+    As for :meth:`check`.
+min_severity : Severity, default Severity.MINOR
+    As for :meth:`check`.
+duplicate_therapy : bool, default True
+    As for :meth:`check`.
+
+Returns
+-------
+str
+    DOT text; edges are coloured by severity.
+)doc")
+        .def(
+            "class_hierarchy_dot", [](const KnowledgeBase& self) { return utf8(self.class_hierarchy_dot()); },
+            R"doc(Graphviz DOT of the pack's class hierarchy (classes and their parents).
+
+Returns
+-------
+str
+    DOT text.
+)doc");
+
+    // --- Python protocols ----------------------------------------------------------------------
+    kb.def(py::pickle([](const KnowledgeBase& self) { return utf8(self.to_json()); },
+                      [](const std::string& state) { return from_text(state, kDefaultMaxFileBytes, "<memory>"); }))
+        .def("__copy__", [](const KnowledgeBase& self) { return self; },
+             "Copies share one immutable implementation, so a copy is cheap.")
+        .def(
+            "__deepcopy__", [](const KnowledgeBase& self, const py::object&) { return self; }, py::arg("memo"),
+            "The knowledge base is immutable: a deep copy may share the implementation too.")
+        .def("__repr__", [](const KnowledgeBase& self) {
+            const PackInfo& i = self.info();
+            return "<KnowledgeBase " + i.name + " " + i.version + " from " + i.origin + ": " +
+                   std::to_string(i.substances) + " substances, " + std::to_string(i.products) + " products, " +
+                   std::to_string(i.classes) + " classes, " + std::to_string(i.interactions) +
+                   " interaction rules, " + std::to_string(i.contraindications) + " contraindication rules>";
+        });
+}
+
+}  // namespace rxcaution::python

@@ -1,0 +1,116 @@
+#pragma once
+// Internal header of the Python extension `rxcaution._core`: one bind_<area>() per public header,
+// plus the helper that binds the library's small value types as read-only Python classes.
+
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace rxcaution::python {
+
+namespace py = pybind11;
+
+void bind_types(py::module_& m);           // rxcaution/types.hpp
+void bind_errors(py::module_& m);          // rxcaution/errors.hpp
+void bind_entities(py::module_& m);        // rxcaution/entities.hpp
+void bind_report(py::module_& m);          // rxcaution/report.hpp
+void bind_knowledge_base(py::module_& m);  // rxcaution/knowledge_base.hpp
+void bind_cli(py::module_& m);             // rxcaution/cli.hpp
+
+/// Converts a field value read from a bound object to plain, JSON-compatible Python data:
+/// enums become their stable spelling, value objects their to_dict(), lists and dicts recurse.
+py::object plain(py::handle value);
+
+/// repr() of a field value, with enum members shown as `Severity.MAJOR`.
+std::string field_repr(py::handle value);
+
+/// Decodes UTF-8 text from the core without ever failing (invalid bytes are surrogate-escaped, so
+/// that encoding back with "surrogateescape" restores the exact bytes).
+py::str utf8(const std::string& text);
+
+/// Binds a C++ aggregate as an immutable Python class: one read-only property per field (each read
+/// returns a copy: values are returned by value), `to_dict()`, a readable `__repr__` and
+/// field-wise `==`. Instances are only ever created by the library.
+template <class T>
+class ValueClass {
+public:
+    ValueClass(py::handle scope, const char* name, const char* doc)
+        : cls_(scope, name, doc), name_(name), fields_(std::make_shared<std::vector<std::string>>()),
+          repr_fields_(std::make_shared<std::vector<std::string>>()) {}
+
+    /// A read-only attribute mirroring the C++ member of the same name.
+    template <class M>
+    ValueClass& field(const char* name, M T::*member, const char* doc) {
+        cls_.def_property_readonly(name, [member](const T& self) -> M { return self.*member; }, doc);
+        fields_->emplace_back(name);
+        return *this;
+    }
+
+    /// The fields shown by repr() (the default is every field).
+    ValueClass& repr(std::initializer_list<const char*> names) {
+        repr_fields_->assign(names.begin(), names.end());
+        return *this;
+    }
+
+    /// Access to the underlying pybind11 class for extra methods.
+    py::class_<T>& cls() { return cls_; }
+
+    /// Adds to_dict and __repr__ (unless the class defines its own) and __eq__ (field-wise; pybind11
+    /// then sets __hash__ to None, as for any class defining only __eq__).
+    py::class_<T>& finish(bool with_to_dict = true, bool with_repr = true) {
+        auto fields = fields_;
+        if (with_to_dict) {
+            cls_.def(
+                "to_dict",
+                [fields](const py::object& self) {
+                    py::dict out;
+                    for (const auto& f : *fields) out[py::str(f)] = plain(self.attr(f.c_str()));
+                    return out;
+                },
+                R"doc(Every field as plain data.
+
+Returns
+-------
+dict
+    Field name -> value, in declaration order; enums are given as their stable spelling
+    (``"major"``), nested objects as dicts, lists as lists. ``json.dumps`` accepts it.
+)doc");
+        }
+        if (with_repr) {
+            auto shown = repr_fields_->empty() ? fields_ : repr_fields_;
+            std::string name = name_;
+            cls_.def("__repr__", [shown, name](const py::object& self) {
+                std::string text = name + "(";
+                bool first = true;
+                for (const auto& f : *shown) {
+                    text += (first ? "" : ", ") + f + "=" + field_repr(self.attr(f.c_str()));
+                    first = false;
+                }
+                return text + ")";
+            });
+        }
+        cls_.def(
+            "__eq__",
+            [fields](const py::object& self, const py::object& other) -> py::object {
+                if (!py::type::of(self).is(py::type::of(other)))
+                    return py::reinterpret_borrow<py::object>(py::handle(Py_NotImplemented));
+                for (const auto& f : *fields)
+                    if (!self.attr(f.c_str()).equal(other.attr(f.c_str()))) return py::bool_(false);
+                return py::bool_(true);
+            },
+            py::arg("other"));
+        return cls_;
+    }
+
+private:
+    py::class_<T> cls_;
+    std::string name_;
+    std::shared_ptr<std::vector<std::string>> fields_;
+    std::shared_ptr<std::vector<std::string>> repr_fields_;
+};
+
+}  // namespace rxcaution::python

@@ -1,0 +1,164 @@
+#include "test_support.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace rxcaution;
+using rxtest::cites;
+using rxtest::contains;
+using rxtest::find_warning;
+using rxtest::kb;
+using rxtest::rule_ids;
+
+// The seed article's caution: ketamine + buprenorphine (Suboxone) -> additive CNS and respiratory
+// depression; consult before combining.
+TEST(Check, SeedKetamineWithSuboxoneWarnsWithSourceAndExplanation) {
+    const Report r = kb().check({"ketamine", "Suboxone"});
+    EXPECT_EQ(rule_ids(r), (std::vector<std::string>{"buprenorphine-cns-depressants", "ketamine-buprenorphine",
+                                                     "ketamine-cns-depressants"}));
+    ASSERT_TRUE(r.max_severity.has_value());
+    EXPECT_EQ(*r.max_severity, Severity::Major);
+    const Warning* seed = find_warning(r, "ketamine-buprenorphine");
+    ASSERT_NE(seed, nullptr);
+    EXPECT_EQ(seed->kind, WarningKind::DrugDrug);
+    EXPECT_EQ(seed->severity, Severity::Major);
+    EXPECT_EQ(seed->inputs, (std::vector<std::string>{"ketamine", "Suboxone"}));
+    EXPECT_EQ(seed->substances, (std::vector<std::string>{"ketamine", "buprenorphine"}));
+    EXPECT_TRUE(cites(*seed, "haven-ketamine-opioid-withdrawal"));
+    EXPECT_NE(seed->management.find("Consult"), std::string::npos);
+    const Warning* via_class = find_warning(r, "ketamine-cns-depressants");
+    ASSERT_NE(via_class, nullptr);
+    EXPECT_EQ(via_class->explanation,
+              (std::vector<std::string>{
+                  "'ketamine' resolved to substance ketamine",
+                  "'Suboxone' resolved to product Suboxone, which contains buprenorphine and naloxone (not "
+                  "checked for interactions: " + kb().resolve("Suboxone").not_checked[0] + ")",
+                  "buprenorphine is a member of opioid-partial-agonists, a subclass of opioids, a subclass of cns-depressants",
+                  "rule ketamine-cns-depressants: ketamine x class cns-depressants (major, evidence label)"}));
+}
+
+TEST(Check, SeedKetamineWithMethadone) {
+    const Report r = kb().check({"ketamine", "methadone"});
+    const Warning* w = find_warning(r, "ketamine-methadone");
+    ASSERT_NE(w, nullptr);
+    EXPECT_EQ(w->severity, Severity::Major);
+    EXPECT_TRUE(cites(*w, "haven-ketamine-opioid-withdrawal"));
+    EXPECT_TRUE(cites(*w, "lf-s1"));
+    EXPECT_NE(find_warning(r, "methadone-cns-depressants"), nullptr);
+}
+
+TEST(Check, SeedKetamineWithCardiovascularAndPsychiatricHistory) {
+    const Report r = kb().check({"ketamine"}, {{"high blood pressure", "schizophrenia"}});
+    const Warning* cv = find_warning(r, "ketamine-cardiovascular-disease");
+    ASSERT_NE(cv, nullptr);
+    EXPECT_EQ(cv->kind, WarningKind::DrugCondition);
+    EXPECT_EQ(cv->condition, "cardiovascular-disease");
+    EXPECT_TRUE(cites(*cv, "haven-ketamine-opioid-withdrawal"));
+    EXPECT_TRUE(contains(cv->explanation,
+                         "patient condition 'high blood pressure' resolved to hypertension, which falls under cardiovascular-disease"));
+    const Warning* psych = find_warning(r, "ketamine-psychiatric-history");
+    ASSERT_NE(psych, nullptr);
+    EXPECT_TRUE(cites(*psych, "haven-ketamine-opioid-withdrawal"));
+}
+
+TEST(Check, IngredientsOfOneProductDoNotWarnAgainstEachOther) {
+    EXPECT_TRUE(kb().check({"Suboxone"}).warnings.empty());
+    EXPECT_FALSE(kb().check({"Suboxone"}).max_severity.has_value());
+    // ... but the same two substances as separate inputs do.
+    EXPECT_FALSE(kb().check({"buprenorphine", "naloxone"}).warnings.empty());
+}
+
+TEST(Check, SublingualNaloxoneInsideSuboxoneIsNotCheckedForInteractions) {
+    const Report r = kb().check({"Suboxone", "methadone"});
+    for (const auto& w : r.warnings) EXPECT_EQ(w.rule.rfind("naloxone-", 0), std::string::npos) << w.rule;
+    EXPECT_NE(find_warning(r, "methadone-opioid-partial-agonists"), nullptr);
+    EXPECT_NE(find_warning(r, "buprenorphine-opioid-agonists"), nullptr);
+    // Naloxone as a rescue product is checked.
+    EXPECT_NE(find_warning(kb().check({"Narcan", "methadone"}), "naloxone-methadone"), nullptr);
+}
+
+TEST(Check, ProductSpecificRuleFiresOnlyForThatProduct) {
+    EXPECT_NE(find_warning(kb().check({"Sublocade", "ondansetron"}), "sublocade-qt-prolonging-drugs"), nullptr);
+    EXPECT_EQ(find_warning(kb().check({"Subutex", "ondansetron"}), "sublocade-qt-prolonging-drugs"), nullptr);
+    EXPECT_EQ(find_warning(kb().check({"ondansetron", "Sublocade"}), "sublocade-qt-prolonging-drugs")->inputs,
+              (std::vector<std::string>{"ondansetron", "Sublocade"}));
+}
+
+TEST(Check, DuplicateIngredientAcrossProducts) {
+    const Report r = kb().check({"Suboxone", "Subutex"});
+    ASSERT_EQ(r.warnings.size(), 1u);
+    const Warning& w = r.warnings[0];
+    EXPECT_EQ(w.kind, WarningKind::DuplicateTherapy);
+    EXPECT_EQ(w.rule, "duplicate-ingredient");
+    EXPECT_EQ(w.severity, Severity::Moderate);
+    EXPECT_EQ(w.evidence, EvidenceGrade::Derived);
+    EXPECT_EQ(w.summary, "Suboxone + Subutex: both contain buprenorphine");
+    CheckContext no_dup;
+    no_dup.duplicate_therapy = false;
+    EXPECT_TRUE(kb().check({"Suboxone", "Subutex"}, no_dup).warnings.empty());
+}
+
+TEST(Check, ClassDuplicatePolicyUsesTheSourcedSeverity) {
+    const Report r = kb().check({"Catapres", "Kapvay"});
+    ASSERT_EQ(r.warnings.size(), 1u);
+    EXPECT_EQ(r.warnings[0].kind, WarningKind::DuplicateTherapy);
+    EXPECT_EQ(r.warnings[0].rule, "clonidine-containing-medicines");
+    EXPECT_EQ(r.warnings[0].severity, kb().drug_class("clonidine-containing-medicines").duplicate_therapy->severity);
+    EXPECT_TRUE(cites(r.warnings[0], "lf-s90"));
+}
+
+TEST(Check, UnresolvedInputsAreReportedNotDropped) {
+    const Report r = kb().check({"ketamin", "Suboxone"});
+    ASSERT_EQ(r.inputs.size(), 2u);
+    EXPECT_FALSE(r.inputs[0].resolved);
+    EXPECT_EQ(r.inputs[0].suggestions.at(0), "ketamine");
+    EXPECT_TRUE(r.inputs[1].resolved);
+    EXPECT_FALSE(r.complete());
+    EXPECT_EQ(r.unresolved(), std::vector<std::string>{"ketamin"});
+    EXPECT_TRUE(r.warnings.empty());
+    const Report c = kb().check({"ketamine"}, {{"hypertensoin"}});
+    EXPECT_FALSE(c.complete());
+    EXPECT_FALSE(c.conditions[0].resolved);
+}
+
+TEST(Check, WarningsAreSortedBySeverityThenInputOrderAndDeduplicated) {
+    const Report r = kb().check({"methadone", "clarithromycin", "alprazolam", "naltrexone", "ondansetron"});
+    ASSERT_GE(r.warnings.size(), 5u);
+    for (std::size_t i = 1; i < r.warnings.size(); ++i) {
+        const auto& a = r.warnings[i - 1];
+        const auto& b = r.warnings[i];
+        EXPECT_GE(a.severity, b.severity);
+        if (a.severity == b.severity) EXPECT_LE(a.input_indexes, b.input_indexes);
+    }
+    std::set<std::string> ids;
+    for (const auto& w : r.warnings) EXPECT_TRUE(ids.insert(w.id).second) << "duplicate " << w.id;
+    EXPECT_EQ(r.warnings.front().severity, Severity::Contraindicated);
+}
+
+TEST(Check, MinimumSeverityFilters) {
+    CheckContext ctx;
+    ctx.min_severity = Severity::Major;
+    const Report r = kb().check({"methadone", "clarithromycin", "rifampin"}, ctx);
+    for (const auto& w : r.warnings) EXPECT_GE(w.severity, Severity::Major);
+    EXPECT_EQ(find_warning(r, "methadone-cyp3a-inducers"), nullptr);
+    EXPECT_NE(find_warning(kb().check({"methadone", "rifampin"}), "methadone-cyp3a-inducers"), nullptr);
+}
+
+TEST(Check, EmptyAndSingleInputs) {
+    const Report r = kb().check({});
+    EXPECT_TRUE(r.warnings.empty());
+    EXPECT_TRUE(r.complete());
+    EXPECT_EQ(r.pack_name, "rxcaution-curated");
+    EXPECT_TRUE(kb().check({"methadone"}).warnings.empty());
+}
+
+TEST(Check, MiniPackFiresClassRuleThroughSubclass) {
+    const auto mini = KnowledgeBase::load(rxtest::data_path("mini"));
+    const Report r = mini.check({"Combotab", "deltapam"}, {{"high blood pressure"}});
+    EXPECT_EQ(rule_ids(r), (std::vector<std::string>{"alpha-heart", "alpha-sedatives"}));
+    EXPECT_EQ(r.warnings[1].explanation.at(2), "delta is a member of strong-sedatives, a subclass of sedatives");
+    // The two ingredients of Combotab never meet each other.
+    EXPECT_EQ(find_warning(r, "alpha-beta"), nullptr);
+    EXPECT_EQ(find_warning(mini.check({"alfa", "betamol"}), "alpha-beta")->severity, Severity::Moderate);
+    const Report dup = mini.check({"gammadone", "deltapam", "alphazine"});
+    EXPECT_EQ(find_warning(dup, "strong-sedatives"), nullptr);  // gamma is not in the duplicate class
+}

@@ -1,0 +1,120 @@
+#include "test_support.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace rxcaution;
+using rxtest::contains;
+using rxtest::kb;
+
+TEST(KnowledgeBase, BuiltinPackInfo) {
+    const PackInfo& info = kb().info();
+    EXPECT_EQ(info.name, "rxcaution-curated");
+    EXPECT_EQ(info.format_version, 1);
+    EXPECT_EQ(info.origin, "<builtin>");
+    EXPECT_GE(info.substances, 300u);
+    EXPECT_GE(info.products, 150u);
+    EXPECT_GE(info.classes, 50u);
+    EXPECT_GE(info.interactions, 60u);
+    EXPECT_GE(info.contraindications, 80u);
+    EXPECT_GT(info.compiled_pairs, info.interactions);
+}
+
+TEST(KnowledgeBase, BuiltinReturnsTheSameSharedInstance) {
+    const auto a = KnowledgeBase::builtin();
+    const auto b = KnowledgeBase::builtin();
+    EXPECT_EQ(&a.info(), &b.info());
+}
+
+TEST(KnowledgeBase, SubstanceIdentifiersAreTheVerifiedOnes) {
+    const Substance& m = kb().substance("methadone");
+    EXPECT_EQ(m.identifiers.rxcui, "6813");
+    EXPECT_EQ(m.identifiers.atc, std::vector<std::string>{"N07BC02"});
+    EXPECT_EQ(m.identifiers.drugbank, "DB00333");
+    EXPECT_EQ(m.identifiers.salt_unii.at("hydrochloride"), "229809935B");
+    EXPECT_FALSE(m.identifier_sources.empty());
+    EXPECT_EQ(kb().substance("naltrexone").identifiers.rxcui, "7243");
+    EXPECT_EQ(kb().substance("naloxone").identifiers.rxcui, "7242");
+    // Unverified identifiers stay empty rather than guessed (label-facts §11).
+    EXPECT_EQ(kb().substance("ketamine").identifiers.rxcui, "");
+    EXPECT_EQ(kb().substance("lofexidine").identifiers.drugbank, "");
+}
+
+TEST(KnowledgeBase, ProductsResolveToIngredients) {
+    EXPECT_EQ(kb().product("suboxone").ingredients, (std::vector<std::string>{"buprenorphine", "naloxone"}));
+    EXPECT_EQ(kb().product("suboxone").inactive_ingredients.at(0).substance, "naloxone");
+    EXPECT_EQ(kb().product("sublocade").ingredients, std::vector<std::string>{"buprenorphine"});
+    EXPECT_EQ(kb().product("vivitrol").ingredients, std::vector<std::string>{"naltrexone"});
+    for (const char* brand : {"subutex", "zubsolv", "brixadi", "revia", "dolophine", "methadose", "ketalar", "spravato",
+                              "narcan", "lucemyra", "xanax", "klonopin", "neurontin", "zofran", "biaxin", "sustiva"})
+        EXPECT_NE(kb().find_product(brand), nullptr) << brand;
+}
+
+TEST(KnowledgeBase, ClassMembershipIsTransitive) {
+    const auto classes = kb().classes_of("alprazolam");
+    EXPECT_TRUE(contains(classes, "benzodiazepines"));
+    EXPECT_TRUE(contains(classes, "cns-depressants"));
+    const auto opioids = kb().members_of("opioids");
+    EXPECT_TRUE(contains(opioids, "methadone"));
+    EXPECT_TRUE(contains(opioids, "buprenorphine"));
+    EXPECT_TRUE(contains(opioids, "heroin"));
+    EXPECT_FALSE(contains(opioids, "naltrexone"));
+    EXPECT_TRUE(contains(kb().members_of("cyp3a-inhibitors"), "clarithromycin"));
+    EXPECT_THROW((void)kb().members_of("no-such-class"), NotFoundError);
+}
+
+TEST(KnowledgeBase, LookupsFindAndThrow) {
+    EXPECT_EQ(kb().find_substance("nope"), nullptr);
+    EXPECT_THROW((void)kb().substance("nope"), NotFoundError);
+    EXPECT_THROW((void)kb().product("nope"), NotFoundError);
+    EXPECT_THROW((void)kb().drug_class("nope"), NotFoundError);
+    EXPECT_THROW((void)kb().condition("nope"), NotFoundError);
+    EXPECT_THROW((void)kb().source("nope"), NotFoundError);
+    EXPECT_THROW((void)kb().interaction("nope"), NotFoundError);
+    EXPECT_EQ(kb().interaction("methadone-cyp3a-inhibitors").severity, Severity::Major);
+    EXPECT_EQ(kb().contraindication("naltrexone-current-opioid-dependence").severity, Severity::Contraindicated);
+    EXPECT_EQ(kb().source("haven-ketamine-opioid-withdrawal").title, "Ketamine For Opioid Withdrawal");
+    EXPECT_EQ(kb().source("haven-ketamine-opioid-withdrawal").url, "");  // never seen, so never invented
+    EXPECT_EQ(kb().drug_class("benzodiazepines").parents, std::vector<std::string>{"cns-depressants"});
+}
+
+TEST(KnowledgeBase, RulesForASubstanceIncludeClassRules) {
+    std::vector<std::string> ids;
+    for (const auto& r : kb().rules_for("clarithromycin")) ids.push_back(r.id);
+    EXPECT_TRUE(contains(ids, "methadone-cyp3a-inhibitors"));
+    EXPECT_TRUE(contains(ids, "buprenorphine-cyp3a-inhibitors"));
+    std::vector<std::string> cids;
+    for (const auto& r : kb().contraindications_for("vivitrol")) cids.push_back(r.id);
+    EXPECT_TRUE(contains(cids, "naltrexone-current-opioid-dependence"));
+    EXPECT_TRUE(contains(cids, "vivitrol-plg-cmc-hypersensitivity"));
+}
+
+TEST(KnowledgeBase, InteractionsBetweenMostSevereFirst) {
+    const auto rules = kb().interactions_between("methadone", "sotalol");
+    ASSERT_GE(rules.size(), 2u);
+    EXPECT_EQ(rules.front().id, "onc-qt-high-risk-drugs");
+    EXPECT_EQ(rules.front().severity, Severity::Contraindicated);
+    for (std::size_t i = 1; i < rules.size(); ++i) EXPECT_GE(rules[i - 1].severity, rules[i].severity);
+}
+
+TEST(KnowledgeBase, SeedContentIsQueryable) {
+    const Profile* p = kb().find_profile("ketamine");
+    ASSERT_NE(p, nullptr);
+    std::vector<std::string> mechanisms, risks;
+    for (const auto& m : p->mechanisms) mechanisms.push_back(m.name);
+    for (const auto& r : p->risks) risks.push_back(r.id);
+    EXPECT_EQ(p->mechanisms.size(), 5u);
+    EXPECT_GE(p->risks.size(), 6u);
+    for (const auto& item : p->mechanisms) {
+        ASSERT_FALSE(item.sources.empty());
+        bool seed = false;
+        for (const auto& s : item.sources) seed = seed || s.source == "haven-ketamine-opioid-withdrawal";
+        EXPECT_TRUE(seed) << item.id;
+    }
+    std::vector<std::string> treatment_ids;
+    for (const auto& t : kb().treatments()) treatment_ids.push_back(t.id);
+    for (const char* t : {"cognitive-behavioral-therapy", "contingency-management", "motivational-interviewing",
+                          "acupuncture", "massage-therapy", "aromatherapy", "mindfulness"})
+        EXPECT_TRUE(contains(treatment_ids, t)) << t;
+    const Condition& withdrawal = kb().condition("opioid-withdrawal");
+    EXPECT_FALSE(withdrawal.symptoms.empty());
+}

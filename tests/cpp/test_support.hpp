@@ -1,0 +1,39 @@
+#pragma once
+// Helpers shared by the GoogleTest suites.
+
+#include <rxcaution/rxcaution.hpp>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace rxtest {
+
+inline std::string data_path(const std::string& name) { return std::string(RXCAUTION_TEST_DATA_DIR) + "/" + name; }
+
+inline const rxcaution::KnowledgeBase& kb() {
+    static const rxcaution::KnowledgeBase instance = rxcaution::KnowledgeBase::builtin();
+    return instance;
+}
+
+inline std::vector<std::string> rule_ids(const rxcaution::Report& r) {
+    std::vector<std::string> out;
+    for (const auto& w : r.warnings) out.push_back(w.rule);
+    return out;
+}
+
+inline const rxcaution::Warning* find_warning(const rxcaution::Report& r, const std::string& rule) {
+    for (const auto& w : r.warnings)
+        if (w.rule == rule) return &w;
+    return nullptr;
+}
+
+inline bool cites(const rxcaution::Warning& w, const std::string& source) {
+    return std::any_of(w.sources.begin(), w.sources.end(), [&](const auto& s) { return s.id == source; });
+}
+
+inline bool contains(const std::vector<std::string>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+}  // namespace rxtest

@@ -1,0 +1,400 @@
+#!/usr/bin/env python3
+"""Cross-check rxcaution's drug-drug severities against DDInter.
+
+DDInter (Xiong et al., Nucleic Acids Res. 2022; CC BY-NC-SA 4.0) is read at run time from its CSV
+downloads; nothing from it is copied into this repository. By default the CSVs are looked for in
+``../shared/datasets/ddinter/`` relative to the repository root.
+
+For every DDInter pair whose two drug names both resolve (by name, through ``KnowledgeBase.resolve``)
+to substances of the built-in pack, our highest severity for the pair (``no rule`` when we have none)
+is compared with DDInter's Level:
+
+    contraindicated, major -> Major;  moderate -> Moderate;  minor -> Minor
+
+DDInter's ``Unknown`` level means DDInter lists the pair without a severity. The exact-agreement rate
+is computed over the pairs that both rate (we have a rule and DDInter's level is not Unknown).
+
+Also reported: pairs on which we warn while DDInter, which knows both drugs, has no row for the pair.
+Only 8 of DDInter's ATC-class files (A B D H L P R V) are available here; a missing row can only be
+trusted when one of the two drugs has all its DDInter pairs in one available file (it has an ATC code
+of that class), so the gap list says which pairs may simply sit in a missing file (C G J M N S).
+
+Usage:
+    python3 tools/ddinter_crosscheck.py [--ddinter-dir DIR] [--json OUT] [--examples N]
+
+Reference software, not medical advice: disagreements are leads for curation, not verdicts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import json
+import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DDINTER_DIR = REPO.parent / "shared" / "datasets" / "ddinter"
+
+DDINTER_LEVELS = ("Major", "Moderate", "Minor", "Unknown")
+OUR_LEVELS = ("contraindicated", "major", "moderate", "minor", "no rule")
+# Our severity -> the DDInter level it corresponds to.
+TO_DDINTER = {"contraindicated": "Major", "major": "Major", "moderate": "Moderate", "minor": "Minor"}
+SEVERITY_RANK = {"minor": 1, "moderate": 2, "major": 3, "contraindicated": 4}
+
+
+# --- DDInter ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class DDInter:
+    names: dict[str, str] = field(default_factory=dict)  # DDInter id -> drug name
+    levels: dict[tuple[str, str], str] = field(default_factory=dict)  # sorted id pair -> Level
+    conflicts: list[tuple[tuple[str, str], str, str]] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    rows: int = 0
+    # DDInter id -> files that hold every pair of the drug (its own ATC classes, as far as can be seen)
+    complete_in: dict[str, set[str]] = field(default_factory=dict)
+
+    def partners(self) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = defaultdict(set)
+        for a, b in self.levels:
+            out[a].add(b)
+            out[b].add(a)
+        return out
+
+
+def load_ddinter(directory: Path) -> DDInter:
+    """Reads every ddinter_downloads_code_*.csv of a directory into unique unordered pairs."""
+    paths = sorted(directory.glob("ddinter_downloads_code_*.csv"))
+    if not paths:
+        raise FileNotFoundError(f"no ddinter_downloads_code_*.csv in {directory}")
+    data = DDInter(files=[p.name for p in paths])
+    pairs_by_file: dict[str, set[tuple[str, str]]] = {}
+    for path in paths:
+        in_file: set[tuple[str, str]] = set()
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            expected = ["DDInterID_A", "Drug_A", "DDInterID_B", "Drug_B", "Level"]
+            if reader.fieldnames != expected:
+                raise ValueError(f"{path.name}: unexpected header {reader.fieldnames}, expected {expected}")
+            for row in reader:
+                data.rows += 1
+                a, b, level = row["DDInterID_A"], row["DDInterID_B"], row["Level"]
+                if level not in DDINTER_LEVELS:
+                    raise ValueError(f"{path.name}: unexpected Level {level!r}")
+                data.names[a] = row["Drug_A"]
+                data.names[b] = row["Drug_B"]
+                key = (a, b) if a <= b else (b, a)
+                in_file.add(key)
+                old = data.levels.setdefault(key, level)
+                if old != level:
+                    data.conflicts.append((key, old, level))
+        pairs_by_file[path.name] = in_file
+    # A file for ATC class X holds every pair in which one drug has an X code. A drug all of whose
+    # pairs are in one file therefore (almost certainly) has that class, so its partner list is
+    # complete here even though some class files are missing.
+    partners = data.partners()
+    per_file_partners: dict[str, dict[str, int]] = {}
+    for name, pairs in pairs_by_file.items():
+        counts: Counter = Counter()
+        for a, b in pairs:
+            counts[a] += 1
+            counts[b] += 1
+        per_file_partners[name] = counts
+    for drug, ps in partners.items():
+        data.complete_in[drug] = {name for name, counts in per_file_partners.items() if counts[drug] == len(ps)}
+    return data
+
+
+# --- rxcaution --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Resolved:
+    resolved: bool
+    kind: str = ""
+    id: str = ""
+
+
+class PythonBackend:
+    """The rxcaution Python package: KnowledgeBase.builtin()."""
+
+    def __init__(self) -> None:
+        import rxcaution  # noqa: PLC0415 (imported here so --help works without the package)
+
+        self.kb = rxcaution.KnowledgeBase.builtin()
+        info = self.kb.info
+        self.description = f"{info.name} {info.version} (rxcaution Python package)"
+
+    def resolve_many(self, names: list[str]) -> dict[str, Resolved]:
+        out = {}
+        for name in names:
+            r = self.kb.resolve(name)
+            out[name] = Resolved(bool(r.resolved), str(r.kind).lower().rsplit(".", 1)[-1], r.id) if r.resolved else Resolved(False)
+        return out
+
+    def rules_between(self, substance_ids: list[str]) -> dict[tuple[str, str], list[tuple[str, str]]]:
+        """(a, b) sorted -> [(rule id, severity)] for every pair of the given substances with a rule."""
+        out = {}
+        for a, b in itertools.combinations(sorted(set(substance_ids)), 2):
+            rules = self.kb.interactions_between(a, b)
+            if rules:
+                out[(a, b)] = [(r.id, str(r.severity).lower().rsplit(".", 1)[-1]) for r in rules]
+        return out
+
+
+class CliBackend:
+    """The rxcaution command-line program (for use before the Python package is installed)."""
+
+    def __init__(self, program: str) -> None:
+        import subprocess  # noqa: PLC0415
+
+        self.program = program
+        self.subprocess = subprocess
+        stats = json.loads(self._run("stats", "--format", "json"))
+        pack = stats.get("pack", stats)
+        self.description = f"{pack.get('name', '?')} {pack.get('version', '?')} (CLI {program})"
+
+    def _run(self, *args: str, ok=(0,)) -> str:
+        proc = self.subprocess.run([self.program, *args], capture_output=True, text=True, check=False)
+        if proc.returncode not in ok:
+            raise RuntimeError(f"{self.program} {args[0]} failed ({proc.returncode}): {proc.stderr.strip()}")
+        return proc.stdout
+
+    def resolve_many(self, names: list[str]) -> dict[str, Resolved]:
+        out = {}
+        for i in range(0, len(names), 200):
+            chunk = names[i : i + 200]
+            for item in json.loads(self._run("resolve", "--format", "json", "--", *chunk, ok=(0, 2))):
+                ok = item["status"] == "resolved"
+                out[item["input"]] = Resolved(ok, item["kind"] or "", item["id"] or "") if ok else Resolved(False)
+        return out
+
+    def rules_between(self, substance_ids: list[str]) -> dict[tuple[str, str], list[tuple[str, str]]]:
+        ids = sorted(set(substance_ids))
+        report = json.loads(self._run("check", "--format", "json", "--allow-unresolved", "--", *ids, ok=(0, 2, 3)))
+        out: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+        for w in report["warnings"]:
+            if w["kind"] != "drug-drug":
+                continue
+            a, b = sorted(w["substances"])
+            if (w["rule"], w["severity"]) not in out[(a, b)]:
+                out[(a, b)].append((w["rule"], w["severity"]))
+        return dict(out)
+
+
+# --- comparison -------------------------------------------------------------------------------------
+
+
+def highest(rules: list[tuple[str, str]]) -> str:
+    if not rules:
+        return "no rule"
+    return max((sev for _, sev in rules), key=SEVERITY_RANK.__getitem__)
+
+
+def compare(ddinter: DDInter, backend, examples: int = 20) -> dict:
+    names = sorted(set(ddinter.names.values()))
+    resolution = backend.resolve_many(names)
+    substance_of: dict[str, str] = {}  # DDInter id -> our substance id
+    skipped_product: list[str] = []
+    for ddid, name in ddinter.names.items():
+        r = resolution[name]
+        if not r.resolved:
+            continue
+        if r.kind != "substance":
+            skipped_product.append(name)
+            continue
+        substance_of[ddid] = r.id
+
+    our_rules = backend.rules_between(list(substance_of.values()))
+
+    table = {ours: {level: 0 for level in DDINTER_LEVELS} for ours in OUR_LEVELS}
+    compared = []
+    same_substance = 0
+    for (a, b), level in sorted(ddinter.levels.items()):
+        if a not in substance_of or b not in substance_of:
+            continue
+        sa, sb = substance_of[a], substance_of[b]
+        if sa == sb:
+            same_substance += 1
+            continue
+        key = (sa, sb) if sa <= sb else (sb, sa)
+        rules = our_rules.get(key, [])
+        ours = highest(rules)
+        table[ours][level] += 1
+        compared.append(
+            {
+                "ddinter": [ddinter.names[a], ddinter.names[b]],
+                "ddinter_ids": [a, b],
+                "substances": list(key),
+                "ddinter_level": level,
+                "ours": ours,
+                "rules": [{"id": rid, "severity": sev} for rid, sev in rules],
+            }
+        )
+
+    both_rate = [c for c in compared if c["ours"] != "no rule" and c["ddinter_level"] != "Unknown"]
+    agree = [c for c in both_rate if TO_DDINTER[c["ours"]] == c["ddinter_level"]]
+    disagreements = [c for c in both_rate if TO_DDINTER[c["ours"]] != c["ddinter_level"]]
+    disagreements.sort(key=lambda c: (-SEVERITY_RANK[c["ours"]], c["ddinter_level"], c["substances"]))
+    ddinter_only = [c for c in compared if c["ours"] == "no rule" and c["ddinter_level"] in ("Major", "Moderate")]
+    ddinter_only.sort(key=lambda c: (c["ddinter_level"] != "Major", c["substances"]))
+
+    # Pairs on which we warn while DDInter knows both drugs and has no row for the pair.
+    ddinter_ids_of: dict[str, list[str]] = defaultdict(list)
+    for ddid, sid in substance_of.items():
+        ddinter_ids_of[sid].append(ddid)
+    covered = set()
+    for c in compared:
+        covered.add(tuple(c["substances"]))
+    no_row = []
+    for (sa, sb), rules in sorted(our_rules.items()):
+        if (sa, sb) in covered:
+            continue
+        if any(
+            ((x, y) if x <= y else (y, x)) in ddinter.levels
+            for x in ddinter_ids_of[sa]
+            for y in ddinter_ids_of[sb]
+        ):
+            continue  # a DDInter pair exists but mapped to one substance on both sides (not compared)
+        complete = sorted(
+            {f for d in ddinter_ids_of[sa] + ddinter_ids_of[sb] for f in ddinter.complete_in.get(d, set())}
+        )
+        no_row.append(
+            {
+                "substances": [sa, sb],
+                "ddinter": [ddinter.names[ddinter_ids_of[sa][0]], ddinter.names[ddinter_ids_of[sb][0]]],
+                "ours": highest(rules),
+                "rules": [{"id": rid, "severity": sev} for rid, sev in rules],
+                # True: one drug's DDInter partner list is complete in an available file, so DDInter has no
+                # record of the pair at all. False: the row may be in a missing class file (C G J M N S).
+                "absent_from_ddinter": bool(complete),
+                "complete_in": complete,
+            }
+        )
+    no_row.sort(key=lambda c: (not c["absent_from_ddinter"], -SEVERITY_RANK[c["ours"]], c["substances"]))
+
+    return {
+        "pack": backend.description,
+        "ddinter": {
+            "files": ddinter.files,
+            "rows": ddinter.rows,
+            "pairs": len(ddinter.levels),
+            "drugs": len(ddinter.names),
+            "level_conflicts": len(ddinter.conflicts),
+        },
+        "drugs_resolved": len(substance_of),
+        "drug_names_resolving_to_products": sorted(skipped_product),
+        "pairs_considered": len(ddinter.levels),
+        "pairs_both_resolved": len(compared) + same_substance,
+        "pairs_same_substance": same_substance,
+        "pairs_compared": len(compared),
+        "table": table,
+        "pairs_both_rate": len(both_rate),
+        "exact_agreements": len(agree),
+        "agreement_rate": (len(agree) / len(both_rate)) if both_rate else None,
+        "disagreements": disagreements,
+        "ddinter_major_or_moderate_without_rule": len(ddinter_only),
+        "ddinter_only_examples": ddinter_only[:examples],
+        "we_warn_ddinter_no_row": len(no_row),
+        "we_warn_ddinter_no_record": sum(1 for c in no_row if c["absent_from_ddinter"]),
+        "we_warn_ddinter_no_row_examples": no_row[:examples],
+        "compared": compared,
+    }
+
+
+# --- output -----------------------------------------------------------------------------------------
+
+
+def _pair(c: dict) -> str:
+    return " + ".join(c["substances"])
+
+
+def _rules(c: dict) -> str:
+    return ", ".join(f"{r['id']} ({r['severity']})" for r in c["rules"])
+
+
+def print_report(result: dict, examples: int = 20, out=sys.stdout) -> None:
+    p = lambda *a: print(*a, file=out)  # noqa: E731
+    d = result["ddinter"]
+    p(f"rxcaution pack: {result['pack']}")
+    p(f"DDInter: {d['rows']} rows in {len(d['files'])} files ({', '.join(d['files'])}), "
+      f"{d['pairs']} unique pairs, {d['drugs']} drugs, {d['level_conflicts']} level conflicts")
+    p(f"DDInter drugs resolving to our substances: {result['drugs_resolved']}"
+      f" (names resolving to products, skipped: {len(result['drug_names_resolving_to_products'])})")
+    p(f"DDInter pairs considered: {result['pairs_considered']}; both drugs resolved: {result['pairs_both_resolved']}"
+      f" (same substance on both sides, skipped: {result['pairs_same_substance']}); compared: {result['pairs_compared']}")
+    p("")
+    p("Agreement table (rows: our highest severity; columns: DDInter Level)")
+    header = f"{'ours':<16}" + "".join(f"{lvl:>10}" for lvl in DDINTER_LEVELS) + f"{'total':>10}"
+    p(header)
+    totals = Counter()
+    for ours in OUR_LEVELS:
+        row = result["table"][ours]
+        totals.update(row)
+        p(f"{ours:<16}" + "".join(f"{row[lvl]:>10}" for lvl in DDINTER_LEVELS) + f"{sum(row.values()):>10}")
+    p(f"{'total':<16}" + "".join(f"{totals[lvl]:>10}" for lvl in DDINTER_LEVELS) + f"{sum(totals.values()):>10}")
+    p("")
+    rate = result["agreement_rate"]
+    p(f"Exact agreement over pairs both rate (our rule, DDInter level not Unknown): "
+      f"{result['exact_agreements']}/{result['pairs_both_rate']}"
+      + (f" = {rate:.1%}" if rate is not None else " (none)")
+      + "  [contraindicated+major=Major, moderate=Moderate, minor=Minor]")
+    p("")
+    dis = result["disagreements"]
+    p(f"Disagreements: {len(dis)}")
+    for c in dis:
+        p(f"  {_pair(c):<42} ours {c['ours']:<15} DDInter {c['ddinter_level']:<9} [{_rules(c)}]")
+    p("")
+    p(f"DDInter Major/Moderate pairs where we have no rule: {result['ddinter_major_or_moderate_without_rule']}"
+      f" (first {min(examples, len(result['ddinter_only_examples']))})")
+    for c in result["ddinter_only_examples"][:examples]:
+        p(f"  {_pair(c):<42} DDInter {c['ddinter_level']}")
+    p("")
+    p(f"Pairs we warn on where DDInter knows both drugs but has no row: {result['we_warn_ddinter_no_row']}"
+      f" ({result['we_warn_ddinter_no_record']} certainly not recorded by DDInter; the rest may be in its"
+      f" missing class files C/G/J/M/N/S)")
+    for c in result["we_warn_ddinter_no_row_examples"][:examples]:
+        where = "no DDInter record" if c["absent_from_ddinter"] else "maybe in a missing file"
+        p(f"  {_pair(c):<42} ours {c['ours']:<15} {where:<24} [{_rules(c)}]")
+
+
+def make_backend(cli: str | None):
+    if cli:
+        return CliBackend(cli)
+    try:
+        return PythonBackend()
+    except ImportError as exc:
+        raise SystemExit(
+            f"the rxcaution Python package is not importable ({exc}); install it (pip install .) "
+            "or pass --cli build/rxcaution"
+        ) from exc
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--ddinter-dir", type=Path, default=DEFAULT_DDINTER_DIR,
+                        help=f"folder of ddinter_downloads_code_*.csv (default: {DEFAULT_DDINTER_DIR})")
+    parser.add_argument("--json", type=Path, metavar="OUT", help="also write the full results as JSON to OUT")
+    parser.add_argument("--examples", type=int, default=20, help="examples to print per list (default 20)")
+    parser.add_argument("--cli", metavar="PROGRAM",
+                        help="use the rxcaution command-line program instead of the Python package")
+    args = parser.parse_args(argv)
+    if not args.ddinter_dir.is_dir():
+        print(f"DDInter folder not found: {args.ddinter_dir}", file=sys.stderr)
+        return 1
+    ddinter = load_ddinter(args.ddinter_dir)
+    result = compare(ddinter, make_backend(args.cli), examples=args.examples)
+    print_report(result, examples=args.examples)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        print(f"\nJSON written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
