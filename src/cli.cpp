@@ -108,7 +108,10 @@ void require_format(const Args& a, std::initializer_list<const char*> allowed) {
     for (const char* f : allowed)
         if (a.format == f) return;
     std::string list;
-    for (const char* f : allowed) list += (list.empty() ? "" : "|") + std::string(f);
+    for (const char* f : allowed) {
+        if (!list.empty()) list += '|';
+        list += f;
+    }
     throw UsageError("--format: expected " + list + ", got \"" + a.format + "\"");
 }
 

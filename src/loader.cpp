@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <unordered_map>
@@ -624,9 +623,16 @@ void read_manifest(const Reader& r, const json& m, const std::string& ptr, PackI
     info.description = r.opt_string(m, ptr, "description");
 }
 
+// ^[a-z0-9]+(-[a-z0-9]+)*$ without std::regex, which dominated load time on large packs.
 bool is_slug(const std::string& id) {
-    static const std::regex slug("^[a-z0-9]+(-[a-z0-9]+)*$");
-    return std::regex_match(id, slug);
+    if (id.empty() || id.front() == '-' || id.back() == '-') return false;
+    char prev = 0;
+    for (char c : id) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+        if (!ok || (c == '-' && prev == '-')) return false;
+        prev = c;
+    }
+    return true;
 }
 
 // Finds a cycle in a parent graph (child -> parents) and returns it as "a -> b -> a", or "".

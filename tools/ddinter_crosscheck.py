@@ -293,6 +293,7 @@ def compare(ddinter: DDInter, backend, examples: int = 20) -> dict:
         "pairs_both_resolved": len(compared) + same_substance,
         "pairs_same_substance": same_substance,
         "pairs_compared": len(compared),
+        "substance_pairs_compared": len({tuple(c["substances"]) for c in compared}),
         "table": table,
         "pairs_both_rate": len(both_rate),
         "exact_agreements": len(agree),
@@ -318,16 +319,19 @@ def _rules(c: dict) -> str:
     return ", ".join(f"{r['id']} ({r['severity']})" for r in c["rules"])
 
 
-def print_report(result: dict, examples: int = 20, out=sys.stdout) -> None:
+def print_report(result: dict, examples: int = 20, out=None) -> None:
+    out = out if out is not None else sys.stdout
     p = lambda *a: print(*a, file=out)  # noqa: E731
     d = result["ddinter"]
     p(f"rxcaution pack: {result['pack']}")
-    p(f"DDInter: {d['rows']} rows in {len(d['files'])} files ({', '.join(d['files'])}), "
+    codes = " ".join(f.removeprefix("ddinter_downloads_code_").removesuffix(".csv") for f in d["files"])
+    p(f"DDInter: {d['rows']} rows in {len(d['files'])} ATC-class files ({codes}), "
       f"{d['pairs']} unique pairs, {d['drugs']} drugs, {d['level_conflicts']} level conflicts")
     p(f"DDInter drugs resolving to our substances: {result['drugs_resolved']}"
       f" (names resolving to products, skipped: {len(result['drug_names_resolving_to_products'])})")
     p(f"DDInter pairs considered: {result['pairs_considered']}; both drugs resolved: {result['pairs_both_resolved']}"
-      f" (same substance on both sides, skipped: {result['pairs_same_substance']}); compared: {result['pairs_compared']}")
+      f" (same substance on both sides, skipped: {result['pairs_same_substance']}); compared: {result['pairs_compared']}"
+      f" ({result['substance_pairs_compared']} distinct substance pairs)")
     p("")
     p("Agreement table (rows: our highest severity; columns: DDInter Level)")
     header = f"{'ours':<16}" + "".join(f"{lvl:>10}" for lvl in DDINTER_LEVELS) + f"{'total':>10}"

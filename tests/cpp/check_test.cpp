@@ -127,7 +127,9 @@ TEST(Check, WarningsAreSortedBySeverityThenInputOrderAndDeduplicated) {
         const auto& a = r.warnings[i - 1];
         const auto& b = r.warnings[i];
         EXPECT_GE(a.severity, b.severity);
-        if (a.severity == b.severity) EXPECT_LE(a.input_indexes, b.input_indexes);
+        if (a.severity == b.severity) {
+            EXPECT_LE(a.input_indexes, b.input_indexes);
+        }
     }
     std::set<std::string> ids;
     for (const auto& w : r.warnings) EXPECT_TRUE(ids.insert(w.id).second) << "duplicate " << w.id;

@@ -85,7 +85,7 @@ void every(py::class_<KnowledgeBase>& kb, const char* name, const std::vector<T>
 }  // namespace
 
 void bind_knowledge_base(py::module_& m) {
-    py::class_<KnowledgeBase> kb(m, "KnowledgeBase", R"doc(An immutable knowledge base: a validated pack compiled for fast regimen checks.
+    py::class_<KnowledgeBase> kb(m, "KnowledgeBase", py::is_final(), R"doc(An immutable knowledge base: a validated pack compiled for fast regimen checks.
 
 Create one with :meth:`builtin` (the curated pack compiled into the library), :meth:`load` or
 :meth:`from_json`. Instances are immutable and safe to share between threads: :meth:`check`
@@ -218,8 +218,8 @@ ConditionResolution
                 py::gil_scoped_release release;
                 return self.check(medications, ctx);
             },
-            py::arg("medications"), py::kw_only(), py::arg("conditions") = std::vector<std::string>{},
-            py::arg("min_severity") = Severity::Minor, py::arg("duplicate_therapy") = true,
+            py::arg("medications"), py::kw_only(), py::arg_v("conditions", std::vector<std::string>{}, "()"),
+            py::arg_v("min_severity", Severity::Minor, "Severity.MINOR"), py::arg("duplicate_therapy") = true,
             R"doc(Checks a medication list for drug-drug, drug-condition and duplicate-therapy warnings.
 
 Releases the GIL: many threads can check against one knowledge base at once.
@@ -421,8 +421,8 @@ str
                 }
                 return utf8(dot);
             },
-            py::arg("medications"), py::kw_only(), py::arg("conditions") = std::vector<std::string>{},
-            py::arg("min_severity") = Severity::Minor, py::arg("duplicate_therapy") = true,
+            py::arg("medications"), py::kw_only(), py::arg_v("conditions", std::vector<std::string>{}, "()"),
+            py::arg_v("min_severity", Severity::Minor, "Severity.MINOR"), py::arg("duplicate_therapy") = true,
             R"doc(Graphviz DOT of the subgraph a check used: inputs -> ingredients -> classes -> fired rules.
 
 Parameters
@@ -453,7 +453,9 @@ str
 
     // --- Python protocols ----------------------------------------------------------------------
     kb.def(py::pickle([](const KnowledgeBase& self) { return utf8(self.to_json()); },
-                      [](const std::string& state) { return from_text(state, kDefaultMaxFileBytes, "<memory>"); }))
+                      [](const py::str& state) {
+                          return from_text(state.cast<std::string>(), kDefaultMaxFileBytes, "<memory>");
+                      }))
         .def("__copy__", [](const KnowledgeBase& self) { return self; },
              "Copies share one immutable implementation, so a copy is cheap.")
         .def(

@@ -51,7 +51,7 @@ void bind_enum(py::module_& m, const char* name, const char* doc,
                 if (text == to_string(member)) return enum_class(static_cast<int>(member));
             return py::none();
         },
-        py::name("_missing_"), py::arg("value"),
+        py::name("_missing_"), py::arg("cls"), py::arg("value"),
         "Accepts the stable spelling (case-insensitive) as a value: ``Severity(\"major\")``.");
     cls.attr("_missing_") = py::reinterpret_steal<py::object>(PyClassMethod_New(missing.ptr()));
 }
@@ -67,12 +67,12 @@ py::object plain(py::handle value) {
     if (py::isinstance<py::list>(value) || py::isinstance<py::tuple>(value)) {
         py::list out;
         for (auto item : value) out.append(plain(item));
-        return std::move(out);
+        return out;
     }
     if (py::isinstance<py::dict>(value)) {
         py::dict out;
         for (auto item : py::reinterpret_borrow<py::dict>(value)) out[item.first] = plain(item.second);
-        return std::move(out);
+        return out;
     }
     if (py::hasattr(value, "to_dict")) return value.attr("to_dict")();
     return py::reinterpret_borrow<py::object>(value);
@@ -91,7 +91,7 @@ py::str utf8(const std::string& text) {
 }
 
 void bind_types(py::module_& m) {
-    enum_base = py::module_::import("enum").attr("Enum").release();
+    enum_base = py::object(py::module_::import("enum").attr("Enum")).release();
 
     bind_enum<Severity>(m, "Severity",
                         R"doc(How serious an interaction or contraindication is.

@@ -39,7 +39,7 @@ template <class T>
 class ValueClass {
 public:
     ValueClass(py::handle scope, const char* name, const char* doc)
-        : cls_(scope, name, doc), name_(name), fields_(std::make_shared<std::vector<std::string>>()),
+        : cls_(scope, name, doc, py::is_final()), name_(name), fields_(std::make_shared<std::vector<std::string>>()),
           repr_fields_(std::make_shared<std::vector<std::string>>()) {}
 
     /// A read-only attribute mirroring the C++ member of the same name.

@@ -1,0 +1,149 @@
+"""tools/ddinter_crosscheck.py against the DDInter CSVs (read at run time, never copied here).
+
+Skips when the DDInter folder (../shared/datasets/ddinter relative to the repository root, or
+$RXCAUTION_DDINTER_DIR) is absent. Uses the rxcaution Python package; when it is not installed, the
+command-line program of a CMake build (build/rxcaution, or $RXCAUTION_CLI) stands in.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+TOOL = REPO / "tools" / "ddinter_crosscheck.py"
+DDINTER_DIR = Path(os.environ.get("RXCAUTION_DDINTER_DIR", REPO.parent / "shared" / "datasets" / "ddinter"))
+
+# Pairs checked by hand in the CSVs (file A; the naloxone pairs also in V), unordered.
+KNOWN_PAIRS = {
+    ("methadone", "naltrexone"): "Major",
+    ("buprenorphine", "naltrexone"): "Major",
+    ("methadone", "naloxone"): "Moderate",
+    ("buprenorphine", "naloxone"): "Unknown",
+}
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location("ddinter_crosscheck", TOOL)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def tool():
+    return _load_tool()
+
+
+@pytest.fixture(scope="module")
+def backend(tool):
+    try:
+        return tool.PythonBackend()
+    except ImportError:
+        cli = os.environ.get("RXCAUTION_CLI") or shutil.which("rxcaution") or str(REPO / "build" / "rxcaution")
+        if Path(cli).is_file() or shutil.which(cli):
+            return tool.CliBackend(cli)
+        pytest.skip("neither the rxcaution Python package nor the rxcaution program is available")
+
+
+@pytest.fixture(scope="module")
+def ddinter(tool):
+    if not DDINTER_DIR.is_dir() or not any(DDINTER_DIR.glob("ddinter_downloads_code_*.csv")):
+        pytest.skip(f"DDInter dataset not found at {DDINTER_DIR} (it is not part of the repository)")
+    return tool.load_ddinter(DDINTER_DIR)
+
+
+@pytest.fixture(scope="module")
+def result(tool, ddinter, backend):
+    return tool.compare(ddinter, backend)
+
+
+def test_ddinter_loaded(ddinter):
+    assert ddinter.rows > 0
+    assert len(ddinter.levels) > 0
+    assert not ddinter.conflicts, f"DDInter pairs with conflicting levels: {ddinter.conflicts[:5]}"
+    assert all(a < b for a, b in ddinter.levels), "pairs are stored unordered (sorted)"
+
+
+def test_some_pairs_resolve(result):
+    assert result["drugs_resolved"] > 0
+    assert result["pairs_compared"] > 0
+    assert result["pairs_both_resolved"] >= result["pairs_compared"]
+    assert result["pairs_considered"] >= result["pairs_both_resolved"]
+
+
+def test_every_compared_pair_resolves(result, backend):
+    names = sorted({n for c in result["compared"] for n in c["ddinter"]})
+    resolution = backend.resolve_many(names)
+    for c in result["compared"]:
+        got = sorted(resolution[n].id for n in c["ddinter"])
+        assert all(resolution[n].resolved and resolution[n].kind == "substance" for n in c["ddinter"]), c
+        assert got == c["substances"], c
+
+
+def test_table_totals(tool, result):
+    table = result["table"]
+    assert set(table) == set(tool.OUR_LEVELS)
+    total = sum(sum(row.values()) for row in table.values())
+    assert total == result["pairs_compared"] == len(result["compared"])
+    both_rate = sum(
+        table[ours][level] for ours in tool.OUR_LEVELS if ours != "no rule" for level in ("Major", "Moderate", "Minor")
+    )
+    assert both_rate == result["pairs_both_rate"]
+    agree = table["contraindicated"]["Major"] + table["major"]["Major"] + table["moderate"]["Moderate"]
+    agree += table["minor"]["Minor"]
+    assert agree == result["exact_agreements"]
+    assert len(result["disagreements"]) == result["pairs_both_rate"] - result["exact_agreements"]
+    if result["pairs_both_rate"]:
+        assert 0.0 <= result["agreement_rate"] <= 1.0
+
+
+def test_rows_are_consistent(tool, result):
+    for c in result["compared"]:
+        assert c["ddinter_level"] in tool.DDINTER_LEVELS
+        if c["rules"]:
+            assert c["ours"] == max((r["severity"] for r in c["rules"]), key=tool.SEVERITY_RANK.__getitem__)
+        else:
+            assert c["ours"] == "no rule"
+    for c in result["disagreements"]:
+        assert tool.TO_DDINTER[c["ours"]] != c["ddinter_level"] != "Unknown"
+
+
+def test_known_pairs(result):
+    by_pair: dict = {}
+    for c in result["compared"]:
+        by_pair.setdefault(tuple(c["substances"]), []).append(c)
+    for pair, level in KNOWN_PAIRS.items():
+        assert pair in by_pair, f"{pair} was not compared"
+        assert [c["ddinter_level"] for c in by_pair[pair]] == [level], (pair, by_pair[pair])
+    # Naltrexone precipitates withdrawal in patients on methadone: our pack must warn at least as major.
+    assert by_pair[("methadone", "naltrexone")][0]["ours"] in ("contraindicated", "major")
+
+
+def test_no_row_pairs_are_really_absent(ddinter, result):
+    names = {v: k for k, v in ddinter.names.items()}
+    for c in result["we_warn_ddinter_no_row_examples"]:
+        a, b = (names[n] for n in c["ddinter"])
+        assert (min(a, b), max(a, b)) not in ddinter.levels
+        assert c["ours"] != "no rule"
+
+
+def test_command_line(tool, ddinter, backend, tmp_path, capsys):
+    if backend.__class__.__name__ == "CliBackend":
+        argv = ["--cli", backend.program]
+    else:
+        argv = []
+    out = tmp_path / "ddinter.json"
+    assert tool.main(["--ddinter-dir", str(DDINTER_DIR), "--json", str(out), "--examples", "3", *argv]) == 0
+    text = capsys.readouterr().out
+    assert "Agreement table" in text and "Exact agreement" in text and "Disagreements:" in text
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["pairs_compared"] > 0

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what rxcaution needs from Debian's packages, only if something is missing (idempotent).
+# Needs root (or sudo) and a reachable Debian mirror the first time.
+set -euo pipefail
+
+packages=(g++ cmake ninja-build pkg-config libboost-graph-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+          libbenchmark-dev graphviz python3-venv python3-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# python3-venv/python3-dev are only needed when the interpreter on PATH cannot make a venv.
+if python3 -c "import venv, sysconfig, os; assert os.path.exists(sysconfig.get_paths()['include'] + '/Python.h')" 2>/dev/null; then
+  filtered=()
+  for p in "${missing[@]}"; do [[ "$p" == python3-venv || "$p" == python3-dev ]] || filtered+=("$p"); done
+  missing=("${filtered[@]+"${filtered[@]}"}")
+fi
+# A CMake >= 3.25 already on PATH (e.g. from pip) is good enough.
+if command -v cmake >/dev/null && cmake -P /dev/stdin <<<'if(CMAKE_VERSION VERSION_LESS 3.25)
+message(FATAL_ERROR old)
+endif()' >/dev/null 2>&1; then
+  filtered=()
+  for p in "${missing[@]}"; do [[ "$p" == cmake ]] || filtered+=("$p"); done
+  missing=("${filtered[@]+"${filtered[@]}"}")
+fi
+if ((${#missing[@]})); then
+  echo "rxcaution: installing ${missing[*]}"
+  SUDO=""
+  [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
