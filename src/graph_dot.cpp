@@ -27,6 +27,10 @@ using DotGraph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directed
 std::string escape(const std::string& s) {
     std::string out;
     for (char c : s) {
+        if (c == '\n') {
+            out += "\\n";  // Graphviz line break
+            continue;
+        }
         if (c == '"' || c == '\\') out += '\\';
         out += c;
     }
@@ -91,40 +95,50 @@ std::string KnowledgeBase::regimen_dot(const std::vector<std::string>& medicatio
     const Report report = check(medications, context);
     const auto& kb = *impl_;
     Builder b;
-    std::vector<std::size_t> input_nodes;
     for (const auto& r : report.inputs) {
-        const std::size_t in = b.node("input:" + r.input, r.resolved ? r.input : r.input + "\\nNOT CHECKED", "box",
-                                      r.resolved ? "#e8f0fe" : "#cccccc");
-        input_nodes.push_back(in);
         if (r.kind == EntityKind::Product && r.resolved) {
+            // The product box stands for the input when the caller typed the brand itself.
             const std::size_t p = b.node("product:" + r.id, r.name, "box", "#d9ead3");
-            if (r.name != r.input) b.edge(in, p, "is", "gray");
-            else input_nodes.back() = p;
-            for (const auto& ing : r.ingredients)
-                b.edge(input_nodes.back(), b.node("substance:" + ing, ing, "ellipse", "#fff2cc"), "contains", "gray");
-        } else if (r.resolved) {
+            if (r.name != r.input) b.edge(b.node("input:" + r.input, r.input, "box", "#e8f0fe"), p, "is", "gray");
+            for (const auto& ing : r.ingredients) {
+                bool inactive = false;
+                for (const auto& nc : r.not_checked) inactive = inactive || nc.rfind(ing + ":", 0) == 0;
+                b.edge(p, b.node("substance:" + ing, ing, "ellipse", inactive ? "#eeeeee" : "#fff2cc"),
+                       inactive ? "contains (not checked)" : "contains", "gray");
+            }
+            continue;
+        }
+        const std::size_t in = b.node("input:" + r.input, r.resolved ? r.input : r.input + "\nNOT CHECKED", "box",
+                                      r.resolved ? "#e8f0fe" : "#cccccc");
+        if (r.resolved) {
             b.edge(in, b.node("substance:" + r.id, r.id, "ellipse", "#fff2cc"), "is", "gray");
         }
     }
     for (const auto& w : report.warnings) {
         const std::string color = severity_color(w.severity);
-        const std::size_t rule = b.node("rule:" + w.rule, w.rule + "\\n" + std::string(to_string(w.severity)), "note",
+        const std::size_t rule = b.node("rule:" + w.rule, w.rule + "\n" + std::string(to_string(w.severity)), "note",
                                         "#ffffff");
-        for (const auto& sid : w.substances) {
-            const std::size_t s = b.node("substance:" + sid, sid, "ellipse", "#fff2cc");
-            std::size_t from = s;
+        // Pair each substance with the participant it plays, as the check did.
+        std::vector<std::pair<std::string, const Participant*>> roles;
+        if (w.kind == WarningKind::DrugDrug && w.substances.size() == 2) {
+            const auto& rule_def = kb.pack.interactions[kb.interaction_index.at(w.rule)];
+            const std::uint32_t a = kb.substance_index.at(w.substances[0]);
+            const std::uint32_t c = kb.substance_index.at(w.substances[1]);
+            const bool straight = kb.matches(a, rule_def.first) && kb.matches(c, rule_def.second);
+            roles = {{w.substances[0], straight ? &rule_def.first : &rule_def.second},
+                     {w.substances[1], straight ? &rule_def.second : &rule_def.first}};
+        } else {
+            for (const auto& sid : w.substances) roles.emplace_back(sid, nullptr);
+        }
+        for (const auto& [sid, part] : roles) {
+            std::size_t from = b.node("substance:" + sid, sid, "ellipse", "#fff2cc");
             // Walk up to the class the rule names, so the picture shows why a class rule applied.
-            if (w.kind == WarningKind::DrugDrug) {
-                const auto& rule_def = kb.pack.interactions[kb.interaction_index.at(w.rule)];
+            if (part && part->kind == EntityKind::Class) {
                 const std::uint32_t si = kb.substance_index.at(sid);
-                for (const Participant* part : {&rule_def.first, &rule_def.second}) {
-                    if (part->kind != EntityKind::Class || !kb.matches(si, *part)) continue;
-                    for (const auto& cls : kb.class_path(si, kb.class_index.at(part->id))) {
-                        const std::size_t c = b.node("class:" + cls, cls, "hexagon", "#f4cccc");
-                        b.edge(from, c, "member of", "gray");
-                        from = c;
-                    }
-                    break;
+                for (const auto& cls : kb.class_path(si, kb.class_index.at(part->id))) {
+                    const std::size_t cv = b.node("class:" + cls, cls, "hexagon", "#f4cccc");
+                    b.edge(from, cv, "member of", "gray");
+                    from = cv;
                 }
             }
             b.edge(from, rule, std::string(to_string(w.severity)), color, 2);
@@ -142,7 +156,7 @@ std::string KnowledgeBase::class_hierarchy_dot() const {
     // Two passes: every class gets its labelled node before any edge refers to it.
     Builder full;
     for (const auto& c : kb.pack.classes)
-        full.node(c.id, c.name + "\\n(" + std::to_string(kb.class_members[kb.class_index.at(c.id)].size()) + " substances)",
+        full.node(c.id, c.name + "\n(" + std::to_string(kb.class_members[kb.class_index.at(c.id)].size()) + " substances)",
                   "hexagon", "#f4cccc");
     for (const auto& c : kb.pack.classes)
         for (const auto& p : c.parents) full.edge(full.node(c.id, "", "", ""), full.node(p, "", "", ""), "subclass of", "gray");

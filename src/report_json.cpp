@@ -58,6 +58,7 @@ json report_to_json(const Report& report) {
         i["kind"] = r.resolved ? json(std::string(to_string(r.kind))) : json(nullptr);
         i["matched_by"] = nullable(r.matched_by);
         i["ingredients"] = r.ingredients;
+        i["not_checked"] = r.not_checked;
         i["suggestions"] = r.suggestions;
         inputs.push_back(i);
     }

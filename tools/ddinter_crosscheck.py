@@ -223,7 +223,7 @@ def compare(ddinter: DDInter, backend, examples: int = 20) -> dict:
             same_substance += 1
             continue
         key = (sa, sb) if sa <= sb else (sb, sa)
-        rules = our_rules.get(key, [])
+        rules = sorted(our_rules.get(key, []), key=lambda r: (-SEVERITY_RANK[r[1]], r[0]))
         ours = highest(rules)
         table[ours][level] += 1
         compared.append(
@@ -253,6 +253,7 @@ def compare(ddinter: DDInter, backend, examples: int = 20) -> dict:
         covered.add(tuple(c["substances"]))
     no_row = []
     for (sa, sb), rules in sorted(our_rules.items()):
+        rules = sorted(rules, key=lambda r: (-SEVERITY_RANK[r[1]], r[0]))
         if (sa, sb) in covered:
             continue
         if any(

@@ -52,14 +52,27 @@ void bind_entities(py::module_& m) {
         .repr({"id", "name", "kind"})
         .finish();
 
+    ValueClass<InactiveIngredient>(m, "InactiveIngredient",
+                                   "An ingredient of a product that, by the product's route, is not systemically active "
+                                   "enough to interact (e.g. sublingual naloxone in buprenorphine/naloxone). It is listed "
+                                   "among the product's ingredients but is not checked for interactions.")
+        .field("substance", &InactiveIngredient::substance, "Substance id.")
+        .field("note", &InactiveIngredient::note, "Why it is not checked.")
+        .field("sources", &InactiveIngredient::sources, "Citations.")
+        .repr({"substance"})
+        .finish();
+
     ValueClass<Product>(m, "Product", "A brand or combination product; resolves to its ingredient substances.")
         .field("id", &Product::id, "Stable id (lowercase slug).")
         .field("name", &Product::name, "Display name (the brand).")
         .field("synonyms", &Product::synonyms, "Other spellings.")
         .field("ingredients", &Product::ingredients, "Substance ids of the ingredients.")
+        .field("inactive_ingredients", &Product::inactive_ingredients,
+               "Ingredients not checked for interactions (:class:`InactiveIngredient`).")
         .field("route", &Product::route, "Route of administration (may be empty).")
         .field("form", &Product::form, "Dosage form (may be empty).")
         .field("identifiers", &Product::identifiers, "Verified external identifiers (:class:`Identifiers`).")
+        .field("identifier_sources", &Product::identifier_sources, "Citations backing the identifiers.")
         .field("sources", &Product::sources, "Citations that the brand contains these ingredients.")
         .field("notes", &Product::notes, "Free text (may be empty).")
         .repr({"id", "name", "ingredients"})
@@ -110,7 +123,8 @@ void bind_entities(py::module_& m) {
         .finish();
 
     ValueClass<Participant>(m, "Participant",
-                            "One side of a rule: a substance, a class, or (for contraindications) a product.")
+                            "One side of a rule: a substance, a class, or a product (for facts a source states for "
+                            "one product only, such as a depot formulation's warning).")
         .field("kind", &Participant::kind, "``EntityKind.SUBSTANCE``, ``CLASS`` or ``PRODUCT``.")
         .field("id", &Participant::id, "Id of the entity.")
         .finish();

@@ -24,6 +24,8 @@ void bind_report(py::module_& m) {
         .field("matched_by", &Resolution::matched_by,
                "``id``, ``name``, ``synonym``, ``salt``, ``brand``, ``rxcui``, ``normalized`` (empty when unresolved).")
         .field("ingredients", &Resolution::ingredients, "Substance ids (the substance itself for a substance).")
+        .field("not_checked", &Resolution::not_checked,
+               "Ingredients of the product not checked for interactions, with the pack's reason, as ``id: reason``.")
         .field("suggestions", &Resolution::suggestions, "Up to 3 close names when unresolved, best first.")
         .repr({"input", "resolved", "kind", "id", "matched_by"})
         .finish();
