@@ -439,20 +439,15 @@ std::vector<InteractionRule> KnowledgeBase::interactions_between(std::string_vie
     if (!ra.resolved) throw NotFoundError(std::string(a), ra.suggestions, "medication");
     const Resolution rb = resolve(b);
     if (!rb.resolved) throw NotFoundError(std::string(b), rb.suggestions, "medication");
-    std::vector<std::uint32_t> rules;
-    for (const auto& x : ra.ingredients)
-        for (const auto& y : rb.ingredients) {
-            if (x == y) continue;
-            std::size_t n = 0;
-            const std::uint32_t* r = impl_->rules_for_pair(impl_->substance_index.at(x), impl_->substance_index.at(y), n);
-            rules.insert(rules.end(), r, r + n);
-        }
-    std::sort(rules.begin(), rules.end());
-    rules.erase(std::unique(rules.begin(), rules.end()), rules.end());
+    // The check applies everything a two-drug regimen would (class and product rules, inactive
+    // ingredients), so the answer here always agrees with check().
+    CheckContext ctx;
+    ctx.duplicate_therapy = false;
+    const Report report = impl_->check({std::string(a), std::string(b)}, ctx);
     std::vector<InteractionRule> out;
-    for (auto r : rules) out.push_back(impl_->pack.interactions[r]);
-    std::stable_sort(out.begin(), out.end(), [](const auto& x, const auto& y) { return x.severity > y.severity; });
-    return out;
+    for (const auto& w : report.warnings)
+        if (w.kind == WarningKind::DrugDrug) out.push_back(impl_->pack.interactions[impl_->interaction_index.at(w.rule)]);
+    return out;  // the report is already sorted most severe first
 }
 
 const Substance* KnowledgeBase::find_substance(std::string_view id) const noexcept {

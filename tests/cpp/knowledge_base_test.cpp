@@ -94,6 +94,12 @@ TEST(KnowledgeBase, InteractionsBetweenMostSevereFirst) {
     EXPECT_EQ(rules.front().id, "onc-qt-high-risk-drugs");
     EXPECT_EQ(rules.front().severity, Severity::Contraindicated);
     for (std::size_t i = 1; i < rules.size(); ++i) EXPECT_GE(rules[i - 1].severity, rules[i].severity);
+    // Product-level rules and inactive ingredients count here exactly as in check().
+    std::vector<std::string> ids;
+    for (const auto& r : kb().interactions_between("Sublocade", "ondansetron")) ids.push_back(r.id);
+    EXPECT_TRUE(contains(ids, "sublocade-qt-prolonging-drugs"));
+    for (const auto& r : kb().interactions_between("Suboxone", "methadone")) EXPECT_NE(r.id, "naloxone-methadone");
+    EXPECT_TRUE(kb().interactions_between("Suboxone", "Subutex").empty());
 }
 
 TEST(KnowledgeBase, SeedContentIsQueryable) {
