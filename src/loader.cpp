@@ -528,8 +528,13 @@ public:
             const std::size_t idx = counters[static_cast<unsigned char>(kind)]++;
             auto add = [&](std::vector<Citation>& cits, const json* container, const std::string& ptr) {
                 for (std::size_t i = 0; i < cits.size(); ++i) {
-                    bool has = container && container->is_array() && i < container->size() &&
-                               (*container)[i].is_object() && (*container)[i].contains("grade");
+                    // Only a non-empty grade overrides the source's grade: `"grade": null` must not
+                    // silently lift a weak source to secondary.
+                    bool has = false;
+                    if (container && container->is_array() && i < container->size() && (*container)[i].is_object()) {
+                        auto g = (*container)[i].find("grade");
+                        has = g != (*container)[i].end() && g->is_string() && !g->get<std::string>().empty();
+                    }
                     pending.push_back({&cits[i], has, d.reader.file(), child(ptr, i)});
                 }
             };

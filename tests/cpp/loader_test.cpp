@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <fstream>
 #include <sstream>
 
@@ -209,4 +211,19 @@ TEST(Loader, BuiltinPackIsValidOnDiskToo) {
     const auto disk = KnowledgeBase::load(RXCAUTION_PACK_DIR);
     EXPECT_EQ(disk.info().interactions, rxtest::kb().info().interactions);
     EXPECT_EQ(disk.info().substances, rxtest::kb().info().substances);
+}
+
+// Regression: a `"grade": null` citation must take its source's grade, not lift a weak source.
+TEST(Loader, NullCitationGradeDoesNotLiftAWeakSource) {
+    auto doc = nlohmann::json::parse(read(data_path("mini_bundled.json")));
+    doc["sources"].push_back({{"id", "src-weak"}, {"title", "Consumer page"}, {"kind", "web"}, {"grade", "weak"}});
+    doc["classes"][0]["members"][0]["sources"] = nlohmann::json::array({{{"source", "src-weak"}, {"grade", nullptr}}});
+    try {
+        (void)KnowledgeBase::from_json(doc.dump());
+        FAIL() << "a membership resting on a weak source was accepted";
+    } catch (const IntegrityError& e) {
+        ASSERT_EQ(e.problems().size(), 1u);
+        EXPECT_EQ(e.problems()[0], "<memory>:/classes/0/members/0/sources: membership of \"gamma\" in class \"sedatives\" "
+                                   "rests on weak sources only");
+    }
 }

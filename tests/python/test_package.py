@@ -1,0 +1,131 @@
+"""The installed package: layout, version, exports, docstrings and the type stub."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import inspect
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import rxcaution
+from rxcaution import _core
+
+REPO = Path(__file__).resolve().parents[2]
+PACKAGE_DIR = Path(rxcaution.__file__).resolve().parent
+
+
+def test_package_is_installed_with_its_extension_module():
+    assert "site-packages" in PACKAGE_DIR.parts
+    assert Path(_core.__file__).resolve().parent == PACKAGE_DIR
+
+
+def test_wheel_ships_only_the_python_component():
+    """The extension, the pure-Python files and the typing markers; no data, headers or CMake files."""
+    files = sorted(p.name for p in PACKAGE_DIR.iterdir() if p.name != "__pycache__")
+    extension = [f for f in files if f.startswith("_core.") and f != "_core.pyi"]
+    assert len(extension) == 1 and extension[0].endswith((".so", ".pyd")), files
+    assert sorted(set(files) - set(extension)) == ["__init__.py", "__main__.py", "_core.pyi", "py.typed"]
+
+
+def test_version_matches_the_cmake_project_and_the_distribution():
+    cmake_version = re.search(r"project\(rxcaution\s+VERSION\s+([0-9.]+)", (REPO / "CMakeLists.txt").read_text()).group(1)
+    assert rxcaution.__version__ == cmake_version
+    assert _core.__version__ == cmake_version
+    assert importlib.metadata.version("rxcaution") == cmake_version
+
+
+def test_all_lists_every_public_name_of_the_extension_except_warning_and_run_cli():
+    public = {n for n in dir(_core) if not n.startswith("_")}
+    assert set(rxcaution.__all__) == (public - {"Warning", "run_cli"}) | {"__version__"}
+    assert len(rxcaution.__all__) == len(set(rxcaution.__all__))
+    for name in public - {"run_cli"}:
+        assert getattr(rxcaution, name) is getattr(_core, name)
+    # Warning is reachable, but a star import must not shadow the built-in warning category.
+    namespace: dict = {}
+    exec("from rxcaution import *", namespace)
+    assert "Warning" not in namespace
+    assert rxcaution.Warning is _core.Warning
+
+
+def _own_doc(obj) -> str:
+    """The docstring without the signature line(s) pybind11 puts first."""
+    doc = inspect.getdoc(obj) or ""
+    lines = [ln for ln in doc.splitlines() if not re.match(r"^(\d+\. )?\w+\(.*\) -> ", ln) and ln != "Overloaded function."]
+    return "\n".join(lines).strip()
+
+
+def _public_members():
+    for name in sorted(dir(_core)):
+        if name.startswith("_"):
+            continue
+        obj = getattr(_core, name)
+        yield name, obj
+        if inspect.isclass(obj):
+            for member_name, member in sorted(vars(obj).items()):
+                if member_name.startswith("_") and member_name not in ("__str__", "__format__", "_missing_"):
+                    continue
+                if obj.__module__ == "rxcaution" or member_name in getattr(obj, "__members__", {}):
+                    continue  # exception classes (inherited members) and enum members (documented below)
+                yield f"{name}.{member_name}", member
+
+
+@pytest.mark.parametrize("name, obj", list(_public_members()), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_public_name_has_a_docstring(name, obj):
+    target = obj.fget if isinstance(obj, property) else obj
+    if isinstance(target, (classmethod, staticmethod)):
+        target = target.__func__
+    assert len(_own_doc(target)) >= 10, f"{name} has no docstring"
+
+
+@pytest.mark.parametrize("enum_class", [rxcaution.Severity, rxcaution.EvidenceGrade, rxcaution.EntityKind, rxcaution.WarningKind])
+def test_every_enum_member_is_documented(enum_class):
+    for member in enum_class:
+        assert member.__doc__ and member.__doc__ != enum_class.__doc__, member
+
+
+def _bound_functions():
+    yield "run_cli", _core.run_cli
+    for name in dir(_core.KnowledgeBase):
+        if not name.startswith("_"):
+            attr = inspect.getattr_static(_core.KnowledgeBase, name)
+            if isinstance(attr, staticmethod):
+                attr = attr.__func__
+            if callable(attr):
+                yield f"KnowledgeBase.{name}", attr
+    for name in ("to_json", "to_fhir_json", "to_cds_hooks_json"):
+        yield f"Report.{name}", getattr(_core.Report, name)
+
+
+@pytest.mark.parametrize("name, func", list(_bound_functions()), ids=lambda v: v if isinstance(v, str) else "")
+def test_bound_functions_name_every_argument_and_document_them_numpydoc_style(name, func):
+    doc = func.__doc__
+    signature = doc.splitlines()[0]
+    assert not re.search(r"\barg\d+\b", signature), signature
+    params = [p.split(":")[0].strip() for p in re.search(r"\((.*)\)", signature).group(1).split(", ") if p]
+    params = [p for p in params if p not in ("self", "*")]
+    assert "Returns\n-------" in doc, name
+    if params:
+        assert "Parameters\n----------" in doc, name
+        section = doc.split("Parameters\n----------", 1)[1]
+        for p in params:
+            assert re.search(rf"^{p}\b|, {p}\b", section, re.M), f"{name}: parameter {p} is not documented"
+
+
+def test_stub_matches_the_extension_module(tmp_path):
+    if importlib.util.find_spec("mypy") is None:
+        pytest.fail("mypy is not installed; it is part of the test requirements: pip install 'rxcaution[test]'")
+    allowlist = Path(__file__).resolve().parent / "stubtest_allowlist.txt"
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy.stubtest", "rxcaution._core", "--allowlist", str(allowlist)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Success: no issues found in 1 module" in result.stdout
