@@ -292,8 +292,14 @@ int cmd_show(const Args& a, std::ostream& out) {
             o["form"] = p->form;
             o["sources"] = citations_json(p->sources);
             std::map<std::string, InteractionRule> merged;
-            for (const auto& ing : p->ingredients)
-                for (auto& r : kb.rules_for(ing)) merged.emplace(r.id, r);
+            // Rules stated for the product itself, then those of the ingredients it makes active.
+            for (auto& r : kb.rules_for(p->id)) merged.emplace(r.id, r);
+            for (const auto& ing : p->ingredients) {
+                bool inactive = false;
+                for (const auto& ii : p->inactive_ingredients) inactive = inactive || ii.substance == ing;
+                if (!inactive)
+                    for (auto& r : kb.rules_for(ing)) merged.emplace(r.id, r);
+            }
             for (auto& [k, r] : merged) rules.push_back(r);
             std::stable_sort(rules.begin(), rules.end(), [](const auto& x, const auto& y) { return x.severity > y.severity; });
             contras = kb.contraindications_for(p->id);

@@ -249,9 +249,8 @@ public:
         }
     }
 
-    // Raw JSON of each section, kept for citation bookkeeping after all vectors are final.
+    // Where each entity's citations sit in the JSON, kept until all entity vectors are final.
     struct Deferred {
-        std::vector<Citation>* target;
         Reader reader;
         const json* obj;
         std::string ptr;
@@ -513,7 +512,7 @@ private:
     }
 
     void defer(char kind, const Reader& r, const json& o, const std::string& p, const char* key) {
-        deferred_.push_back({nullptr, r, &o, p, key});
+        deferred_.push_back({r, &o, p, key});
         deferred_kind_.push_back(kind);
     }
 
