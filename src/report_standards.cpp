@@ -148,7 +148,37 @@ std::string to_fhir(const Report& report, int indent) {
         entry["resource"] = issue;
         entries.push_back(entry);
     }
-    bundle["entry"] = entries;
+    // Inputs that were not checked must not vanish from the clinical record: one OperationOutcome
+    // per unresolved medication or condition says so.
+    auto not_checked = [&](const std::string& what, const std::string& input, const std::vector<std::string>& suggestions) {
+        json issue;
+        issue["severity"] = "warning";
+        issue["code"] = "not-found";
+        std::string text = "Not checked: '" + input + "' is not a " + what + " rxcaution knows, so its interactions were not checked.";
+        if (!suggestions.empty()) {
+            text += " Did you mean: ";
+            for (std::size_t k = 0; k < suggestions.size(); ++k) text += (k ? ", " : "") + suggestions[k];
+            text += "?";
+        }
+        json details;
+        details["text"] = text;
+        issue["details"] = details;
+        json outcome;
+        const std::string uuid = stable_uuid("unresolved:" + input);
+        outcome["resourceType"] = "OperationOutcome";
+        outcome["id"] = uuid;
+        outcome["issue"] = json::array({issue});
+        json entry;
+        entry["fullUrl"] = "urn:uuid:" + uuid;
+        entry["resource"] = outcome;
+        entries.push_back(entry);
+    };
+    for (const auto& r : report.inputs)
+        if (!r.resolved) not_checked("medication", r.input, r.suggestions);
+    for (const auto& c : report.conditions)
+        if (!c.resolved) not_checked("condition", c.input, c.suggestions);
+    // FHIR JSON forbids empty arrays: a report with nothing to say has no `entry` at all.
+    if (!entries.empty()) bundle["entry"] = entries;
     return detail::dump(bundle, indent);
 }
 

@@ -104,3 +104,14 @@ TEST(Report, DotPictureShowsThePathToTheRule) {
     const std::string classes = kb().class_hierarchy_dot();
     EXPECT_NE(classes.find("subclass of"), std::string::npos);
 }
+
+TEST(Report, FhirNamesInputsThatWereNotCheckedAndOmitsEmptyArrays) {
+    const json b = json::parse(to_fhir(kb().check({"Zorblaxin", "methadone", "clarithromycin"})));
+    std::vector<std::string> types;
+    for (const auto& e : b.at("entry")) types.push_back(e.at("resource").at("resourceType"));
+    ASSERT_EQ(types.back(), "OperationOutcome");
+    const json& issue = b.at("entry").back().at("resource").at("issue")[0];
+    EXPECT_EQ(issue.at("code"), "not-found");
+    EXPECT_EQ(issue.at("details").at("text").get<std::string>().rfind("Not checked: 'Zorblaxin'", 0), 0u);
+    EXPECT_FALSE(json::parse(to_fhir(kb().check({"methadone"}))).contains("entry"));
+}

@@ -8,6 +8,7 @@ through PYTHONPATH or an editable install) would test something else, so that st
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 from pathlib import Path
 from typing import Any, Callable, Dict
@@ -17,23 +18,31 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 SOURCE_PACKAGE = REPO / "bindings" / "python" / "rxcaution"
 
+
+def _in_source_tree(location: Path) -> bool:
+    # An installed copy lives in a site-packages directory (possibly of a venv inside the repo).
+    return location == SOURCE_PACKAGE or (location.is_relative_to(REPO) and "site-packages" not in location.parts)
+
+
+# Look before importing: a source-tree copy (PYTHONPATH, editable install) has no compiled _core
+# and would fail with a confusing ImportError.
+_spec = importlib.util.find_spec("rxcaution")
+if _spec is not None and _spec.origin and _in_source_tree(Path(_spec.origin).resolve().parent):
+    pytest.exit(
+        f"rxcaution would be imported from the source tree ({Path(_spec.origin).parent}), not from an installed "
+        f"wheel. Install it (pip install {REPO}) and run pytest without PYTHONPATH pointing into the repository "
+        "or an editable install.",
+        returncode=4,
+    )
 try:
     import rxcaution
-except ImportError as exc:  # pragma: no cover - reported, not tested
+except ImportError as exc:  # reported in the header; the tests that need it fail on import
     rxcaution = None  # type: ignore[assignment]
     _IMPORT_ERROR: "ImportError | None" = exc
 else:
     _IMPORT_ERROR = None
-    _location = Path(rxcaution.__file__).resolve().parent
-    # An installed copy lives in a site-packages directory (possibly of a venv inside the repo).
-    _in_tree = _location.is_relative_to(REPO) and "site-packages" not in _location.parts
-    if _location == SOURCE_PACKAGE or _in_tree:
-        pytest.exit(
-            f"rxcaution was imported from the source tree ({_location}), not from an installed wheel. "
-            f"Install it (pip install {REPO}) and run pytest without PYTHONPATH pointing into the "
-            "repository or an editable install.",
-            returncode=4,
-        )
+    if _in_source_tree(Path(rxcaution.__file__).resolve().parent):  # e.g. a path hook redirecting the import
+        pytest.exit(f"rxcaution was imported from the source tree ({rxcaution.__file__}); install it instead.", returncode=4)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -25,11 +25,14 @@ def test_package_is_installed_with_its_extension_module():
 
 
 def test_wheel_ships_only_the_python_component():
-    """The extension, the pure-Python files and the typing markers; no data, headers or CMake files."""
+    """The extension, the pure-Python modules and the typing markers; no data, headers or CMake files
+    (the curated pack is compiled into the extension)."""
     files = sorted(p.name for p in PACKAGE_DIR.iterdir() if p.name != "__pycache__")
     extension = [f for f in files if f.startswith("_core.") and f != "_core.pyi"]
     assert len(extension) == 1 and extension[0].endswith((".so", ".pyd")), files
-    assert sorted(set(files) - set(extension)) == ["__init__.py", "__main__.py", "_core.pyi", "py.typed"]
+    others = set(files) - set(extension)
+    assert {"__init__.py", "__main__.py", "_core.pyi", "py.typed"} <= others
+    assert all(f.endswith(".py") for f in others - {"_core.pyi", "py.typed"}), files
 
 
 def test_version_matches_the_cmake_project_and_the_distribution():
@@ -129,3 +132,66 @@ def test_stub_matches_the_extension_module(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Success: no issues found in 1 module" in result.stdout
+
+
+# --- the bindings follow the C++ headers -------------------------------------------------------------
+
+_STRUCT = re.compile(r"^struct (\w+) \{\n(.*?)^\};", re.S | re.M)
+_FIELD = re.compile(r"^    (?:[\w:]+(?:<[\w:<>, ]+>)?) (\w+)(?: = [^;]+)?;", re.M)
+_ARGUMENT_STRUCTS = {"LoadOptions": ["max_file_bytes"], "CheckContext": ["conditions", "min_severity", "duplicate_therapy"]}
+
+
+def _header_structs():
+    for header in ("entities.hpp", "report.hpp", "knowledge_base.hpp"):
+        text = (REPO / "include" / "rxcaution" / header).read_text(encoding="utf-8")
+        for name, body in _STRUCT.findall(text):
+            yield name, _FIELD.findall(body)
+
+
+@pytest.mark.parametrize("name, fields", list(_header_structs()), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_field_of_every_public_struct_is_bound(name, fields):
+    assert fields, f"no field parsed for {name}"
+    if name in _ARGUMENT_STRUCTS:
+        # Options structs become keyword arguments (check/regimen_dot; load/from_json).
+        assert fields == _ARGUMENT_STRUCTS[name]
+        functions = ("check", "regimen_dot") if name == "CheckContext" else ("load", "from_json")
+        for function in functions:
+            signature = getattr(_core.KnowledgeBase, function).__doc__.splitlines()[0]
+            for field in fields:
+                assert f"{field}: " in signature.split("*", 1)[1], (function, field)
+        return
+    cls = getattr(_core, name)
+    properties = [n for n, v in vars(cls).items() if isinstance(v, property)]
+    extra = {"Report": ["complete", "unresolved"]}.get(name, [])  # C++ const methods, properties in Python
+    assert properties == fields + extra
+
+
+def _header_enums():
+    text = (REPO / "include" / "rxcaution" / "types.hpp").read_text(encoding="utf-8")
+    for name, body in re.findall(r"enum class (\w+) : int \{(.*?)\};", text, re.S):
+        body = re.sub(r"//[^\n]*", "", body)
+        yield name, [m.split("=")[0].strip() for m in body.split(",") if m.strip()]
+
+
+@pytest.mark.parametrize("name, members", list(_header_enums()), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_enum_of_the_header_is_bound_with_pep8_member_names(name, members):
+    upper = [re.sub(r"(?<!^)(?=[A-Z])", "_", m).upper() for m in members]
+    assert [m.name for m in getattr(_core, name)] == upper
+
+
+def _header_exceptions():
+    text = (REPO / "include" / "rxcaution" / "errors.hpp").read_text(encoding="utf-8")
+    for name, base, body in re.findall(r"class RXCAUTION_EXPORT (\w+) : public ([\w:]+) \{(.*?)\n\};", text, re.S):
+        yield name, base, re.findall(r"\[\[nodiscard\]\] [^(]*?(\w+)\(\) const noexcept", body)
+
+
+@pytest.mark.parametrize("name, base, accessors", list(_header_exceptions()), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_exception_of_the_header_is_bound_with_its_accessors_as_attributes(name, base, accessors):
+    cls = getattr(_core, name)
+    assert issubclass(cls, Exception)
+    if base != "std::runtime_error":
+        assert cls.__bases__[0] is getattr(_core, base)
+    # The attributes a raised instance carries, one per C++ accessor (DataError's `file` included).
+    documented = re.findall(r"^(\w+) : ", cls.__doc__, re.M)
+    inherited = ["file"] if issubclass(cls, _core.DataError) and name != "DataError" else []
+    assert documented == accessors or documented == inherited + accessors
