@@ -20,4 +20,6 @@ python3 -m venv "$venv"
 "$venv/bin/python" -m pip install -q "$root[test]"
 # Run from outside the source tree so that `import rxcaution` can only find the installed package.
 cd "$root/build-ci"
+# The CLI tests also compare `python -m rxcaution` byte for byte with the C++ executable.
+export RXCAUTION_CLI="$root/build-ci/rxcaution"
 "$venv/bin/python" -m pytest -c "$root/pyproject.toml" --rootdir "$root" "$root/tests/python"

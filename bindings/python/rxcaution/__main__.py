@@ -44,7 +44,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         _write(sys.stdout, out)
     except BrokenPipeError:
-        # The reader went away (`... | head`): stop quietly, as the C++ tool would.
+        # The reader went away (`... | head`): stop without a traceback.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
     _write(sys.stderr, err)
