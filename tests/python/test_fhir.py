@@ -263,7 +263,7 @@ def test_unresolved_inputs_become_operation_outcomes(rendered) -> None:
 
     report, bundle = rendered["unresolved input"]
     outcomes = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "OperationOutcome"]
-    assert len(outcomes) == len(report.unresolved()) == 1
+    assert len(outcomes) == len(report.unresolved) == 1
     OperationOutcome.parse_obj(outcomes[0])
     issue = outcomes[0]["issue"][0]
     assert issue["severity"] == "warning"
