@@ -36,6 +36,13 @@ void BM_BuiltinCheck20WithConditions(benchmark::State& state) {
 }
 BENCHMARK(BM_BuiltinCheck20WithConditions)->Unit(benchmark::kMicrosecond);
 
+void BM_BuiltinReportToJson(benchmark::State& state) {
+    const auto kb = KnowledgeBase::builtin();
+    const Report report = kb.check(kTen);
+    for (auto _ : state) benchmark::DoNotOptimize(to_json(report, -1));
+}
+BENCHMARK(BM_BuiltinReportToJson)->Unit(benchmark::kMicrosecond);
+
 void BM_BuiltinResolve(benchmark::State& state) {
     const auto kb = KnowledgeBase::builtin();
     for (auto _ : state) benchmark::DoNotOptimize(kb.resolve("methadone hydrochloride 10 mg tablet"));
