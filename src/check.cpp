@@ -271,6 +271,29 @@ Report KnowledgeBaseImpl::check(const std::vector<std::string>& medications, con
         }
     }
 
+    // A more specific rule replaces the general rules it names when both fired for the same inputs;
+    // the surviving warning says which one it replaced, so nothing disappears silently.
+    {
+        std::vector<char> drop(warnings.size(), 0);
+        for (auto& w : warnings) {
+            if (w.kind != WarningKind::DrugDrug) continue;
+            const auto& sup = pack.interactions[interaction_index.at(w.rule)].supersedes;
+            if (sup.empty()) continue;
+            for (std::size_t k = 0; k < warnings.size(); ++k) {
+                const Warning& other = warnings[k];
+                if (other.kind != WarningKind::DrugDrug || other.input_indexes != w.input_indexes) continue;
+                if (std::find(sup.begin(), sup.end(), other.rule) == sup.end()) continue;
+                drop[k] = 1;
+                w.explanation.push_back("supersedes the more general rule " + other.rule + " for this pair");
+            }
+        }
+        std::vector<Warning> kept;
+        kept.reserve(warnings.size());
+        for (std::size_t k = 0; k < warnings.size(); ++k)
+            if (!drop[k]) kept.push_back(std::move(warnings[k]));
+        warnings = std::move(kept);
+    }
+
     // Most severe first, then in the order the caller listed the inputs.
     std::stable_sort(warnings.begin(), warnings.end(), [](const Warning& x, const Warning& y) {
         if (x.severity != y.severity) return x.severity > y.severity;

@@ -415,7 +415,7 @@ private:
 
     void read_interaction(const Reader& r, const json& o, const std::string& p, const Origin& origin) {
         r.only(o, p, {"id", "participants", "severity", "summary", "effect", "mechanism", "management", "evidence",
-                      "seriousness", "label_severity_basis", "sources", "disagreement", "notes"});
+                      "seriousness", "label_severity_basis", "sources", "disagreement", "notes", "supersedes"});
         InteractionRule x;
         x.id = r.req_string(o, p, "id");
         const std::string pp = child(p, "participants");
@@ -443,6 +443,7 @@ private:
         x.severity_basis = r.opt_string(o, p, "label_severity_basis");
         x.disagreement = r.opt_string(o, p, "disagreement");
         x.notes = r.opt_string(o, p, "notes");
+        x.supersedes = r.opt_strings(o, p, "supersedes");
         pack_.interactions.push_back(std::move(x));
         pack_.interaction_origins.push_back(origin);
         defer('i', r, o, p, "sources");
@@ -795,6 +796,21 @@ void check_integrity(PackData& pack, Problems& problems, const std::string& pack
         expect(x.second.id, x.second.kind, o.file, child(child(o.pointer, "participants"), 1));
         if (x.first.kind == x.second.kind && x.first.id == x.second.id && x.first.kind == EntityKind::Substance)
             problems.add(o.file, child(o.pointer, "participants"), "a substance cannot interact with itself");
+    }
+    {
+        std::unordered_set<std::string> interaction_ids;
+        for (const auto& x : pack.interactions) interaction_ids.insert(x.id);
+        for (std::size_t i = 0; i < pack.interactions.size(); ++i) {
+            const auto& x = pack.interactions[i];
+            const auto& o = pack.interaction_origins[i];
+            for (std::size_t k = 0; k < x.supersedes.size(); ++k) {
+                const std::string sp = child(child(o.pointer, "supersedes"), k);
+                if (!interaction_ids.count(x.supersedes[k]))
+                    problems.add(o.file, sp, "unknown interaction rule \"" + x.supersedes[k] + "\"");
+                else if (x.supersedes[k] == x.id)
+                    problems.add(o.file, sp, "a rule cannot supersede itself");
+            }
+        }
     }
     for (std::size_t i = 0; i < pack.contraindications.size(); ++i) {
         const auto& x = pack.contraindications[i];

@@ -150,6 +150,10 @@ struct InteractionRule {
     std::vector<Citation> sources;
     std::string disagreement;
     std::string notes;
+    /// More general rules this one replaces when both apply to the same two inputs (e.g. the
+    /// methadone label's QT rule supersedes the generic QT-drug pair rule), so a regimen does not
+    /// get the same caution twice.
+    std::vector<std::string> supersedes;
 };
 
 /// A drug-condition rule.

@@ -13,8 +13,9 @@ using rxtest::rule_ids;
 // depression; consult before combining.
 TEST(Check, SeedKetamineWithSuboxoneWarnsWithSourceAndExplanation) {
     const Report r = kb().check({"ketamine", "Suboxone"});
-    EXPECT_EQ(rule_ids(r), (std::vector<std::string>{"buprenorphine-cns-depressants", "ketamine-buprenorphine",
-                                                     "ketamine-cns-depressants"}));
+    // The seed rule supersedes Ketalar's general CNS-depressant rule for this pair; the
+    // buprenorphine label's own CNS-depressant rule (with its MOUD-specific management) stays.
+    EXPECT_EQ(rule_ids(r), (std::vector<std::string>{"buprenorphine-cns-depressants", "ketamine-buprenorphine"}));
     ASSERT_TRUE(r.max_severity.has_value());
     EXPECT_EQ(*r.max_severity, Severity::Major);
     const Warning* seed = find_warning(r, "ketamine-buprenorphine");
@@ -24,16 +25,42 @@ TEST(Check, SeedKetamineWithSuboxoneWarnsWithSourceAndExplanation) {
     EXPECT_EQ(seed->inputs, (std::vector<std::string>{"ketamine", "Suboxone"}));
     EXPECT_EQ(seed->substances, (std::vector<std::string>{"ketamine", "buprenorphine"}));
     EXPECT_TRUE(cites(*seed, "haven-ketamine-opioid-withdrawal"));
+    EXPECT_TRUE(cites(*seed, "lf-s1"));
     EXPECT_NE(seed->management.find("Consult"), std::string::npos);
-    const Warning* via_class = find_warning(r, "ketamine-cns-depressants");
+    const std::string suboxone_step =
+        "'Suboxone' resolved to product Suboxone, which contains buprenorphine and naloxone (not checked for "
+        "interactions: " + kb().resolve("Suboxone").not_checked[0] + ")";
+    EXPECT_EQ(seed->explanation,
+              (std::vector<std::string>{"'ketamine' resolved to substance ketamine", suboxone_step,
+                                        "rule ketamine-buprenorphine: ketamine x buprenorphine (major, evidence label)",
+                                        "supersedes the more general rule ketamine-cns-depressants for this pair"}));
+    const Warning* via_class = find_warning(r, "buprenorphine-cns-depressants");
     ASSERT_NE(via_class, nullptr);
     EXPECT_EQ(via_class->explanation,
               (std::vector<std::string>{
-                  "'ketamine' resolved to substance ketamine",
-                  "'Suboxone' resolved to product Suboxone, which contains buprenorphine and naloxone (not "
-                  "checked for interactions: " + kb().resolve("Suboxone").not_checked[0] + ")",
-                  "buprenorphine is a member of opioid-partial-agonists, a subclass of opioids, a subclass of cns-depressants",
-                  "rule ketamine-cns-depressants: ketamine x class cns-depressants (major, evidence label)"}));
+                  "'ketamine' resolved to substance ketamine", suboxone_step,
+                  "ketamine is a member of cns-depressants",
+                  "rule buprenorphine-cns-depressants: buprenorphine x class cns-depressants (major, evidence label)"}));
+    // Through a subclass chain: buprenorphine -> opioid-partial-agonists -> opioids -> cns-depressants.
+    const Report esk_report = kb().check({"esketamine", "Subutex"});
+    const Warning* esk = find_warning(esk_report, "esketamine-cns-depressants");
+    ASSERT_NE(esk, nullptr);
+    EXPECT_TRUE(contains(esk->explanation, "buprenorphine is a member of opioid-partial-agonists, a subclass of opioids, "
+                                           "a subclass of cns-depressants"));
+}
+
+TEST(Check, SpecificRulesSupersedeGeneralOnes) {
+    const Report qt = kb().check({"methadone", "ondansetron"});
+    EXPECT_NE(find_warning(qt, "methadone-qt-prolonging-drugs"), nullptr);
+    EXPECT_EQ(find_warning(qt, "qt-prolonging-drugs-combination"), nullptr);
+    EXPECT_NE(find_warning(kb().check({"haloperidol", "ondansetron"}), "qt-prolonging-drugs-combination"), nullptr);
+    const Report ntx = kb().check({"naltrexone", "methadone"});
+    EXPECT_EQ(rule_ids(ntx), std::vector<std::string>{"methadone-naltrexone"});
+    // Superseding works per input pair: the general rule still fires for another pair.
+    const Report three = kb().check({"methadone", "alprazolam", "oxycodone"});
+    ASSERT_NE(find_warning(three, "opioid-agonists-benzodiazepines"), nullptr);
+    EXPECT_EQ(find_warning(three, "opioid-agonists-benzodiazepines")->inputs,
+              (std::vector<std::string>{"alprazolam", "oxycodone"}));
 }
 
 TEST(Check, SeedKetamineWithMethadone) {

@@ -381,6 +381,7 @@ def test_entity_to_dict_gives_plain_data(tiny_kb):
         "sources": [{"source": "t-review", "section": "", "grade": "secondary", "note": ""}],
         "disagreement": "",
         "notes": "",
+        "supersedes": [],
     }
     json.dumps([e.to_dict() for e in tiny_kb.classes()])  # JSON-compatible throughout
 

@@ -6,6 +6,7 @@ is made to fire through `KnowledgeBase.check` for a representative regimen.
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -33,12 +34,13 @@ def test_ketamine_with_suboxone_is_major_and_cites_the_haven_review(kb):
     assert fired(report) == [
         ("buprenorphine-cns-depressants", WarningKind.DRUG_DRUG, Severity.MAJOR),
         ("ketamine-buprenorphine", WarningKind.DRUG_DRUG, Severity.MAJOR),
-        ("ketamine-cns-depressants", WarningKind.DRUG_DRUG, Severity.MAJOR),
     ]
     assert sources_of(report, "ketamine-buprenorphine") == ["haven-ketamine-opioid-withdrawal", "lf-s1", "lf-s2"]
     (warning,) = [w for w in report.warnings if w.rule == "ketamine-buprenorphine"]
     assert warning.substances == ["ketamine", "buprenorphine"]
     assert warning.sources[0].title == kb.source("haven-ketamine-opioid-withdrawal").title
+    # the seed rule replaces Ketalar's general CNS-depressant rule for this pair, and says so
+    assert warning.explanation[-1] == "supersedes the more general rule ketamine-cns-depressants for this pair"
 
 
 def test_methadone_with_clarithromycin_fires_the_cyp3a_inhibitor_rule(kb):
@@ -46,7 +48,6 @@ def test_methadone_with_clarithromycin_fires_the_cyp3a_inhibitor_rule(kb):
     assert fired(report) == [
         ("methadone-cyp3a-inhibitors", WarningKind.DRUG_DRUG, Severity.MAJOR),
         ("methadone-qt-prolonging-drugs", WarningKind.DRUG_DRUG, Severity.MAJOR),
-        ("qt-prolonging-drugs-combination", WarningKind.DRUG_DRUG, Severity.MAJOR),
     ]
     rule = kb.interaction("methadone-cyp3a-inhibitors")
     assert (rule.first.kind, rule.first.id, rule.second.kind, rule.second.id) == (
@@ -61,7 +62,6 @@ def test_methadone_with_clarithromycin_fires_the_cyp3a_inhibitor_rule(kb):
     assert [r.id for r in kb.interactions_between("methadone", "clarithromycin")] == [
         "methadone-cyp3a-inhibitors",
         "methadone-qt-prolonging-drugs",
-        "qt-prolonging-drugs-combination",
     ]
 
 
@@ -70,7 +70,6 @@ def test_naltrexone_with_methadone_is_contraindicated(kb):
     assert report.max_severity is Severity.CONTRAINDICATED
     assert fired(report) == [
         ("methadone-naltrexone", WarningKind.DRUG_DRUG, Severity.CONTRAINDICATED),
-        ("naltrexone-opioids", WarningKind.DRUG_DRUG, Severity.CONTRAINDICATED),
     ]
     assert sources_of(report, "methadone-naltrexone") == ["lf-s63", "lf-s2", "lf-s67", "lf-s61"]
 
@@ -163,17 +162,23 @@ def test_builtin_pack_holds_the_curated_rules_of_this_checkout(kb):
     ]
 
 
-def _inputs_for(kb, participants):
-    """A medication list that holds one member of each participant, two different ones if they are equal."""
-    chosen = []
+def _inputs_for(kb, participants, limit=8):
+    """Medication lists holding one member of each participant (two different ones if they are
+    equal), the first member first: a general rule can be superseded for some members by a more
+    specific one, so callers try these in order."""
+    options = []
     for p in participants:
         if p.kind is EntityKind.CLASS:
-            candidates = [s for s in kb.members_of(p.id) if s not in chosen]
-            assert candidates, f"class {p.id} has no member to test with"
-            chosen.append(candidates[0])
+            members = kb.members_of(p.id)
+            assert members, f"class {p.id} has no member to test with"
+            options.append(members[:limit])
+        elif p.kind is EntityKind.PRODUCT:
+            options.append([kb.product(p.id).name])
         else:
-            chosen.append(p.id)
-    return chosen
+            options.append([p.id])
+    if len(options) == 1:
+        return [[m] for m in options[0]]
+    return [[a, b] for a, b in itertools.product(*options) if a != b]
 
 
 def _interaction_ids():
@@ -187,9 +192,15 @@ def _contraindication_ids():
 @pytest.mark.parametrize("rule_id", _interaction_ids())
 def test_every_interaction_rule_fires(kb, rule_id):
     rule = kb.interaction(rule_id)
-    meds = _inputs_for(kb, [rule.first, rule.second])
-    matching = [w for w in kb.check(meds).warnings if w.rule == rule_id]
-    assert len(matching) == 1, (meds, [w.rule for w in kb.check(meds).warnings])
+    tried = []
+    for meds in _inputs_for(kb, [rule.first, rule.second]):
+        matching = [w for w in kb.check(meds).warnings if w.rule == rule_id]
+        if matching:
+            break
+        tried.append(meds)
+    else:
+        pytest.fail(f"{rule_id} fired for none of {tried}")
+    assert len(matching) == 1
     w = matching[0]
     assert (w.kind, w.severity, w.evidence, w.management) == (WarningKind.DRUG_DRUG, rule.severity, rule.evidence, rule.management)
     assert [s.id for s in w.sources] == [c.source for c in rule.sources]
@@ -198,7 +209,7 @@ def test_every_interaction_rule_fires(kb, rule_id):
 @pytest.mark.parametrize("rule_id", _contraindication_ids())
 def test_every_contraindication_rule_fires(kb, rule_id):
     rule = kb.contraindication(rule_id)
-    meds = _inputs_for(kb, [rule.subject])
+    meds = _inputs_for(kb, [rule.subject])[0]
     matching = [w for w in kb.check(meds, conditions=[rule.condition]).warnings if w.rule == rule_id]
     assert len(matching) == 1, meds
     w = matching[0]

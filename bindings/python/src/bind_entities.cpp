@@ -152,6 +152,8 @@ void bind_entities(py::module_& m) {
         .field("sources", &InteractionRule::sources, "Citations (at least one).")
         .field("disagreement", &InteractionRule::disagreement, "A disagreement between sources (may be empty).")
         .field("notes", &InteractionRule::notes, "Free text (may be empty).")
+        .field("supersedes", &InteractionRule::supersedes,
+               "Ids of more general rules this one replaces when both apply to the same two inputs.")
         .repr({"id", "first", "second", "severity"})
         .finish();
 
