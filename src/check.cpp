@@ -271,7 +271,8 @@ Report KnowledgeBaseImpl::check(const std::vector<std::string>& medications, con
         }
     }
 
-    // A more specific rule replaces the general rules it names when both fired for the same inputs;
+    // A more specific rule replaces the general rules it names when both fired for the same inputs
+    // (unless the general one is more severe);
     // the surviving warning says which one it replaced, so nothing disappears silently.
     {
         std::vector<char> drop(warnings.size(), 0);
@@ -283,6 +284,7 @@ Report KnowledgeBaseImpl::check(const std::vector<std::string>& medications, con
                 const Warning& other = warnings[k];
                 if (other.kind != WarningKind::DrugDrug || other.input_indexes != w.input_indexes) continue;
                 if (std::find(sup.begin(), sup.end(), other.rule) == sup.end()) continue;
+                if (other.severity > w.severity) continue;  // never trade a warning for a milder one
                 drop[k] = 1;
                 w.explanation.push_back("supersedes the more general rule " + other.rule + " for this pair");
             }

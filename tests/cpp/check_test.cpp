@@ -54,6 +54,10 @@ TEST(Check, SpecificRulesSupersedeGeneralOnes) {
     EXPECT_NE(find_warning(qt, "methadone-qt-prolonging-drugs"), nullptr);
     EXPECT_EQ(find_warning(qt, "qt-prolonging-drugs-combination"), nullptr);
     EXPECT_NE(find_warning(kb().check({"haloperidol", "ondansetron"}), "qt-prolonging-drugs-combination"), nullptr);
+    // A milder specific rule does not hide a more severe general one (lofexidine's QT rule is moderate).
+    const Report lof = kb().check({"lofexidine", "ondansetron"});
+    EXPECT_NE(find_warning(lof, "lofexidine-qt-prolonging-drugs"), nullptr);
+    EXPECT_NE(find_warning(lof, "qt-prolonging-drugs-combination"), nullptr);
     const Report ntx = kb().check({"naltrexone", "methadone"});
     EXPECT_EQ(rule_ids(ntx), std::vector<std::string>{"methadone-naltrexone"});
     // Superseding works per input pair: the general rule still fires for another pair.
