@@ -1,97 +1,239 @@
 // The documented JSON contract of a report (docs/json-output.md). Field names and order are part
 // of the contract: add fields, never rename them.
+//
+// Written straight into a string rather than through a JSON DOM: a report is mostly long text, and
+// building then dumping a DOM cost seven times the check itself.
 
 #include "detail/json_report.hpp"
 
+#include <cstdio>
+
 namespace rxcaution::detail {
 
-using json = nlohmann::ordered_json;
-
 namespace {
-json nullable(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+
+class Writer {
+public:
+    explicit Writer(int indent) : indent_(indent) { out_.reserve(16384); }
+
+    void begin_object() { open('{'); }
+    void end_object() { close('}'); }
+    void begin_array() { open('['); }
+    void end_array() { close(']'); }
+
+    void key(std::string_view k) {
+        separate();
+        string_literal(k);
+        out_ += indent_ >= 0 ? ": " : ":";
+        after_key_ = true;
+    }
+    void value(std::string_view s) {
+        separate();
+        string_literal(s);
+    }
+    void nullable(std::string_view s) {
+        if (s.empty()) null();
+        else value(s);
+    }
+    void null() {
+        separate();
+        out_ += "null";
+    }
+    void boolean(bool b) {
+        separate();
+        out_ += b ? "true" : "false";
+    }
+    void strings(const std::vector<std::string>& items) {
+        begin_array();
+        for (const auto& s : items) value(s);
+        end_array();
+    }
+
+    std::string take() { return std::move(out_); }
+
+private:
+    void open(char c) {
+        separate();
+        out_ += c;
+        first_.push_back(true);
+    }
+    void close(char c) {
+        const bool empty = first_.back();
+        first_.pop_back();
+        if (!empty) newline();
+        out_ += c;
+    }
+    // Emits the comma and line break that go before a value, unless it follows a key.
+    void separate() {
+        if (after_key_) {
+            after_key_ = false;
+            return;
+        }
+        if (first_.empty()) return;
+        if (!first_.back()) out_ += ',';
+        first_.back() = false;
+        newline();
+    }
+    void newline() {
+        if (indent_ < 0) return;
+        out_ += '\n';
+        out_.append(first_.size() * static_cast<std::size_t>(indent_), ' ');
+    }
+    // Length of the valid UTF-8 sequence starting at s[i], or 0 if it is not valid.
+    static std::size_t utf8_length(std::string_view s, std::size_t i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        std::size_t n = 0;
+        unsigned int cp = 0;
+        if (c >= 0xC2 && c <= 0xDF) { n = 2; cp = c & 0x1Fu; }
+        else if (c >= 0xE0 && c <= 0xEF) { n = 3; cp = c & 0x0Fu; }
+        else if (c >= 0xF0 && c <= 0xF4) { n = 4; cp = c & 0x07u; }
+        else return 0;
+        if (i + n > s.size()) return 0;
+        for (std::size_t k = 1; k < n; ++k) {
+            const auto cc = static_cast<unsigned char>(s[i + k]);
+            if ((cc & 0xC0) != 0x80) return 0;
+            cp = (cp << 6) | (cc & 0x3Fu);
+        }
+        if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return 0;
+        return n;
+    }
+
+    void string_literal(std::string_view s) {
+        out_ += '"';
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            const auto c = static_cast<unsigned char>(s[i]);
+            if (c >= 0x80) {
+                // Callers' strings may not be UTF-8: replace what is invalid, as JSON requires.
+                const std::size_t n = utf8_length(s, i);
+                if (n == 0) out_ += "\ufffd";
+                else {
+                    out_.append(s.substr(i, n));
+                    i += n - 1;
+                }
+                continue;
+            }
+            switch (c) {
+                case '"': out_ += "\\\""; break;
+                case '\\': out_ += "\\\\"; break;
+                case '\n': out_ += "\\n"; break;
+                case '\r': out_ += "\\r"; break;
+                case '\t': out_ += "\\t"; break;
+                case '\b': out_ += "\\b"; break;
+                case '\f': out_ += "\\f"; break;
+                default:
+                    if (c < 0x20) {
+                        char buf[8];
+                        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                        out_ += buf;
+                    } else {
+                        out_ += static_cast<char>(c);
+                    }
+            }
+        }
+        out_ += '"';
+    }
+
+    std::string out_;
+    std::vector<bool> first_;
+    int indent_;
+    bool after_key_ = false;
+};
+
+void write_warning(Writer& w, const Warning& x) {
+    w.begin_object();
+    w.key("id"); w.value(x.id);
+    w.key("kind"); w.value(to_string(x.kind));
+    w.key("severity"); w.value(to_string(x.severity));
+    w.key("rule"); w.value(x.rule);
+    w.key("inputs"); w.strings(x.inputs);
+    w.key("substances"); w.strings(x.substances);
+    w.key("condition"); w.nullable(x.condition);
+    w.key("summary"); w.value(x.summary);
+    w.key("effect"); w.value(x.effect);
+    w.key("mechanism"); w.nullable(x.mechanism);
+    w.key("management"); w.value(x.management);
+    w.key("evidence"); w.value(to_string(x.evidence));
+    w.key("seriousness"); w.nullable(x.seriousness);
+    w.key("disagreement"); w.nullable(x.disagreement);
+    w.key("sources");
+    w.begin_array();
+    for (const auto& s : x.sources) {
+        w.begin_object();
+        w.key("id"); w.value(s.id);
+        w.key("title"); w.value(s.title);
+        w.key("section"); w.nullable(s.section);
+        w.key("url"); w.nullable(s.url);
+        w.key("grade"); w.value(to_string(s.grade));
+        w.end_object();
+    }
+    w.end_array();
+    w.key("explanation"); w.strings(x.explanation);
+    w.end_object();
+}
+
 }  // namespace
 
-json warning_to_json(const Warning& w) {
-    json o;
-    o["id"] = w.id;
-    o["kind"] = std::string(to_string(w.kind));
-    o["severity"] = std::string(to_string(w.severity));
-    o["rule"] = w.rule;
-    o["inputs"] = w.inputs;
-    o["substances"] = w.substances;
-    o["condition"] = nullable(w.condition);
-    o["summary"] = w.summary;
-    o["effect"] = w.effect;
-    o["mechanism"] = nullable(w.mechanism);
-    o["management"] = w.management;
-    o["evidence"] = std::string(to_string(w.evidence));
-    o["seriousness"] = nullable(w.seriousness);
-    o["disagreement"] = nullable(w.disagreement);
-    json sources = json::array();
-    for (const auto& s : w.sources) {
-        json so;
-        so["id"] = s.id;
-        so["title"] = s.title;
-        so["section"] = nullable(s.section);
-        so["url"] = nullable(s.url);
-        so["grade"] = std::string(to_string(s.grade));
-        sources.push_back(so);
-    }
-    o["sources"] = sources;
-    o["explanation"] = w.explanation;
-    return o;
-}
-
-json report_to_json(const Report& report) {
-    json o;
-    json pack;
-    pack["name"] = report.pack_name;
-    pack["version"] = report.pack_version;
-    o["pack"] = pack;
-    json inputs = json::array();
+std::string report_json_text(const Report& report, int indent) {
+    Writer w(indent);
+    w.begin_object();
+    w.key("pack");
+    w.begin_object();
+    w.key("name"); w.value(report.pack_name);
+    w.key("version"); w.value(report.pack_version);
+    w.end_object();
+    w.key("inputs");
+    w.begin_array();
     for (const auto& r : report.inputs) {
-        json i;
-        i["input"] = r.input;
-        i["status"] = r.resolved ? "resolved" : "unresolved";
-        i["id"] = nullable(r.id);
-        i["name"] = nullable(r.name);
-        i["kind"] = r.resolved ? json(std::string(to_string(r.kind))) : json(nullptr);
-        i["matched_by"] = nullable(r.matched_by);
-        i["ingredients"] = r.ingredients;
-        i["not_checked"] = r.not_checked;
-        i["suggestions"] = r.suggestions;
-        inputs.push_back(i);
+        w.begin_object();
+        w.key("input"); w.value(r.input);
+        w.key("status"); w.value(r.resolved ? "resolved" : "unresolved");
+        w.key("id"); w.nullable(r.id);
+        w.key("name"); w.nullable(r.name);
+        w.key("kind");
+        if (r.resolved) w.value(to_string(r.kind));
+        else w.null();
+        w.key("matched_by"); w.nullable(r.matched_by);
+        w.key("ingredients"); w.strings(r.ingredients);
+        w.key("not_checked"); w.strings(r.not_checked);
+        w.key("suggestions"); w.strings(r.suggestions);
+        w.end_object();
     }
-    o["inputs"] = inputs;
-    json conditions = json::array();
+    w.end_array();
+    w.key("conditions");
+    w.begin_array();
     for (const auto& c : report.conditions) {
-        json i;
-        i["input"] = c.input;
-        i["status"] = c.resolved ? "resolved" : "unresolved";
-        i["id"] = nullable(c.id);
-        i["name"] = nullable(c.name);
-        i["suggestions"] = c.suggestions;
-        conditions.push_back(i);
+        w.begin_object();
+        w.key("input"); w.value(c.input);
+        w.key("status"); w.value(c.resolved ? "resolved" : "unresolved");
+        w.key("id"); w.nullable(c.id);
+        w.key("name"); w.nullable(c.name);
+        w.key("suggestions"); w.strings(c.suggestions);
+        w.end_object();
     }
-    o["conditions"] = conditions;
-    json warnings = json::array();
-    for (const auto& w : report.warnings) warnings.push_back(warning_to_json(w));
-    o["warnings"] = warnings;
-    o["max_severity"] = report.max_severity ? json(std::string(to_string(*report.max_severity))) : json(nullptr);
-    o["complete"] = report.complete();
-    o["unresolved"] = report.unresolved();
-    o["disclaimer"] = kDisclaimer;
-    return o;
+    w.end_array();
+    w.key("warnings");
+    w.begin_array();
+    for (const auto& x : report.warnings) write_warning(w, x);
+    w.end_array();
+    w.key("max_severity");
+    if (report.max_severity) w.value(to_string(*report.max_severity));
+    else w.null();
+    w.key("complete"); w.boolean(report.complete());
+    w.key("unresolved"); w.strings(report.unresolved());
+    w.key("disclaimer"); w.value(kDisclaimer);
+    w.end_object();
+    return w.take();
 }
 
-std::string dump(const json& j, int indent) {
-    return j.dump(indent < 0 ? -1 : indent, ' ', false, json::error_handler_t::replace);
+std::string dump(const nlohmann::ordered_json& j, int indent) {
+    return j.dump(indent < 0 ? -1 : indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 }  // namespace rxcaution::detail
 
 namespace rxcaution {
 
-std::string to_json(const Report& report, int indent) { return detail::dump(detail::report_to_json(report), indent); }
+std::string to_json(const Report& report, int indent) { return detail::report_json_text(report, indent); }
 
 }  // namespace rxcaution

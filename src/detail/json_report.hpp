@@ -1,5 +1,5 @@
 #pragma once
-// The report as nlohmann::json, shared by the JSON, FHIR and CDS Hooks renderers.
+// Shared by the JSON, FHIR and CDS Hooks renderers.
 
 #include <rxcaution/report.hpp>
 
@@ -10,8 +10,8 @@ namespace rxcaution::detail {
 inline constexpr const char* kDisclaimer =
     "rxcaution is reference software, not medical advice. No warning found does not mean a combination is safe.";
 
-nlohmann::ordered_json report_to_json(const Report& report);
-nlohmann::ordered_json warning_to_json(const Warning& warning);
+// The JSON contract text of a report (indent < 0: one line).
+std::string report_json_text(const Report& report, int indent);
 
 std::string dump(const nlohmann::ordered_json& j, int indent);
 

@@ -116,3 +116,18 @@ TEST(Report, FhirNamesInputsThatWereNotCheckedAndOmitsEmptyArrays) {
     EXPECT_EQ(issue.at("details").at("text").get<std::string>().rfind("Not checked: 'Zorblaxin'", 0), 0u);
     EXPECT_FALSE(json::parse(to_fhir(kb().check({"methadone"}))).contains("entry"));
 }
+
+TEST(Report, JsonIsValidForAnyInputBytesAndIndentation) {
+    const std::string bad_utf8 = std::string("caf\xC3\xA9 \xFF\xFE \"quoted\"\n\t") + '\x01';
+    const Report r = kb().check({"methadone", bad_utf8, "Suboxone", "clarithromycin"}, {{"hypertension"}});
+    const std::string pretty = to_json(r);
+    const std::string compact = to_json(r, -1);
+    EXPECT_EQ(compact.find('\n'), std::string::npos);
+    const json a = json::parse(pretty);  // throws on invalid JSON or invalid UTF-8
+    EXPECT_EQ(a, json::parse(compact));
+    EXPECT_EQ(a.at("inputs")[1].at("input"), "caf\xC3\xA9 \xEF\xBF\xBD\xEF\xBF\xBD \"quoted\"\n\t\x01");
+    EXPECT_EQ(a.at("warnings").size(), r.warnings.size());
+    EXPECT_EQ(a.at("warnings")[0].at("explanation").size(), r.warnings[0].explanation.size());
+    EXPECT_EQ(json::parse(to_json(kb().check({}))).at("inputs"), json::array());
+    EXPECT_EQ(to_json(kb().check({}), -1).rfind("{\"pack\":{\"name\":\"rxcaution-curated\"", 0), 0u);
+}
