@@ -254,7 +254,6 @@ public:
         Reader reader;
         const json* obj;
         std::string ptr;
-        const char* key;
     };
 
 private:
@@ -295,7 +294,7 @@ private:
         s.notes = r.opt_string(o, p, "notes");
         pack_.substances.push_back(std::move(s));
         pack_.substance_origins.push_back(origin);
-        defer('s', r, o, p, "identifier_sources");
+        defer('s', r, o, p);
     }
 
     void read_product(const Reader& r, const json& o, const std::string& p, const Origin& origin) {
@@ -335,9 +334,7 @@ private:
         x.notes = r.opt_string(o, p, "notes");
         pack_.products.push_back(std::move(x));
         pack_.product_origins.push_back(origin);
-        defer('p', r, o, p, "sources");
-        defer('q', r, o, p, "identifier_sources");
-        defer('v', r, o, p, "inactive_ingredients");
+        defer('p', r, o, p);
     }
 
     void read_class(const Reader& r, const json& o, const std::string& p, const Origin& origin) {
@@ -373,7 +370,7 @@ private:
         }
         pack_.classes.push_back(std::move(c));
         pack_.class_origins.push_back(origin);
-        defer('c', r, o, p, "members");
+        defer('c', r, o, p);
     }
 
     void read_condition(const Reader& r, const json& o, const std::string& p, const Origin& origin) {
@@ -396,7 +393,7 @@ private:
         }
         pack_.conditions.push_back(std::move(c));
         pack_.condition_origins.push_back(origin);
-        defer('n', r, o, p, "symptoms");
+        defer('n', r, o, p);
     }
 
     void read_rule_common(const Reader& r, const json& o, const std::string& p, Severity& severity,
@@ -446,7 +443,7 @@ private:
         x.supersedes = r.opt_strings(o, p, "supersedes");
         pack_.interactions.push_back(std::move(x));
         pack_.interaction_origins.push_back(origin);
-        defer('i', r, o, p, "sources");
+        defer('i', r, o, p);
     }
 
     void read_contraindication(const Reader& r, const json& o, const std::string& p, const Origin& origin) {
@@ -465,7 +462,7 @@ private:
         x.notes = r.opt_string(o, p, "notes");
         pack_.contraindications.push_back(std::move(x));
         pack_.contraindication_origins.push_back(origin);
-        defer('x', r, o, p, "sources");
+        defer('x', r, o, p);
     }
 
     void read_treatment(const Reader& r, const json& o, const std::string& p, const Origin& origin) {
@@ -481,7 +478,7 @@ private:
         t.sources = citations(r, o, p, "sources", true);
         pack_.treatments.push_back(std::move(t));
         pack_.treatment_origins.push_back(origin);
-        defer('t', r, o, p, "sources");
+        defer('t', r, o, p);
     }
 
     std::vector<ProfileItem> profile_items(const Reader& r, const json& o, const std::string& p, const char* key) {
@@ -509,11 +506,11 @@ private:
         x.risks = profile_items(r, o, p, "risks");
         pack_.profiles.push_back(std::move(x));
         pack_.profile_origins.push_back(origin);
-        defer('f', r, o, p, "");
+        defer('f', r, o, p);
     }
 
-    void defer(char kind, const Reader& r, const json& o, const std::string& p, const char* key) {
-        deferred_.push_back({r, &o, p, key});
+    void defer(char kind, const Reader& r, const json& o, const std::string& p) {
+        deferred_.push_back({r, &o, p});
         deferred_kind_.push_back(kind);
     }
 
@@ -546,14 +543,10 @@ public:
             switch (kind) {
                 case 's': add(pack_.substances[idx].identifier_sources, field(o, "identifier_sources"),
                               child(d.ptr, "identifier_sources")); break;
-                case 'p': add(pack_.products[idx].sources, field(o, "sources"), child(d.ptr, "sources")); break;
-                case 'q': add(pack_.products[idx].identifier_sources, field(o, "identifier_sources"),
-                              child(d.ptr, "identifier_sources")); break;
-                case 'i': add(pack_.interactions[idx].sources, field(o, "sources"), child(d.ptr, "sources")); break;
-                case 'x': add(pack_.contraindications[idx].sources, field(o, "sources"), child(d.ptr, "sources")); break;
-                case 't': add(pack_.treatments[idx].sources, field(o, "sources"), child(d.ptr, "sources")); break;
-                case 'v': {
+                case 'p': {
                     auto& x = pack_.products[idx];
+                    add(x.sources, field(o, "sources"), child(d.ptr, "sources"));
+                    add(x.identifier_sources, field(o, "identifier_sources"), child(d.ptr, "identifier_sources"));
                     for (std::size_t m = 0; m < x.inactive_ingredients.size(); ++m) {
                         const std::string mp = child(child(d.ptr, "inactive_ingredients"), m);
                         add(x.inactive_ingredients[m].sources, field(o.at("inactive_ingredients")[m], "sources"),
@@ -561,6 +554,9 @@ public:
                     }
                     break;
                 }
+                case 'i': add(pack_.interactions[idx].sources, field(o, "sources"), child(d.ptr, "sources")); break;
+                case 'x': add(pack_.contraindications[idx].sources, field(o, "sources"), child(d.ptr, "sources")); break;
+                case 't': add(pack_.treatments[idx].sources, field(o, "sources"), child(d.ptr, "sources")); break;
                 case 'c': {
                     auto& c = pack_.classes[idx];
                     for (std::size_t m = 0; m < c.members.size(); ++m) {
@@ -611,9 +607,8 @@ const std::vector<std::string>& section_names() {
     return names;
 }
 
-void read_manifest(const Reader& r, const json& m, const std::string& ptr, PackInfo& info, bool bundled) {
+void read_manifest(const Reader& r, const json& m, const std::string& ptr, PackInfo& info) {
     r.object(m, ptr);
-    (void)bundled;
     r.only(m, ptr, {"name", "version", "format_version", "licence", "description", "files"});
     const std::string vp = child(ptr, "format_version");
     auto fv = m.find("format_version");
@@ -958,7 +953,7 @@ PackData load_manifest_pack(const PackFile& manifest, const std::function<PackFi
     PackReader reader(pack, problems);
     const json m = parse_json(manifest.name, manifest.text, options.max_file_bytes);
     Reader mr(manifest.name);
-    read_manifest(mr, m, "", pack.info, false);
+    read_manifest(mr, m, "", pack.info);
     const auto files = mr.opt_strings(m, "", "files");
     if (files.empty()) mr.fail("/files", "a non-empty array of data file names", m.contains("files") ? "[]" : "nothing");
 
@@ -1002,7 +997,7 @@ PackData load_bundled_pack(const PackFile& file, const LoadOptions& options) {
     if (!doc.contains("manifest"))
         r.fail("/manifest", "the pack manifest (a bundled pack is {\"manifest\": {...}, \"sources\": [...], ...})",
                "nothing");
-    read_manifest(r, doc.at("manifest"), "/manifest", pack.info, true);
+    read_manifest(r, doc.at("manifest"), "/manifest", pack.info);
     for (const auto& item : doc.items()) {
         if (item.key() == "manifest") continue;
         const auto& names = section_names();
