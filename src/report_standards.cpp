@@ -209,17 +209,20 @@ std::string to_cds_hooks(const Report& report, int indent) {
         md += "\n_" + std::string(detail::kDisclaimer) + "_";
         card["detail"] = md;
         card["indicator"] = cds_indicator(w.severity);
+        // Cards are shown inside EHRs served over HTTPS, which block or flag plain-http links; such
+        // sources stay cited in the detail but are not offered as links.
+        auto linkable = [](const std::string& url) { return url.rfind("https://", 0) == 0; };
         json source;
         source["label"] = label;
         for (const auto& s : w.sources)
-            if (!s.url.empty()) {
+            if (linkable(s.url)) {
                 source["url"] = s.url;
                 break;
             }
         card["source"] = source;
         json links = json::array();
         for (const auto& s : w.sources) {
-            if (s.url.empty()) continue;
+            if (!linkable(s.url)) continue;
             json link;
             link["label"] = clip(s.title, 120);
             link["url"] = s.url;

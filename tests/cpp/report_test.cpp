@@ -87,6 +87,9 @@ TEST(Report, CdsHooksCardsAreDeterministicAndShort) {
         EXPECT_EQ(card.at("uuid"), b.at("cards")[i].at("uuid"));
         EXPECT_LT(card.at("summary").get<std::string>().size(), 140u);
         EXPECT_TRUE(card.at("source").contains("label"));
+        if (card.contains("links")) {
+            for (const auto& link : card.at("links")) EXPECT_EQ(link.at("url").get<std::string>().rfind("https://", 0), 0u);
+        }
     }
     EXPECT_EQ(a.at("cards")[0].at("indicator"), "warning");  // major
     EXPECT_EQ(a.at("cards").back().at("indicator"), "info");
