@@ -109,12 +109,7 @@ std::int64_t KnowledgeBaseImpl::input_matches(const Resolution& res, const std::
 std::vector<std::uint32_t> KnowledgeBaseImpl::expand(const Participant& p) const {
     if (p.kind == EntityKind::Substance) return {substance_index.at(p.id)};
     if (p.kind == EntityKind::Class) return class_members[class_index.at(p.id)];
-    if (p.kind == EntityKind::Product) {
-        std::vector<std::uint32_t> out;
-        for (const auto& ing : pack.products[product_index.at(p.id)].ingredients) out.push_back(substance_index.at(ing));
-        return out;
-    }
-    return {};
+    return {};  // product participants are matched against inputs, never expanded
 }
 
 std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
