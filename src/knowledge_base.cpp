@@ -430,15 +430,13 @@ Report KnowledgeBase::check(const std::vector<std::string>& medications, const C
 }
 
 std::vector<InteractionRule> KnowledgeBase::interactions_between(std::string_view a, std::string_view b) const {
-    const Resolution ra = resolve(a);
-    if (!ra.resolved) throw NotFoundError(std::string(a), ra.suggestions, "medication");
-    const Resolution rb = resolve(b);
-    if (!rb.resolved) throw NotFoundError(std::string(b), rb.suggestions, "medication");
     // The check applies everything a two-drug regimen would (class and product rules, inactive
-    // ingredients), so the answer here always agrees with check().
+    // ingredients, superseded rules), so the answer here always agrees with check().
     CheckContext ctx;
     ctx.duplicate_therapy = false;
     const Report report = impl_->check({std::string(a), std::string(b)}, ctx);
+    for (const auto& r : report.inputs)
+        if (!r.resolved) throw NotFoundError(r.input, r.suggestions, "medication");
     std::vector<InteractionRule> out;
     for (const auto& w : report.warnings)
         if (w.kind == WarningKind::DrugDrug) out.push_back(impl_->pack.interactions[impl_->interaction_index.at(w.rule)]);

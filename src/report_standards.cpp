@@ -86,6 +86,18 @@ std::string clip(const std::string& text, std::size_t limit) {
     return text.substr(0, cut) + "...";
 }
 
+// "Did you mean: a, b?" for an input that was not recognised, or "" when there is no suggestion.
+std::string did_you_mean(const std::vector<std::string>& suggestions) {
+    if (suggestions.empty()) return {};
+    std::string text = "Did you mean: ";
+    for (std::size_t k = 0; k < suggestions.size(); ++k) {
+        if (k) text += ", ";
+        text += suggestions[k];
+    }
+    text += '?';
+    return text;
+}
+
 }  // namespace
 
 std::string to_fhir(const Report& report, int indent) {
@@ -156,9 +168,8 @@ std::string to_fhir(const Report& report, int indent) {
         issue["code"] = "not-found";
         std::string text = "Not checked: '" + input + "' is not a " + what + " rxcaution knows, so its interactions were not checked.";
         if (!suggestions.empty()) {
-            text += " Did you mean: ";
-            for (std::size_t k = 0; k < suggestions.size(); ++k) text += (k ? ", " : "") + suggestions[k];
-            text += "?";
+            text += ' ';
+            text += did_you_mean(suggestions);
         }
         json details;
         details["text"] = text;
@@ -253,9 +264,8 @@ std::string to_cds_hooks(const Report& report, int indent) {
         std::string md = "rxcaution could not identify **" + r.input +
                          "**, so its interactions were **not checked**. No warning for it does not mean it is safe.";
         if (!r.suggestions.empty()) {
-            md += "\n\nDid you mean: ";
-            for (std::size_t k = 0; k < r.suggestions.size(); ++k) md += (k ? ", " : "") + r.suggestions[k];
-            md += "?";
+            md += "\n\n";
+            md += did_you_mean(r.suggestions);
         }
         card["detail"] = md;
         card["indicator"] = "info";
