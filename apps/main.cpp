@@ -1,5 +1,5 @@
 // The rxcaution command-line tool; all logic is in rxcaution::cli::run (shared with Python).
-#include <rxcaution/cli.hpp>
+#include "cli.hpp"
 
 #include <iostream>
 

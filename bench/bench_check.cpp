@@ -122,7 +122,7 @@ void BM_ScaleCheck(benchmark::State& state) {
     std::size_t warnings = 0;
     for (auto _ : state) {
         const Report r = kb.check(meds);
-        warnings = r.warnings.size();
+        warnings = r.warnings().size();
         benchmark::DoNotOptimize(r);
     }
     state.counters["warnings"] = static_cast<double>(warnings);

@@ -1,331 +1,307 @@
-// The regimen check. Every input pair costs one probe of the compiled pair index per ingredient
-// pair; class rules were already expanded at load time, so nothing here walks the class graph
-// except to print an explanation for a warning that fired.
+// The regimen check, as integer work: inputs are resolved to entity indexes, every input pair costs
+// one binary search in the compiled graph's Interacts edges per ingredient pair, and warnings are
+// plain data. No English is written here: the rendering module writes it when a caller asks.
 
-#include "detail/impl.hpp"
+#include "detail/report_data.hpp"
 
 #include <algorithm>
-#include <map>
-#include <tuple>
 
 namespace rxcaution::detail {
 
 namespace {
 
-std::string in_quotes(const std::string& s) { return "'" + s + "'"; }
+// Small per-pair sets: the few rules that already fired for one input pair.
+bool contains(const std::vector<std::uint64_t>& v, std::uint64_t x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
-std::string participant_text(const Participant& p) {
-    return (p.kind == EntityKind::Substance ? std::string() : std::string(to_string(p.kind)) + " ") + p.id;
-}
+std::uint64_t tag(std::uint32_t kind, std::uint32_t rule) { return (static_cast<std::uint64_t>(kind) << 32) | rule; }
 
 }  // namespace
 
-Report KnowledgeBaseImpl::check(const std::vector<std::string>& medications, const CheckContext& context) const {
-    Report report;
-    report.pack_name = pack.info.name;
-    report.pack_version = pack.info.version;
+const std::vector<std::uint32_t>& KnowledgeBaseImpl::active_ingredients(const InputRef& ref, std::uint32_t& single) const {
+    static const std::vector<std::uint32_t> none;
+    if (!ref.resolved) return none;
+    if (ref.kind == EntityKind::Product) return product_active_ingredients[ref.index];
+    single = ref.index;
+    return none;  // the caller uses `single` for a substance
+}
 
-    // --- resolve inputs -------------------------------------------------------------------
+Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, const std::vector<std::string>& medications,
+                 const CheckContext& context) {
+    const KnowledgeBaseImpl& kb = *kbp;
+    const auto& pack = kb.pack;
+    auto data = std::make_shared<Report::Data>();
+    data->kb = kbp;
+
+    // --- resolve inputs -------------------------------------------------------------------------
     const std::size_t n = medications.size();
-    std::vector<std::vector<std::uint32_t>> ingredients(n);
-    report.inputs.reserve(n);
+    data->inputs = medications;
+    data->refs.resize(n);
+    data->suggestions.resize(n);
+    // Ingredient lists as (pointer, length) views: a substance is a list of one.
+    std::vector<std::uint32_t> singles(n, 0);
+    std::vector<std::pair<const std::uint32_t*, std::size_t>> ing(n, {nullptr, 0});
     for (std::size_t i = 0; i < n; ++i) {
-        report.inputs.push_back(resolve(medications[i]));
-        const Resolution& res = report.inputs.back();
-        if (!res.resolved) continue;
-        if (res.kind == EntityKind::Product) ingredients[i] = product_active_ingredients[product_index.at(res.id)];
-        else ingredients[i] = {substance_index.at(res.id)};
+        InputRef& ref = data->refs[i];
+        ref = kb.resolve_ref(medications[i]);
+        if (!ref.resolved) {
+            data->suggestions[i] = kb.suggest(medications[i]);
+            continue;
+        }
+        if (ref.kind == EntityKind::Product) {
+            const auto& active = kb.product_active_ingredients[ref.index];
+            ing[i] = {active.data(), active.size()};
+        } else {
+            singles[i] = ref.index;
+            ing[i] = {&singles[i], 1};
+        }
     }
     // Patient conditions, expanded to their ancestors; remember which typed condition led where.
-    std::map<std::uint32_t, std::pair<std::size_t, std::uint32_t>> patient_conditions;  // ancestor -> (input, typed)
-    for (std::size_t c = 0; c < context.conditions.size(); ++c) {
-        report.conditions.push_back(resolve_condition(context.conditions[c]));
-        const auto& cr = report.conditions.back();
-        if (!cr.resolved) continue;
-        const std::uint32_t ci = condition_index.at(cr.id);
-        for (std::uint32_t a : condition_ancestors[ci]) patient_conditions.emplace(a, std::make_pair(c, ci));
+    const std::size_t nc = context.conditions.size();
+    data->condition_inputs = context.conditions;
+    data->condition_refs.assign(nc, -1);
+    data->condition_suggestions.resize(nc);
+    std::vector<std::int64_t> patient(pack.conditions.size(), -1);  // ancestor -> typed input
+    bool any_condition = false;
+    for (std::size_t c = 0; c < nc; ++c) {
+        const std::int64_t ci = kb.resolve_condition_index(context.conditions[c]);
+        data->condition_refs[c] = ci;
+        if (ci < 0) {
+            data->condition_suggestions[c] = kb.suggest_condition(context.conditions[c]);
+            continue;
+        }
+        for (std::uint32_t a : kb.condition_ancestors[static_cast<std::size_t>(ci)])
+            if (patient[a] < 0) {
+                patient[a] = static_cast<std::int64_t>(c);
+                any_condition = true;
+            }
     }
 
-    auto input_step = [&](std::size_t i) {
-        const Resolution& r = report.inputs[i];
-        std::string step = in_quotes(r.input) + " resolved to " + std::string(to_string(r.kind)) + " " + r.name;
-        if (r.matched_by != "name" && r.matched_by != "id" && r.matched_by != "brand")
-            step += " (by " + r.matched_by + ")";
-        if (r.kind == EntityKind::Product) {
-            step += ", which contains ";
-            for (std::size_t k = 0; k < r.ingredients.size(); ++k)
-                step += (k ? (k + 1 == r.ingredients.size() ? " and " : ", ") : "") + r.ingredients[k];
-            for (const auto& nc : r.not_checked) step += " (not checked for interactions: " + nc + ")";
-        }
-        return step;
-    };
-    auto membership_step = [&](std::uint32_t s, const Participant& p) -> std::string {
-        if (p.kind != EntityKind::Class) return {};
-        const auto path = class_path(s, class_index.at(p.id));
-        std::string step = pack.substances[s].id + " is a member of " + path.front();
-        for (std::size_t k = 1; k < path.size(); ++k) step += ", a subclass of " + path[k];
-        return step;
-    };
-    auto source_refs = [&](const std::vector<Citation>& cits) {
-        std::vector<SourceRef> out;
-        for (const auto& c : cits) {
-            const Source& s = pack.sources[source_index.at(c.source)];
-            out.push_back({s.id, s.title, c.section, s.url, c.grade});
-        }
-        return out;
-    };
-
-    std::vector<Warning> warnings;
-    struct Key {
-        int kind;
-        std::uint32_t rule;
-        std::size_t a, b;
-        bool operator<(const Key& o) const { return std::tie(kind, rule, a, b) < std::tie(o.kind, o.rule, o.a, o.b); }
-    };
-    std::map<Key, std::size_t> seen;
+    std::vector<Warning>& warnings = data->warnings;
+    std::vector<std::uint64_t> fired;  // (kind, rule) already reported for the current input pair
 
     auto add_interaction = [&](std::uint32_t r, std::size_t i, std::size_t j, std::uint32_t a, std::uint32_t b) {
         const InteractionRule& rule = pack.interactions[r];
         if (rule.severity < context.min_severity) return;
-        const Key key{0, r, i, j};
-        if (seen.count(key)) return;
-        seen.emplace(key, warnings.size());
-        // Orient the pair to the rule's participants for the explanation.
-        std::uint32_t first = a, second = b;
-        if (!(matches(a, rule.first) && matches(b, rule.second)) &&
-            (matches(b, rule.first) || matches(a, rule.second)))
-            std::swap(first, second);
         Warning w;
         w.kind = WarningKind::DrugDrug;
         w.severity = rule.severity;
-        w.rule = rule.id;
-        w.id = rule.id + ":" + std::min(pack.substances[a].id, pack.substances[b].id) + "+" +
-               std::max(pack.substances[a].id, pack.substances[b].id);
-        w.inputs = {report.inputs[i].input, report.inputs[j].input};
-        w.input_indexes = {i, j};
-        w.substances = {pack.substances[a].id, pack.substances[b].id};
-        w.summary = report.inputs[i].input + " + " + report.inputs[j].input + ": " + rule.summary;
-        w.effect = rule.effect;
-        w.mechanism = rule.mechanism.type + (rule.mechanism.detail.empty() ? "" : ": " + rule.mechanism.detail);
-        w.management = rule.management;
         w.evidence = rule.evidence;
-        w.seriousness = rule.seriousness;
-        w.disagreement = rule.disagreement;
-        w.sources = source_refs(rule.sources);
-        w.explanation = {input_step(i), input_step(j)};
-        for (auto [s, part] : {std::pair{first, &rule.first}, std::pair{second, &rule.second}}) {
-            std::string m = membership_step(s, *part);
-            if (!m.empty()) w.explanation.push_back(std::move(m));
-        }
-        w.explanation.push_back("rule " + rule.id + ": " + participant_text(rule.first) + " x " +
-                                participant_text(rule.second) + " (" + std::string(to_string(rule.severity)) +
-                                ", evidence " + std::string(to_string(rule.evidence)) + ")");
-        warnings.push_back(std::move(w));
+        w.rule = r;
+        w.input_a = static_cast<std::uint32_t>(i);
+        w.input_b = static_cast<std::uint32_t>(j);
+        w.substance_a = a;
+        w.substance_b = b;
+        warnings.push_back(w);
     };
     auto add_class_duplicate = [&](std::uint32_t c, std::size_t i, std::size_t j, std::uint32_t a, std::uint32_t b) {
         const DrugClass& cls = pack.classes[c];
         if (cls.duplicate_therapy->severity < context.min_severity) return;
-        const Key key{3, c, i, j};
-        if (seen.count(key)) return;
-        seen.emplace(key, warnings.size());
+        if (contains(fired, tag(3, c))) return;
+        fired.push_back(tag(3, c));
         Warning w;
         w.kind = WarningKind::DuplicateTherapy;
         w.severity = cls.duplicate_therapy->severity;
-        w.rule = cls.id;
-        w.id = "duplicate-class:" + cls.id + ":" + std::to_string(i) + "-" + std::to_string(j);
-        w.inputs = {report.inputs[i].input, report.inputs[j].input};
-        w.input_indexes = {i, j};
-        w.substances = {pack.substances[a].id};
-        if (b != a) w.substances.push_back(pack.substances[b].id);
-        w.summary = report.inputs[i].input + " + " + report.inputs[j].input + ": duplicate therapy (" + cls.name + ")";
-        w.effect = "Two medicines of the same class (" + cls.name + ") are taken together.";
-        w.mechanism = "Same therapeutic class";
-        w.management = cls.duplicate_therapy->management;
         w.evidence = EvidenceGrade::Secondary;
         for (const auto& cit : cls.duplicate_therapy->sources) w.evidence = std::min(w.evidence, cit.grade);
-        w.sources = source_refs(cls.duplicate_therapy->sources);
-        w.explanation = {input_step(i), input_step(j), membership_step(a, {EntityKind::Class, cls.id})};
-        if (b != a) w.explanation.push_back(membership_step(b, {EntityKind::Class, cls.id}));
-        w.explanation.push_back("class " + cls.id + " is marked for duplicate-therapy checks");
-        warnings.push_back(std::move(w));
+        w.rule = c;
+        w.input_a = static_cast<std::uint32_t>(i);
+        w.input_b = static_cast<std::uint32_t>(j);
+        w.substance_a = a;
+        w.substance_b = b == a ? kNone : b;
+        warnings.push_back(w);
     };
 
-    // --- drug-drug and duplicate therapy ----------------------------------------------------
+    // --- drug-drug and duplicate therapy ------------------------------------------------------
     for (std::size_t i = 0; i < n; ++i) {
+        const auto [ia, na] = ing[i];
+        if (na == 0) continue;
         for (std::size_t j = i + 1; j < n; ++j) {
-            for (std::uint32_t a : ingredients[i]) {
-                for (std::uint32_t b : ingredients[j]) {
+            const auto [ib, nb] = ing[j];
+            if (nb == 0) continue;
+            fired.clear();
+            for (std::size_t x = 0; x < na; ++x) {
+                const std::uint32_t a = ia[x];
+                for (std::size_t y = 0; y < nb; ++y) {
+                    const std::uint32_t b = ib[y];
                     if (a == b) {
                         if (!context.duplicate_therapy) continue;
-                        if (!duplicate_classes_by_substance[a].empty()) {
-                            for (std::uint32_t c : duplicate_classes_by_substance[a]) add_class_duplicate(c, i, j, a, a);
+                        if (!kb.duplicate_classes_by_substance[a].empty()) {
+                            for (std::uint32_t c : kb.duplicate_classes_by_substance[a]) add_class_duplicate(c, i, j, a, a);
                             continue;
                         }
-                        const Key key{2, a, i, j};
-                        if (seen.count(key)) continue;
-                        seen.emplace(key, warnings.size());
-                        const auto& s = pack.substances[a];
+                        if (Severity::Moderate < context.min_severity) continue;
                         Warning w;
                         w.kind = WarningKind::DuplicateTherapy;
                         w.severity = Severity::Moderate;
-                        w.rule = "duplicate-ingredient";
-                        w.id = "duplicate-ingredient:" + s.id + ":" + std::to_string(i) + "-" + std::to_string(j);
-                        w.inputs = {report.inputs[i].input, report.inputs[j].input};
-                        w.input_indexes = {i, j};
-                        w.substances = {s.id};
-                        w.summary = report.inputs[i].input + " + " + report.inputs[j].input + ": both contain " + s.name;
-                        w.effect = "The same ingredient is taken twice; the combined dose may be higher than intended.";
-                        w.mechanism = "Same active ingredient";
-                        w.management = "Confirm that both are intended and count the combined dose of " + s.name + ".";
                         w.evidence = EvidenceGrade::Derived;
-                        w.explanation = {input_step(i), input_step(j),
-                                         s.id + " is an ingredient of both inputs (duplicate ingredient; derived by rxcaution, not a sourced rule)"};
-                        warnings.push_back(std::move(w));
+                        w.rule = kNone;
+                        w.input_a = static_cast<std::uint32_t>(i);
+                        w.input_b = static_cast<std::uint32_t>(j);
+                        w.substance_a = a;
+                        warnings.push_back(w);
                         continue;
                     }
                     std::size_t count = 0;
-                    const std::uint32_t* rules = rules_for_pair(a, b, count);
-                    for (std::size_t k = 0; k < count; ++k) add_interaction(rules[k], i, j, a, b);
+                    const std::uint32_t* rules = kb.rules_for_pair(a, b, count);
+                    for (std::size_t k = 0; k < count; ++k) {
+                        if (contains(fired, tag(0, rules[k]))) continue;
+                        fired.push_back(tag(0, rules[k]));
+                        add_interaction(rules[k], i, j, a, b);
+                    }
                     if (context.duplicate_therapy)
-                        for (std::uint32_t c : duplicate_classes_by_substance[a])
-                            if (in_class(b, c)) add_class_duplicate(c, i, j, a, b);
+                        for (std::uint32_t c : kb.duplicate_classes_by_substance[a])
+                            if (kb.in_class(b, c)) add_class_duplicate(c, i, j, a, b);
                 }
             }
         }
     }
 
     // Rules stated for one product (e.g. a depot formulation) fire only when that product is an input.
+    auto input_matches = [&](std::size_t i, const Part& p) -> std::int64_t {
+        const InputRef& ref = data->refs[i];
+        const auto [list, len] = ing[i];
+        if (p.kind == EntityKind::Product) {
+            if (ref.resolved && ref.kind == EntityKind::Product && ref.index == p.index)
+                return len == 0 ? -1 : static_cast<std::int64_t>(list[0]);
+            return -1;
+        }
+        for (std::size_t k = 0; k < len; ++k)
+            if (kb.matches(list[k], p)) return list[k];
+        return -1;
+    };
+    struct ProductHit {
+        std::uint32_t rule;
+        std::size_t lo, hi;
+        bool operator==(const ProductHit&) const = default;
+    };
+    std::vector<ProductHit> product_fired;  // (rule, input pair) already reported
     for (std::size_t i = 0; i < n; ++i) {
-        const Resolution& res = report.inputs[i];
-        if (!res.resolved || res.kind != EntityKind::Product) continue;
-        for (std::uint32_t r : interactions_by_product[product_index.at(res.id)]) {
-            const InteractionRule& rule = pack.interactions[r];
-            const bool this_first = rule.first.kind == EntityKind::Product && rule.first.id == res.id;
-            const Participant& mine = this_first ? rule.first : rule.second;
-            const Participant& other = this_first ? rule.second : rule.first;
-            const std::int64_t a = input_matches(res, ingredients[i], mine);
+        const InputRef& ref = data->refs[i];
+        if (!ref.resolved || ref.kind != EntityKind::Product) continue;
+        for (std::uint32_t r : kb.interactions_by_product[ref.index]) {
+            const bool this_first = kb.rule_first[r].kind == EntityKind::Product && kb.rule_first[r].index == ref.index;
+            const Part& mine = this_first ? kb.rule_first[r] : kb.rule_second[r];
+            const Part& other = this_first ? kb.rule_second[r] : kb.rule_first[r];
+            const std::int64_t a = input_matches(i, mine);
             if (a < 0) continue;
             for (std::size_t j = 0; j < n; ++j) {
                 if (j == i) continue;
-                const std::int64_t b = input_matches(report.inputs[j], ingredients[j], other);
+                const std::int64_t b = input_matches(j, other);
                 if (b < 0 || b == a) continue;
+                const std::size_t lo = std::min(i, j), hi = std::max(i, j);
+                const ProductHit key{r, lo, hi};
+                if (std::find(product_fired.begin(), product_fired.end(), key) != product_fired.end()) continue;
+                product_fired.push_back(key);
                 if (i < j) add_interaction(r, i, j, static_cast<std::uint32_t>(a), static_cast<std::uint32_t>(b));
                 else add_interaction(r, j, i, static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(a));
             }
         }
     }
 
-    // --- drug-condition ---------------------------------------------------------------------
-    if (!patient_conditions.empty()) {
+    // --- drug-condition -------------------------------------------------------------------------
+    if (any_condition) {
+        std::vector<std::pair<std::uint32_t, std::uint32_t>> candidates;  // rule, substance (kNone: product)
         for (std::size_t i = 0; i < n; ++i) {
-            const Resolution& res = report.inputs[i];
-            if (!res.resolved) continue;
-            std::vector<std::pair<std::uint32_t, std::int64_t>> candidates;  // rule, substance (-1: product)
-            if (res.kind == EntityKind::Product)
-                for (std::uint32_t r : contraindications_by_product[product_index.at(res.id)]) candidates.emplace_back(r, -1);
-            for (std::uint32_t s : ingredients[i])
-                for (std::uint32_t r : contraindications_by_substance[s]) candidates.emplace_back(r, s);
+            const InputRef& ref = data->refs[i];
+            if (!ref.resolved) continue;
+            candidates.clear();
+            if (ref.kind == EntityKind::Product)
+                for (std::uint32_t r : kb.contraindications_by_product[ref.index]) candidates.emplace_back(r, kNone);
+            const auto [list, len] = ing[i];
+            for (std::size_t k = 0; k < len; ++k)
+                for (std::uint32_t r : kb.contraindications_by_substance[list[k]]) candidates.emplace_back(r, list[k]);
+            fired.clear();
             for (auto [r, s] : candidates) {
                 const ContraindicationRule& rule = pack.contraindications[r];
                 if (rule.severity < context.min_severity) continue;
-                auto hit = patient_conditions.find(condition_index.at(rule.condition));
-                if (hit == patient_conditions.end()) continue;
-                const Key key{1, r, i, 0};
-                if (seen.count(key)) continue;
-                seen.emplace(key, warnings.size());
-                const auto [typed_index, typed_condition] = hit->second;
+                const std::int64_t typed = patient[kb.contraindication_condition[r]];
+                if (typed < 0) continue;
+                if (contains(fired, tag(1, r))) continue;
+                fired.push_back(tag(1, r));
                 Warning w;
                 w.kind = WarningKind::DrugCondition;
                 w.severity = rule.severity;
-                w.rule = rule.id;
-                w.inputs = {res.input};
-                w.input_indexes = {i};
-                w.condition = rule.condition;
-                if (s >= 0) w.substances = {pack.substances[static_cast<std::size_t>(s)].id};
-                else w.substances = res.ingredients;
-                w.id = rule.id + ":" + res.id;
-                w.summary = res.input + " with " + report.conditions[typed_index].input + ": " + rule.summary;
-                w.effect = rule.rationale;
-                w.mechanism = "";
-                w.management = rule.management;
                 w.evidence = rule.evidence;
-                w.seriousness = rule.seriousness;
-                w.disagreement = rule.disagreement;
-                w.sources = source_refs(rule.sources);
-                w.explanation = {input_step(i)};
-                if (s >= 0) {
-                    std::string m = membership_step(static_cast<std::uint32_t>(s), rule.subject);
-                    if (!m.empty()) w.explanation.push_back(std::move(m));
-                }
-                std::string cstep = "patient condition " + in_quotes(report.conditions[typed_index].input) + " resolved to " +
-                                    pack.conditions[typed_condition].id;
-                if (pack.conditions[typed_condition].id != rule.condition)
-                    cstep += ", which falls under " + rule.condition;
-                w.explanation.push_back(std::move(cstep));
-                w.explanation.push_back("rule " + rule.id + ": " +
-                                        (rule.subject.kind == EntityKind::Class ? "class " : "") + rule.subject.id +
-                                        " in " + rule.condition + " (" + std::string(to_string(rule.severity)) +
-                                        ", evidence " + std::string(to_string(rule.evidence)) + ")");
-                warnings.push_back(std::move(w));
+                w.rule = r;
+                w.input_a = static_cast<std::uint32_t>(i);
+                w.substance_a = s;
+                w.condition_input = static_cast<std::uint32_t>(typed);
+                warnings.push_back(w);
             }
         }
     }
 
     // A more specific rule replaces the general rules it names when both fired for the same inputs
-    // (unless the general one is more severe);
-    // the surviving warning says which one it replaced, so nothing disappears silently.
+    // (unless the general one is more severe); the surviving warning says which one it replaced,
+    // so nothing disappears silently. Warnings are grouped by input pair first, so this costs
+    // O(W log W) rather than comparing every warning with every other.
     {
-        std::vector<char> drop(warnings.size(), 0);
-        for (auto& w : warnings) {
-            if (w.kind != WarningKind::DrugDrug) continue;
-            const auto& sup = pack.interactions[interaction_index.at(w.rule)].supersedes;
-            if (sup.empty()) continue;
-            for (std::size_t k = 0; k < warnings.size(); ++k) {
-                const Warning& other = warnings[k];
-                if (other.kind != WarningKind::DrugDrug || other.input_indexes != w.input_indexes) continue;
-                if (std::find(sup.begin(), sup.end(), other.rule) == sup.end()) continue;
-                if (other.severity > w.severity) continue;  // never trade a warning for a milder one
-                drop[k] = 1;
-                w.explanation.push_back("supersedes the more general rule " + other.rule + " for this pair");
+        std::vector<std::uint32_t> order;
+        order.reserve(warnings.size());
+        bool any = false;
+        for (std::uint32_t k = 0; k < warnings.size(); ++k)
+            if (warnings[k].kind == WarningKind::DrugDrug) {
+                order.push_back(k);
+                any = any || !kb.rule_supersedes[warnings[k].rule].empty();
             }
+        if (any) {
+            auto pair_of = [&](std::uint32_t k) { return std::pair{warnings[k].input_a, warnings[k].input_b}; };
+            std::stable_sort(order.begin(), order.end(), [&](std::uint32_t x, std::uint32_t y) { return pair_of(x) < pair_of(y); });
+            std::vector<char> drop(warnings.size(), 0);
+            std::vector<std::pair<std::uint32_t, std::vector<std::uint32_t>>> lines;  // warning -> superseded rules
+            for (std::size_t g = 0; g < order.size();) {
+                std::size_t end = g;
+                while (end < order.size() && pair_of(order[end]) == pair_of(order[g])) ++end;
+                // Within a group `order` keeps generation order, as the explanation lines expect.
+                std::vector<std::uint32_t> group(order.begin() + static_cast<std::ptrdiff_t>(g),
+                                                 order.begin() + static_cast<std::ptrdiff_t>(end));
+                std::sort(group.begin(), group.end());
+                for (std::uint32_t k : group) {
+                    const auto& sup = kb.rule_supersedes[warnings[k].rule];
+                    if (sup.empty()) continue;
+                    std::vector<std::uint32_t> replaced;
+                    for (std::uint32_t o : group) {
+                        const Warning& other = warnings[o];
+                        if (std::find(sup.begin(), sup.end(), other.rule) == sup.end()) continue;
+                        if (other.severity > warnings[k].severity) continue;  // never trade a warning for a milder one
+                        drop[o] = 1;
+                        replaced.push_back(other.rule);
+                    }
+                    if (!replaced.empty()) lines.emplace_back(k, std::move(replaced));
+                }
+                g = end;
+            }
+            for (auto& [k, replaced] : lines) {
+                warnings[k].superseded_begin = static_cast<std::uint32_t>(data->superseded.size());
+                warnings[k].superseded_count = static_cast<std::uint32_t>(replaced.size());
+                data->superseded.insert(data->superseded.end(), replaced.begin(), replaced.end());
+            }
+            std::size_t out = 0;
+            for (std::size_t k = 0; k < warnings.size(); ++k)
+                if (!drop[k]) warnings[out++] = warnings[k];
+            warnings.resize(out);
         }
-        std::vector<Warning> kept;
-        kept.reserve(warnings.size());
-        for (std::size_t k = 0; k < warnings.size(); ++k)
-            if (!drop[k]) kept.push_back(std::move(warnings[k]));
-        warnings = std::move(kept);
     }
 
-    // Most severe first, then in the order the caller listed the inputs.
-    std::stable_sort(warnings.begin(), warnings.end(), [](const Warning& x, const Warning& y) {
+    // Most severe first, then in the order the caller listed the inputs (a single-input warning
+    // before a pair starting at the same input), then kind, then rule id.
+    auto rank = [&](const Warning& w) -> std::uint32_t {
+        switch (w.kind) {
+            case WarningKind::DrugDrug: return kb.interaction_rank[w.rule];
+            case WarningKind::DrugCondition: return kb.contraindication_rank[w.rule];
+            default: return w.rule == kNone ? kb.duplicate_ingredient_rank : kb.class_rank[w.rule];
+        }
+    };
+    std::stable_sort(warnings.begin(), warnings.end(), [&](const Warning& x, const Warning& y) {
         if (x.severity != y.severity) return x.severity > y.severity;
-        if (x.input_indexes != y.input_indexes) return x.input_indexes < y.input_indexes;
+        if (x.input_a != y.input_a) return x.input_a < y.input_a;
+        if (x.input_b != y.input_b) return x.input_b + 1u < y.input_b + 1u;  // kNone (one input) first
         if (x.kind != y.kind) return x.kind < y.kind;
-        return x.rule < y.rule;
+        return rank(x) < rank(y);
     });
     for (const auto& w : warnings)
-        if (!report.max_severity || w.severity > *report.max_severity) report.max_severity = w.severity;
-    report.warnings = std::move(warnings);
-    return report;
+        if (!data->max_severity || w.severity > *data->max_severity) data->max_severity = w.severity;
+    return ReportAccess::make(std::move(data));
 }
 
 }  // namespace rxcaution::detail
-
-namespace rxcaution {
-
-bool Report::complete() const noexcept {
-    for (const auto& i : inputs)
-        if (!i.resolved) return false;
-    for (const auto& c : conditions)
-        if (!c.resolved) return false;
-    return true;
-}
-
-std::vector<std::string> Report::unresolved() const {
-    std::vector<std::string> out;
-    for (const auto& i : inputs)
-        if (!i.resolved) out.push_back(i.input);
-    return out;
-}
-
-}  // namespace rxcaution

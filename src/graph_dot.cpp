@@ -2,7 +2,10 @@
 
 #include "detail/impl.hpp"
 
-#include <boost/graph/graphviz.hpp>
+#include "detail/render.hpp"
+
+#include <algorithm>
+#include <tuple>
 
 #include <map>
 #include <set>
@@ -22,7 +25,6 @@ struct DotEdge {
     std::string color;
     int penwidth = 1;
 };
-using DotGraph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, DotVertex, DotEdge>;
 
 std::string escape(const std::string& s) {
     std::string out;
@@ -47,95 +49,113 @@ std::string severity_color(Severity s) {
     return "black";
 }
 
-// Builds a DotGraph incrementally, one vertex per key.
-class Builder {
+// The picture as Graphviz DOT, written directly: vertices are numbered in the order they are
+// first named and edges are listed by source vertex, which is the layout Boost's write_graphviz
+// gives. The knowledge itself comes from the engine's graph (class paths, ingredients, rules);
+// nothing here builds a second graph.
+class DotWriter {
 public:
     std::size_t node(const std::string& key, const std::string& label, const std::string& shape, const std::string& fill) {
         auto it = ids_.find(key);
         if (it != ids_.end()) return it->second;
-        const std::size_t v = boost::add_vertex(DotVertex{label, shape, fill}, g_);
+        const std::size_t v = vertices_.size();
+        vertices_.push_back(DotVertex{label, shape, fill});
         ids_.emplace(key, v);
         return v;
     }
     void edge(std::size_t a, std::size_t b, const std::string& label, const std::string& color, int width = 1) {
-        const std::string key = std::to_string(a) + ">" + std::to_string(b) + ":" + label;
-        if (!edges_.insert(key).second) return;
-        boost::add_edge(a, b, DotEdge{label, color, width}, g_);
+        if (!edge_keys_.insert(std::make_tuple(a, b, label)).second) return;
+        edges_.push_back({a, b, DotEdge{label, color, width}});
     }
     std::string write(const std::string& title) const {
-        std::ostringstream out;
-        boost::write_graphviz(
-            out, g_,
-            [this](std::ostream& o, std::size_t v) {
-                const auto& p = g_[v];
-                o << "[label=\"" << escape(p.label) << "\", shape=" << p.shape << ", style=filled, fillcolor=\"" << p.fill
-                  << "\"]";
-            },
-            [this](std::ostream& o, DotGraph::edge_descriptor e) {
-                const auto& p = g_[e];
-                o << "[label=\"" << escape(p.label) << "\", color=\"" << p.color << "\", fontcolor=\"" << p.color
-                  << "\", penwidth=" << p.penwidth << "]";
-            },
-            [&title](std::ostream& o) {
-                o << "rankdir=LR;\nlabel=\"" << escape(title) << "\";\nlabelloc=t;\nnode [fontname=\"Helvetica\"];\n"
-                  << "edge [fontname=\"Helvetica\", fontsize=10];\n";
-            });
-        return out.str();
+        std::ostringstream o;
+        o << "digraph G {\n";
+        o << "rankdir=LR;\nlabel=\"" << escape(title) << "\";\nlabelloc=t;\nnode [fontname=\"Helvetica\"];\n"
+          << "edge [fontname=\"Helvetica\", fontsize=10];\n";
+        for (std::size_t v = 0; v < vertices_.size(); ++v) {
+            const auto& p = vertices_[v];
+            o << v << "[label=\"" << escape(p.label) << "\", shape=" << p.shape << ", style=filled, fillcolor=\"" << p.fill
+              << "\"];\n";
+        }
+        std::vector<const Edge*> by_source;
+        for (const auto& e : edges_) by_source.push_back(&e);
+        std::stable_sort(by_source.begin(), by_source.end(), [](const Edge* x, const Edge* y) { return x->from < y->from; });
+        for (const Edge* e : by_source) {
+            o << e->from << "->" << e->to << " [label=\"" << escape(e->props.label) << "\", color=\"" << e->props.color
+              << "\", fontcolor=\"" << e->props.color << "\", penwidth=" << e->props.penwidth << "];\n";
+        }
+        o << "}\n";
+        return o.str();
     }
 
 private:
-    DotGraph g_;
+    struct Edge {
+        std::size_t from, to;
+        DotEdge props;
+    };
+    std::vector<DotVertex> vertices_;
+    std::vector<Edge> edges_;
     std::map<std::string, std::size_t> ids_;
-    std::set<std::string> edges_;
+    std::set<std::tuple<std::size_t, std::size_t, std::string>> edge_keys_;
 };
 
 }  // namespace
 
 std::string KnowledgeBase::regimen_dot(const std::vector<std::string>& medications, const CheckContext& context) const {
     const Report report = check(medications, context);
+    const auto& d = detail::ReportAccess::data(report);
     const auto& kb = *impl_;
-    Builder b;
-    for (const auto& r : report.inputs) {
-        if (r.kind == EntityKind::Product && r.resolved) {
+    const auto& pack = kb.pack;
+    DotWriter b;
+    for (std::size_t i = 0; i < d.inputs.size(); ++i) {
+        const std::string& input = d.inputs[i];
+        const detail::InputRef& ref = d.refs[i];
+        if (ref.resolved && ref.kind == EntityKind::Product) {
             // The product box stands for the input when the caller typed the brand itself.
-            const std::size_t p = b.node("product:" + r.id, r.name, "box", "#d9ead3");
-            if (r.name != r.input) b.edge(b.node("input:" + r.input, r.input, "box", "#e8f0fe"), p, "is", "gray");
-            for (const auto& ing : r.ingredients) {
+            const Product& prod = pack.products[ref.index];
+            const std::size_t p = b.node("product:" + prod.id, prod.name, "box", "#d9ead3");
+            if (prod.name != input) b.edge(b.node("input:" + input, input, "box", "#e8f0fe"), p, "is", "gray");
+            for (const auto& ing : prod.ingredients) {
                 bool inactive = false;
-                for (const auto& nc : r.not_checked) inactive = inactive || nc.rfind(ing + ":", 0) == 0;
+                for (const auto& ii : prod.inactive_ingredients) inactive = inactive || ii.substance == ing;
                 b.edge(p, b.node("substance:" + ing, ing, "ellipse", inactive ? "#eeeeee" : "#fff2cc"),
                        inactive ? "contains (not checked)" : "contains", "gray");
             }
             continue;
         }
-        const std::size_t in = b.node("input:" + r.input, r.resolved ? r.input : r.input + "\nNOT CHECKED", "box",
-                                      r.resolved ? "#e8f0fe" : "#cccccc");
-        if (r.resolved) {
-            b.edge(in, b.node("substance:" + r.id, r.id, "ellipse", "#fff2cc"), "is", "gray");
+        const std::size_t in = b.node("input:" + input, ref.resolved ? input : input + "\nNOT CHECKED", "box",
+                                      ref.resolved ? "#e8f0fe" : "#cccccc");
+        if (ref.resolved) {
+            const std::string& id = pack.substances[ref.index].id;
+            b.edge(in, b.node("substance:" + id, id, "ellipse", "#fff2cc"), "is", "gray");
         }
     }
-    for (const auto& w : report.warnings) {
+    const detail::Renderer render(report);
+    for (const auto& w : report.warnings()) {
         const std::string color = severity_color(w.severity);
-        const std::size_t rule = b.node("rule:" + w.rule, w.rule + "\n" + std::string(to_string(w.severity)), "note",
+        const std::string rule_id(render.rule_id(w));
+        const std::size_t rule = b.node("rule:" + rule_id, rule_id + "\n" + std::string(to_string(w.severity)), "note",
                                         "#ffffff");
         // Pair each substance with the participant it plays, as the check did.
-        std::vector<std::pair<std::string, const Participant*>> roles;
-        if (w.kind == WarningKind::DrugDrug && w.substances.size() == 2) {
-            const auto& rule_def = kb.pack.interactions[kb.interaction_index.at(w.rule)];
-            const std::uint32_t a = kb.substance_index.at(w.substances[0]);
-            const std::uint32_t c = kb.substance_index.at(w.substances[1]);
-            const bool straight = kb.matches(a, rule_def.first) && kb.matches(c, rule_def.second);
-            roles = {{w.substances[0], straight ? &rule_def.first : &rule_def.second},
-                     {w.substances[1], straight ? &rule_def.second : &rule_def.first}};
+        std::vector<std::pair<std::uint32_t, const detail::Part*>> roles;
+        if (w.kind == WarningKind::DrugDrug) {
+            const auto& f = kb.rule_first[w.rule];
+            const auto& s = kb.rule_second[w.rule];
+            const bool straight = kb.matches(w.substance_a, f) && kb.matches(w.substance_b, s);
+            roles = {{w.substance_a, straight ? &f : &s}, {w.substance_b, straight ? &s : &f}};
+        } else if (w.kind == WarningKind::DrugCondition && w.substance_a == kNone) {
+            for (std::uint32_t sid : kb.product_ingredients[d.refs[w.input_a].index]) roles.emplace_back(sid, nullptr);
         } else {
-            for (const auto& sid : w.substances) roles.emplace_back(sid, nullptr);
+            roles.emplace_back(w.substance_a, nullptr);
+            if (w.substance_b != kNone) roles.emplace_back(w.substance_b, nullptr);
         }
-        for (const auto& [sid, part] : roles) {
+        for (const auto& [si, part] : roles) {
+            const std::string& sid = pack.substances[si].id;
             std::size_t from = b.node("substance:" + sid, sid, "ellipse", "#fff2cc");
             // Walk up to the class the rule names, so the picture shows why a class rule applied.
             if (part && part->kind == EntityKind::Class) {
-                const std::uint32_t si = kb.substance_index.at(sid);
-                for (const auto& cls : kb.class_path(si, kb.class_index.at(part->id))) {
+                for (std::uint32_t c : kb.class_path(si, part->index)) {
+                    const std::string& cls = pack.classes[c].id;
                     const std::size_t cv = b.node("class:" + cls, cls, "hexagon", "#f4cccc");
                     b.edge(from, cv, "member of", "gray");
                     from = cv;
@@ -143,8 +163,9 @@ std::string KnowledgeBase::regimen_dot(const std::vector<std::string>& medicatio
             }
             b.edge(from, rule, std::string(to_string(w.severity)), color, 2);
         }
-        if (!w.condition.empty())
-            b.edge(rule, b.node("condition:" + w.condition, w.condition, "octagon", "#ead1dc"), "in", color, 2);
+        const std::string condition(render.condition(w));
+        if (!condition.empty())
+            b.edge(rule, b.node("condition:" + condition, condition, "octagon", "#ead1dc"), "in", color, 2);
     }
     std::string title = "rxcaution: ";
     for (std::size_t i = 0; i < medications.size(); ++i) title += (i ? " + " : "") + medications[i];
@@ -154,12 +175,15 @@ std::string KnowledgeBase::regimen_dot(const std::vector<std::string>& medicatio
 std::string KnowledgeBase::class_hierarchy_dot() const {
     const auto& kb = *impl_;
     // Two passes: every class gets its labelled node before any edge refers to it.
-    Builder full;
-    for (const auto& c : kb.pack.classes)
-        full.node(c.id, c.name + "\n(" + std::to_string(kb.class_members[kb.class_index.at(c.id)].size()) + " substances)",
-                  "hexagon", "#f4cccc");
-    for (const auto& c : kb.pack.classes)
-        for (const auto& p : c.parents) full.edge(full.node(c.id, "", "", ""), full.node(p, "", "", ""), "subclass of", "gray");
+    DotWriter full;
+    for (std::uint32_t c = 0; c < kb.pack.classes.size(); ++c)
+        full.node(kb.pack.classes[c].id,
+                  kb.pack.classes[c].name + "\n(" + std::to_string(kb.class_members[c].size()) + " substances)", "hexagon",
+                  "#f4cccc");
+    // The SubclassOf edges of the engine's graph, in the order the pack lists each class's parents.
+    for (std::uint32_t c = 0; c < kb.pack.classes.size(); ++c)
+        for (const auto& p : kb.pack.classes[c].parents)
+            full.edge(full.node(kb.pack.classes[c].id, "", "", ""), full.node(p, "", "", ""), "subclass of", "gray");
     return full.write("rxcaution pack " + kb.pack.info.name + " " + kb.pack.info.version + ": class hierarchy");
 }
 

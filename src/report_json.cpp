@@ -140,7 +140,7 @@ private:
     bool after_key_ = false;
 };
 
-void write_warning(Writer& w, const Warning& x) {
+void write_warning(Writer& w, const WarningDetails& x) {
     w.begin_object();
     w.key("id"); w.value(x.id);
     w.key("kind"); w.value(to_string(x.kind));
@@ -179,12 +179,12 @@ std::string report_json_text(const Report& report, int indent) {
     w.begin_object();
     w.key("pack");
     w.begin_object();
-    w.key("name"); w.value(report.pack_name);
-    w.key("version"); w.value(report.pack_version);
+    w.key("name"); w.value(report.pack_name());
+    w.key("version"); w.value(report.pack_version());
     w.end_object();
     w.key("inputs");
     w.begin_array();
-    for (const auto& r : report.inputs) {
+    for (const auto& r : report.inputs()) {
         w.begin_object();
         w.key("input"); w.value(r.input);
         w.key("status"); w.value(r.resolved ? "resolved" : "unresolved");
@@ -202,7 +202,7 @@ std::string report_json_text(const Report& report, int indent) {
     w.end_array();
     w.key("conditions");
     w.begin_array();
-    for (const auto& c : report.conditions) {
+    for (const auto& c : report.conditions()) {
         w.begin_object();
         w.key("input"); w.value(c.input);
         w.key("status"); w.value(c.resolved ? "resolved" : "unresolved");
@@ -214,10 +214,11 @@ std::string report_json_text(const Report& report, int indent) {
     w.end_array();
     w.key("warnings");
     w.begin_array();
-    for (const auto& x : report.warnings) write_warning(w, x);
+    const Renderer render(report);
+    for (const auto& x : report.warnings()) write_warning(w, render.details(x));
     w.end_array();
     w.key("max_severity");
-    if (report.max_severity) w.value(to_string(*report.max_severity));
+    if (report.max_severity()) w.value(to_string(*report.max_severity()));
     else w.null();
     w.key("complete"); w.boolean(report.complete());
     w.key("unresolved"); w.strings(report.unresolved());

@@ -86,17 +86,6 @@ std::string clip(const std::string& text, std::size_t limit) {
     return text.substr(0, cut) + "...";
 }
 
-// "Did you mean: a, b?" for an input that was not recognised, or "" when there is no suggestion.
-std::string did_you_mean(const std::vector<std::string>& suggestions) {
-    if (suggestions.empty()) return {};
-    std::string text = "Did you mean: ";
-    for (std::size_t k = 0; k < suggestions.size(); ++k) {
-        if (k) text += ", ";
-        text += suggestions[k];
-    }
-    text += '?';
-    return text;
-}
 
 }  // namespace
 
@@ -105,7 +94,9 @@ std::string to_fhir(const Report& report, int indent) {
     bundle["resourceType"] = "Bundle";
     bundle["type"] = "collection";
     json entries = json::array();
-    for (const auto& w : report.warnings) {
+    const detail::Renderer render(report);
+    for (const auto& compact : report.warnings()) {
+        const WarningDetails w = render.details(compact);
         const std::string uuid = stable_uuid(w.id);
         json issue;
         issue["resourceType"] = "DetectedIssue";
@@ -166,10 +157,10 @@ std::string to_fhir(const Report& report, int indent) {
         json issue;
         issue["severity"] = "warning";
         issue["code"] = "not-found";
-        std::string text = "Not checked: '" + input + "' is not a " + what + " rxcaution knows, so its interactions were not checked.";
+        std::string text = detail::not_known_sentence(what, input) + ", so its interactions were not checked.";
         if (!suggestions.empty()) {
             text += ' ';
-            text += did_you_mean(suggestions);
+            text += detail::did_you_mean_sentence(suggestions);
         }
         json details;
         details["text"] = text;
@@ -184,9 +175,9 @@ std::string to_fhir(const Report& report, int indent) {
         entry["resource"] = outcome;
         entries.push_back(entry);
     };
-    for (const auto& r : report.inputs)
+    for (const auto& r : report.inputs())
         if (!r.resolved) not_checked("medication", r.input, r.suggestions);
-    for (const auto& c : report.conditions)
+    for (const auto& c : report.conditions())
         if (!c.resolved) not_checked("condition", c.input, c.suggestions);
     // FHIR JSON forbids empty arrays: a report with nothing to say has no `entry` at all.
     if (!entries.empty()) bundle["entry"] = entries;
@@ -195,8 +186,10 @@ std::string to_fhir(const Report& report, int indent) {
 
 std::string to_cds_hooks(const Report& report, int indent) {
     json cards = json::array();
-    const std::string label = "rxcaution (" + report.pack_name + " " + report.pack_version + ")";
-    for (const auto& w : report.warnings) {
+    const std::string label = "rxcaution (" + report.pack_name() + " " + report.pack_version() + ")";
+    const detail::Renderer render(report);
+    for (const auto& compact : report.warnings()) {
+        const WarningDetails w = render.details(compact);
         json card;
         card["uuid"] = stable_uuid(w.id);
         card["summary"] = clip(w.summary, 139);
@@ -256,16 +249,16 @@ std::string to_cds_hooks(const Report& report, int indent) {
         card["overrideReasons"] = reasons;
         cards.push_back(card);
     }
-    for (const auto& r : report.inputs) {
+    for (const auto& r : report.inputs()) {
         if (r.resolved) continue;
         json card;
         card["uuid"] = stable_uuid("unresolved:" + r.input);
-        card["summary"] = clip("Not checked: '" + r.input + "' is not a medication rxcaution knows", 139);
+        card["summary"] = clip(detail::not_known_sentence("medication", r.input), 139);
         std::string md = "rxcaution could not identify **" + r.input +
                          "**, so its interactions were **not checked**. No warning for it does not mean it is safe.";
         if (!r.suggestions.empty()) {
             md += "\n\n";
-            md += did_you_mean(r.suggestions);
+            md += detail::did_you_mean_sentence(r.suggestions);
         }
         card["detail"] = md;
         card["indicator"] = "info";

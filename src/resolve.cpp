@@ -12,6 +12,12 @@ namespace rxcaution::detail {
 
 std::string normalize_name(std::string_view text) {
     std::string out;
+    normalize_name_into(text, out);
+    return out;
+}
+
+void normalize_name_into(std::string_view text, std::string& out) {
+    out.clear();
     out.reserve(text.size());
     bool space = false;
     for (unsigned char c : text) {
@@ -29,7 +35,6 @@ std::string normalize_name(std::string_view text) {
             space = true;
         }
     }
-    return out;
 }
 
 namespace {
@@ -131,90 +136,119 @@ std::vector<std::string> rank(const std::string& query, const std::vector<std::p
 
 }  // namespace
 
-std::vector<std::string> KnowledgeBaseImpl::suggest(const std::string& normalized) const {
-    return rank(normalized, suggestion_pool, [this](const NameTarget& t) {
+namespace {
+
+// The rewrites tried after an exact match fails: the key without dose and form words, and then
+// also without salt words.
+struct Rewrites {
+    std::vector<std::string> tokens;
+    std::string no_dose, no_salt;
+};
+
+Rewrites rewrites(const std::string& key) {
+    Rewrites r;
+    r.tokens = split(key);
+    std::vector<std::string> no_dose;
+    for (const auto& t : r.tokens)
+        if (!is_dose_or_form_word(t)) no_dose.push_back(t);
+    r.no_dose = join(no_dose);
+    std::vector<std::string> no_salt;
+    for (const auto& t : no_dose)
+        if (!is_salt_word(t)) no_salt.push_back(t);
+    r.no_salt = join(no_salt);
+    return r;
+}
+
+}  // namespace
+
+std::vector<std::string> KnowledgeBaseImpl::suggest(std::string_view text) const {
+    const std::string key = normalize_name(text);
+    const Rewrites rw = rewrites(key);
+    const std::string& query = rw.no_salt.empty() ? key : rw.no_salt;
+    return rank(query, suggestion_pool, [this](const NameTarget& t) {
         return t.kind == EntityKind::Product ? pack.products[t.index].name : pack.substances[t.index].name;
     });
 }
 
-std::vector<std::string> KnowledgeBaseImpl::suggest_condition(const std::string& normalized) const {
-    return rank(normalized, condition_pool, [this](std::uint32_t c) { return pack.conditions[c].name; });
+std::vector<std::string> KnowledgeBaseImpl::suggest_condition(std::string_view text) const {
+    return rank(normalize_name(text), condition_pool, [this](std::uint32_t c) { return pack.conditions[c].name; });
 }
 
-Resolution KnowledgeBaseImpl::resolve(std::string_view text) const {
-    Resolution r;
-    r.input = std::string(text);
-    const std::string key = normalize_name(text);
-
-    auto accept = [&](const NameTarget& t, const char* by) {
-        r.resolved = true;
-        r.kind = t.kind;
-        r.matched_by = by;
-        if (t.kind == EntityKind::Product) {
-            const auto& p = pack.products[t.index];
-            r.id = p.id;
-            r.name = p.name;
-            r.ingredients = p.ingredients;
-            for (const auto& ii : p.inactive_ingredients) r.not_checked.push_back(ii.substance + ": " + ii.note);
-        } else {
-            const auto& s = pack.substances[t.index];
-            r.id = s.id;
-            r.name = s.name;
-            r.ingredients = {s.id};
-        }
-    };
-    auto lookup = [&](const std::string& k) -> const NameTarget* {
+InputRef KnowledgeBaseImpl::resolve_ref(std::string_view text) const {
+    // Most inputs are exact names: normalise into a reused buffer and look up without allocating.
+    thread_local std::string key;
+    normalize_name_into(text, key);
+    auto found = [](const NameTarget& t, MatchedBy by) { return InputRef{true, t.kind, t.index, by}; };
+    auto lookup = [&](std::string_view k) -> const NameTarget* {
         if (k.empty()) return nullptr;
         auto it = names.find(k);
         return it == names.end() ? nullptr : &it->second;
     };
+    if (const NameTarget* t = lookup(key)) return found(*t, t->matched_by);
+    const Rewrites rw = rewrites(key);
+    if (rw.tokens.size() >= 2 && rw.tokens[0] == "rxcui") {
+        if (const NameTarget* t = lookup(join({rw.tokens.begin() + 1, rw.tokens.end()}))) return found(*t, MatchedBy::Rxcui);
+    }
+    if (rw.no_dose != key)
+        if (const NameTarget* t = lookup(rw.no_dose)) return found(*t, MatchedBy::Normalized);
+    if (rw.no_salt != rw.no_dose)
+        if (const NameTarget* t = lookup(rw.no_salt)) return found(*t, MatchedBy::Salt);
+    return {};
+}
 
-    if (const NameTarget* t = lookup(key)) {
-        accept(*t, t->matched_by);
+Resolution KnowledgeBaseImpl::resolution(std::string_view text, const InputRef& ref,
+                                         std::vector<std::string> suggestions) const {
+    Resolution r;
+    r.input = std::string(text);
+    if (!ref.resolved) {
+        r.suggestions = std::move(suggestions);
         return r;
     }
-    std::vector<std::string> tokens = split(key);
-    if (tokens.size() >= 2 && tokens[0] == "rxcui") {
-        if (const NameTarget* t = lookup(join({tokens.begin() + 1, tokens.end()}))) {
-            accept(*t, "rxcui");
-            return r;
+    r.resolved = true;
+    r.kind = ref.kind;
+    r.matched_by = to_text(ref.matched_by);
+    if (ref.kind == EntityKind::Product) {
+        const auto& p = pack.products[ref.index];
+        r.id = p.id;
+        r.name = p.name;
+        r.ingredients = p.ingredients;
+        for (const auto& ii : p.inactive_ingredients) {
+            r.not_checked.push_back(ii.substance + ": " + ii.note);
+            r.not_checked_ingredients.push_back({ii.substance, ii.note});
         }
+    } else {
+        const auto& s = pack.substances[ref.index];
+        r.id = s.id;
+        r.name = s.name;
+        r.ingredients = {s.id};
     }
-    std::vector<std::string> no_dose;
-    for (const auto& t : tokens)
-        if (!is_dose_or_form_word(t)) no_dose.push_back(t);
-    const std::string k1 = join(no_dose);
-    if (k1 != key) {
-        if (const NameTarget* t = lookup(k1)) {
-            accept(*t, "normalized");
-            return r;
-        }
-    }
-    std::vector<std::string> no_salt;
-    for (const auto& t : no_dose)
-        if (!is_salt_word(t)) no_salt.push_back(t);
-    const std::string k2 = join(no_salt);
-    if (k2 != k1) {
-        if (const NameTarget* t = lookup(k2)) {
-            accept(*t, "salt");
-            return r;
-        }
-    }
-    r.suggestions = suggest(k2.empty() ? key : k2);
     return r;
+}
+
+Resolution KnowledgeBaseImpl::resolve(std::string_view text) const {
+    const InputRef ref = resolve_ref(text);
+    return resolution(text, ref, ref.resolved ? std::vector<std::string>{} : suggest(text));
+}
+
+std::int64_t KnowledgeBaseImpl::resolve_condition_index(std::string_view text) const {
+    thread_local std::string key;
+    normalize_name_into(text, key);
+    if (key.empty()) return -1;
+    auto it = condition_names.find(std::string_view(key));
+    return it == condition_names.end() ? -1 : static_cast<std::int64_t>(it->second);
 }
 
 ConditionResolution KnowledgeBaseImpl::resolve_condition(std::string_view text) const {
     ConditionResolution r;
     r.input = std::string(text);
-    const std::string key = normalize_name(text);
-    if (auto it = condition_names.find(key); !key.empty() && it != condition_names.end()) {
+    const std::int64_t c = resolve_condition_index(text);
+    if (c >= 0) {
         r.resolved = true;
-        r.id = pack.conditions[it->second].id;
-        r.name = pack.conditions[it->second].name;
+        r.id = pack.conditions[static_cast<std::size_t>(c)].id;
+        r.name = pack.conditions[static_cast<std::size_t>(c)].name;
         return r;
     }
-    r.suggestions = suggest_condition(key);
+    r.suggestions = suggest_condition(text);
     return r;
 }
 

@@ -4,6 +4,7 @@
 
 #include <rxcaution/entities.hpp>
 #include <rxcaution/export.hpp>
+#include <rxcaution/ref_list.hpp>
 #include <rxcaution/report.hpp>
 #include <rxcaution/types.hpp>
 
@@ -76,14 +77,16 @@ public:
     /// Unresolved inputs are reported in `Report::inputs` and are not checked.
     /// @param medications what the patient takes, as typed.
     /// @param context patient conditions and filters.
-    /// @return the report; cost is O(n^2) pair-index probes for n ingredients.
+    /// @return the report (warnings as data; it renders text on demand and keeps this knowledge
+    ///         base alive); cost is O(n^2) pair probes for n ingredients, no text is written.
     [[nodiscard]] Report check(const std::vector<std::string>& medications,
                                const CheckContext& context = {}) const;
 
-    /// All drug-drug rules between two medications (direct and class-derived), most severe first.
+    /// All drug-drug rules between two medications (direct and class-derived), most severe first;
+    /// the same rules a check of the two would report.
+    /// @return references into this knowledge base.
     /// @throws NotFoundError if either text does not resolve (with suggestions).
-    [[nodiscard]] std::vector<InteractionRule> interactions_between(std::string_view a,
-                                                                    std::string_view b) const;
+    [[nodiscard]] RefList<InteractionRule> interactions_between(std::string_view a, std::string_view b) const;
 
     /// Looks up a substance by id. @return nullptr when absent.
     [[nodiscard]] const Substance* find_substance(std::string_view id) const noexcept;
@@ -105,10 +108,16 @@ public:
     [[nodiscard]] const Source* find_source(std::string_view id) const noexcept;
     /// Looks up a source by id. @throws NotFoundError when absent.
     [[nodiscard]] const Source& source(std::string_view id) const;
+    /// Looks up an interaction rule by id. @return nullptr when absent.
+    [[nodiscard]] const InteractionRule* find_interaction(std::string_view id) const noexcept;
     /// Looks up an interaction rule by id. @throws NotFoundError when absent.
     [[nodiscard]] const InteractionRule& interaction(std::string_view id) const;
+    /// Looks up a contraindication rule by id. @return nullptr when absent.
+    [[nodiscard]] const ContraindicationRule* find_contraindication(std::string_view id) const noexcept;
     /// Looks up a contraindication rule by id. @throws NotFoundError when absent.
     [[nodiscard]] const ContraindicationRule& contraindication(std::string_view id) const;
+    /// Looks up a treatment by id. @return nullptr when absent.
+    [[nodiscard]] const Treatment* find_treatment(std::string_view id) const noexcept;
     /// Looks up a treatment by id. @throws NotFoundError when absent.
     [[nodiscard]] const Treatment& treatment(std::string_view id) const;
     /// The profile of a substance. @return nullptr when the pack has none.
@@ -131,13 +140,17 @@ public:
     /// Substances in a class, directly or through subclasses (sorted ids).
     /// @throws NotFoundError for an unknown class id.
     [[nodiscard]] std::vector<std::string> members_of(std::string_view class_id) const;
-    /// Interaction rules naming an entity (substance or class) as a participant, or — for a
-    /// substance — reaching it through its classes.
+    /// Interaction rules naming an entity (substance, product or class) as a participant, or — for
+    /// a substance — reaching it through its classes; most severe first, then pack order. Walks the
+    /// entity's edges in the compiled graph: cost grows with its rules, not with the pack.
+    /// @return references into this knowledge base.
     /// @throws NotFoundError for an unknown id.
-    [[nodiscard]] std::vector<InteractionRule> rules_for(std::string_view id) const;
-    /// Contraindication rules that apply to a substance, product or class (directly or via classes).
+    [[nodiscard]] RefList<InteractionRule> rules_for(std::string_view id) const;
+    /// Contraindication rules that apply to a substance, product or class (directly or via
+    /// classes); most severe first.
+    /// @return references into this knowledge base.
     /// @throws NotFoundError for an unknown id.
-    [[nodiscard]] std::vector<ContraindicationRule> contraindications_for(std::string_view id) const;
+    [[nodiscard]] RefList<ContraindicationRule> contraindications_for(std::string_view id) const;
 
     /// The pack as one bundled JSON document; `from_json(to_json())` gives an identical knowledge
     /// base (used for pickling).

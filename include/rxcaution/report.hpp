@@ -1,16 +1,35 @@
 #pragma once
 /// @file report.hpp
 /// The result of a regimen check: what every input resolved to, and the warnings that apply.
+///
+/// A check produces warnings as plain data (`Warning`: kind, severity, rule, input and substance
+/// indexes). Every English sentence — summary, explanation, "did you mean", disclaimer — is written
+/// only when asked for, by one rendering module shared by the text, JSON, FHIR, CDS Hooks and DOT
+/// outputs. A `Report` keeps its knowledge base alive, so rendering is always possible.
 
 #include <rxcaution/entities.hpp>
 #include <rxcaution/export.hpp>
 #include <rxcaution/types.hpp>
 
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rxcaution {
+
+namespace detail {
+struct KnowledgeBaseImpl;
+struct ReportAccess;
+}  // namespace detail
+
+/// An ingredient of a resolved product that is not checked for interactions, with the pack's reason.
+struct NotChecked {
+    std::string substance;  ///< substance id
+    std::string reason;     ///< why (e.g. sublingual naloxone is poorly absorbed)
+};
 
 /// What a medication text resolved to.
 struct Resolution {
@@ -25,6 +44,8 @@ struct Resolution {
     /// with the pack's reason, as "id: reason".
     std::vector<std::string> not_checked;
     std::vector<std::string> suggestions;  ///< up to 3 close names when unresolved, best first
+    /// The same ingredients as `not_checked`, as data.
+    std::vector<NotChecked> not_checked_ingredients;
 };
 
 /// What a condition text resolved to.
@@ -45,8 +66,36 @@ struct SourceRef {
     EvidenceGrade grade = EvidenceGrade::Secondary;
 };
 
-/// One warning: a rule that applies to the checked regimen, with the path that made it apply.
+/// Marks an absent index in `Warning`.
+inline constexpr std::uint32_t kNone = 0xFFFFFFFFu;
+
+/// One warning as plain data: which rule applied to which inputs, through which substances.
+/// Indexes refer to the knowledge base that produced the report (`KnowledgeBase::interactions()`,
+/// `contraindications()`, `classes()`, `substances()`, `conditions()`) and to the report's inputs.
+/// `Report::details()` turns it into text.
 struct Warning {
+    WarningKind kind = WarningKind::DrugDrug;
+    Severity severity = Severity::Moderate;
+    EvidenceGrade evidence = EvidenceGrade::Secondary;
+    /// The rule: an index into interactions() (drug-drug), contraindications() (drug-condition) or
+    /// classes() (duplicate therapy within a class); kNone for a duplicate ingredient.
+    std::uint32_t rule = kNone;
+    /// Positions in the medication list: two for drug-drug and duplicate therapy, one (second is
+    /// kNone) for drug-condition.
+    std::uint32_t input_a = kNone, input_b = kNone;
+    /// Substances that met the rule (indexes into substances()). Drug-drug: one per input, in input
+    /// order. Drug-condition: the ingredient that met the rule, or kNone when the rule names the
+    /// product itself. Duplicates: the shared ingredient, or the two class members.
+    std::uint32_t substance_a = kNone, substance_b = kNone;
+    /// Drug-condition: which of the check's conditions (position in CheckContext::conditions)
+    /// brought the rule's condition.
+    std::uint32_t condition_input = kNone;
+    /// Rules this warning superseded for the same inputs: a range of Report::superseded_rules().
+    std::uint32_t superseded_begin = 0, superseded_count = 0;
+};
+
+/// A warning written out in full: every field as text, as the JSON contract gives it.
+struct WarningDetails {
     std::string id;       ///< deterministic: same regimen and pack -> same id
     WarningKind kind = WarningKind::DrugDrug;
     Severity severity = Severity::Moderate;
@@ -66,20 +115,80 @@ struct Warning {
     std::vector<std::string> explanation;  ///< input -> ingredient -> class -> rule, one step per line
 };
 
-/// The answer to `KnowledgeBase::check`.
-struct Report {
-    std::string pack_name;
-    std::string pack_version;
-    std::vector<Resolution> inputs;
-    std::vector<ConditionResolution> conditions;
-    std::vector<Warning> warnings;  ///< sorted by severity (highest first), then input order
-    std::optional<Severity> max_severity;  ///< empty when there is no warning
+/// The answer to `KnowledgeBase::check`. Immutable; safe to read from many threads. It shares
+/// ownership of the knowledge base that produced it, so it stays valid on its own.
+class RXCAUTION_EXPORT Report {
+public:
+    /// An empty report (no pack, no inputs).
+    Report();
+    ~Report();
+    Report(const Report&);
+    Report(Report&&) noexcept;
+    Report& operator=(const Report&);
+    Report& operator=(Report&&) noexcept;
 
+    /// Name and version of the pack that answered.
+    [[nodiscard]] const std::string& pack_name() const noexcept;
+    [[nodiscard]] const std::string& pack_version() const noexcept;
+
+    /// Number of medications given to the check.
+    [[nodiscard]] std::size_t input_count() const noexcept;
+    /// The caller's text of medication `i`. @throws std::out_of_range for a bad index.
+    [[nodiscard]] const std::string& input_text(std::size_t i) const;
+    /// Whether medication `i` resolved. @throws std::out_of_range for a bad index.
+    [[nodiscard]] bool input_resolved(std::size_t i) const;
+    /// What medication `i` resolved to, written out. @throws std::out_of_range for a bad index.
+    [[nodiscard]] Resolution input(std::size_t i) const;
+    /// What every medication resolved to, in input order.
+    [[nodiscard]] std::vector<Resolution> inputs() const;
+    /// What every condition resolved to, in input order.
+    [[nodiscard]] std::vector<ConditionResolution> conditions() const;
+
+    /// The warnings as data, sorted by severity (highest first), then input order.
+    [[nodiscard]] const std::vector<Warning>& warnings() const noexcept;
+    /// Rule indexes (into interactions()) referred to by Warning::superseded_begin/count.
+    [[nodiscard]] const std::vector<std::uint32_t>& superseded_rules() const noexcept;
+    /// One warning written out in full. `w` must belong to this report.
+    [[nodiscard]] WarningDetails details(const Warning& w) const;
+    /// Every warning written out in full, in order.
+    [[nodiscard]] std::vector<WarningDetails> details() const;
+
+    /// Each text field of a warning on its own, for callers that need only one (same text as
+    /// details(w)). `w` must belong to this report.
+    [[nodiscard]] std::string id(const Warning& w) const;
+    [[nodiscard]] std::string_view rule_id(const Warning& w) const;
+    [[nodiscard]] std::string summary(const Warning& w) const;
+    [[nodiscard]] std::string effect(const Warning& w) const;
+    [[nodiscard]] std::string mechanism(const Warning& w) const;
+    [[nodiscard]] std::string management(const Warning& w) const;
+    [[nodiscard]] std::vector<SourceRef> sources(const Warning& w) const;
+    [[nodiscard]] std::vector<std::string> explanation(const Warning& w) const;
+
+    /// Highest severity among the warnings; empty when there is none.
+    [[nodiscard]] std::optional<Severity> max_severity() const noexcept;
     /// True when every medication and condition resolved, i.e. nothing was skipped.
     [[nodiscard]] bool complete() const noexcept;
     /// The medication texts that could not be resolved (and were therefore NOT checked).
     [[nodiscard]] std::vector<std::string> unresolved() const;
+
+    /// The report's contents (opaque: defined inside the library).
+    struct Data;
+
+private:
+    friend struct detail::ReportAccess;
+    std::shared_ptr<const Data> data_;
 };
+
+/// One line for a resolution: "Subutex -> product subutex (Subutex; matched by brand); ingredients:
+/// buprenorphine", or "ketamin -> unknown; did you mean ketamine?". Control characters in the
+/// caller's text are replaced (see printable()).
+/// @param resolution the resolution; @return the line, without a line break.
+RXCAUTION_EXPORT std::string to_text(const Resolution& resolution);
+
+/// The text with terminal control characters (C0 other than tab and newline, DEL, C1) replaced by
+/// U+FFFD, so that text from callers cannot drive a terminal when printed.
+/// @param text any bytes; @return the text, safe to print.
+RXCAUTION_EXPORT std::string printable(std::string_view text);
 
 /// Serialises a report to the documented JSON contract (docs/json-output.md).
 /// @param report the report; @param indent spaces per level, or -1 for one line.
@@ -95,10 +204,34 @@ RXCAUTION_EXPORT std::string to_text(const Report& report);
 /// @return UTF-8 JSON text.
 RXCAUTION_EXPORT std::string to_fhir(const Report& report, int indent = 2);
 
+/// How a CDS Hooks response is put together for a hook call.
+struct CdsHooksOptions {
+    /// Per medication input: true when it is a draft order (an order being written). When empty,
+    /// every input is treated as of interest. When given (one flag per input), a warning is
+    /// returned only if at least one of its medications is flagged, unless
+    /// `include_active_interactions` is set.
+    std::vector<bool> draft;
+    /// Return warnings between medications that are not draft orders too.
+    bool include_active_interactions = false;
+    /// Per medication input, a label (e.g. "draft order: clarithromycin 500 mg") listed under
+    /// "Medications involved" in the card detail; empty entries are left out. Empty: no such list.
+    std::vector<std::string> input_labels;
+    /// Add one info card listing the patient conditions that were not recognised.
+    bool unresolved_condition_card = false;
+};
+
 /// Renders a report as a CDS Hooks response (`{"cards": [...]}`), one card per warning plus an info
 /// card for each input that was not checked.
 /// @param report the report; @param indent spaces per level, or -1 for one line.
 /// @return UTF-8 JSON text.
 RXCAUTION_EXPORT std::string to_cds_hooks(const Report& report, int indent = 2);
+
+/// Renders a report as a CDS Hooks response for a hook call (see CdsHooksOptions).
+/// @param report the report; @param options which inputs are draft orders and what to add;
+/// @param indent spaces per level, or -1 for one line.
+/// @return UTF-8 JSON text.
+/// @throws std::invalid_argument when `draft` or `input_labels` is non-empty and its size differs
+///         from the number of medication inputs.
+RXCAUTION_EXPORT std::string to_cds_hooks(const Report& report, const CdsHooksOptions& options, int indent = 2);
 
 }  // namespace rxcaution

@@ -7,5 +7,5 @@
 #include <rxcaution/entities.hpp>
 #include <rxcaution/knowledge_base.hpp>
 #include <rxcaution/report.hpp>
-#include <rxcaution/cli.hpp>
+#include <rxcaution/ref_list.hpp>
 #include <rxcaution/types.hpp>

@@ -1,14 +1,32 @@
 #pragma once
-// The compiled knowledge base: the pack plus its Boost.Graph and the indexes queries use.
-// Built once by build_impl(); never mutated afterwards, which is what makes concurrent queries safe.
+// The compiled knowledge base: the pack, interned to integers, and one immutable Boost.Graph
+// (compressed sparse row) that every query walks. Built once by build_impl(); never mutated
+// afterwards, which is what makes concurrent queries safe.
+//
+// Vertex layout (contiguous ranges, so a vertex number says what it is):
+//   [0, S)            substances
+//   [S, S+C)          classes
+//   [.., +P)          products
+//   [.., +K)          conditions
+//   [.., +R)          interaction rules
+// Edges, each row sorted by target:
+//   substance -> substance   Interacts: the pair's rules, a span of `pair_rule_pool`
+//   substance -> class       MemberOf (direct membership)
+//   class     -> class       SubclassOf
+//   product   -> substance   HasIngredient
+//   condition -> condition   ConditionParent
+//   participant -> rule      Participates (substance, class or product named by the rule)
+// Because substances come first, the Interacts edges of a substance are the prefix of its row, and
+// a pair probe is a binary search in a short contiguous array.
 
 #include "detail/pack.hpp"
 
 #include <rxcaution/knowledge_base.hpp>
 
-#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/compressed_sparse_row_graph.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -16,95 +34,137 @@
 
 namespace rxcaution::detail {
 
-enum class EdgeKind : std::uint8_t { HasIngredient, MemberOf, SubclassOf, InteractsWith, ContraindicatedIn, Treats,
-                                     Complements, UsesSubstance, ConditionParent };
-
-struct VertexProps {
-    EntityKind kind = EntityKind::Substance;
-    std::uint32_t index = 0;  // into the pack vector of that kind
-};
+enum class EdgeKind : std::uint8_t { Interacts, MemberOf, SubclassOf, HasIngredient, ConditionParent, Participates };
 
 struct EdgeProps {
     EdgeKind kind = EdgeKind::MemberOf;
-    std::uint32_t rule = 0;  // interaction / contraindication index for rule edges
+    std::uint32_t offset = 0;  // Interacts: span of pair_rule_pool
+    std::uint32_t count = 0;
 };
 
-using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, VertexProps, EdgeProps>;
-using Vertex = Graph::vertex_descriptor;
+using Graph = boost::compressed_sparse_row_graph<boost::directedS, boost::no_property, EdgeProps, boost::no_property,
+                                                 std::uint32_t, std::uint32_t>;
+using Vertex = std::uint32_t;
+
+// How a name was matched; the text is part of the JSON contract (`matched_by`).
+enum class MatchedBy : std::uint8_t { Name, Id, Synonym, Salt, Brand, Rxcui, Drugbank, Unii, Normalized };
+const char* to_text(MatchedBy m) noexcept;
 
 // A name people may type, after normalisation, and what it stands for.
 struct NameTarget {
     EntityKind kind = EntityKind::Substance;  // substance or product
     std::uint32_t index = 0;
-    const char* matched_by = "name";
+    MatchedBy matched_by = MatchedBy::Name;
 };
 
-inline std::uint64_t pair_key(std::uint32_t a, std::uint32_t b) {
-    if (a > b) std::swap(a, b);
-    return (static_cast<std::uint64_t>(a) << 32) | b;
-}
+// A rule participant, interned.
+struct Part {
+    EntityKind kind = EntityKind::Substance;
+    std::uint32_t index = 0;
+};
+
+// Transparent hashing so that lookups by string_view allocate nothing.
+struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+struct TextEq {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
+};
+template <class V>
+using TextMap = std::unordered_map<std::string, V, TextHash, TextEq>;
+
+// One medication of a check, resolved.
+struct InputRef {
+    bool resolved = false;
+    EntityKind kind = EntityKind::Substance;
+    std::uint32_t index = 0;
+    MatchedBy matched_by = MatchedBy::Name;
+};
 
 struct KnowledgeBaseImpl {
     PackData pack;
 
-    std::unordered_map<std::string, std::uint32_t> substance_index, product_index, class_index, condition_index,
-        source_index, interaction_index, contraindication_index, treatment_index, profile_index;
+    TextMap<std::uint32_t> substance_index, product_index, class_index, condition_index, source_index,
+        interaction_index, contraindication_index, treatment_index, profile_index;
 
+    // --- the graph ------------------------------------------------------------------------------
     Graph graph;
-    std::vector<Vertex> substance_vertex, product_vertex, class_vertex, condition_vertex, treatment_vertex;
+    Vertex class_base = 0, product_base = 0, condition_base = 0, rule_base = 0, vertex_count = 0;
+    [[nodiscard]] Vertex substance_vertex(std::uint32_t s) const { return s; }
+    [[nodiscard]] Vertex class_vertex(std::uint32_t c) const { return class_base + c; }
+    [[nodiscard]] Vertex product_vertex(std::uint32_t p) const { return product_base + p; }
+    [[nodiscard]] Vertex condition_vertex(std::uint32_t c) const { return condition_base + c; }
+    [[nodiscard]] Vertex rule_vertex(std::uint32_t r) const { return rule_base + r; }
+    std::vector<std::uint32_t> pair_rule_pool;  // rule indexes, spans referenced by Interacts edges
 
-    // Transitive class closure. For a substance, each class it belongs to with the class it was
-    // reached from (-1 when it is a direct member), so explanations can print the whole path.
+    // Interned rule participants.
+    std::vector<Part> rule_first, rule_second, contraindication_subject;
+    std::vector<std::uint32_t> contraindication_condition;
+    std::vector<std::vector<std::uint32_t>> rule_supersedes;  // interaction indexes
+
+    // Class closure, from Boost's breadth-first search over MemberOf/SubclassOf edges. For each
+    // substance, each class reached with the class it was reached from (-1: direct member), so
+    // explanations print the whole path.
     struct ClassLink {
         std::uint32_t cls;
         std::int32_t via;
     };
-    std::vector<std::vector<ClassLink>> substance_classes;    // sorted by cls
-    std::vector<std::vector<std::uint32_t>> class_members;    // sorted substance indexes
-
-    // Compiled substance-pair index: rules whose participants cover both substances.
-    struct Span {
-        std::uint32_t offset;
-        std::uint32_t count;
-    };
-    std::unordered_map<std::uint64_t, Span> pair_rules;
-    std::vector<std::uint32_t> pair_rule_pool;
+    std::vector<std::vector<ClassLink>> substance_classes;  // sorted by cls
+    std::vector<std::vector<std::uint32_t>> class_members;  // sorted substance indexes
 
     // Rules with a product participant fire only when that product itself is an input.
     std::vector<std::vector<std::uint32_t>> interactions_by_product;
     // Per product, the ingredients that are checked (all but its inactive ingredients).
     std::vector<std::vector<std::uint32_t>> product_active_ingredients;
+    std::vector<std::vector<std::uint32_t>> product_ingredients;
 
     std::vector<std::vector<std::uint32_t>> condition_ancestors;  // includes itself
     std::vector<std::vector<std::uint32_t>> contraindications_by_substance;
     std::vector<std::vector<std::uint32_t>> contraindications_by_product;
     std::vector<std::vector<std::uint32_t>> duplicate_classes_by_substance;
 
-    std::unordered_map<std::string, NameTarget> names;                   // normalised text -> entity
-    std::unordered_map<std::string, std::uint32_t> condition_names;      // normalised text -> condition
-    std::vector<std::pair<std::string, NameTarget>> suggestion_pool;     // every medication name
-    std::vector<std::pair<std::string, std::uint32_t>> condition_pool;   // every condition name
+    // Sort rank of every rule id (interactions, contraindications, classes and the
+    // duplicate-ingredient pseudo rule, together): warnings tied on severity, inputs and kind are
+    // ordered by rule id without comparing strings.
+    std::vector<std::uint32_t> interaction_rank, contraindication_rank, class_rank;
+    std::uint32_t duplicate_ingredient_rank = 0;
 
-    // Queries.
+    TextMap<NameTarget> names;                                         // normalised text -> entity
+    TextMap<std::uint32_t> condition_names;                            // normalised text -> condition
+    std::vector<std::pair<std::string, NameTarget>> suggestion_pool;   // every medication name
+    std::vector<std::pair<std::string, std::uint32_t>> condition_pool;  // every condition name
+
+    // --- queries --------------------------------------------------------------------------------
     [[nodiscard]] bool in_class(std::uint32_t substance, std::uint32_t cls) const;
-    [[nodiscard]] bool matches(std::uint32_t substance, const Participant& p) const;
-    // Does input (resolved to `res`, with checked ingredients) match a participant? Returns the
-    // ingredient that matched, or -1.
-    [[nodiscard]] std::int64_t input_matches(const Resolution& res, const std::vector<std::uint32_t>& active,
-                                             const Participant& p) const;
-    [[nodiscard]] std::vector<std::string> class_path(std::uint32_t substance, std::uint32_t cls) const;
+    [[nodiscard]] bool matches(std::uint32_t substance, const Part& p) const;
+    // The classes from a direct membership up to `cls`, in that order.
+    [[nodiscard]] std::vector<std::uint32_t> class_path(std::uint32_t substance, std::uint32_t cls) const;
+    // The rules compiled for a substance pair: a binary search in a's Interacts edges.
     [[nodiscard]] const std::uint32_t* rules_for_pair(std::uint32_t a, std::uint32_t b, std::size_t& count) const;
-    [[nodiscard]] std::vector<std::uint32_t> expand(const Participant& p) const;
+    // Rules naming vertex v as a participant (its Participates edges), appended to out.
+    void participating_rules(Vertex v, std::vector<std::uint32_t>& out) const;
+    [[nodiscard]] InputRef resolve_ref(std::string_view text) const;
+    [[nodiscard]] std::int64_t resolve_condition_index(std::string_view text) const;
+    [[nodiscard]] Resolution resolution(std::string_view text, const InputRef& ref,
+                                        std::vector<std::string> suggestions) const;
     [[nodiscard]] Resolution resolve(std::string_view text) const;
     [[nodiscard]] ConditionResolution resolve_condition(std::string_view text) const;
-    [[nodiscard]] std::vector<std::string> suggest(const std::string& normalized) const;
-    [[nodiscard]] std::vector<std::string> suggest_condition(const std::string& normalized) const;
-    [[nodiscard]] Report check(const std::vector<std::string>& medications, const CheckContext& context) const;
+    [[nodiscard]] std::vector<std::string> suggest(std::string_view text) const;
+    [[nodiscard]] std::vector<std::string> suggest_condition(std::string_view text) const;
+    [[nodiscard]] const std::vector<std::uint32_t>& active_ingredients(const InputRef& ref, std::uint32_t& single) const;
 };
 
 std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack);
 
 // Case/space/punctuation-insensitive form of what a person typed.
 std::string normalize_name(std::string_view text);
+// The same, into a caller's buffer (no allocation once the buffer is large enough).
+void normalize_name_into(std::string_view text, std::string& out);
+
+// Runs a check and returns the report (check.cpp).
+Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kb, const std::vector<std::string>& medications,
+                 const CheckContext& context);
 
 }  // namespace rxcaution::detail

@@ -16,10 +16,10 @@ TEST(Check, SeedKetamineWithSuboxoneWarnsWithSourceAndExplanation) {
     // The seed rule supersedes Ketalar's general CNS-depressant rule for this pair; the
     // buprenorphine label's own CNS-depressant rule (with its MOUD-specific management) stays.
     EXPECT_EQ(rule_ids(r), (std::vector<std::string>{"buprenorphine-cns-depressants", "ketamine-buprenorphine"}));
-    ASSERT_TRUE(r.max_severity.has_value());
-    EXPECT_EQ(*r.max_severity, Severity::Major);
-    const Warning* seed = find_warning(r, "ketamine-buprenorphine");
-    ASSERT_NE(seed, nullptr);
+    ASSERT_TRUE(r.max_severity().has_value());
+    EXPECT_EQ(*r.max_severity(), Severity::Major);
+    const auto seed = find_warning(r, "ketamine-buprenorphine");
+    ASSERT_TRUE(seed.has_value());
     EXPECT_EQ(seed->kind, WarningKind::DrugDrug);
     EXPECT_EQ(seed->severity, Severity::Major);
     EXPECT_EQ(seed->inputs, (std::vector<std::string>{"ketamine", "Suboxone"}));
@@ -34,8 +34,8 @@ TEST(Check, SeedKetamineWithSuboxoneWarnsWithSourceAndExplanation) {
               (std::vector<std::string>{"'ketamine' resolved to substance ketamine", suboxone_step,
                                         "rule ketamine-buprenorphine: ketamine x buprenorphine (major, evidence label)",
                                         "supersedes the more general rule ketamine-cns-depressants for this pair"}));
-    const Warning* via_class = find_warning(r, "buprenorphine-cns-depressants");
-    ASSERT_NE(via_class, nullptr);
+    const auto via_class = find_warning(r, "buprenorphine-cns-depressants");
+    ASSERT_TRUE(via_class.has_value());
     EXPECT_EQ(via_class->explanation,
               (std::vector<std::string>{
                   "'ketamine' resolved to substance ketamine", suboxone_step,
@@ -43,81 +43,82 @@ TEST(Check, SeedKetamineWithSuboxoneWarnsWithSourceAndExplanation) {
                   "rule buprenorphine-cns-depressants: buprenorphine x class cns-depressants (major, evidence label)"}));
     // Through a subclass chain: buprenorphine -> opioid-partial-agonists -> opioids -> cns-depressants.
     const Report esk_report = kb().check({"esketamine", "Subutex"});
-    const Warning* esk = find_warning(esk_report, "esketamine-cns-depressants");
-    ASSERT_NE(esk, nullptr);
+    const auto esk = find_warning(esk_report, "esketamine-cns-depressants");
+    ASSERT_TRUE(esk.has_value());
     EXPECT_TRUE(contains(esk->explanation, "buprenorphine is a member of opioid-partial-agonists, a subclass of opioids, "
                                            "a subclass of cns-depressants"));
 }
 
 TEST(Check, SpecificRulesSupersedeGeneralOnes) {
     const Report qt = kb().check({"methadone", "ondansetron"});
-    EXPECT_NE(find_warning(qt, "methadone-qt-prolonging-drugs"), nullptr);
-    EXPECT_EQ(find_warning(qt, "qt-prolonging-drugs-combination"), nullptr);
-    EXPECT_NE(find_warning(kb().check({"haloperidol", "ondansetron"}), "qt-prolonging-drugs-combination"), nullptr);
+    EXPECT_TRUE(find_warning(qt, "methadone-qt-prolonging-drugs").has_value());
+    EXPECT_FALSE(find_warning(qt, "qt-prolonging-drugs-combination").has_value());
+    EXPECT_TRUE(find_warning(kb().check({"haloperidol", "ondansetron"}), "qt-prolonging-drugs-combination").has_value());
     // A milder specific rule does not hide a more severe general one (lofexidine's QT rule is moderate).
     const Report lof = kb().check({"lofexidine", "ondansetron"});
-    EXPECT_NE(find_warning(lof, "lofexidine-qt-prolonging-drugs"), nullptr);
-    EXPECT_NE(find_warning(lof, "qt-prolonging-drugs-combination"), nullptr);
+    EXPECT_TRUE(find_warning(lof, "lofexidine-qt-prolonging-drugs").has_value());
+    EXPECT_TRUE(find_warning(lof, "qt-prolonging-drugs-combination").has_value());
     const Report ntx = kb().check({"naltrexone", "methadone"});
     EXPECT_EQ(rule_ids(ntx), std::vector<std::string>{"methadone-naltrexone"});
     // Superseding works per input pair: the general rule still fires for another pair.
     const Report three = kb().check({"methadone", "alprazolam", "oxycodone"});
-    ASSERT_NE(find_warning(three, "opioid-agonists-benzodiazepines"), nullptr);
+    ASSERT_TRUE(find_warning(three, "opioid-agonists-benzodiazepines").has_value());
     EXPECT_EQ(find_warning(three, "opioid-agonists-benzodiazepines")->inputs,
               (std::vector<std::string>{"alprazolam", "oxycodone"}));
 }
 
 TEST(Check, SeedKetamineWithMethadone) {
     const Report r = kb().check({"ketamine", "methadone"});
-    const Warning* w = find_warning(r, "ketamine-methadone");
-    ASSERT_NE(w, nullptr);
+    const auto w = find_warning(r, "ketamine-methadone");
+    ASSERT_TRUE(w.has_value());
     EXPECT_EQ(w->severity, Severity::Major);
     EXPECT_TRUE(cites(*w, "haven-ketamine-opioid-withdrawal"));
     EXPECT_TRUE(cites(*w, "lf-s1"));
-    EXPECT_NE(find_warning(r, "methadone-cns-depressants"), nullptr);
+    EXPECT_TRUE(find_warning(r, "methadone-cns-depressants").has_value());
 }
 
 TEST(Check, SeedKetamineWithCardiovascularAndPsychiatricHistory) {
     const Report r = kb().check({"ketamine"}, {{"high blood pressure", "schizophrenia"}});
-    const Warning* cv = find_warning(r, "ketamine-cardiovascular-disease");
-    ASSERT_NE(cv, nullptr);
+    const auto cv = find_warning(r, "ketamine-cardiovascular-disease");
+    ASSERT_TRUE(cv.has_value());
     EXPECT_EQ(cv->kind, WarningKind::DrugCondition);
     EXPECT_EQ(cv->condition, "cardiovascular-disease");
     EXPECT_TRUE(cites(*cv, "haven-ketamine-opioid-withdrawal"));
     EXPECT_TRUE(contains(cv->explanation,
                          "patient condition 'high blood pressure' resolved to hypertension, which falls under cardiovascular-disease"));
-    const Warning* psych = find_warning(r, "ketamine-psychiatric-history");
-    ASSERT_NE(psych, nullptr);
+    const auto psych = find_warning(r, "ketamine-psychiatric-history");
+    ASSERT_TRUE(psych.has_value());
     EXPECT_TRUE(cites(*psych, "haven-ketamine-opioid-withdrawal"));
 }
 
 TEST(Check, IngredientsOfOneProductDoNotWarnAgainstEachOther) {
-    EXPECT_TRUE(kb().check({"Suboxone"}).warnings.empty());
-    EXPECT_FALSE(kb().check({"Suboxone"}).max_severity.has_value());
+    EXPECT_TRUE(kb().check({"Suboxone"}).details().empty());
+    EXPECT_FALSE(kb().check({"Suboxone"}).max_severity().has_value());
     // ... but the same two substances as separate inputs do.
-    EXPECT_FALSE(kb().check({"buprenorphine", "naloxone"}).warnings.empty());
+    EXPECT_FALSE(kb().check({"buprenorphine", "naloxone"}).details().empty());
 }
 
 TEST(Check, SublingualNaloxoneInsideSuboxoneIsNotCheckedForInteractions) {
     const Report r = kb().check({"Suboxone", "methadone"});
-    for (const auto& w : r.warnings) EXPECT_EQ(w.rule.rfind("naloxone-", 0), std::string::npos) << w.rule;
-    EXPECT_NE(find_warning(r, "methadone-opioid-partial-agonists"), nullptr);
-    EXPECT_NE(find_warning(r, "buprenorphine-opioid-agonists"), nullptr);
+    for (const auto& w : r.details()) EXPECT_EQ(w.rule.rfind("naloxone-", 0), std::string::npos) << w.rule;
+    EXPECT_TRUE(find_warning(r, "methadone-opioid-partial-agonists").has_value());
+    EXPECT_TRUE(find_warning(r, "buprenorphine-opioid-agonists").has_value());
     // Naloxone as a rescue product is checked.
-    EXPECT_NE(find_warning(kb().check({"Narcan", "methadone"}), "naloxone-methadone"), nullptr);
+    EXPECT_TRUE(find_warning(kb().check({"Narcan", "methadone"}), "naloxone-methadone").has_value());
 }
 
 TEST(Check, ProductSpecificRuleFiresOnlyForThatProduct) {
-    EXPECT_NE(find_warning(kb().check({"Sublocade", "ondansetron"}), "sublocade-qt-prolonging-drugs"), nullptr);
-    EXPECT_EQ(find_warning(kb().check({"Subutex", "ondansetron"}), "sublocade-qt-prolonging-drugs"), nullptr);
+    EXPECT_TRUE(find_warning(kb().check({"Sublocade", "ondansetron"}), "sublocade-qt-prolonging-drugs").has_value());
+    EXPECT_FALSE(find_warning(kb().check({"Subutex", "ondansetron"}), "sublocade-qt-prolonging-drugs").has_value());
     EXPECT_EQ(find_warning(kb().check({"ondansetron", "Sublocade"}), "sublocade-qt-prolonging-drugs")->inputs,
               (std::vector<std::string>{"ondansetron", "Sublocade"}));
 }
 
 TEST(Check, DuplicateIngredientAcrossProducts) {
     const Report r = kb().check({"Suboxone", "Subutex"});
-    ASSERT_EQ(r.warnings.size(), 1u);
-    const Warning& w = r.warnings[0];
+    const auto details = r.details();
+    ASSERT_EQ(details.size(), 1u);
+    const WarningDetails& w = details[0];
     EXPECT_EQ(w.kind, WarningKind::DuplicateTherapy);
     EXPECT_EQ(w.rule, "duplicate-ingredient");
     EXPECT_EQ(w.severity, Severity::Moderate);
@@ -125,73 +126,74 @@ TEST(Check, DuplicateIngredientAcrossProducts) {
     EXPECT_EQ(w.summary, "Suboxone + Subutex: both contain buprenorphine");
     CheckContext no_dup;
     no_dup.duplicate_therapy = false;
-    EXPECT_TRUE(kb().check({"Suboxone", "Subutex"}, no_dup).warnings.empty());
+    EXPECT_TRUE(kb().check({"Suboxone", "Subutex"}, no_dup).details().empty());
 }
 
 TEST(Check, ClassDuplicatePolicyUsesTheSourcedSeverity) {
     const Report r = kb().check({"Catapres", "Kapvay"});
-    ASSERT_EQ(r.warnings.size(), 1u);
-    EXPECT_EQ(r.warnings[0].kind, WarningKind::DuplicateTherapy);
-    EXPECT_EQ(r.warnings[0].rule, "clonidine-containing-medicines");
-    EXPECT_EQ(r.warnings[0].severity, kb().drug_class("clonidine-containing-medicines").duplicate_therapy->severity);
-    EXPECT_TRUE(cites(r.warnings[0], "lf-s90"));
+    ASSERT_EQ(r.details().size(), 1u);
+    EXPECT_EQ(r.details()[0].kind, WarningKind::DuplicateTherapy);
+    EXPECT_EQ(r.details()[0].rule, "clonidine-containing-medicines");
+    EXPECT_EQ(r.details()[0].severity, kb().drug_class("clonidine-containing-medicines").duplicate_therapy->severity);
+    EXPECT_TRUE(cites(r.details()[0], "lf-s90"));
 }
 
 TEST(Check, UnresolvedInputsAreReportedNotDropped) {
     const Report r = kb().check({"ketamin", "Suboxone"});
-    ASSERT_EQ(r.inputs.size(), 2u);
-    EXPECT_FALSE(r.inputs[0].resolved);
-    EXPECT_EQ(r.inputs[0].suggestions.at(0), "ketamine");
-    EXPECT_TRUE(r.inputs[1].resolved);
+    ASSERT_EQ(r.inputs().size(), 2u);
+    EXPECT_FALSE(r.inputs()[0].resolved);
+    EXPECT_EQ(r.inputs()[0].suggestions.at(0), "ketamine");
+    EXPECT_TRUE(r.inputs()[1].resolved);
     EXPECT_FALSE(r.complete());
     EXPECT_EQ(r.unresolved(), std::vector<std::string>{"ketamin"});
-    EXPECT_TRUE(r.warnings.empty());
+    EXPECT_TRUE(r.details().empty());
     const Report c = kb().check({"ketamine"}, {{"hypertensoin"}});
     EXPECT_FALSE(c.complete());
-    EXPECT_FALSE(c.conditions[0].resolved);
+    EXPECT_FALSE(c.conditions()[0].resolved);
 }
 
 TEST(Check, WarningsAreSortedBySeverityThenInputOrderAndDeduplicated) {
     const Report r = kb().check({"methadone", "clarithromycin", "alprazolam", "naltrexone", "ondansetron"});
-    ASSERT_GE(r.warnings.size(), 5u);
-    for (std::size_t i = 1; i < r.warnings.size(); ++i) {
-        const auto& a = r.warnings[i - 1];
-        const auto& b = r.warnings[i];
+    const auto details = r.details();
+    ASSERT_GE(details.size(), 5u);
+    for (std::size_t i = 1; i < details.size(); ++i) {
+        const auto& a = details[i - 1];
+        const auto& b = details[i];
         EXPECT_GE(a.severity, b.severity);
         if (a.severity == b.severity) {
             EXPECT_LE(a.input_indexes, b.input_indexes);
         }
     }
     std::set<std::string> ids;
-    for (const auto& w : r.warnings) EXPECT_TRUE(ids.insert(w.id).second) << "duplicate " << w.id;
-    EXPECT_EQ(r.warnings.front().severity, Severity::Contraindicated);
+    for (const auto& w : r.details()) EXPECT_TRUE(ids.insert(w.id).second) << "duplicate " << w.id;
+    EXPECT_EQ(r.details().front().severity, Severity::Contraindicated);
 }
 
 TEST(Check, MinimumSeverityFilters) {
     CheckContext ctx;
     ctx.min_severity = Severity::Major;
     const Report r = kb().check({"methadone", "clarithromycin", "rifampin"}, ctx);
-    for (const auto& w : r.warnings) EXPECT_GE(w.severity, Severity::Major);
-    EXPECT_EQ(find_warning(r, "methadone-cyp3a-inducers"), nullptr);
-    EXPECT_NE(find_warning(kb().check({"methadone", "rifampin"}), "methadone-cyp3a-inducers"), nullptr);
+    for (const auto& w : r.details()) EXPECT_GE(w.severity, Severity::Major);
+    EXPECT_FALSE(find_warning(r, "methadone-cyp3a-inducers").has_value());
+    EXPECT_TRUE(find_warning(kb().check({"methadone", "rifampin"}), "methadone-cyp3a-inducers").has_value());
 }
 
 TEST(Check, EmptyAndSingleInputs) {
     const Report r = kb().check({});
-    EXPECT_TRUE(r.warnings.empty());
+    EXPECT_TRUE(r.details().empty());
     EXPECT_TRUE(r.complete());
-    EXPECT_EQ(r.pack_name, "rxcaution-curated");
-    EXPECT_TRUE(kb().check({"methadone"}).warnings.empty());
+    EXPECT_EQ(r.pack_name(), "rxcaution-curated");
+    EXPECT_TRUE(kb().check({"methadone"}).details().empty());
 }
 
 TEST(Check, MiniPackFiresClassRuleThroughSubclass) {
     const auto mini = KnowledgeBase::load(rxtest::data_path("mini"));
     const Report r = mini.check({"Combotab", "deltapam"}, {{"high blood pressure"}});
     EXPECT_EQ(rule_ids(r), (std::vector<std::string>{"alpha-heart", "alpha-sedatives"}));
-    EXPECT_EQ(r.warnings[1].explanation.at(2), "delta is a member of strong-sedatives, a subclass of sedatives");
+    EXPECT_EQ(r.details()[1].explanation.at(2), "delta is a member of strong-sedatives, a subclass of sedatives");
     // The two ingredients of Combotab never meet each other.
-    EXPECT_EQ(find_warning(r, "alpha-beta"), nullptr);
+    EXPECT_FALSE(find_warning(r, "alpha-beta").has_value());
     EXPECT_EQ(find_warning(mini.check({"alfa", "betamol"}), "alpha-beta")->severity, Severity::Moderate);
     const Report dup = mini.check({"gammadone", "deltapam", "alphazine"});
-    EXPECT_EQ(find_warning(dup, "strong-sedatives"), nullptr);  // gamma is not in the duplicate class
+    EXPECT_FALSE(find_warning(dup, "strong-sedatives").has_value());  // gamma is not in the duplicate class
 }

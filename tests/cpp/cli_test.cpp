@@ -1,6 +1,6 @@
 #include "test_support.hpp"
 
-#include <rxcaution/cli.hpp>
+#include "cli.hpp"
 
 #include <gtest/gtest.h>
 

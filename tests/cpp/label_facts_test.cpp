@@ -29,8 +29,8 @@ TEST_P(LabelInteraction, FiresWithSeverityAndSource) {
     const Fact& f = GetParam();
     const Report r = kb().check({f.a, f.b});
     ASSERT_TRUE(r.complete()) << f;
-    const Warning* w = find_warning(r, f.rule);
-    ASSERT_NE(w, nullptr) << f;
+    const auto w = find_warning(r, f.rule);
+    ASSERT_TRUE(w.has_value()) << f;
     EXPECT_EQ(w->kind, WarningKind::DrugDrug);
     EXPECT_EQ(w->severity, f.severity) << f;
     EXPECT_TRUE(cites(*w, f.source)) << f << " should cite " << f.source;
@@ -141,8 +141,8 @@ TEST_P(LabelContraindication, FiresWithSeverityAndSource) {
     const ConditionFact& f = GetParam();
     const Report r = kb().check({f.med}, {{f.condition}});
     ASSERT_TRUE(r.complete()) << f;
-    const Warning* w = find_warning(r, f.rule);
-    ASSERT_NE(w, nullptr) << f;
+    const auto w = find_warning(r, f.rule);
+    ASSERT_TRUE(w.has_value()) << f;
     EXPECT_EQ(w->kind, WarningKind::DrugCondition);
     EXPECT_EQ(w->severity, f.severity) << f;
     EXPECT_TRUE(cites(*w, f.source)) << f;
@@ -174,14 +174,14 @@ INSTANTIATE_TEST_SUITE_P(LabelFacts, LabelContraindication, testing::ValuesIn(kC
 // Where sources disagree, the pack keeps the conservative reading and says so (label-facts §12).
 TEST(LabelFacts, DisagreementsAreCarriedIntoWarnings) {
     const Report theo = kb().check({"ketamine", "theophylline"});
-    const Warning* w = find_warning(theo, "ketamine-methylxanthines");
-    ASSERT_NE(w, nullptr);
+    const auto w = find_warning(theo, "ketamine-methylxanthines");
+    ASSERT_TRUE(w.has_value());
     EXPECT_FALSE(w->disagreement.empty());
     const Report hep = kb().check({"naltrexone"}, {{"acute hepatitis"}});
     EXPECT_FALSE(find_warning(hep, "naltrexone-acute-hepatitis")->disagreement.empty());
     const Report lof = kb().check({"lofexidine", "atenolol"});
-    const Warning* lw = find_warning(lof, "lofexidine-bp-or-pulse-lowering-drugs");
-    ASSERT_NE(lw, nullptr);
+    const auto lw = find_warning(lof, "lofexidine-bp-or-pulse-lowering-drugs");
+    ASSERT_TRUE(lw.has_value());
     EXPECT_FALSE(lw->disagreement.empty());
 }
 
@@ -204,7 +204,7 @@ TEST(LabelFacts, EveryRuleInThePackFiresForItsParticipants) {
             b = members.at(1);
         }
         const Report r = k.check({a, b});
-        EXPECT_NE(find_warning(r, rule.id), nullptr) << rule.id << " did not fire for " << a << " + " << b;
+        EXPECT_TRUE(find_warning(r, rule.id).has_value()) << rule.id << " did not fire for " << a << " + " << b;
         ++checked;
     }
     for (const auto& rule : k.contraindications()) {
@@ -212,7 +212,7 @@ TEST(LabelFacts, EveryRuleInThePackFiresForItsParticipants) {
                                 : rule.subject.kind == EntityKind::Substance ? rule.subject.id
                                                                              : k.members_of(rule.subject.id).at(0);
         const Report r = k.check({med}, {{rule.condition}});
-        EXPECT_NE(find_warning(r, rule.id), nullptr) << rule.id;
+        EXPECT_TRUE(find_warning(r, rule.id).has_value()) << rule.id;
         ++checked;
     }
     EXPECT_EQ(checked, k.interactions().size() + k.contraindications().size());

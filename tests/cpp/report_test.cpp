@@ -66,14 +66,14 @@ TEST(Report, FhirBundleOfDetectedIssues) {
     const json b = json::parse(to_fhir(r));
     EXPECT_EQ(b.at("resourceType"), "Bundle");
     EXPECT_EQ(b.at("type"), "collection");
-    ASSERT_EQ(b.at("entry").size(), r.warnings.size());
+    ASSERT_EQ(b.at("entry").size(), r.details().size());
     const json& issue = b.at("entry")[0].at("resource");
     EXPECT_EQ(issue.at("resourceType"), "DetectedIssue");
     EXPECT_EQ(issue.at("status"), "final");
     EXPECT_EQ(issue.at("severity"), "high");  // contraindicated -> high
     EXPECT_EQ(issue.at("code").at("coding")[0].at("code"), "DRG");
     EXPECT_EQ(issue.at("implicated")[0].at("display"), "naltrexone");
-    EXPECT_EQ(issue.at("mitigation")[0].at("action").at("text"), r.warnings[0].management);
+    EXPECT_EQ(issue.at("mitigation")[0].at("action").at("text"), r.details()[0].management);
     EXPECT_EQ(b.at("entry")[0].at("fullUrl"), "urn:uuid:" + issue.at("id").get<std::string>());
 }
 
@@ -81,7 +81,7 @@ TEST(Report, CdsHooksCardsAreDeterministicAndShort) {
     const Report r = kb().check({"methadone", "clarithromycin", "ketamin"});
     const json a = json::parse(to_cds_hooks(r));
     const json b = json::parse(to_cds_hooks(kb().check({"methadone", "clarithromycin", "ketamin"})));
-    ASSERT_EQ(a.at("cards").size(), r.warnings.size() + 1);  // + the "not checked" info card
+    ASSERT_EQ(a.at("cards").size(), r.details().size() + 1);  // + the "not checked" info card
     for (std::size_t i = 0; i < a.at("cards").size(); ++i) {
         const json& card = a.at("cards")[i];
         EXPECT_EQ(card.at("uuid"), b.at("cards")[i].at("uuid"));
@@ -129,8 +129,8 @@ TEST(Report, JsonIsValidForAnyInputBytesAndIndentation) {
     const json a = json::parse(pretty);  // throws on invalid JSON or invalid UTF-8
     EXPECT_EQ(a, json::parse(compact));
     EXPECT_EQ(a.at("inputs")[1].at("input"), "caf\xC3\xA9 \xEF\xBF\xBD\xEF\xBF\xBD \"quoted\"\n\t\x01");
-    EXPECT_EQ(a.at("warnings").size(), r.warnings.size());
-    EXPECT_EQ(a.at("warnings")[0].at("explanation").size(), r.warnings[0].explanation.size());
+    EXPECT_EQ(a.at("warnings").size(), r.details().size());
+    EXPECT_EQ(a.at("warnings")[0].at("explanation").size(), r.details()[0].explanation.size());
     EXPECT_EQ(json::parse(to_json(kb().check({}))).at("inputs"), json::array());
     EXPECT_EQ(to_json(kb().check({}), -1).rfind("{\"pack\":{\"name\":\"rxcaution-curated\"", 0), 0u);
 }

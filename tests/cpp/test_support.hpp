@@ -4,6 +4,7 @@
 #include <rxcaution/rxcaution.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,17 +19,18 @@ inline const rxcaution::KnowledgeBase& kb() {
 
 inline std::vector<std::string> rule_ids(const rxcaution::Report& r) {
     std::vector<std::string> out;
-    for (const auto& w : r.warnings) out.push_back(w.rule);
+    for (const auto& w : r.details()) out.push_back(w.rule);
     return out;
 }
 
-inline const rxcaution::Warning* find_warning(const rxcaution::Report& r, const std::string& rule) {
-    for (const auto& w : r.warnings)
-        if (w.rule == rule) return &w;
-    return nullptr;
+// The first warning of a rule, written out (empty when none fired).
+inline std::optional<rxcaution::WarningDetails> find_warning(const rxcaution::Report& r, const std::string& rule) {
+    for (const auto& w : r.warnings())
+        if (r.rule_id(w) == rule) return r.details(w);
+    return std::nullopt;
 }
 
-inline bool cites(const rxcaution::Warning& w, const std::string& source) {
+inline bool cites(const rxcaution::WarningDetails& w, const std::string& source) {
     return std::any_of(w.sources.begin(), w.sources.end(), [&](const auto& s) { return s.id == source; });
 }
 

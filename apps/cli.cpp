@@ -1,7 +1,7 @@
 // The rxcaution command-line tool. Lives in the library so that the executable and
 // `python -m rxcaution` run exactly the same code.
 
-#include <rxcaution/cli.hpp>
+#include "cli.hpp"
 #include <rxcaution/errors.hpp>
 #include <rxcaution/knowledge_base.hpp>
 
@@ -128,13 +128,13 @@ int cmd_check(const Args& a, std::ostream& out, std::ostream& err) {
     else if (a.format == "cds-hooks") out << to_cds_hooks(report) << "\n";
     else out << to_text(report);
     if (!report.complete()) {
-        for (const auto& r : report.inputs)
-            if (!r.resolved) err << "rxcaution: NOT CHECKED: unknown medication '" << r.input << "'\n";
-        for (const auto& c : report.conditions)
-            if (!c.resolved) err << "rxcaution: NOT CHECKED: unknown condition '" << c.input << "'\n";
+        for (const auto& text : report.unresolved())
+            err << "rxcaution: NOT CHECKED: unknown medication '" << printable(text) << "'\n";
+        for (const auto& c : report.conditions())
+            if (!c.resolved) err << "rxcaution: NOT CHECKED: unknown condition '" << printable(c.input) << "'\n";
         if (!a.allow_unresolved) return kUnresolved;
     }
-    if (a.fail_on && report.max_severity && *report.max_severity >= *a.fail_on) return kSeverityFound;
+    if (a.fail_on && report.max_severity() && *report.max_severity() >= *a.fail_on) return kSeverityFound;
     return kOk;
 }
 
@@ -158,22 +158,11 @@ int cmd_resolve(const Args& a, std::ostream& out) {
             o["ingredients"] = r.ingredients;
             o["suggestions"] = r.suggestions;
             all.push_back(o);
-        } else if (r.resolved) {
-            out << r.input << " -> " << to_string(r.kind) << " " << r.id << " (" << r.name << "; matched by "
-                << r.matched_by << "); ingredients:";
-            for (const auto& i : r.ingredients) out << " " << i;
-            out << "\n";
         } else {
-            out << r.input << " -> unknown";
-            if (!r.suggestions.empty()) {
-                out << "; did you mean ";
-                for (std::size_t k = 0; k < r.suggestions.size(); ++k) out << (k ? ", " : "") << r.suggestions[k];
-                out << "?";
-            }
-            out << "\n";
+            out << to_text(r) << "\n";
         }
     }
-    if (a.format == "json") out << all.dump(2) << "\n";
+    if (a.format == "json") out << all.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
     return all_ok ? kOk : kUnresolved;
 }
 
@@ -227,8 +216,8 @@ int cmd_show(const Args& a, std::ostream& out) {
     const KnowledgeBase kb = open(a);
     std::string id = a.positional[0];
     json o;
-    std::vector<InteractionRule> rules;
-    std::vector<ContraindicationRule> contras;
+    std::vector<const InteractionRule*> rules;
+    RefList<ContraindicationRule> contras;
     bool with_rules = false;
     if (const Substance* s = kb.find_substance(id); s || (!kb.find_product(id) && !kb.find_class(id) &&
                                                           !kb.find_condition(id) && !kb.find_source(id))) {
@@ -254,10 +243,10 @@ int cmd_show(const Args& a, std::ostream& out) {
                         o["rationale"] = rule.rationale;
                         if (!rule.disagreement.empty()) o["disagreement"] = rule.disagreement;
                     }
-                if (a.format == "json") out << o.dump(2) << "\n";
+                if (a.format == "json") out << o.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
                 else
                     for (const auto& item : o.items())
-                        out << item.key() << ": " << (item.value().is_string() ? item.value().get<std::string>() : item.value().dump()) << "\n";
+                        out << item.key() << ": " << (item.value().is_string() ? item.value().get<std::string>() : item.value().dump(-1, ' ', false, json::error_handler_t::replace)) << "\n";
                 return kOk;
             }
             if (!r.resolved) throw NotFoundError(id, r.suggestions, "id or name");
@@ -277,7 +266,7 @@ int cmd_show(const Args& a, std::ostream& out) {
             if (!s->identifiers.unii.empty()) ids["unii"] = s->identifiers.unii;
             if (!s->identifiers.drugbank.empty()) ids["drugbank"] = s->identifiers.drugbank;
             o["identifiers"] = ids;
-            rules = kb.rules_for(s->id);
+            rules = kb.rules_for(s->id).pointers();
             contras = kb.contraindications_for(s->id);
             with_rules = true;
         }
@@ -291,17 +280,17 @@ int cmd_show(const Args& a, std::ostream& out) {
             o["route"] = p->route;
             o["form"] = p->form;
             o["sources"] = citations_json(p->sources);
-            std::map<std::string, InteractionRule> merged;
+            std::map<std::string, const InteractionRule*> merged;
             // Rules stated for the product itself, then those of the ingredients it makes active.
-            for (auto& r : kb.rules_for(p->id)) merged.emplace(r.id, r);
+            for (const auto& r : kb.rules_for(p->id)) merged.emplace(r.id, &r);
             for (const auto& ing : p->ingredients) {
                 bool inactive = false;
                 for (const auto& ii : p->inactive_ingredients) inactive = inactive || ii.substance == ing;
                 if (!inactive)
-                    for (auto& r : kb.rules_for(ing)) merged.emplace(r.id, r);
+                    for (const auto& r : kb.rules_for(ing)) merged.emplace(r.id, &r);
             }
             for (auto& [k, r] : merged) rules.push_back(r);
-            std::stable_sort(rules.begin(), rules.end(), [](const auto& x, const auto& y) { return x.severity > y.severity; });
+            std::stable_sort(rules.begin(), rules.end(), [](const auto* x, const auto* y) { return x->severity > y->severity; });
             contras = kb.contraindications_for(p->id);
             with_rules = true;
         } else if (const DrugClass* c = kb.find_class(id)) {
@@ -311,7 +300,7 @@ int cmd_show(const Args& a, std::ostream& out) {
             o["description"] = c->description;
             o["parents"] = c->parents;
             o["members"] = kb.members_of(c->id);
-            rules = kb.rules_for(c->id);
+            rules = kb.rules_for(c->id).pointers();
             contras = kb.contraindications_for(c->id);
             with_rules = true;
         } else if (const Condition* cond = kb.find_condition(id)) {
@@ -340,25 +329,25 @@ int cmd_show(const Args& a, std::ostream& out) {
     }
     if (with_rules) {
         json rr = json::array();
-        for (const auto& r : rules) rr.push_back(rule_json(r));
+        for (const auto* r : rules) rr.push_back(rule_json(*r));
         o["interactions"] = rr;
         json cr = json::array();
         for (const auto& r : contras) cr.push_back(contra_json(r));
         o["contraindications"] = cr;
     }
     if (a.format == "json") {
-        out << o.dump(2) << "\n";
+        out << o.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
         return kOk;
     }
     for (const auto& item : o.items()) {
         if (item.key() == "interactions" || item.key() == "contraindications") continue;
-        out << item.key() << ": " << (item.value().is_string() ? item.value().get<std::string>() : item.value().dump()) << "\n";
+        out << item.key() << ": " << (item.value().is_string() ? item.value().get<std::string>() : item.value().dump(-1, ' ', false, json::error_handler_t::replace)) << "\n";
     }
     if (with_rules) {
         out << "\ninteraction rules (" << rules.size() << "):\n";
-        for (const auto& r : rules)
-            out << "  " << to_string(r.severity) << "  " << r.id << ": " << r.first.id << " x " << r.second.id << " - "
-                << r.summary << " [" << to_string(r.evidence) << "; " << citations_text(r.sources) << "]\n";
+        for (const auto* r : rules)
+            out << "  " << to_string(r->severity) << "  " << r->id << ": " << r->first.id << " x " << r->second.id << " - "
+                << r->summary << " [" << to_string(r->evidence) << "; " << citations_text(r->sources) << "]\n";
         out << "\ncontraindications (" << contras.size() << "):\n";
         for (const auto& r : contras)
             out << "  " << to_string(r.severity) << "  " << r.id << ": " << r.subject.id << " in " << r.condition << " - "
@@ -411,20 +400,20 @@ int cmd_stats(const Args& a, std::ostream& out) {
     require_format(a, {"text", "json"});
     const json o = stats_json(open(a));
     if (a.format == "json") {
-        out << o.dump(2) << "\n";
+        out << o.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
         return kOk;
     }
     out << "pack " << o["pack"]["name"].get<std::string>() << " " << o["pack"]["version"].get<std::string>() << "\n";
-    for (const auto& item : o["counts"].items()) out << "  " << item.key() << ": " << item.value().dump() << "\n";
+    for (const auto& item : o["counts"].items()) out << "  " << item.key() << ": " << item.value().dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
     for (const char* section : {"interactions", "contraindications"}) {
         out << section << " by severity:";
-        for (const auto& item : o[section]["by_severity"].items()) out << " " << item.key() << "=" << item.value().dump();
+        for (const auto& item : o[section]["by_severity"].items()) out << " " << item.key() << "=" << item.value().dump(-1, ' ', false, json::error_handler_t::replace);
         out << "\n" << section << " by evidence:";
-        for (const auto& item : o[section]["by_evidence"].items()) out << " " << item.key() << "=" << item.value().dump();
+        for (const auto& item : o[section]["by_evidence"].items()) out << " " << item.key() << "=" << item.value().dump(-1, ' ', false, json::error_handler_t::replace);
         out << "\n";
     }
     out << "substances by kind:";
-    for (const auto& item : o["substances_by_kind"].items()) out << " " << item.key() << "=" << item.value().dump();
+    for (const auto& item : o["substances_by_kind"].items()) out << " " << item.key() << "=" << item.value().dump(-1, ' ', false, json::error_handler_t::replace);
     out << "\n";
     return kOk;
 }

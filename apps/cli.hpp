@@ -1,9 +1,10 @@
 #pragma once
 /// @file cli.hpp
 /// The `rxcaution` command-line tool as a function, so that the executable and
-/// `python -m rxcaution` share one implementation.
+/// `python -m rxcaution` share one implementation. Not part of the library: it is built as the
+/// static target `rxcaution_cli_lib`, linked into the executable and into the Python module, so
+/// that the core library spawns no processes and writes no temporary files.
 
-#include <rxcaution/export.hpp>
 
 #include <ostream>
 #include <string>
@@ -22,6 +23,6 @@ enum ExitCode : int {
 /// Runs the tool. @param args the arguments after the program name;
 /// @param out standard output; @param err standard error.
 /// @return the exit status (see ExitCode). Never throws.
-RXCAUTION_EXPORT int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace rxcaution::cli

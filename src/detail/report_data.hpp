@@ -1,0 +1,39 @@
+#pragma once
+// What a Report holds: the compact result of a check, and the knowledge base that gives its
+// indexes meaning. Only the check writes it; the renderers read it.
+
+#include "detail/impl.hpp"
+
+#include <rxcaution/report.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rxcaution {
+
+struct Report::Data {
+    std::shared_ptr<const detail::KnowledgeBaseImpl> kb;
+    std::vector<std::string> inputs;
+    std::vector<detail::InputRef> refs;
+    std::vector<std::vector<std::string>> suggestions;  // per input; empty when resolved
+    std::vector<std::string> condition_inputs;
+    std::vector<std::int64_t> condition_refs;  // condition index, or -1 when unresolved
+    std::vector<std::vector<std::string>> condition_suggestions;
+    std::vector<Warning> warnings;
+    std::vector<std::uint32_t> superseded;
+    std::optional<Severity> max_severity;
+};
+
+namespace detail {
+struct ReportAccess {
+    static const Report::Data& data(const Report& r) { return *r.data_; }
+    static Report make(std::shared_ptr<const Report::Data> d) {
+        Report r;
+        r.data_ = std::move(d);
+        return r;
+    }
+};
+}  // namespace detail
+
+}  // namespace rxcaution

@@ -1,0 +1,440 @@
+// Compiling a validated pack into the engine: ids interned to integers, one compressed-sparse-row
+// Boost.Graph holding every relation the queries walk, the class closure computed with Boost's
+// breadth-first search over that graph, and the name tables.
+
+#include "detail/impl.hpp"
+
+#include <rxcaution/errors.hpp>
+
+#include <boost/graph/breadth_first_search.hpp>
+#include <boost/graph/filtered_graph.hpp>
+
+#include <algorithm>
+#include <set>
+#include <tuple>
+
+namespace rxcaution::detail {
+
+const char* to_text(MatchedBy m) noexcept {
+    switch (m) {
+        case MatchedBy::Name: return "name";
+        case MatchedBy::Id: return "id";
+        case MatchedBy::Synonym: return "synonym";
+        case MatchedBy::Salt: return "salt";
+        case MatchedBy::Brand: return "brand";
+        case MatchedBy::Rxcui: return "rxcui";
+        case MatchedBy::Drugbank: return "drugbank";
+        case MatchedBy::Unii: return "unii";
+        case MatchedBy::Normalized: return "normalized";
+    }
+    return "name";
+}
+
+namespace {
+
+template <class T>
+void index_ids(const std::vector<T>& items, TextMap<std::uint32_t>& index) {
+    index.reserve(items.size());
+    for (std::uint32_t i = 0; i < items.size(); ++i) index.emplace(items[i].id, i);
+}
+
+// Salt words also written as abbreviations; both spellings resolve.
+const std::vector<std::pair<std::string, std::string>>& salt_abbreviations() {
+    static const std::vector<std::pair<std::string, std::string>> abbreviations = {
+        {"hydrochloride", "hcl"}, {"hydrobromide", "hbr"}, {"sulfate", "sulphate"}};
+    return abbreviations;
+}
+
+std::string describe_target(const KnowledgeBaseImpl& kb, const NameTarget& t) {
+    return t.kind == EntityKind::Product ? "product " + kb.pack.products[t.index].id
+                                         : "substance " + kb.pack.substances[t.index].id;
+}
+
+void add_name(KnowledgeBaseImpl& kb, const std::string& text, NameTarget target, std::set<std::string>& clashes) {
+    const std::string key = normalize_name(text);
+    if (key.empty()) return;
+    auto [it, inserted] = kb.names.emplace(key, target);
+    if (inserted) {
+        kb.suggestion_pool.emplace_back(key, target);
+        return;
+    }
+    const NameTarget& old = it->second;
+    if (old.kind == target.kind && old.index == target.index) return;
+    // A substance keeps its own name even when a product is called the same (e.g. a generic
+    // product named after its only ingredient); any other clash is a data error.
+    if (old.kind == EntityKind::Substance && target.kind == EntityKind::Product) return;
+    if (old.kind == EntityKind::Product && target.kind == EntityKind::Substance) {
+        it->second = target;
+        return;
+    }
+    clashes.insert("the name \"" + key + "\" refers to both " + describe_target(kb, old) + " and " +
+                   describe_target(kb, target));
+}
+
+// Only class edges: what the class closure walks.
+struct ClassEdges {
+    const Graph* g = nullptr;
+    bool operator()(Graph::edge_descriptor e) const {
+        const EdgeKind k = (*g)[e].kind;
+        return k == EdgeKind::MemberOf || k == EdgeKind::SubclassOf;
+    }
+};
+
+// Records every vertex a search reaches and the tree edge that reached it.
+struct ClosureVisitor : boost::default_bfs_visitor {
+    std::vector<Vertex>* reached;
+    std::vector<Vertex>* parent;
+    void discover_vertex(Vertex v, const boost::filtered_graph<Graph, ClassEdges>&) const { reached->push_back(v); }
+    void tree_edge(boost::filtered_graph<Graph, ClassEdges>::edge_descriptor e,
+                   const boost::filtered_graph<Graph, ClassEdges>& g) const {
+        (*parent)[boost::target(e, g)] = boost::source(e, g);
+    }
+};
+
+}  // namespace
+
+bool KnowledgeBaseImpl::in_class(std::uint32_t substance, std::uint32_t cls) const {
+    const auto& links = substance_classes[substance];
+    auto it = std::lower_bound(links.begin(), links.end(), cls,
+                               [](const ClassLink& l, std::uint32_t c) { return l.cls < c; });
+    return it != links.end() && it->cls == cls;
+}
+
+bool KnowledgeBaseImpl::matches(std::uint32_t substance, const Part& p) const {
+    if (p.kind == EntityKind::Substance) return p.index == substance;
+    if (p.kind == EntityKind::Class) return in_class(substance, p.index);
+    return false;
+}
+
+std::vector<std::uint32_t> KnowledgeBaseImpl::class_path(std::uint32_t substance, std::uint32_t cls) const {
+    // Follow the search's tree edges from the target class back down to a direct membership.
+    std::vector<std::uint32_t> path;
+    const auto& links = substance_classes[substance];
+    std::int32_t current = static_cast<std::int32_t>(cls);
+    for (std::size_t guard = 0; current >= 0 && guard <= links.size(); ++guard) {
+        path.push_back(static_cast<std::uint32_t>(current));
+        auto it = std::lower_bound(links.begin(), links.end(), static_cast<std::uint32_t>(current),
+                                   [](const ClassLink& l, std::uint32_t c) { return l.cls < c; });
+        if (it == links.end() || it->cls != static_cast<std::uint32_t>(current)) break;
+        current = it->via;
+    }
+    std::reverse(path.begin(), path.end());
+    return path;
+}
+
+const std::uint32_t* KnowledgeBaseImpl::rules_for_pair(std::uint32_t a, std::uint32_t b, std::size_t& count) const {
+    // The row of `a` starts with its Interacts edges, sorted by target (substances are the lowest
+    // vertex numbers), so the partner is found by binary search in contiguous memory. The CSR
+    // arrays are read directly: Boost's out_edges iterators are not random access.
+    const auto& fwd = graph.m_forward;
+    const std::uint32_t lo = fwd.m_rowstart[a], hi = fwd.m_rowstart[a + 1];
+    const Vertex* first = fwd.m_column.data() + lo;
+    const Vertex* last = fwd.m_column.data() + hi;
+    const Vertex* it = std::lower_bound(first, last, b);
+    count = 0;
+    if (it == last || *it != b) return nullptr;
+    const EdgeProps& e = graph[Graph::edge_descriptor(a, lo + static_cast<std::uint32_t>(it - first))];
+    if (e.kind != EdgeKind::Interacts) return nullptr;
+    count = e.count;
+    return pair_rule_pool.data() + e.offset;
+}
+
+void KnowledgeBaseImpl::participating_rules(Vertex v, std::vector<std::uint32_t>& out) const {
+    for (auto [e, end] = boost::out_edges(v, graph); e != end; ++e)
+        if (graph[*e].kind == EdgeKind::Participates) out.push_back(boost::target(*e, graph) - rule_base);
+}
+
+std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
+    auto kb = std::make_shared<KnowledgeBaseImpl>();
+    kb->pack = std::move(pack);
+    auto& p = kb->pack;
+    index_ids(p.substances, kb->substance_index);
+    index_ids(p.products, kb->product_index);
+    index_ids(p.classes, kb->class_index);
+    index_ids(p.conditions, kb->condition_index);
+    index_ids(p.sources, kb->source_index);
+    index_ids(p.interactions, kb->interaction_index);
+    index_ids(p.contraindications, kb->contraindication_index);
+    index_ids(p.treatments, kb->treatment_index);
+    for (std::uint32_t i = 0; i < p.profiles.size(); ++i) kb->profile_index.emplace(p.profiles[i].substance, i);
+
+    const auto n_sub = static_cast<std::uint32_t>(p.substances.size());
+    kb->class_base = n_sub;
+    kb->product_base = kb->class_base + static_cast<std::uint32_t>(p.classes.size());
+    kb->condition_base = kb->product_base + static_cast<std::uint32_t>(p.products.size());
+    kb->rule_base = kb->condition_base + static_cast<std::uint32_t>(p.conditions.size());
+    kb->vertex_count = kb->rule_base + static_cast<std::uint32_t>(p.interactions.size());
+
+    // --- intern rule participants -----------------------------------------------------------
+    auto intern = [&](const Participant& part) -> Part {
+        switch (part.kind) {
+            case EntityKind::Class: return {EntityKind::Class, kb->class_index.at(part.id)};
+            case EntityKind::Product: return {EntityKind::Product, kb->product_index.at(part.id)};
+            default: return {EntityKind::Substance, kb->substance_index.at(part.id)};
+        }
+    };
+    auto part_vertex = [&](const Part& part) -> Vertex {
+        switch (part.kind) {
+            case EntityKind::Class: return kb->class_vertex(part.index);
+            case EntityKind::Product: return kb->product_vertex(part.index);
+            default: return kb->substance_vertex(part.index);
+        }
+    };
+    const std::size_t n_rules = p.interactions.size();
+    kb->rule_first.resize(n_rules);
+    kb->rule_second.resize(n_rules);
+    kb->rule_supersedes.resize(n_rules);
+    for (std::size_t r = 0; r < n_rules; ++r) {
+        kb->rule_first[r] = intern(p.interactions[r].first);
+        kb->rule_second[r] = intern(p.interactions[r].second);
+        for (const auto& s : p.interactions[r].supersedes) kb->rule_supersedes[r].push_back(kb->interaction_index.at(s));
+    }
+    for (const auto& c : p.contraindications) {
+        kb->contraindication_subject.push_back(intern(c.subject));
+        kb->contraindication_condition.push_back(kb->condition_index.at(c.condition));
+    }
+
+    // --- the structural edges -----------------------------------------------------------------
+    struct EdgeRec {
+        Vertex s, t;
+        EdgeProps props;
+    };
+    std::vector<EdgeRec> edges;
+    for (std::uint32_t c = 0; c < p.classes.size(); ++c) {
+        for (const auto& m : p.classes[c].members)
+            edges.push_back({kb->substance_vertex(kb->substance_index.at(m.substance)), kb->class_vertex(c),
+                             {EdgeKind::MemberOf, 0, 0}});
+        for (const auto& parent : p.classes[c].parents)
+            edges.push_back({kb->class_vertex(c), kb->class_vertex(kb->class_index.at(parent)), {EdgeKind::SubclassOf, 0, 0}});
+    }
+    kb->product_ingredients.resize(p.products.size());
+    for (std::uint32_t i = 0; i < p.products.size(); ++i)
+        for (const auto& ing : p.products[i].ingredients) {
+            const std::uint32_t s = kb->substance_index.at(ing);
+            kb->product_ingredients[i].push_back(s);
+            edges.push_back({kb->product_vertex(i), kb->substance_vertex(s), {EdgeKind::HasIngredient, 0, 0}});
+        }
+    for (std::uint32_t c = 0; c < p.conditions.size(); ++c)
+        for (const auto& parent : p.conditions[c].parents)
+            edges.push_back({kb->condition_vertex(c), kb->condition_vertex(kb->condition_index.at(parent)),
+                             {EdgeKind::ConditionParent, 0, 0}});
+    for (std::uint32_t r = 0; r < n_rules; ++r) {
+        const Vertex a = part_vertex(kb->rule_first[r]), b = part_vertex(kb->rule_second[r]);
+        edges.push_back({a, kb->rule_vertex(r), {EdgeKind::Participates, 0, 0}});
+        if (b != a) edges.push_back({b, kb->rule_vertex(r), {EdgeKind::Participates, 0, 0}});
+    }
+
+    // The class closure needs only the class edges: build them first as their own CSR graph,
+    // search it, then compile the rule edges from the closure.
+    auto make_graph = [&](std::vector<EdgeRec>& list) {
+        std::sort(list.begin(), list.end(),
+                  [](const EdgeRec& x, const EdgeRec& y) { return std::tie(x.s, x.t) < std::tie(y.s, y.t); });
+        // A pack may state a relation twice (a membership with two citations): one edge is enough.
+        list.erase(std::unique(list.begin(), list.end(),
+                               [](const EdgeRec& x, const EdgeRec& y) {
+                                   return x.s == y.s && x.t == y.t && x.props.kind == y.props.kind &&
+                                          x.props.kind != EdgeKind::Interacts;
+                               }),
+                   list.end());
+        std::vector<std::pair<Vertex, Vertex>> ends;
+        std::vector<EdgeProps> props;
+        ends.reserve(list.size());
+        props.reserve(list.size());
+        for (const auto& e : list) {
+            ends.emplace_back(e.s, e.t);
+            props.push_back(e.props);
+        }
+        return Graph(boost::edges_are_sorted, ends.begin(), ends.end(), props.begin(), kb->vertex_count);
+    };
+    kb->graph = make_graph(edges);
+
+    // --- class closure: Boost BFS from each substance over member-of / subclass-of edges -----
+    kb->substance_classes.resize(n_sub);
+    kb->class_members.resize(p.classes.size());
+    {
+        const boost::filtered_graph<Graph, ClassEdges> class_graph(kb->graph, ClassEdges{&kb->graph});
+        std::vector<boost::default_color_type> color(kb->vertex_count, boost::white_color);
+        std::vector<Vertex> parent(kb->vertex_count, 0), reached;
+        boost::queue<Vertex> queue;
+        const auto color_map = boost::make_iterator_property_map(color.begin(), boost::get(boost::vertex_index, kb->graph));
+        for (std::uint32_t s = 0; s < n_sub; ++s) {
+            reached.clear();
+            ClosureVisitor vis;
+            vis.reached = &reached;
+            vis.parent = &parent;
+            boost::breadth_first_visit(class_graph, kb->substance_vertex(s), queue, vis, color_map);
+            auto& links = kb->substance_classes[s];
+            for (Vertex v : reached) {
+                color[v] = boost::white_color;  // reset only what this search touched
+                if (v < kb->class_base || v >= kb->product_base) continue;
+                const std::uint32_t c = v - kb->class_base;
+                const Vertex from = parent[v];
+                links.push_back({c, from < kb->class_base ? -1 : static_cast<std::int32_t>(from - kb->class_base)});
+                kb->class_members[c].push_back(s);
+            }
+            std::sort(links.begin(), links.end(), [](const auto& a, const auto& b) { return a.cls < b.cls; });
+        }
+    }
+
+    // --- compile every substance/class rule into substance-pair edges -------------------------
+    {
+        auto expand = [&](const Part& part) -> std::vector<std::uint32_t> {
+            if (part.kind == EntityKind::Substance) return {part.index};
+            if (part.kind == EntityKind::Class) return kb->class_members[part.index];
+            return {};  // product participants are matched against inputs, never expanded
+        };
+        std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> building;
+        kb->interactions_by_product.resize(p.products.size());
+        for (std::uint32_t r = 0; r < n_rules; ++r) {
+            const Part& f = kb->rule_first[r];
+            const Part& s = kb->rule_second[r];
+            if (f.kind == EntityKind::Product || s.kind == EntityKind::Product) {
+                for (const Part* part : {&f, &s})
+                    if (part->kind == EntityKind::Product) {
+                        auto& list = kb->interactions_by_product[part->index];
+                        if (list.empty() || list.back() != r) list.push_back(r);
+                    }
+                continue;
+            }
+            const auto a = expand(f);
+            const auto b = expand(s);
+            for (std::uint32_t x : a)
+                for (std::uint32_t y : b) {
+                    if (x == y) continue;
+                    const std::uint64_t key = x < y ? (static_cast<std::uint64_t>(x) << 32) | y
+                                                    : (static_cast<std::uint64_t>(y) << 32) | x;
+                    auto& list = building[key];
+                    if (list.empty() || list.back() != r) list.push_back(r);
+                }
+        }
+        std::vector<std::uint64_t> keys;
+        keys.reserve(building.size());
+        for (const auto& kv : building) keys.push_back(kv.first);
+        std::sort(keys.begin(), keys.end());  // deterministic pool layout
+        edges.reserve(edges.size() + 2 * keys.size());
+        for (std::uint64_t key : keys) {
+            const auto& rules = building[key];
+            const EdgeProps props{EdgeKind::Interacts, static_cast<std::uint32_t>(kb->pair_rule_pool.size()),
+                                  static_cast<std::uint32_t>(rules.size())};
+            kb->pair_rule_pool.insert(kb->pair_rule_pool.end(), rules.begin(), rules.end());
+            const auto x = static_cast<Vertex>(key >> 32), y = static_cast<Vertex>(key & 0xFFFFFFFFu);
+            edges.push_back({x, y, props});
+            edges.push_back({y, x, props});
+        }
+        p.info.compiled_pairs = keys.size();
+        kb->graph = make_graph(edges);
+    }
+
+    kb->product_active_ingredients.resize(p.products.size());
+    for (std::uint32_t i = 0; i < p.products.size(); ++i)
+        for (const auto& ing : p.products[i].ingredients) {
+            bool inactive = false;
+            for (const auto& ii : p.products[i].inactive_ingredients) inactive = inactive || ii.substance == ing;
+            if (!inactive) kb->product_active_ingredients[i].push_back(kb->substance_index.at(ing));
+        }
+
+    // --- conditions: ancestors (a rule on a parent applies to its children) -------------------
+    kb->condition_ancestors.resize(p.conditions.size());
+    for (std::uint32_t c = 0; c < p.conditions.size(); ++c) {
+        std::vector<std::uint32_t> out{c};
+        for (std::size_t q = 0; q < out.size(); ++q)
+            for (auto [e, end] = boost::out_edges(kb->condition_vertex(out[q]), kb->graph); e != end; ++e) {
+                if (kb->graph[*e].kind != EdgeKind::ConditionParent) continue;
+                const std::uint32_t pi = boost::target(*e, kb->graph) - kb->condition_base;
+                if (std::find(out.begin(), out.end(), pi) == out.end()) out.push_back(pi);
+            }
+        kb->condition_ancestors[c] = std::move(out);
+    }
+    kb->contraindications_by_substance.resize(n_sub);
+    kb->contraindications_by_product.resize(p.products.size());
+    for (std::uint32_t r = 0; r < p.contraindications.size(); ++r) {
+        const Part& subj = kb->contraindication_subject[r];
+        if (subj.kind == EntityKind::Product) kb->contraindications_by_product[subj.index].push_back(r);
+        else if (subj.kind == EntityKind::Class)
+            for (std::uint32_t s : kb->class_members[subj.index]) kb->contraindications_by_substance[s].push_back(r);
+        else kb->contraindications_by_substance[subj.index].push_back(r);
+    }
+    kb->duplicate_classes_by_substance.resize(n_sub);
+    for (std::uint32_t c = 0; c < p.classes.size(); ++c)
+        if (p.classes[c].duplicate_therapy)
+            for (std::uint32_t s : kb->class_members[c]) kb->duplicate_classes_by_substance[s].push_back(c);
+
+    // --- rule-id ranks for ordering warnings without string comparisons ---------------------
+    {
+        std::vector<std::pair<std::string_view, std::uint32_t*>> ids;
+        kb->interaction_rank.resize(p.interactions.size());
+        kb->contraindication_rank.resize(p.contraindications.size());
+        kb->class_rank.resize(p.classes.size());
+        for (std::size_t r = 0; r < p.interactions.size(); ++r) ids.emplace_back(p.interactions[r].id, &kb->interaction_rank[r]);
+        for (std::size_t r = 0; r < p.contraindications.size(); ++r)
+            ids.emplace_back(p.contraindications[r].id, &kb->contraindication_rank[r]);
+        for (std::size_t c = 0; c < p.classes.size(); ++c) ids.emplace_back(p.classes[c].id, &kb->class_rank[c]);
+        ids.emplace_back("duplicate-ingredient", &kb->duplicate_ingredient_rank);
+        std::stable_sort(ids.begin(), ids.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+        std::uint32_t rank = 0;
+        for (std::size_t k = 0; k < ids.size(); ++k) {
+            if (k && ids[k].first != ids[k - 1].first) ++rank;
+            *ids[k].second = rank;
+        }
+    }
+
+    // --- names ------------------------------------------------------------------------------
+    std::set<std::string> clashes;
+    for (std::uint32_t i = 0; i < p.substances.size(); ++i) {
+        const auto& s = p.substances[i];
+        add_name(*kb, s.name, {EntityKind::Substance, i, MatchedBy::Name}, clashes);
+        add_name(*kb, s.id, {EntityKind::Substance, i, MatchedBy::Id}, clashes);
+        for (const auto& syn : s.synonyms) add_name(*kb, syn, {EntityKind::Substance, i, MatchedBy::Synonym}, clashes);
+        for (const auto& salt : s.salts) {
+            for (const auto& base : std::vector<std::string>{s.name, s.id}) {
+                add_name(*kb, base + " " + salt, {EntityKind::Substance, i, MatchedBy::Salt}, clashes);
+                for (const auto& [full, abbr] : salt_abbreviations())
+                    if (salt == full) add_name(*kb, base + " " + abbr, {EntityKind::Substance, i, MatchedBy::Salt}, clashes);
+            }
+        }
+        if (!s.identifiers.rxcui.empty()) {
+            add_name(*kb, s.identifiers.rxcui, {EntityKind::Substance, i, MatchedBy::Rxcui}, clashes);
+            add_name(*kb, "rxcui " + s.identifiers.rxcui, {EntityKind::Substance, i, MatchedBy::Rxcui}, clashes);
+        }
+        if (!s.identifiers.drugbank.empty())
+            add_name(*kb, s.identifiers.drugbank, {EntityKind::Substance, i, MatchedBy::Drugbank}, clashes);
+        if (!s.identifiers.unii.empty())
+            add_name(*kb, s.identifiers.unii, {EntityKind::Substance, i, MatchedBy::Unii}, clashes);
+    }
+    for (std::uint32_t i = 0; i < p.products.size(); ++i) {
+        const auto& x = p.products[i];
+        add_name(*kb, x.name, {EntityKind::Product, i, MatchedBy::Brand}, clashes);
+        add_name(*kb, x.id, {EntityKind::Product, i, MatchedBy::Id}, clashes);
+        for (const auto& syn : x.synonyms) add_name(*kb, syn, {EntityKind::Product, i, MatchedBy::Brand}, clashes);
+        std::vector<std::string> rxcuis = x.identifiers.rxcui_products;
+        if (!x.identifiers.rxcui.empty()) rxcuis.push_back(x.identifiers.rxcui);
+        for (const auto& code : rxcuis) {
+            add_name(*kb, code, {EntityKind::Product, i, MatchedBy::Rxcui}, clashes);
+            add_name(*kb, "rxcui " + code, {EntityKind::Product, i, MatchedBy::Rxcui}, clashes);
+        }
+    }
+    if (!clashes.empty()) {
+        std::vector<std::string> problems;
+        for (const auto& c : clashes) problems.push_back(p.info.origin + ": " + c);
+        throw IntegrityError(p.info.origin, problems);
+    }
+    // The suggestion pool holds only readable names (no ids or codes).
+    std::erase_if(kb->suggestion_pool, [](const auto& e) {
+        const MatchedBy by = e.second.matched_by;
+        return by == MatchedBy::Rxcui || by == MatchedBy::Drugbank || by == MatchedBy::Unii;
+    });
+    for (std::uint32_t c = 0; c < p.conditions.size(); ++c) {
+        const auto& cond = p.conditions[c];
+        std::vector<std::string> all = cond.synonyms;
+        all.push_back(cond.id);
+        all.push_back(cond.name);
+        for (const auto& n : all) {
+            const std::string key = normalize_name(n);
+            if (key.empty()) continue;
+            if (kb->condition_names.emplace(key, c).second) kb->condition_pool.emplace_back(key, c);
+        }
+    }
+    return kb;
+}
+
+}  // namespace rxcaution::detail
