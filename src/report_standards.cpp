@@ -4,8 +4,12 @@
 
 #include "detail/json_report.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <cstdio>
+#include <set>
+#include <stdexcept>
 
 namespace rxcaution {
 
@@ -78,11 +82,17 @@ json issue_code(WarningKind kind) {
     return cc;
 }
 
-// Cuts UTF-8 text to at most `limit` bytes on a character boundary, marking the cut.
+// Cuts UTF-8 text to at most `limit` characters (code points), marking the cut; never splits a
+// character. CDS Hooks limits a summary to 140 characters.
 std::string clip(const std::string& text, std::size_t limit) {
-    if (text.size() <= limit) return text;
-    std::size_t cut = limit - 3;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    auto is_start = [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; };
+    std::size_t chars = 0, cut = text.size();
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (!is_start(text[i])) continue;
+        if (chars == limit - 3) cut = i;
+        ++chars;
+    }
+    if (chars <= limit) return text;
     return text.substr(0, cut) + "...";
 }
 
@@ -184,11 +194,28 @@ std::string to_fhir(const Report& report, int indent) {
     return detail::dump(bundle, indent);
 }
 
-std::string to_cds_hooks(const Report& report, int indent) {
+std::string to_cds_hooks(const Report& report, int indent) { return to_cds_hooks(report, CdsHooksOptions{}, indent); }
+
+std::string to_cds_hooks(const Report& report, const CdsHooksOptions& options, int indent) {
+    const std::size_t n = report.input_count();
+    if (!options.focus.empty() && options.focus.size() != n)
+        throw std::invalid_argument("to_cds_hooks: focus has " + std::to_string(options.focus.size()) +
+                                    " entries for " + std::to_string(n) + " medications");
+    if (!options.input_labels.empty() && options.input_labels.size() != n)
+        throw std::invalid_argument("to_cds_hooks: input_labels has " + std::to_string(options.input_labels.size()) +
+                                    " entries for " + std::to_string(n) + " medications");
     json cards = json::array();
+    std::set<std::string> uuids;
+    auto add_card = [&](json card) {
+        if (uuids.insert(card["uuid"].get<std::string>()).second) cards.push_back(std::move(card));
+    };
     const std::string label = "rxcaution (" + report.pack_name() + " " + report.pack_version() + ")";
     const detail::Renderer render(report);
     for (const auto& compact : report.warnings()) {
+        const bool of_interest = options.focus.empty() || options.include_active_interactions ||
+                                 options.focus[compact.input_a] ||
+                                 (compact.input_b != kNone && options.focus[compact.input_b]);
+        if (!of_interest) continue;
         const WarningDetails w = render.details(compact);
         json card;
         card["uuid"] = stable_uuid(w.id);
@@ -202,6 +229,12 @@ std::string to_cds_hooks(const Report& report, int indent) {
         if (!w.seriousness.empty()) md += " (label placement: " + w.seriousness + ")";
         md += "\n\n";
         if (!w.disagreement.empty()) md += "**Sources disagree:** " + w.disagreement + "\n\n";
+        if (!options.input_labels.empty()) {
+            std::string lines;
+            for (std::size_t i : w.input_indexes)
+                if (!options.input_labels[i].empty()) lines += "- " + options.input_labels[i] + "\n";
+            if (!lines.empty()) md += "**Orders and medications involved:**\n" + lines + "\n";
+        }
         md += "**Why this fired:**\n";
         for (const auto& step : w.explanation) md += "- " + step + "\n";
         if (!w.sources.empty()) {
@@ -247,26 +280,51 @@ std::string to_cds_hooks(const Report& report, int indent) {
             reasons.push_back(coding);
         }
         card["overrideReasons"] = reasons;
-        cards.push_back(card);
+        add_card(std::move(card));
     }
-    for (const auto& r : report.inputs()) {
-        if (r.resolved) continue;
+    auto info_card = [&](const std::string& key, const std::string& summary, const std::string& detail_md) {
         json card;
-        card["uuid"] = stable_uuid("unresolved:" + r.input);
-        card["summary"] = clip(detail::not_known_sentence("medication", r.input), 139);
-        std::string md = "rxcaution could not identify **" + r.input +
-                         "**, so its interactions were **not checked**. No warning for it does not mean it is safe.";
-        if (!r.suggestions.empty()) {
-            md += "\n\n";
-            md += detail::did_you_mean_sentence(r.suggestions);
-        }
-        card["detail"] = md;
+        card["uuid"] = stable_uuid(key);
+        card["summary"] = clip(summary, 139);
+        card["detail"] = detail_md;
         card["indicator"] = "info";
         json source;
         source["label"] = label;
         card["source"] = source;
-        cards.push_back(card);
+        add_card(std::move(card));
+    };
+    for (const auto& r : report.inputs()) {
+        if (r.resolved) continue;
+        std::string md = "rxcaution could not identify **" + r.input +
+                         "**, so its interactions were **not checked**. No warning for it does not mean it is safe.";
+        if (!r.suggestions.empty()) md += "\n\n" + detail::did_you_mean_sentence(r.suggestions);
+        info_card("unresolved:" + r.input, detail::not_known_sentence("medication", r.input), md);
     }
+    if (options.unresolved_condition_card) {
+        std::vector<std::string> names, lines;
+        for (const auto& c : report.conditions()) {
+            if (c.resolved) continue;
+            names.push_back(c.input);
+            std::string line = "- " + c.input;
+            if (!c.suggestions.empty()) line += " (" + detail::did_you_mean_sentence(c.suggestions) + ")";
+            if (std::find(lines.begin(), lines.end(), line) == lines.end()) lines.push_back(std::move(line));
+        }
+        if (!names.empty()) {
+            auto folded = [](std::string s) {
+                for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+                return s;
+            };
+            std::sort(names.begin(), names.end(), [&](const auto& a, const auto& b) { return folded(a) < folded(b); });
+            names.erase(std::unique(names.begin(), names.end()), names.end());
+            info_card("unresolved-conditions:" + detail::join_names(names, "\n"),
+                      std::to_string(names.size()) +
+                          " condition(s) not recognised: drug-condition warnings for them were not checked",
+                      "rxcaution does not know these patient conditions, so no drug-condition warning could be given "
+                      "for them. No warning does not mean the order is safe for this patient.\n\n" +
+                          detail::join_names(lines, "\n"));
+        }
+    }
+    for (const auto& extra : options.info_cards) info_card(extra.key, extra.summary, extra.detail);
     json out;
     out["cards"] = cards;
     return detail::dump(out, indent);

@@ -204,20 +204,29 @@ RXCAUTION_EXPORT std::string to_text(const Report& report);
 /// @return UTF-8 JSON text.
 RXCAUTION_EXPORT std::string to_fhir(const Report& report, int indent = 2);
 
+/// An extra information card for a CDS Hooks response (e.g. "some patient data was not sent").
+struct CdsInfoCard {
+    std::string key;      ///< identity of the card: its uuid is derived from it
+    std::string summary;  ///< one line; cut to 139 characters with "..." if longer
+    std::string detail;   ///< markdown
+};
+
 /// How a CDS Hooks response is put together for a hook call.
 struct CdsHooksOptions {
-    /// Per medication input: true when it is a draft order (an order being written). When empty,
-    /// every input is treated as of interest. When given (one flag per input), a warning is
-    /// returned only if at least one of its medications is flagged, unless
-    /// `include_active_interactions` is set.
-    std::vector<bool> draft;
-    /// Return warnings between medications that are not draft orders too.
+    /// Per medication input: true when it is of interest (a draft order being written or
+    /// selected). Empty: every input is of interest. Otherwise a warning is returned only if one
+    /// of its medications is of interest, unless `include_active_interactions` is set.
+    std::vector<bool> focus;
+    /// Return warnings between medications that are not of interest too.
     bool include_active_interactions = false;
-    /// Per medication input, a label (e.g. "draft order: clarithromycin 500 mg") listed under
-    /// "Medications involved" in the card detail; empty entries are left out. Empty: no such list.
+    /// Per medication input, a line (e.g. "clarithromycin 500 mg (draft order `MedicationRequest/1`)")
+    /// listed under "Orders and medications involved" in the detail of each card about it; empty
+    /// entries are left out. Empty: no such section.
     std::vector<std::string> input_labels;
     /// Add one info card listing the patient conditions that were not recognised.
     bool unresolved_condition_card = false;
+    /// Information cards appended after the others.
+    std::vector<CdsInfoCard> info_cards;
 };
 
 /// Renders a report as a CDS Hooks response (`{"cards": [...]}`), one card per warning plus an info
@@ -230,7 +239,9 @@ RXCAUTION_EXPORT std::string to_cds_hooks(const Report& report, int indent = 2);
 /// @param report the report; @param options which inputs are draft orders and what to add;
 /// @param indent spaces per level, or -1 for one line.
 /// @return UTF-8 JSON text.
-/// @throws std::invalid_argument when `draft` or `input_labels` is non-empty and its size differs
+/// Cards with the same uuid are returned once. Card uuids are name-based (derived from the
+/// warning id or the info card key), so the same request gives the same uuids.
+/// @throws std::invalid_argument when `focus` or `input_labels` is non-empty and its size differs
 ///         from the number of medication inputs.
 RXCAUTION_EXPORT std::string to_cds_hooks(const Report& report, const CdsHooksOptions& options, int indent = 2);
 
