@@ -3,7 +3,7 @@
 
 #include "bindings.hpp"
 
-#include <rxcaution/cli.hpp>
+#include "cli.hpp"
 
 #include <sstream>
 #include <string>

@@ -23,6 +23,12 @@ namespace {
 
 constexpr std::size_t kDefaultMaxFileBytes = LoadOptions{}.max_file_bytes;
 
+// Python receives values, as for every other query (the C++ API returns references).
+template <class T>
+std::vector<T> copies(const RefList<T>& list) {
+    return std::vector<T>(list.begin(), list.end());
+}
+
 LoadOptions load_options(std::size_t max_file_bytes) {
     LoadOptions options;
     options.max_file_bytes = max_file_bytes;
@@ -246,7 +252,7 @@ Report
         .def(
             "interactions_between",
             [](const KnowledgeBase& self, std::string_view a, std::string_view b) {
-                return self.interactions_between(a, b);
+                return copies(self.interactions_between(a, b));
             },
             py::arg("a"), py::arg("b"),
             R"doc(All drug-drug rules between two medications (direct and class-derived), most severe first.
@@ -278,11 +284,11 @@ NotFoundError
     lookup<Source>(kb, "find_source", &KnowledgeBase::find_source, "source", &KnowledgeBase::source, "source",
                    "Source");
     // Rules and treatments have only a throwing getter in C++; their find_* catches NotFoundError.
-    lookup<InteractionRule>(kb, "find_interaction", nullptr, "interaction", &KnowledgeBase::interaction,
+    lookup<InteractionRule>(kb, "find_interaction", &KnowledgeBase::find_interaction, "interaction", &KnowledgeBase::interaction,
                             "drug-drug interaction rule", "InteractionRule");
-    lookup<ContraindicationRule>(kb, "find_contraindication", nullptr, "contraindication",
+    lookup<ContraindicationRule>(kb, "find_contraindication", &KnowledgeBase::find_contraindication, "contraindication",
                                  &KnowledgeBase::contraindication, "drug-condition rule", "ContraindicationRule");
-    lookup<Treatment>(kb, "find_treatment", nullptr, "treatment", &KnowledgeBase::treatment, "treatment",
+    lookup<Treatment>(kb, "find_treatment", &KnowledgeBase::find_treatment, "treatment", &KnowledgeBase::treatment, "treatment",
                       "Treatment");
 
     kb.def(
@@ -362,7 +368,7 @@ NotFoundError
     For an unknown class id.
 )doc")
         .def(
-            "rules_for", [](const KnowledgeBase& self, std::string_view id) { return self.rules_for(id); },
+            "rules_for", [](const KnowledgeBase& self, std::string_view id) { return copies(self.rules_for(id)); },
             py::arg("id"),
             R"doc(Interaction rules naming an entity as a participant, or reaching a substance through its classes.
 
@@ -382,7 +388,7 @@ NotFoundError
 )doc")
         .def(
             "contraindications_for",
-            [](const KnowledgeBase& self, std::string_view id) { return self.contraindications_for(id); },
+            [](const KnowledgeBase& self, std::string_view id) { return copies(self.contraindications_for(id)); },
             py::arg("id"),
             R"doc(Contraindication rules that apply to a substance, product or class (directly or via classes).
 

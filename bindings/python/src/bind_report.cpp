@@ -5,15 +5,38 @@
 
 #include <rxcaution/report.hpp>
 
+#include <optional>
+#include <stdexcept>
 #include <string>
+#include <tuple>
+#include <vector>
 
 namespace rxcaution::python {
 
 namespace {
 py::object parse_json(const std::string& text) { return py::module_::import("json").attr("loads")(utf8(text)); }
+
+// A warning of a report, as Python sees it: the report (cheap to copy: it shares its data) and a
+// position. The text is written once, on first access.
+struct PyWarning {
+    Report report;
+    std::size_t index = 0;
+    std::optional<WarningDetails> details;
+    [[nodiscard]] const Warning& data() const { return report.warnings()[index]; }
+    const WarningDetails& text() {
+        if (!details) details = report.details(data());
+        return *details;
+    }
+};
 }  // namespace
 
 void bind_report(py::module_& m) {
+    ValueClass<NotChecked>(m, "NotChecked",
+                           "An ingredient of a resolved product that is not checked for interactions, with the reason.")
+        .field("substance", &NotChecked::substance, "Substance id.")
+        .field("reason", &NotChecked::reason, "Why it is not checked (the pack's note).")
+        .finish();
+
     ValueClass<Resolution>(m, "Resolution", "What a medication text resolved to.")
         .field("input", &Resolution::input, "The caller's text, unchanged.")
         .field("resolved", &Resolution::resolved, "Whether the text was recognised.")
@@ -27,6 +50,8 @@ void bind_report(py::module_& m) {
         .field("not_checked", &Resolution::not_checked,
                "Ingredients of the product not checked for interactions, with the pack's reason, as ``id: reason``.")
         .field("suggestions", &Resolution::suggestions, "Up to 3 close names when unresolved, best first.")
+        .field("not_checked_ingredients", &Resolution::not_checked_ingredients,
+               "The same ingredients as ``not_checked``, as :class:`NotChecked` data.")
         .repr({"input", "resolved", "kind", "id", "matched_by"})
         .finish();
 
@@ -48,40 +73,60 @@ void bind_report(py::module_& m) {
         .repr({"id", "section", "grade"})
         .finish();
 
-    ValueClass<Warning>(m, "Warning",
-                        "One warning: a rule that applies to the checked regimen, with the path that made it apply.")
-        .field("id", &Warning::id, "Deterministic id: same regimen and pack give the same id.")
-        .field("kind", &Warning::kind, "Kind of warning (:class:`WarningKind`).")
-        .field("severity", &Warning::severity, "Severity (:class:`Severity`).")
-        .field("rule", &Warning::rule, "Id of the interaction or contraindication rule (or class for duplicates).")
-        .field("inputs", &Warning::inputs, "The caller's original strings involved.")
-        .field("input_indexes", &Warning::input_indexes, "Their positions in the medication list.")
-        .field("substances", &Warning::substances, "Substance ids involved.")
-        .field("condition", &Warning::condition, "Condition id (drug-condition warnings; else empty).")
-        .field("summary", &Warning::summary, "One line for a clinician.")
-        .field("effect", &Warning::effect, "Clinical consequences.")
-        .field("mechanism", &Warning::mechanism, "How it happens (may be empty).")
-        .field("management", &Warning::management, "Recommended action.")
-        .field("evidence", &Warning::evidence, "Evidence grade of the rule.")
-        .field("seriousness", &Warning::seriousness, "Where the label puts it (may be empty).")
-        .field("disagreement", &Warning::disagreement, "A disagreement between sources (may be empty).")
-        .field("sources", &Warning::sources, "Sources cited (:class:`SourceRef`).")
-        .field("explanation", &Warning::explanation,
-               "Input -> ingredient -> class -> rule, one step per entry.")
+
+    // A warning is plain data in C++; here it is the report plus a position, and every text field
+    // is written by the library's renderer the first time it is read.
+    ValueClass<PyWarning>(m, "Warning",
+                          "One warning: a rule that applies to the checked regimen, with the path that made it apply.\n\n"
+                          "Text fields are written when first read.")
+        .computed("id", [](PyWarning& w) { return w.text().id; }, "Deterministic id: same regimen and pack give the same id.")
+        .computed("kind", [](const PyWarning& w) { return w.data().kind; }, "Kind of warning (:class:`WarningKind`).")
+        .computed("severity", [](const PyWarning& w) { return w.data().severity; }, "Severity (:class:`Severity`).")
+        .computed("rule", [](const PyWarning& w) { return std::string(w.report.rule_id(w.data())); },
+                  "Id of the interaction or contraindication rule (or class for duplicates).")
+        .computed("inputs", [](PyWarning& w) { return w.text().inputs; }, "The caller's original strings involved.")
+        .computed("input_indexes", [](PyWarning& w) { return w.text().input_indexes; },
+                  "Their positions in the medication list.")
+        .computed("substances", [](PyWarning& w) { return w.text().substances; }, "Substance ids involved.")
+        .computed("condition", [](PyWarning& w) { return w.text().condition; },
+                  "Condition id (drug-condition warnings; else empty).")
+        .computed("summary", [](PyWarning& w) { return w.text().summary; }, "One line for a clinician.")
+        .computed("effect", [](PyWarning& w) { return w.text().effect; }, "Clinical consequences.")
+        .computed("mechanism", [](PyWarning& w) { return w.text().mechanism; }, "How it happens (may be empty).")
+        .computed("management", [](PyWarning& w) { return w.text().management; }, "Recommended action.")
+        .computed("evidence", [](const PyWarning& w) { return w.data().evidence; }, "Evidence grade of the rule.")
+        .computed("seriousness", [](PyWarning& w) { return w.text().seriousness; }, "Where the label puts it (may be empty).")
+        .computed("disagreement", [](PyWarning& w) { return w.text().disagreement; },
+                  "A disagreement between sources (may be empty).")
+        .computed("sources", [](PyWarning& w) { return w.text().sources; }, "Sources cited (:class:`SourceRef`).")
+        .computed("explanation", [](PyWarning& w) { return w.text().explanation; },
+                  "Input -> ingredient -> class -> rule, one step per entry.")
         .repr({"kind", "severity", "rule", "inputs"})
         .finish();
 
     auto report = ValueClass<Report>(m, "Report", R"doc(The answer to :meth:`KnowledgeBase.check`.
 
 Medications that did not resolve are listed in ``inputs`` and were NOT checked: look at
-``complete`` before reading "no warning" as reassurance.
+``complete`` before reading "no warning" as reassurance. Warnings are data; their text is written
+when read.
 )doc");
-    report.field("pack_name", &Report::pack_name, "Name of the pack that was used.")
-        .field("pack_version", &Report::pack_version, "Version of the pack that was used.")
-        .field("inputs", &Report::inputs, "What every medication resolved to, in input order (:class:`Resolution`).")
-        .field("conditions", &Report::conditions, "What every condition resolved to (:class:`ConditionResolution`).")
-        .field("warnings", &Report::warnings, "Warnings, most severe first, then in input order (:class:`Warning`).")
-        .field("max_severity", &Report::max_severity, "Highest severity among the warnings, or ``None`` when there is none.");
+    report.computed("pack_name", [](const Report& r) { return r.pack_name(); }, "Name of the pack that was used.")
+        .computed("pack_version", [](const Report& r) { return r.pack_version(); }, "Version of the pack that was used.")
+        .computed("inputs", [](const Report& r) { return r.inputs(); },
+                  "What every medication resolved to, in input order (:class:`Resolution`).")
+        .computed("conditions", [](const Report& r) { return r.conditions(); },
+                  "What every condition resolved to (:class:`ConditionResolution`).")
+        .computed(
+            "warnings",
+            [](const Report& r) {
+                std::vector<PyWarning> out;
+                out.reserve(r.warnings().size());
+                for (std::size_t i = 0; i < r.warnings().size(); ++i) out.push_back(PyWarning{r, i, std::nullopt});
+                return out;
+            },
+            "Warnings, most severe first, then in input order (:class:`Warning`).")
+        .computed("max_severity", [](const Report& r) { return r.max_severity(); },
+                  "Highest severity among the warnings, or ``None`` when there is none.");
     report.cls()
         .def_property_readonly("complete", &Report::complete,
                                "True when every medication and condition resolved, i.e. nothing was skipped.")
@@ -159,19 +204,57 @@ str
     JSON text (``{"cards": [...]}``).
 )doc")
         .def(
-            "to_cds_hooks", [](const Report& r) { return parse_json(to_cds_hooks(r, -1)); },
+            "to_cds_hooks",
+            [](const Report& r, std::optional<std::vector<bool>> focus, bool include_active_interactions,
+               std::optional<std::vector<std::string>> input_labels, bool unresolved_condition_card,
+               std::vector<std::tuple<std::string, std::string, std::string>> info_cards) {
+                CdsHooksOptions options;
+                if (focus) options.focus = std::move(*focus);
+                options.include_active_interactions = include_active_interactions;
+                if (input_labels) options.input_labels = std::move(*input_labels);
+                options.unresolved_condition_card = unresolved_condition_card;
+                for (auto& [key, summary, detail] : info_cards) options.info_cards.push_back({key, summary, detail});
+                try {
+                    return parse_json(to_cds_hooks(r, options, -1));
+                } catch (const std::invalid_argument& e) {
+                    throw py::value_error(e.what());
+                }
+            },
+            py::kw_only(), py::arg("focus") = py::none(), py::arg("include_active_interactions") = false,
+            py::arg("input_labels") = py::none(), py::arg("unresolved_condition_card") = false,
+            py::arg_v("info_cards", std::vector<std::tuple<std::string, std::string, std::string>>{}, "()"),
             R"doc(The report as a CDS Hooks response, parsed.
+
+Parameters
+----------
+focus : sequence of bool, optional
+    Per medication, whether it is of interest (a draft order). When given, a warning is returned
+    only if one of its medications is of interest.
+include_active_interactions : bool, default False
+    Return warnings between medications that are not of interest too.
+input_labels : sequence of str, optional
+    Per medication, a line listed under "Orders and medications involved" in the cards about it
+    ("" leaves it out).
+unresolved_condition_card : bool, default False
+    Add an info card listing the patient conditions that were not recognised.
+info_cards : sequence of (key, summary, detail), default ()
+    Extra info cards; each uuid is derived from its key.
 
 Returns
 -------
 dict
-    Equal to ``json.loads(report.to_cds_hooks_json())``.
+    With no option given, equal to ``json.loads(report.to_cds_hooks_json())``.
+
+Raises
+------
+ValueError
+    When ``focus`` or ``input_labels`` does not have one entry per medication.
 )doc");
     report.cls().def("__repr__", [](const Report& r) {
-        std::string text = "Report(pack=" + py::repr(py::str(r.pack_name + " " + r.pack_version)).cast<std::string>() +
-                           ", inputs=" + std::to_string(r.inputs.size()) +
-                           ", warnings=" + std::to_string(r.warnings.size()) + ", max_severity=" +
-                           field_repr(py::cast(r.max_severity)) + ", complete=" + (r.complete() ? "True" : "False") +
+        std::string text = "Report(pack=" + py::repr(py::str(r.pack_name() + " " + r.pack_version())).cast<std::string>() +
+                           ", inputs=" + std::to_string(r.input_count()) +
+                           ", warnings=" + std::to_string(r.warnings().size()) + ", max_severity=" +
+                           field_repr(py::cast(r.max_severity())) + ", complete=" + (r.complete() ? "True" : "False") +
                            ")";
         return text;
     });

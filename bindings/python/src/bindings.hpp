@@ -50,6 +50,14 @@ public:
         return *this;
     }
 
+    /// A read-only attribute computed by `getter` (e.g. text written on access).
+    template <class F>
+    ValueClass& computed(const char* name, F getter, const char* doc) {
+        cls_.def_property_readonly(name, std::move(getter), doc);
+        fields_->emplace_back(name);
+        return *this;
+    }
+
     /// The fields shown by repr() (the default is every field).
     ValueClass& repr(std::initializer_list<const char*> names) {
         repr_fields_->assign(names.begin(), names.end());
