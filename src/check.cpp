@@ -5,6 +5,7 @@
 #include "detail/report_data.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 namespace rxcaution::detail {
 
@@ -37,9 +38,12 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, const std:
     data->inputs = medications;
     data->refs.resize(n);
     data->suggestions.resize(n);
-    // Ingredient lists as (pointer, length) views: a substance is a list of one.
-    std::vector<std::uint32_t> singles(n, 0);
-    std::vector<std::pair<const std::uint32_t*, std::size_t>> ing(n, {nullptr, 0});
+    // Ingredient lists as (pointer, length) views: a substance is a list of one. Scratch buffers
+    // are per thread and reused, so a check allocates little beyond its report.
+    thread_local std::vector<std::uint32_t> singles;
+    thread_local std::vector<std::pair<const std::uint32_t*, std::size_t>> ing;
+    singles.assign(n, 0);
+    ing.assign(n, {nullptr, 0});
     for (std::size_t i = 0; i < n; ++i) {
         InputRef& ref = data->refs[i];
         ref = kb.resolve_ref(medications[i]);
@@ -79,19 +83,25 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, const std:
     std::vector<Warning>& warnings = data->warnings;
     std::vector<std::uint64_t> fired;  // (kind, rule) already reported for the current input pair
 
-    auto add_interaction = [&](std::uint32_t r, std::size_t i, std::size_t j, std::uint32_t a, std::uint32_t b) {
-        const InteractionRule& rule = pack.interactions[r];
-        if (rule.severity < context.min_severity) return;
+    bool any_supersedes = false;
+    auto push_interaction = [&](std::uint32_t r, Severity severity, EvidenceGrade evidence, std::size_t i, std::size_t j,
+                                std::uint32_t a, std::uint32_t b) {
         Warning w;
         w.kind = WarningKind::DrugDrug;
-        w.severity = rule.severity;
-        w.evidence = rule.evidence;
+        w.severity = severity;
+        w.evidence = evidence;
         w.rule = r;
         w.input_a = static_cast<std::uint32_t>(i);
         w.input_b = static_cast<std::uint32_t>(j);
         w.substance_a = a;
         w.substance_b = b;
         warnings.push_back(w);
+    };
+    auto add_interaction = [&](std::uint32_t r, std::size_t i, std::size_t j, std::uint32_t a, std::uint32_t b) {
+        const auto facts = kb.interaction_facts[r];
+        if (facts.severity < context.min_severity) return;
+        any_supersedes = any_supersedes || !kb.rule_supersedes[r].empty();
+        push_interaction(r, facts.severity, facts.evidence, i, j, a, b);
     };
     auto add_class_duplicate = [&](std::uint32_t c, std::size_t i, std::size_t j, std::uint32_t a, std::uint32_t b) {
         const DrugClass& cls = pack.classes[c];
@@ -111,7 +121,83 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, const std:
         warnings.push_back(w);
     };
 
-    // --- drug-drug and duplicate therapy ------------------------------------------------------
+    // --- drug-drug: find every ingredient pair with compiled rules ----------------------------
+    // For each ingredient a of input i, either walk a's partners in the graph and keep those that
+    // are ingredients of a later input (cost: a's degree), or binary-search a's row for each later
+    // ingredient (cost: later ingredients x log degree), whichever is cheaper. The hits are then
+    // consumed in (i, j, x, y) order, the order the warnings have always been produced in.
+    struct Hit {
+        std::uint32_t i, j, x, y;
+        const KnowledgeBaseImpl::PoolRule* rules;
+        std::uint32_t count;
+    };
+    thread_local std::vector<Hit> hits;
+    hits.clear();
+    {
+        struct Occurrence {
+            std::uint32_t j, y, next;
+        };
+        thread_local std::vector<std::uint32_t> stamp, head;
+        thread_local std::uint32_t epoch = 0;
+        const std::size_t n_sub = pack.substances.size();
+        if (stamp.size() < n_sub) {
+            stamp.assign(n_sub, 0);
+            head.assign(n_sub, 0);
+            epoch = 0;
+        }
+        if (++epoch == 0) {
+            std::fill(stamp.begin(), stamp.end(), 0);
+            epoch = 1;
+        }
+        thread_local std::vector<Occurrence> occ;
+        thread_local std::vector<std::size_t> later;  // ingredients of inputs after i
+        occ.clear();
+        later.assign(n + 1, 0);
+        for (std::size_t j = n; j-- > 0;) later[j] = later[j + 1] + ing[j].second;
+        for (std::size_t j = 0; j < n; ++j)
+            for (std::size_t y = 0; y < ing[j].second; ++y) {
+                const std::uint32_t t = ing[j].first[y];
+                occ.push_back({static_cast<std::uint32_t>(j), static_cast<std::uint32_t>(y),
+                               stamp[t] == epoch ? head[t] : kNone});
+                head[t] = static_cast<std::uint32_t>(occ.size() - 1);
+                stamp[t] = epoch;
+            }
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto [ia, na] = ing[i];
+            const std::size_t partners = later[i + 1];
+            if (partners == 0) continue;
+            for (std::size_t x = 0; x < na; ++x) {
+                const std::uint32_t a = ia[x];
+                if (kb.partner_count(a) <= 32 * partners) {
+                    kb.for_each_partner(
+                        a, [&](std::uint32_t t) { return stamp[t] == epoch; },
+                        [&](std::uint32_t t, const KnowledgeBaseImpl::PoolRule* rules, std::uint32_t count) {
+                        for (std::uint32_t o = head[t]; o != kNone; o = occ[o].next)
+                            if (occ[o].j > i)
+                                hits.push_back({static_cast<std::uint32_t>(i), occ[o].j, static_cast<std::uint32_t>(x),
+                                                occ[o].y, rules, count});
+                    });
+                } else {
+                    for (std::size_t j = i + 1; j < n; ++j)
+                        for (std::size_t y = 0; y < ing[j].second; ++y) {
+                            std::size_t count = 0;
+                            const auto* rules = kb.rules_for_pair(a, ing[j].first[y], count);
+                            if (count)
+                                hits.push_back({static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(j),
+                                                static_cast<std::uint32_t>(x), static_cast<std::uint32_t>(y), rules,
+                                                static_cast<std::uint32_t>(count)});
+                        }
+                }
+            }
+        }
+        std::sort(hits.begin(), hits.end(), [](const Hit& p, const Hit& q) {
+            return std::tie(p.i, p.j, p.x, p.y) < std::tie(q.i, q.j, q.x, q.y);
+        });
+    }
+
+    // --- drug-drug and duplicate therapy, in input-pair order --------------------------------
+    std::size_t next_hit = 0;
+    const bool any_duplicate_class = !kb.duplicate_classes_by_substance.empty();
     for (std::size_t i = 0; i < n; ++i) {
         const auto [ia, na] = ing[i];
         if (na == 0) continue;
@@ -141,14 +227,19 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, const std:
                         warnings.push_back(w);
                         continue;
                     }
-                    std::size_t count = 0;
-                    const std::uint32_t* rules = kb.rules_for_pair(a, b, count);
-                    for (std::size_t k = 0; k < count; ++k) {
-                        if (contains(fired, tag(0, rules[k]))) continue;
-                        fired.push_back(tag(0, rules[k]));
-                        add_interaction(rules[k], i, j, a, b);
+                    while (next_hit < hits.size() && hits[next_hit].i == i && hits[next_hit].j == j &&
+                           hits[next_hit].x == x && hits[next_hit].y == y) {
+                        const Hit& h = hits[next_hit++];
+                        for (std::uint32_t k = 0; k < h.count; ++k) {
+                            const auto& pr = h.rules[k];
+                            if (pr.severity < context.min_severity) continue;
+                            if (contains(fired, tag(0, pr.rule))) continue;
+                            fired.push_back(tag(0, pr.rule));
+                            any_supersedes = any_supersedes || pr.supersedes;
+                            push_interaction(pr.rule, pr.severity, pr.evidence, i, j, a, b);
+                        }
                     }
-                    if (context.duplicate_therapy)
+                    if (context.duplicate_therapy && any_duplicate_class)
                         for (std::uint32_t c : kb.duplicate_classes_by_substance[a])
                             if (kb.in_class(b, c)) add_class_duplicate(c, i, j, a, b);
                 }
@@ -212,16 +303,16 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, const std:
                 for (std::uint32_t r : kb.contraindications_by_substance[list[k]]) candidates.emplace_back(r, list[k]);
             fired.clear();
             for (auto [r, s] : candidates) {
-                const ContraindicationRule& rule = pack.contraindications[r];
-                if (rule.severity < context.min_severity) continue;
+                const auto facts = kb.contraindication_facts[r];
+                if (facts.severity < context.min_severity) continue;
                 const std::int64_t typed = patient[kb.contraindication_condition[r]];
                 if (typed < 0) continue;
                 if (contains(fired, tag(1, r))) continue;
                 fired.push_back(tag(1, r));
                 Warning w;
                 w.kind = WarningKind::DrugCondition;
-                w.severity = rule.severity;
-                w.evidence = rule.evidence;
+                w.severity = facts.severity;
+                w.evidence = facts.evidence;
                 w.rule = r;
                 w.input_a = static_cast<std::uint32_t>(i);
                 w.substance_a = s;
@@ -235,16 +326,12 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, const std:
     // (unless the general one is more severe); the surviving warning says which one it replaced,
     // so nothing disappears silently. Warnings are grouped by input pair first, so this costs
     // O(W log W) rather than comparing every warning with every other.
-    {
+    if (any_supersedes) {
         std::vector<std::uint32_t> order;
         order.reserve(warnings.size());
-        bool any = false;
         for (std::uint32_t k = 0; k < warnings.size(); ++k)
-            if (warnings[k].kind == WarningKind::DrugDrug) {
-                order.push_back(k);
-                any = any || !kb.rule_supersedes[warnings[k].rule].empty();
-            }
-        if (any) {
+            if (warnings[k].kind == WarningKind::DrugDrug) order.push_back(k);
+        {
             auto pair_of = [&](std::uint32_t k) { return std::pair{warnings[k].input_a, warnings[k].input_b}; };
             std::stable_sort(order.begin(), order.end(), [&](std::uint32_t x, std::uint32_t y) { return pair_of(x) < pair_of(y); });
             std::vector<char> drop(warnings.size(), 0);

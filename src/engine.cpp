@@ -122,12 +122,13 @@ std::vector<std::uint32_t> KnowledgeBaseImpl::class_path(std::uint32_t substance
     return path;
 }
 
-const std::uint32_t* KnowledgeBaseImpl::rules_for_pair(std::uint32_t a, std::uint32_t b, std::size_t& count) const {
+const KnowledgeBaseImpl::PoolRule* KnowledgeBaseImpl::rules_for_pair(std::uint32_t a, std::uint32_t b,
+                                                                      std::size_t& count) const {
     // The row of `a` starts with its Interacts edges, sorted by target (substances are the lowest
     // vertex numbers), so the partner is found by binary search in contiguous memory. The CSR
     // arrays are read directly: Boost's out_edges iterators are not random access.
     const auto& fwd = graph.m_forward;
-    const std::uint32_t lo = fwd.m_rowstart[a], hi = fwd.m_rowstart[a + 1];
+    const std::uint32_t lo = fwd.m_rowstart[a], hi = interacts_end[a];
     const Vertex* first = fwd.m_column.data() + lo;
     const Vertex* last = fwd.m_column.data() + hi;
     const Vertex* it = std::lower_bound(first, last, b);
@@ -189,7 +190,9 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
         kb->rule_second[r] = intern(p.interactions[r].second);
         for (const auto& s : p.interactions[r].supersedes) kb->rule_supersedes[r].push_back(kb->interaction_index.at(s));
     }
+    for (const auto& r : p.interactions) kb->interaction_facts.push_back({r.severity, r.evidence});
     for (const auto& c : p.contraindications) {
+        kb->contraindication_facts.push_back({c.severity, c.evidence});
         kb->contraindication_subject.push_back(intern(c.subject));
         kb->contraindication_condition.push_back(kb->condition_index.at(c.condition));
     }
@@ -316,13 +319,22 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
             const auto& rules = building[key];
             const EdgeProps props{EdgeKind::Interacts, static_cast<std::uint32_t>(kb->pair_rule_pool.size()),
                                   static_cast<std::uint32_t>(rules.size())};
-            kb->pair_rule_pool.insert(kb->pair_rule_pool.end(), rules.begin(), rules.end());
+            for (std::uint32_t r : rules)
+                kb->pair_rule_pool.push_back({r, p.interactions[r].severity, p.interactions[r].evidence,
+                                              !p.interactions[r].supersedes.empty()});
             const auto x = static_cast<Vertex>(key >> 32), y = static_cast<Vertex>(key & 0xFFFFFFFFu);
             edges.push_back({x, y, props});
             edges.push_back({y, x, props});
         }
         p.info.compiled_pairs = keys.size();
         kb->graph = make_graph(edges);
+        kb->interacts_end.resize(n_sub);
+        const auto& fwd = kb->graph.m_forward;
+        for (std::uint32_t a = 0; a < n_sub; ++a) {
+            std::uint32_t e = fwd.m_rowstart[a];
+            while (e < fwd.m_rowstart[a + 1] && fwd.m_column[e] < n_sub) ++e;
+            kb->interacts_end[a] = e;
+        }
     }
 
     kb->product_active_ingredients.resize(p.products.size());

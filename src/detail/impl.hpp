@@ -97,7 +97,25 @@ struct KnowledgeBaseImpl {
     [[nodiscard]] Vertex product_vertex(std::uint32_t p) const { return product_base + p; }
     [[nodiscard]] Vertex condition_vertex(std::uint32_t c) const { return condition_base + c; }
     [[nodiscard]] Vertex rule_vertex(std::uint32_t r) const { return rule_base + r; }
-    std::vector<std::uint32_t> pair_rule_pool;  // rule indexes, spans referenced by Interacts edges
+    // A rule as the pair index holds it: with what a check needs, so that finding the rules of a
+    // pair touches one contiguous span and never the rule table.
+    struct PoolRule {
+        std::uint32_t rule;
+        Severity severity;
+        EvidenceGrade evidence;
+        bool supersedes;  // the rule replaces more general ones
+    };
+    static_assert(sizeof(Severity) == sizeof(int));
+    std::vector<PoolRule> pair_rule_pool;  // spans referenced by Interacts edges
+    std::vector<std::uint32_t> interacts_end;   // per substance: edge index where its Interacts edges end
+
+    // What a check reads of every rule, packed apart from the rules' text so that a check touches
+    // a few bytes per rule rather than a 464-byte struct.
+    struct RuleFacts {
+        Severity severity;
+        EvidenceGrade evidence;
+    };
+    std::vector<RuleFacts> interaction_facts, contraindication_facts;
 
     // Interned rule participants.
     std::vector<Part> rule_first, rule_second, contraindication_subject;
@@ -142,7 +160,22 @@ struct KnowledgeBaseImpl {
     // The classes from a direct membership up to `cls`, in that order.
     [[nodiscard]] std::vector<std::uint32_t> class_path(std::uint32_t substance, std::uint32_t cls) const;
     // The rules compiled for a substance pair: a binary search in a's Interacts edges.
-    [[nodiscard]] const std::uint32_t* rules_for_pair(std::uint32_t a, std::uint32_t b, std::size_t& count) const;
+    [[nodiscard]] const PoolRule* rules_for_pair(std::uint32_t a, std::uint32_t b, std::size_t& count) const;
+    // Walks the partners of substance a in the compiled pair rules (the contiguous, sorted prefix
+    // of a's row) and calls f(partner, rules, count) for those that `wanted(partner)` accepts; the
+    // edge's rule span is read only for them.
+    template <class Want, class F>
+    void for_each_partner(std::uint32_t a, Want&& wanted, F&& f) const {
+        const auto& fwd = graph.m_forward;
+        const Vertex* column = fwd.m_column.data();
+        for (std::uint32_t e = fwd.m_rowstart[a], end = interacts_end[a]; e < end; ++e) {
+            const Vertex t = column[e];
+            if (!wanted(t)) continue;
+            const EdgeProps& p = graph[Graph::edge_descriptor(a, e)];
+            f(t, pair_rule_pool.data() + p.offset, p.count);
+        }
+    }
+    [[nodiscard]] std::uint32_t partner_count(std::uint32_t a) const { return interacts_end[a] - graph.m_forward.m_rowstart[a]; }
     // Rules naming vertex v as a participant (its Participates edges), appended to out.
     void participating_rules(Vertex v, std::vector<std::uint32_t>& out) const;
     [[nodiscard]] InputRef resolve_ref(std::string_view text) const;
