@@ -429,6 +429,17 @@ def test_command_line_serves_the_page_and_the_api() -> None:
             proc.communicate()
 
 
+def test_module_is_typed_strictly(tmp_path) -> None:
+    pytest.importorskip("mypy", reason="mypy is part of the test requirements: pip install 'rxcaution[test]'")
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path), "-p", "rxcaution.web"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_module_is_documented() -> None:
     assert "not medical advice" in (web.__doc__ or "")
     for name in web.__all__:

@@ -67,7 +67,7 @@ import xml.etree.ElementTree as ET
 from collections import OrderedDict
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 try:
     from starlette.applications import Starlette
@@ -75,7 +75,7 @@ try:
     from starlette.exceptions import HTTPException
     from starlette.requests import Request
     from starlette.responses import JSONResponse, Response
-    from starlette.routing import BaseRoute, Match, Route
+    from starlette.routing import BaseRoute, Match, NoMatchFound, Route
     from starlette.types import Receive, Scope, Send
 except ImportError as _exc:  # pragma: no cover - depends on the environment
     raise ImportError("rxcaution.web needs Starlette and uvicorn: pip install 'rxcaution[web]'") from _exc
@@ -234,7 +234,7 @@ class SuggestionIndex:
             ranked.append(((rank, 0 if n.match == "name" else 1, kind_order, len(n.value), n.folded), n))
         ranked.sort(key=lambda item: item[0])
         out: List[Dict[str, str]] = []
-        taken: set = set()
+        taken: Set[str] = set()
         for _, n in ranked:
             if n.id in taken:
                 continue  # one line per medication or condition, under its best-matching name
@@ -246,7 +246,7 @@ class SuggestionIndex:
             out += self._similar(text, kind, taken, limit - len(out))
         return out
 
-    def _similar(self, text: str, kind: str, taken: set, limit: int) -> List[Dict[str, str]]:
+    def _similar(self, text: str, kind: str, taken: Set[str], limit: int) -> List[Dict[str, str]]:
         # The resolver's own answer: what the text resolves to (e.g. "methadone 10 mg tablet"), or
         # its close matches for a misspelling, so the page says the same as the report will.
         out: List[Dict[str, str]] = []
@@ -529,8 +529,6 @@ class _PrefixRoute(BaseRoute):
         return Match.NONE, {}
 
     def url_path_for(self, name: str, /, **path_params: Any) -> Any:
-        from starlette.routing import NoMatchFound
-
         raise NoMatchFound(name, path_params)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
