@@ -397,6 +397,10 @@ def test_keyboard_only(page: "webdriver.Chrome", kb: rxcaution.KnowledgeBase) ->
     assert page.switch_to.active_element.get_attribute("aria-label") == "Remove methadone"
     wait_for_summary(page, "No warning")
 
+    # The skip link jumps over the form to the results.
+    page.execute_script("document.querySelector('.skip').focus()")
+    assert press(page, Keys.ENTER).get_attribute("id") == "output"
+
 
 def test_every_control_is_labelled(page: "webdriver.Chrome") -> None:
     type_into(page, "med-input", "ketamine" + Keys.ENTER)

@@ -113,6 +113,7 @@ _MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; char
 _SVG_NS = "http://www.w3.org/2000/svg"
 # Graphviz draws with these; anything else (script, foreignObject, image, a, use...) is dropped.
 _SVG_ELEMENTS = frozenset({"svg", "g", "title", "polygon", "polyline", "ellipse", "path", "text", "tspan"})
+ET.register_namespace("", _SVG_NS)  # serialise SVG elements without an "ns0:" prefix
 
 
 @dataclass(frozen=True)
@@ -329,7 +330,6 @@ def sanitize_svg(svg: str, label: str = "Regimen graph") -> str:
     root.set("role", "img")
     root.set("aria-label", label)
     root.set("focusable", "false")
-    ET.register_namespace("", _SVG_NS)
     return ET.tostring(root, encoding="unicode")
 
 
@@ -343,6 +343,8 @@ class _GraphRenderer:
         self._cache_size = cache_size
         self._timeout_s = timeout_s
         self._lock = threading.Lock()
+        # Each drawing is a process; a burst of requests must not start dozens of them at once.
+        self._drawing = threading.BoundedSemaphore(2)
 
     def svg(self, medications: Sequence[str], conditions: Sequence[str]) -> str:
         key = (tuple(medications), tuple(conditions))
@@ -360,13 +362,14 @@ class _GraphRenderer:
             "rankdir=LR;", "rankdir=TB;", 1
         )
         try:
-            done = subprocess.run(
-                [self._dot, "-Tsvg"],
-                input=dot_source.encode("utf-8"),
-                capture_output=True,
-                timeout=self._timeout_s,
-                check=False,
-            )
+            with self._drawing:
+                done = subprocess.run(
+                    [self._dot, "-Tsvg"],
+                    input=dot_source.encode("utf-8"),
+                    capture_output=True,
+                    timeout=self._timeout_s,
+                    check=False,
+                )
         except subprocess.TimeoutExpired:
             raise RequestError(f"Graphviz took longer than {self._timeout_s:g} s to draw the graph", status=503) from None
         except OSError as exc:
