@@ -403,12 +403,13 @@ def test_the_cds_hooks_service_is_served_by_the_same_app(client: Client) -> None
     assert client.post("/cds-services/nope", {}).status == 404
 
 
-def test_command_line_serves_the_page_and_the_api() -> None:
+@contextlib.contextmanager
+def command_line(*args: str) -> Iterator[Client]:
     sock = free_socket()
     port = sock.getsockname()[1]
     sock.close()  # the subprocess binds it; a lost race shows as a clear failure below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "rxcaution.web", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        [sys.executable, "-m", "rxcaution.web", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -416,10 +417,7 @@ def test_command_line_serves_the_page_and_the_api() -> None:
     try:
         client = Client(f"http://127.0.0.1:{port}")
         wait_until_up(client, proc=proc)
-        assert "rxcaution" in client.get("/").text
-        report = client.post("/api/check", REGIMEN).json()
-        assert report["max_severity"] == "major"
-        assert client.get("/cds-services").status == 200
+        yield client
     finally:
         proc.terminate()
         try:
@@ -427,6 +425,22 @@ def test_command_line_serves_the_page_and_the_api() -> None:
         except subprocess.TimeoutExpired:  # pragma: no cover
             proc.kill()
             proc.communicate()
+
+
+def test_command_line_serves_the_page_and_the_api() -> None:
+    with command_line() as client:
+        assert "rxcaution" in client.get("/").text
+        report = client.post("/api/check", REGIMEN).json()
+        assert report["max_severity"] == "major"
+        assert client.get("/cds-services").status == 200
+
+
+def test_command_line_with_a_pack(write_pack, tiny_pack: Dict[str, Any]) -> None:
+    with command_line("--pack", str(write_pack(tiny_pack))) as client:
+        assert client.get("/api/info").json()["name"] == "tiny"
+        assert "<strong>tiny</strong> version <strong>0.0.1</strong> · licence: CC0-1.0" in client.get("/").text
+        report = client.post("/api/check", {"medications": ["alpha", "gamma"]}).json()
+        assert [w["rule"] for w in report["warnings"]] == ["alpha-depressants"]
 
 
 def test_module_is_typed_strictly(tmp_path) -> None:
