@@ -298,6 +298,18 @@ def test_a_misspelling_is_suggested_and_shown_as_not_checked(page: "webdriver.Ch
     assert "INCOMPLETE" not in text_of(page, "summary")
 
 
+def test_a_bookmarked_regimen_is_checked_on_load(browser: "webdriver.Chrome", base_url: str) -> None:
+    browser.get("about:blank")
+    browser.get(base_url + "/#m=%20ketamin%20&m=methadone&c=high%20blood%20pressure")
+    wait(browser, lambda d: "NOT CHECKED: 1 INPUT" in text_of(d, "not-checked"), "the check of the bookmarked regimen")
+    assert chips(browser, "med-chips") == ["ketamin", "methadone"]
+    assert chips(browser, "cond-chips") == ["high blood pressure"]
+    browser.find_element(By.CSS_SELECTOR, "button[aria-label='Replace ketamin with ketamine']").click()
+    wait(browser, lambda d: not d.find_elements(By.ID, "not-checked"), "no NOT CHECKED section")
+    assert chips(browser, "med-chips") == ["ketamine", "methadone"]
+    assert browser.current_url.endswith("#m=ketamine&m=methadone&c=high+blood+pressure")
+
+
 def test_no_warning_never_reads_as_safe(page: "webdriver.Chrome") -> None:
     type_into(page, "med-input", "naloxone" + Keys.ENTER)
     summary = wait_for_summary(page, "No warning")

@@ -293,8 +293,10 @@
 
   function readHash() {
     const params = new URLSearchParams(location.hash.replace(/^#/, ""));
-    state.medications.splice(0, state.medications.length, ...params.getAll("m").filter((x) => x.trim()).slice(0, limits.max_medications));
-    state.conditions.splice(0, state.conditions.length, ...params.getAll("c").filter((x) => x.trim()).slice(0, limits.max_conditions));
+    // Trimmed like typed names: the report names each input as the server received it.
+    const names = (key, most) => params.getAll(key).map((x) => x.trim().slice(0, limits.max_text_chars)).filter((x) => x).slice(0, most);
+    state.medications.splice(0, state.medications.length, ...names("m", limits.max_medications));
+    state.conditions.splice(0, state.conditions.length, ...names("c", limits.max_conditions));
     medCombo.renderChips();
     condCombo.renderChips();
   }
