@@ -344,6 +344,28 @@ def test_no_rules_coverage_is_shown_loudly_when_the_report_has_it(page: "webdriv
     ]
 
 
+def test_server_errors_are_shown_not_swallowed(page: "webdriver.Chrome") -> None:
+    page.execute_script(
+        """
+        const real = window.fetch;
+        window.fetch = async (url, init) => {
+          const fail = (status, error) => new Response(JSON.stringify({error}), {status, headers: {"Content-Type": "application/json"}});
+          if (url === "/api/graph") return fail(503, "the regimen graph needs Graphviz 'dot' on the server's PATH");
+          if (url === "/api/check" && JSON.parse(init.body).medications.includes("methadone")) return fail(500, "internal error");
+          return real(url, init);
+        };
+        """
+    )
+    type_into(page, "med-input", "ketamine" + Keys.ENTER)
+    wait_for_summary(page, "warning")
+    wait(page, lambda d: "No graph: the regimen graph needs Graphviz 'dot'" in text_of(d, "graph-body"), "the graph's error")
+    assert not page.find_element(By.ID, "graph-enlarge").is_displayed()
+    type_into(page, "med-input", "methadone" + Keys.ENTER)
+    wait(page, lambda d: "The check failed: internal error" in text_of(d, "alerts"), "the check's error")
+    assert page.find_element(By.CSS_SELECTOR, "#alerts .notice.error").get_attribute("role") == "alert"
+    assert not page.find_elements(By.CSS_SELECTOR, "#alerts article.warning")  # no stale warnings left on screen
+
+
 # --- keyboard only --------------------------------------------------------------------------------
 
 
