@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what rxcaution needs from Debian's packages, only if something is missing (idempotent).
+# chromium and chromium-driver are for the checker page's browser tests (tests/python/test_web_browser.py).
 # Needs root (or sudo) and a reachable Debian mirror the first time.
 set -euo pipefail
 
 packages=(g++ cmake ninja-build pkg-config libboost-graph-dev nlohmann-json3-dev libgtest-dev libgmock-dev
-          libbenchmark-dev graphviz python3-venv python3-dev)
+          libbenchmark-dev graphviz python3-venv python3-dev chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

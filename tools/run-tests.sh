@@ -22,4 +22,6 @@ python3 -m venv "$venv"
 cd "$root/build-ci"
 # The CLI tests also compare `python -m rxcaution` byte for byte with the C++ executable.
 export RXCAUTION_CLI="$root/build-ci/rxcaution"
+# The checker page's browser tests must run here (install-deps.sh installed Chromium), not skip.
+export RXCAUTION_REQUIRE_BROWSER=1 RXCAUTION_WEB_SCREENSHOT="$root/build-ci/web-checker.png"
 "$venv/bin/python" -m pytest -c "$root/pyproject.toml" --rootdir "$root" "$root/tests/python"

@@ -27,12 +27,23 @@ def test_package_is_installed_with_its_extension_module():
 def test_wheel_ships_only_the_python_component():
     """The extension, the pure-Python modules and the typing markers; no data, headers or CMake files
     (the curated pack is compiled into the extension)."""
-    files = sorted(p.name for p in PACKAGE_DIR.iterdir() if p.name != "__pycache__")
+    files = sorted(p.name for p in PACKAGE_DIR.iterdir() if p.name not in ("__pycache__", "web"))
     extension = [f for f in files if f.startswith("_core.") and f != "_core.pyi"]
     assert len(extension) == 1 and extension[0].endswith((".so", ".pyd")), files
     others = set(files) - set(extension)
     assert {"__init__.py", "__main__.py", "_core.pyi", "py.typed"} <= others
     assert all(f.endswith(".py") for f in others - {"_core.pyi", "py.typed"}), files
+    # The checker page's subpackage carries its page, script, style sheet and icon.
+    web = PACKAGE_DIR / "web"
+    shipped = sorted(str(p.relative_to(web)) for p in web.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    assert shipped == [
+        "__init__.py",
+        "__main__.py",
+        "static/app.css",
+        "static/app.js",
+        "static/favicon.svg",
+        "static/index.html",
+    ]
 
 
 def test_version_matches_the_cmake_project_and_the_distribution():
