@@ -60,14 +60,67 @@ data was missing. A key whose value is ``null`` means the patient has no such da
 Card uuids are deterministic (derived from the warning id), so the same request gives the same
 uuids at ``order-select`` and again at ``order-sign`` and a client can de-duplicate.
 
-Malformed requests (invalid JSON, a missing ``context``, ``draftOrders`` that is not a Bundle, a
-hook that does not match the service, wrongly typed fields) are answered with HTTP 400 and
-``{"error": "<what is wrong, with the JSON path>"}``; an unknown service with 404.
+Errors
+------
+Every error is answered with ``{"error": "<what is wrong, with the JSON path or the limit>"}``:
+
+* 400: a malformed request (a body that is not UTF-8 text or not valid JSON, nesting deeper than
+  Python's JSON parser takes, an integer of more than 4,300 digits, a missing ``context``,
+  ``draftOrders`` that is not a Bundle, a hook that does not match the service, wrongly typed
+  fields);
+* 404: an unknown service; 405: a wrong method;
+* 413: a request over one of the size and count limits below;
+* 415: a ``Content-Type`` that is not JSON (``application/json`` or ``application/<x>+json``
+  such as ``application/fhir+json``), a missing one, or a charset other than UTF-8;
+* 503 (with ``Retry-After: 1``): too many requests being answered at once;
+* 504: a request not answered within the time limit;
+* 500: a defect of the service (never a property of the input); the answer names only the
+  exception type.
+
+A lone UTF-16 surrogate escape (``"\\ud800"``) is valid JSON syntax but not Unicode text (RFC 8259,
+section 8.2): it is replaced by U+FFFD (the replacement character) wherever it appears, so a
+medication named with one is reported "Not checked" under the replaced name. UTF-8-encoded
+surrogate bytes are invalid UTF-8: HTTP 400.
+
+Limits
+------
+The service bounds the work, memory and time one request can take, and how many it works on at
+once. Count limits are checked before the work they bound, and each error names its limit. Set
+them with ``create_app(limits=Limits(...))`` or the command-line options (``--max-draft-orders
+N``...); the defaults:
+
+==========================  ==========  ====== =================================================
+limit (:class:`Limits`)     default     error  applies to
+==========================  ==========  ====== =================================================
+``max_body_bytes``          10 MiB      413    the body: by its Content-Length, then counted as
+                                               it streams in, before any parsing
+``max_draft_orders``        100         413    entries of ``context.draftOrders``; items of
+                                               ``context.selections``
+``max_prefetch_resources``  1000        413    entries of all prefetch Bundles together
+``max_check_medications``   200         413    medications handed to the check: draft orders
+                                               plus distinct active medications
+``max_check_conditions``    200         413    distinct active conditions handed to the check
+``max_text_chars``          1000        413    one medication or condition text, code, display,
+                                               system, reference or resource id
+``max_codings``             20          413    codings of one CodeableConcept (each is a lookup)
+``max_concurrent_checks``   2           --     worker threads: hook calls are parsed, checked and
+                                               rendered on them, off the event loop
+``max_pending_requests``    32          503    requests being answered at once (reading the body,
+                                               waiting for a worker, or on one)
+``request_timeout_s``       10 s        504    from the start of reading the body to the answer
+==========================  ==========  ====== =================================================
+
+While one large request runs on a worker, the others keep answering small ones. A check that
+overran its time limit cannot be interrupted (it runs in C++); it keeps its worker until it
+ends, and the count limits bound how long that is (about 2 s for a request at every limit).
 
 Command-line options: ``--host`` (default 127.0.0.1), ``--port`` (default 8080), ``--pack PATH``
 (a knowledge pack instead of the built-in one), ``--include-active-interactions``,
-``--cors-origin ORIGIN`` (repeatable; for browser-based clients such as a CDS Hooks sandbox) and
-``--log-level``.
+``--cors-origin ORIGIN`` (repeatable; for browser-based clients such as a CDS Hooks sandbox),
+``--log-level`` and one option per limit (``--max-body-bytes``, ``--max-draft-orders``,
+``--max-prefetch-resources``, ``--max-check-medications``, ``--max-check-conditions``,
+``--max-text-chars``, ``--max-codings``, ``--max-concurrent-checks``, ``--max-pending-requests``,
+``--request-timeout-s``).
 
 Security: the service does not authenticate its callers (CDS Hooks clients send a JWT that a
 production deployment must verify, e.g. in a reverse proxy), keeps no patient data and logs no
@@ -78,6 +131,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import math
@@ -156,7 +210,7 @@ class Limits:
     #: Characters of one medication or condition name, code or display; longer gets HTTP 413.
     max_text_chars: int = 1000
     #: Codings of one CodeableConcept; more get HTTP 413.
-    max_codings: int = 50
+    max_codings: int = 20
     #: Worker threads that parse and check hook calls, off the event loop.
     max_concurrent_checks: int = 2
     #: Requests being answered at once (reading, waiting for a worker or checking); more get 503.
@@ -780,19 +834,45 @@ def _require_json(request: Request) -> None:
             )
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The raw body, refused (413) by Content-Length or as soon as the streamed bytes pass ``limit``."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.strip().isdigit() and int(declared) > limit:
-        raise RequestError(f"request body is larger than {limit} bytes (limit max_body_bytes)", status=413)
-    chunks: List[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
+class _Body:
+    """Reads a request body within a byte limit, remembering whether all of it was received."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.complete = False
+
+    async def read(self, limit: int) -> bytes:
+        """The raw body, refused (413) by Content-Length or as soon as the received bytes pass ``limit``."""
+        declared = self.request.headers.get("content-length")
+        if declared is not None and declared.strip().isdigit() and int(declared) > limit:
             raise RequestError(f"request body is larger than {limit} bytes (limit max_body_bytes)", status=413)
-        chunks.append(chunk)
-    return b"".join(chunks)
+        chunks: List[bytes] = []
+        size = 0
+        while not self.complete:
+            message = await self.request.receive()
+            if message["type"] != "http.request":  # http.disconnect: nobody is left to answer
+                raise RequestError("the client disconnected before it sent the whole body")
+            chunk = message.get("body", b"")
+            self.complete = not message.get("more_body", False)
+            size += len(chunk)
+            if size > limit:
+                raise RequestError(f"request body is larger than {limit} bytes (limit max_body_bytes)", status=413)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def discard(self, budget: int) -> None:
+        """Reads and drops the rest of the body, up to ``budget`` bytes.
+
+        A client still sending a body it was refused would otherwise have its connection reset
+        when the server closes it, and would never see the error answer.
+        """
+        received = 0
+        while not self.complete and received <= budget:
+            message = await self.request.receive()
+            if message["type"] != "http.request":
+                return
+            received += len(message.get("body", b""))
+            self.complete = not message.get("more_body", False)
 
 
 def _replace_lone_surrogates(root: Any) -> Any:
@@ -858,6 +938,32 @@ def _render(content: Any) -> bytes:
     # As Starlette's JSONResponse renders, but run in a worker thread; "replace" keeps an
     # unencodable character (there should be none left) from turning an answer into a 500.
     return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8", "replace")
+
+
+def _load_malloc_trim() -> Any:
+    try:
+        import ctypes
+        import ctypes.util
+
+        name = ctypes.util.find_library("c")
+        trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    except (ImportError, OSError):  # pragma: no cover - not glibc
+        return None
+    if trim is not None:
+        trim.argtypes = [ctypes.c_size_t]
+        trim.restype = ctypes.c_int
+    return trim
+
+
+# glibc keeps freed memory in per-thread arenas; after a large request it is handed back to the
+# system, so that one large request does not leave the process large (issue 13: 7.3 GB kept 6.2).
+_MALLOC_TRIM = _load_malloc_trim()
+_TRIM_AFTER_BYTES = 256 * 1024
+
+
+def _release_memory(*sizes: int) -> None:
+    if _MALLOC_TRIM is not None and max(sizes, default=0) >= _TRIM_AFTER_BYTES:
+        _MALLOC_TRIM(0)
 
 
 def _error(status: int, message: str, headers: Optional[Mapping[str, str]] = None) -> JSONResponse:
@@ -972,24 +1078,34 @@ def create_app(
 
     async def answer_in_time(request: Request, work: Any, *args: Any) -> Response:
         """Reads the body and runs ``work(raw_body, *args)`` on a worker, within the time limit."""
-        _require_json(request)
-        scheduler.admit()
+        started = time.monotonic()
+        body = _Body(request)
         try:
-
-            async def read_and_work() -> Any:
-                raw = await _read_body(request, limits.max_body_bytes)
-                return await scheduler.run(work, raw, *args)
-
+            _require_json(request)
+            scheduler.admit()
             try:
-                payload = await asyncio.wait_for(read_and_work(), timeout=limits.request_timeout_s)
-            except asyncio.TimeoutError:
-                raise RequestError(
-                    f"the request was not answered within {limits.request_timeout_s:g} s "
-                    "(limit request_timeout_s); the service may be busy: retry shortly",
-                    status=504,
-                ) from None
-        finally:
-            scheduler.leave()
+
+                async def read_and_work() -> Any:
+                    raw = await body.read(limits.max_body_bytes)
+                    return await scheduler.run(work, raw, *args)
+
+                try:
+                    payload = await asyncio.wait_for(read_and_work(), timeout=limits.request_timeout_s)
+                except asyncio.TimeoutError:
+                    raise RequestError(
+                        f"the request was not answered within {limits.request_timeout_s:g} s "
+                        "(limit request_timeout_s); the service may be busy: retry shortly",
+                        status=504,
+                    ) from None
+            finally:
+                scheduler.leave()
+        except RequestError as exc:
+            if exc.status in (413, 415, 503) and not body.complete:
+                # Bounded in bytes and time; draining costs bandwidth, never memory.
+                remaining = max(0.1, limits.request_timeout_s - (time.monotonic() - started))
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(body.discard(4 * limits.max_body_bytes), timeout=remaining)
+            raise
         return Response(payload, media_type="application/json")
 
     def hook_call(raw: bytes, service: ServiceSpec) -> bytes:
@@ -1001,7 +1117,10 @@ def create_app(
         # The instance id only, shortened and quoted: the log carries no patient data and no
         # caller-controlled line breaks.
         log.info("%s hookInstance=%r: %d card(s)", service.id, str(instance)[:64], len(answer["cards"]))
-        return _render(answer)
+        rendered = _render(answer)
+        del body, answer
+        _release_memory(len(raw), len(rendered))
+        return rendered
 
     def feedback_call(raw: bytes, service: ServiceSpec) -> bytes:
         items = _parse_feedback(_parse_json(raw))
@@ -1082,7 +1201,31 @@ def _parser() -> argparse.ArgumentParser:
         help="allow browser calls from ORIGIN (repeatable; e.g. a CDS Hooks sandbox)",
     )
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    defaults = Limits()
+    for name, kind, help_text in _LIMIT_OPTIONS:
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            type=kind,
+            default=getattr(defaults, name),
+            metavar="N",
+            help=f"{help_text} (default: {getattr(defaults, name)})",
+        )
     return parser
+
+
+# The command-line spelling of every Limits field (--max-draft-orders...), with its help.
+_LIMIT_OPTIONS: Tuple[Tuple[str, type, str], ...] = (
+    ("max_body_bytes", int, "largest request body in bytes; larger gets 413"),
+    ("max_draft_orders", int, "most draft orders (and selections) per request; more gets 413"),
+    ("max_prefetch_resources", int, "most prefetch resources per request; more gets 413"),
+    ("max_check_medications", int, "most medications handed to one check; more gets 413"),
+    ("max_check_conditions", int, "most conditions handed to one check; more gets 413"),
+    ("max_text_chars", int, "longest medication or condition name, code or resource id; longer gets 413"),
+    ("max_codings", int, "most codings in one CodeableConcept; more gets 413"),
+    ("max_concurrent_checks", int, "worker threads that parse and check hook calls"),
+    ("max_pending_requests", int, "most requests answered at once; more get 503"),
+    ("request_timeout_s", float, "seconds to answer a request; slower gets 504"),
+)
 
 
 def main(argv: Optional[Iterable[str]] = None) -> int:
@@ -1091,11 +1234,16 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
 
     args = _parser().parse_args(list(argv) if argv is not None else None)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    try:
+        limits = Limits(**{name: getattr(args, name) for name, _, _ in _LIMIT_OPTIONS})
+    except ValueError as exc:
+        _parser().error(str(exc))
     kb = KnowledgeBase.load(args.pack) if args.pack else KnowledgeBase.builtin()
     app = create_app(
         kb,
         include_active_interactions=args.include_active_interactions,
         cors_origins=args.cors_origin,
+        limits=limits,
     )
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, ws="none", lifespan="off")
     return 0
