@@ -617,7 +617,9 @@ def condition(rid: str, text: str) -> Dict[str, Any]:
     return {"resourceType": "Condition", "id": rid, "code": {"text": text}, "subject": {"reference": "Patient/pat-9"}}
 
 
-def raw_post(base: str, path: str, data: bytes, content_type: Optional[str] = "application/json") -> Tuple[int, Any, Any]:
+def raw_post(
+    base: str, path: str, data: bytes, content_type: Optional[str] = "application/json"
+) -> Tuple[int, Any, Any]:
     """POST raw bytes with a chosen Content-Type (None: no header at all, which urllib cannot do);
     returns (status, JSON answer, headers)."""
     host, port = base.rsplit("/", 1)[1].split(":")
@@ -678,7 +680,9 @@ def test_a_body_that_is_not_json_gets_415(client: Client, content_type: Optional
     assert status == 415
 
 
-@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=UTF-8", "application/fhir+json"])
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/json; charset=UTF-8", "application/fhir+json"]
+)
 def test_json_content_types_are_accepted(client: Client, content_type: str) -> None:
     status, answer, _ = raw_post(client.base, SIGN, json.dumps(_good()).encode(), content_type)
     assert status == 200 and with_rule(answer["cards"], "methadone-cyp3a-inhibitors")
@@ -780,7 +784,9 @@ def test_check_limits_get_413_with_a_message(kb: rxcaution.KnowledgeBase, case: 
         cds_hooks.evaluate_request(kb, service, body, limits=CHECK_LIMITS)
     assert (caught.value.status, str(caught.value)) == (413, message)
     # One below each limit is answered (the limits bound, they do not forbid).
-    relaxed = cds_hooks.Limits(max_draft_orders=101, max_check_medications=4, max_check_conditions=2, max_text_chars=61, max_codings=3)
+    relaxed = cds_hooks.Limits(
+        max_draft_orders=101, max_check_medications=4, max_check_conditions=2, max_text_chars=61, max_codings=3
+    )
     assert isinstance(cds_hooks.evaluate_request(kb, service, body, limits=relaxed)["cards"], list)
 
 
@@ -937,8 +943,7 @@ def test_a_request_over_the_time_limit_gets_504(kb: rxcaution.KnowledgeBase) -> 
             assert time.perf_counter() - start < 5
             assert (status, answer) == (
                 504,
-                {"error": "the request was not answered within 0.5 s (limit request_timeout_s); the service may be "
-                          "busy: retry shortly"},
+                {"error": "the request was not answered within 0.5 s (limit request_timeout_s)"},
             )
             # The overrunning check keeps the only worker: the next request waits for it, in vain.
             assert client.post(SIGN, _good())[0] == 504

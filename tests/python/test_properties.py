@@ -62,7 +62,9 @@ VOCABULARY = sorted({s.name for s in KB.substances()} | {p.name for p in KB.prod
 UNKNOWN = ["no-such-drug", "vitamin zz", "X", "herbal sleep tonic"]
 CONDITIONS = sorted(c.name for c in KB.conditions()) + ["not a condition"]
 
-medication = st.one_of(st.sampled_from(FOCUS), st.sampled_from(FOCUS), st.sampled_from(VOCABULARY), st.sampled_from(UNKNOWN))
+medication = st.one_of(
+    st.sampled_from(FOCUS), st.sampled_from(FOCUS), st.sampled_from(VOCABULARY), st.sampled_from(UNKNOWN)
+)
 resolvable = st.one_of(st.sampled_from(FOCUS), st.sampled_from(VOCABULARY))
 # Distinct input strings: a warning's inputs then name its pair of inputs unambiguously.
 regimen = st.lists(medication, min_size=0, max_size=8, unique=True)
@@ -220,7 +222,9 @@ def valid_packs(draw: st.DrawFn, can_drop_rules: bool = True) -> Tuple[Dict[str,
 
 @given(pack=valid_packs(), meds=st.lists(st.sampled_from(MINI_NAMES), max_size=5, unique=True),
        conds=st.lists(st.sampled_from(MINI_CONDITIONS), max_size=2, unique=True))
-def test_random_valid_packs_load_and_check(pack: Tuple[Dict[str, Any], bool], meds: List[str], conds: List[str]) -> None:
+def test_random_valid_packs_load_and_check(
+    pack: Tuple[Dict[str, Any], bool], meds: List[str], conds: List[str]
+) -> None:
     doc, same_rules = pack
     kb = KnowledgeBase.from_json(json.dumps(doc))
     assert kb.info.substances == len(doc["substances"])
@@ -319,7 +323,9 @@ _FLIP = st.sampled_from(list('{}[]":,0123456789.-+eE tfnul\\"abcxyz/') + ["\u00e
 
 
 @given(pack=valid_packs(), data=st.data())
-def test_any_edit_of_a_pack_loads_or_raises_a_data_error(pack: Tuple[Dict[str, Any], bool], data: st.DataObject) -> None:
+def test_any_edit_of_a_pack_loads_or_raises_a_data_error(
+    pack: Tuple[Dict[str, Any], bool], data: st.DataObject
+) -> None:
     text = json.dumps(pack[0], ensure_ascii=False)
     edits = data.draw(st.lists(st.tuples(st.integers(0, len(text) - 1), _FLIP), min_size=1, max_size=4), label="edits")
     chars = list(text)

@@ -235,7 +235,9 @@ class Limits:
                 raise ValueError(f"Limits.{name} must be a positive integer, not {value!r}")
         if not (isinstance(self.request_timeout_s, (int, float)) and math.isfinite(self.request_timeout_s)
                 and self.request_timeout_s > 0):
-            raise ValueError(f"Limits.request_timeout_s must be a positive number of seconds, not {self.request_timeout_s!r}")
+            raise ValueError(
+                f"Limits.request_timeout_s must be a positive number of seconds, not {self.request_timeout_s!r}"
+            )
 
 _PREFETCH: Dict[str, str] = {
     "medicationRequests": "MedicationRequest?patient={{context.patientId}}&status=active",
@@ -992,7 +994,7 @@ class _Scheduler:
         loop = asyncio.get_running_loop()
         if self._slots is None or self._loop is not loop:  # created on the loop that serves the app
             self._loop = loop
-            self._slots = asyncio.Semaphore(self.limits.max_concurrent_checks - self.running)
+            self._slots = asyncio.Semaphore(self.limits.max_concurrent_checks)
         return self._slots
 
     def admit(self) -> None:
@@ -1023,7 +1025,8 @@ class _Scheduler:
                 self.running -= 1
                 slots.release()
 
-            loop.call_soon_threadsafe(release)
+            with contextlib.suppress(RuntimeError):  # the loop was closed: the server has stopped
+                loop.call_soon_threadsafe(release)
 
         job.add_done_callback(finished)
         return await asyncio.wrap_future(job)
@@ -1093,8 +1096,7 @@ def create_app(
                     payload = await asyncio.wait_for(read_and_work(), timeout=limits.request_timeout_s)
                 except asyncio.TimeoutError:
                     raise RequestError(
-                        f"the request was not answered within {limits.request_timeout_s:g} s "
-                        "(limit request_timeout_s); the service may be busy: retry shortly",
+                        f"the request was not answered within {limits.request_timeout_s:g} s (limit request_timeout_s)",
                         status=504,
                     ) from None
             finally:
