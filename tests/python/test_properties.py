@@ -24,7 +24,7 @@ from typing import Any, Callable, Dict, FrozenSet, List, Sequence, Tuple, Type
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis", reason="needs hypothesis: pip install '.[test]'")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import rxcaution  # noqa: E402
@@ -319,23 +319,44 @@ def test_truncated_pack_text_is_a_parse_error(pack: Tuple[Dict[str, Any], bool],
 
 # Characters whose substitution anywhere in a valid pack may still give a valid pack (inside a
 # string) or break it in every way (syntax, types, references, enumerations).
-_FLIP = st.sampled_from(list('{}[]":,0123456789.-+eE tfnul\\"abcxyz/') + ["\u00e9", "\u4e2d", "\U0001F600"])
+_ASCII_EDIT = st.sampled_from(list('{}[]":,0123456789.-+eE tfnul\\"abcxyz/'))
+# Multi-byte UTF-8 characters, apart: see the xfail below.
+_NON_ASCII_EDIT = st.sampled_from(["\u00e9", "\u4e2d", "\U0001F600"])
 
 
-@given(pack=valid_packs(), data=st.data())
-def test_any_edit_of_a_pack_loads_or_raises_a_data_error(
-    pack: Tuple[Dict[str, Any], bool], data: st.DataObject
-) -> None:
-    text = json.dumps(pack[0], ensure_ascii=False)
-    edits = data.draw(st.lists(st.tuples(st.integers(0, len(text) - 1), _FLIP), min_size=1, max_size=4), label="edits")
+def _edit(text: str, edits: List[Tuple[int, str]]) -> str:
     chars = list(text)
     for at, char in edits:
-        chars[at] = char
+        chars[at % len(chars)] = char
+    return "".join(chars)
+
+
+def _loads_or_raises_a_data_error(text: str) -> None:
     try:
-        kb = KnowledgeBase.from_json("".join(chars), origin="<edited>")
+        kb = KnowledgeBase.from_json(text, origin="<edited>")
     except DataError as exc:
         assert type(exc) in (ParseError, SchemaError, IntegrityError, UnsupportedFormatVersion, DataError)
         assert str(exc).startswith("<edited>"), str(exc)
     else:
         assert isinstance(kb.check(MINI_NAMES[:3]).warnings, list)
 
+
+@given(pack=valid_packs(), edits=st.lists(st.tuples(st.integers(0, 2**20), _ASCII_EDIT), min_size=1, max_size=4))
+def test_any_edit_of_a_pack_loads_or_raises_a_data_error(
+    pack: Tuple[Dict[str, Any], bool], edits: List[Tuple[int, str]]
+) -> None:
+    _loads_or_raises_a_data_error(_edit(json.dumps(pack[0], ensure_ascii=False), edits))
+
+
+# Found by this property (profile "thorough"): where JSON expects a value, a multi-byte UTF-8
+# character makes the ParseError message quote only its first byte ("last read: '\xc3'"); the
+# message is then not UTF-8 and Python gets a UnicodeDecodeError instead of the ParseError.
+# `KnowledgeBase.from_json("é")` is the smallest case. The explicit example makes the xfail
+# deterministic; it flips when the C++ side keeps error messages valid UTF-8.
+@pytest.mark.xfail(strict=True, reason="ParseError message cuts a multi-byte UTF-8 character: issue 13")
+@example(pack=(copy.deepcopy(MINI), True), edits=[(0, "\u00e9")])
+@given(pack=valid_packs(), edits=st.lists(st.tuples(st.integers(0, 2**20), _NON_ASCII_EDIT), min_size=1, max_size=4))
+def test_any_non_ascii_edit_of_a_pack_loads_or_raises_a_data_error(
+    pack: Tuple[Dict[str, Any], bool], edits: List[Tuple[int, str]]
+) -> None:
+    _loads_or_raises_a_data_error(_edit(json.dumps(pack[0], ensure_ascii=False), edits))

@@ -110,9 +110,13 @@ limit (:class:`Limits`)     default     error  applies to
 ``request_timeout_s``       10 s        504    from the start of reading the body to the answer
 ==========================  ==========  ====== =================================================
 
-While one large request runs on a worker, the others keep answering small ones. A check that
-overran its time limit cannot be interrupted (it runs in C++); it keeps its worker until it
-ends, and the count limits bound how long that is (about 2 s for a request at every limit).
+A body refused with 413, 415 or 503 is still read (and dropped, up to 4 x ``max_body_bytes``)
+so that a client that sends the whole body before reading receives the error rather than a
+reset connection. While one large request runs on a worker, the others keep answering small
+ones. A check that overran its time limit cannot be interrupted (it runs in C++); it keeps its
+worker until it ends, and the count limits bound how long that is (about 2 s for a request at
+every limit). After a large request the process hands freed memory back to the system
+(``malloc_trim``, with glibc), so one large request does not leave the service large.
 
 Command-line options: ``--host`` (default 127.0.0.1), ``--port`` (default 8080), ``--pack PATH``
 (a knowledge pack instead of the built-in one), ``--include-active-interactions``,
