@@ -136,6 +136,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import math
@@ -1035,9 +1036,6 @@ class _Scheduler:
         job.add_done_callback(finished)
         return await asyncio.wrap_future(job)
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
 
 def create_app(
     kb: Optional[KnowledgeBase] = None,
@@ -1072,7 +1070,7 @@ def create_app(
     knowledge_base = kb if kb is not None else KnowledgeBase.builtin()
     limits = limits if limits is not None else Limits()
     if max_body_bytes is not None:
-        limits = Limits(**{**limits.__dict__, "max_body_bytes": max_body_bytes})
+        limits = dataclasses.replace(limits, max_body_bytes=max_body_bytes)
     feedback = FeedbackLog()
     scheduler = _Scheduler(limits)
 
