@@ -8,8 +8,11 @@ command line in a subprocess. Requests are built from the FHIR fixtures in fixtu
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import copy
+import http.client
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -605,3 +608,452 @@ def test_body_size_limit_and_cors_options(kb: rxcaution.KnowledgeBase) -> None:
         req = urllib.request.Request(client.base + "/cds-services", headers={"Origin": "https://evil.example"})
         with urllib.request.urlopen(req, timeout=10) as resp:
             assert "access-control-allow-origin" not in resp.headers
+
+
+# --- limits and robustness (issue 13) -----------------------------------------------------------
+
+
+def condition(rid: str, text: str) -> Dict[str, Any]:
+    return {"resourceType": "Condition", "id": rid, "code": {"text": text}, "subject": {"reference": "Patient/pat-9"}}
+
+
+def raw_post(
+    base: str, path: str, data: bytes, content_type: Optional[str] = "application/json"
+) -> Tuple[int, Any, Any]:
+    """POST raw bytes with a chosen Content-Type (None: no header at all, which urllib cannot do);
+    returns (status, JSON answer, headers)."""
+    host, port = base.rsplit("/", 1)[1].split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        conn.putrequest("POST", path)
+        if content_type is not None:
+            conn.putheader("Content-Type", content_type)
+        conn.putheader("Content-Length", str(len(data)))
+        conn.endheaders(data)
+        resp = conn.getresponse()
+        payload = resp.read()
+        return resp.status, json.loads(payload) if payload else None, resp.headers
+    finally:
+        conn.close()
+
+
+def rss_bytes(pid: Union[int, str] = "self") -> int:
+    """Resident set size from /proc (Linux)."""
+    with open(f"/proc/{pid}/statm", encoding="ascii") as f:
+        return int(f.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096)
+
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="measures memory through /proc (Linux)")
+
+
+def test_order_select_with_many_selections_is_linear(kb: rxcaution.KnowledgeBase) -> None:
+    """Regression: `key in selections` on a list made order-select quadratic (60,000 orders: 29.5 s;
+    20,000 took 8.9 s before the fix and 0.3 s after)."""
+    n = 20_000
+    drafts = [med_request(f"d{i}", "clarithromycin", status="draft") for i in range(n)]
+    # Selections that name none of the drafts: every membership test scans the whole list.
+    body = hook_request("order-select", drafts, [], selections=[f"MedicationRequest/x{i}" for i in range(n)])
+    limits = cds_hooks.Limits(max_draft_orders=n)
+    start = time.perf_counter()
+    answer = cds_hooks.evaluate_request(kb, cds_hooks.SERVICES["rxcaution-order-select"], body, limits=limits)
+    elapsed = time.perf_counter() - start
+    assert answer == {"cards": []}  # nothing selected is a medication order
+    assert elapsed < 3.0, f"{n} draft orders with {n} selections took {elapsed:.1f} s"
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/xml",
+     "application/json; charset=latin-1", "application/jsonx"],
+)
+def test_a_body_that_is_not_json_gets_415(client: Client, content_type: Optional[str]) -> None:
+    status, answer, _ = raw_post(client.base, SIGN, json.dumps(_good()).encode(), content_type)
+    assert status == 415, answer
+    if content_type is None:
+        assert answer == {"error": "Content-Type is missing; send the request body as application/json"}
+    elif "charset" in content_type:
+        assert answer == {"error": "charset 'latin-1' is not supported; JSON request bodies must be UTF-8"}
+    else:
+        media = content_type.split(";")[0]
+        assert answer == {"error": f"Content-Type '{media}' is not JSON; send the request body as application/json"}
+    status, answer, _ = raw_post(client.base, SIGN + "/feedback", b'{"feedback": []}', content_type)
+    assert status == 415
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/json; charset=UTF-8", "application/fhir+json"]
+)
+def test_json_content_types_are_accepted(client: Client, content_type: str) -> None:
+    status, answer, _ = raw_post(client.base, SIGN, json.dumps(_good()).encode(), content_type)
+    assert status == 200 and with_rule(answer["cards"], "methadone-cyp3a-inhibitors")
+
+
+def _many(n: int, make: Any) -> List[Dict[str, Any]]:
+    return [make(i) for i in range(n)]
+
+
+def test_count_limits_of_the_defaults_get_413_with_a_message(client: Client) -> None:
+    limits = cds_hooks.Limits()
+    drafts = _many(limits.max_draft_orders + 1, lambda i: med_request(f"d{i}", "clarithromycin", status="draft"))
+    status, answer = client.post(SIGN, hook_request("order-sign", drafts, []))
+    assert (status, answer) == (
+        413,
+        {"error": "context.draftOrders has 101 entries; this service accepts at most 100 draft orders per request "
+                  "(limit max_draft_orders)"},
+    )
+    active = _many(limits.max_prefetch_resources + 1, lambda i: med_request(f"a{i}", "methadone"))
+    status, answer = client.post(SIGN, hook_request("order-sign", drafts[:1], active))
+    assert (status, answer) == (
+        413,
+        {"error": "the prefetch Bundles hold 1001 entries together; this service accepts at most 1000 prefetch "
+                  "resources per request (limit max_prefetch_resources)"},
+    )
+    # Exactly at the limits is answered.
+    status, answer = client.post(
+        SIGN, hook_request("order-sign", drafts[:100], active[:1000])
+    )
+    assert status == 200 and answer["cards"]
+
+
+def test_the_5000_order_request_of_issue_13_is_refused_quickly(client: Client) -> None:
+    """Regression: 5,000 repeated orders drove the server to 7.3 GB and an HTTP 500."""
+    names = ["methadone", "buprenorphine", "naltrexone", "clarithromycin", "alprazolam", "ketamine", "clonidine",
+             "lofexidine"]
+    drafts = _many(5000, lambda i: med_request(f"d{i}", names[i % 8], status="draft"))
+    start = time.perf_counter()
+    status, answer = client.post(SIGN, hook_request("order-sign", drafts, []))
+    assert status == 413 and "limit max_draft_orders" in answer["error"]
+    assert time.perf_counter() - start < 5
+
+
+CHECK_LIMITS = cds_hooks.Limits(max_check_medications=3, max_check_conditions=1, max_text_chars=60, max_codings=2)
+LIMIT_CASES: Dict[str, Tuple[Any, str]] = {
+    "medications per check": (
+        hook_request(
+            "order-sign",
+            [med_request("d1", "clarithromycin", status="draft"), med_request("d2", "naltrexone", status="draft")],
+            [med_request("a1", "methadone"), med_request("a2", "alprazolam"), med_request("a3", "Methadone")],
+        ),
+        "the request holds 4 medications to check (draft orders and distinct active medications); this service "
+        "checks at most 3 at once (limit max_check_medications)",
+    ),
+    "conditions per check": (
+        dict(
+            hook_request("order-sign", [med_request("d1", "ketamine", status="draft")], []),
+            prefetch={"conditions": bundle(condition("c1", "hypertension"), condition("c2", "epilepsy"),
+                                           condition("c3", "Hypertension"))},
+        ),
+        "the request holds 2 distinct active conditions; this service checks at most 1 at once "
+        "(limit max_check_conditions)",
+    ),
+    "text length": (
+        hook_request("order-sign", [med_request("d1", "c" * 61, status="draft")], []),
+        "context.draftOrders.entry[0].resource.medicationCodeableConcept.text is 61 characters long; this service "
+        "accepts at most 60 (limit max_text_chars)",
+    ),
+    "resource id length": (
+        hook_request("order-sign", [med_request("i" * 61, "clarithromycin", status="draft")], []),
+        "context.draftOrders.entry[0].resource.id is 61 characters long; this service accepts at most 60 "
+        "(limit max_text_chars)",
+    ),
+    "codings": (
+        hook_request(
+            "order-sign",
+            [dict(med_request("d1", "clarithromycin", status="draft"),
+                  medicationCodeableConcept={"coding": [{"system": RXNORM, "code": str(c)} for c in range(3)]})],
+            [],
+        ),
+        "context.draftOrders.entry[0].resource.medicationCodeableConcept.coding has 3 codings; this service "
+        "accepts at most 2 (limit max_codings)",
+    ),
+    "selections": (
+        hook_request(
+            "order-select", [med_request("d1", "clarithromycin", status="draft")], [],
+            selections=[f"MedicationRequest/d{i}" for i in range(101)],
+        ),
+        "context.selections has 101 items; this service accepts at most 100 (limit max_draft_orders)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(LIMIT_CASES))
+def test_check_limits_get_413_with_a_message(kb: rxcaution.KnowledgeBase, case: str) -> None:
+    body, message = LIMIT_CASES[case]
+    service = cds_hooks.SERVICES["rxcaution-" + body["hook"]]
+    with pytest.raises(cds_hooks.RequestError) as caught:
+        cds_hooks.evaluate_request(kb, service, body, limits=CHECK_LIMITS)
+    assert (caught.value.status, str(caught.value)) == (413, message)
+    # One below each limit is answered (the limits bound, they do not forbid).
+    relaxed = cds_hooks.Limits(
+        max_draft_orders=101, max_check_medications=4, max_check_conditions=2, max_text_chars=61, max_codings=3
+    )
+    assert isinstance(cds_hooks.evaluate_request(kb, service, body, limits=relaxed)["cards"], list)
+
+
+def test_the_limits_of_an_app_apply_to_its_requests(kb: rxcaution.KnowledgeBase) -> None:
+    body, message = LIMIT_CASES["medications per check"]
+    with running(cds_hooks.create_app(kb, limits=CHECK_LIMITS)) as small:
+        assert small.post(SIGN, body) == (413, {"error": message})
+
+
+def test_invalid_limits_are_refused() -> None:
+    with pytest.raises(ValueError, match=r"Limits.max_draft_orders must be a positive integer, not 0"):
+        cds_hooks.Limits(max_draft_orders=0)
+    with pytest.raises(ValueError, match=r"Limits.request_timeout_s must be a positive number of seconds, not nan"):
+        cds_hooks.Limits(request_timeout_s=float("nan"))
+
+
+@needs_proc
+def test_bodies_over_the_limit_are_refused_before_parsing(server) -> None:
+    """Regression: a 30 MB flat JSON array used 766 MB before it was rejected. Refused by its
+    Content-Length, and (sent chunked, with no length) while it streams in."""
+    client, _ = server
+    host, port = client.base.rsplit("/", 1)[1].split(":")
+    before = rss_bytes()
+    for chunked in (False, True):
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        chunk = b"[" + b"0," * 512 * 1024  # 1 MiB of a flat array
+        total = 30
+
+        def body() -> Iterator[bytes]:
+            for _ in range(total):
+                yield chunk
+
+        headers = {"Content-Type": "application/json"}
+        if not chunked:
+            headers["Content-Length"] = str(len(chunk) * total)
+        try:
+            conn.request("POST", SIGN, body=body(), headers=headers, encode_chunked=chunked)
+            resp = conn.getresponse()
+            status, answer = resp.status, json.loads(resp.read())
+        except (BrokenPipeError, ConnectionResetError):  # pragma: no cover - the server may stop reading
+            pytest.fail("the server closed the connection instead of answering 413")
+        finally:
+            conn.close()
+        assert status == 413, answer
+        assert answer == {"error": f"request body is larger than {10 * 1024 * 1024} bytes (limit max_body_bytes)"}
+    assert rss_bytes() - before < 64 * 1024 * 1024
+
+
+LONE_SURROGATE = "\ud800"
+
+
+def test_lone_surrogates_are_replaced_not_a_500(client: Client) -> None:
+    """Regression: a lone UTF-16 surrogate escape ("\\ud800", valid JSON syntax) in medication
+    text, condition text or a resource id gave HTTP 500."""
+    body = hook_request(
+        "order-sign",
+        [med_request("d1" + LONE_SURROGATE, "clarithromycin", status="draft"),
+         med_request("d2", "tonic" + LONE_SURROGATE, status="draft")],
+        [med_request("a1", "methadone")],
+    )
+    body["prefetch"]["conditions"] = bundle(condition("c1", "fever" + LONE_SURROGATE + "x"))
+    raw = json.dumps(body).encode("ascii")  # ensure_ascii writes the surrogate as the escape \ud800
+    assert b"\\ud800" in raw
+    status, answer, _ = raw_post(client.base, SIGN, raw)
+    assert status == 200, answer
+    cards = answer["cards"]
+    [card] = with_rule(cards, "methadone-cyp3a-inhibitors")
+    assert "(draft order `MedicationRequest/d1\ufffd`, matched by name)" in card["detail"]
+    summaries = [c["summary"] for c in cards]
+    assert "Not checked: 'tonic\ufffd' is not a medication rxcaution knows" in summaries
+    [unknown] = [c for c in cards if "condition(s) not recognised" in c["summary"]]
+    assert "- fever\ufffdx" in unknown["detail"]
+    # A surrogate pair is a character, not a lone surrogate: it is kept.
+    status, answer, _ = raw_post(client.base, SIGN, json.dumps(hook_request(
+        "order-sign", [med_request("d1", "tonic\U0001F600", status="draft")], [])).encode("ascii"))
+    assert status == 200 and "Not checked: 'tonic\U0001F600' is not a medication rxcaution knows" in [
+        c["summary"] for c in answer["cards"]]
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (b'{"hook": "order-sign", "x": "\xed\xa0\x80"}', "request body is not UTF-8 text"),  # UTF-8-encoded surrogate
+        ('{"hook": "order-sign"}'.encode("utf-16"), "request body is not UTF-8 text"),
+        (b'{"hook": "order-sign", "n": ' + b"1" * 5000 + b"}", "request body holds a value this service cannot read"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'{"a": NaN, "hook": 1e999}', "request body.hook must be a string"),
+    ],
+)
+def test_unreadable_values_get_400_not_500(client: Client, raw: bytes, message: str) -> None:
+    status, answer, _ = raw_post(client.base, SIGN, raw)
+    assert status == 400 and message in answer["error"], answer
+
+
+class GatedKnowledgeBase:
+    """A knowledge base whose `check` of a regimen naming GATE waits until the test opens the gate,
+    so that a "large" request can be held in a worker for as long as a test needs."""
+
+    GATE = "gate-marker-medication"
+
+    def __init__(self, kb: rxcaution.KnowledgeBase) -> None:
+        self._kb = kb
+        self.entered = threading.Semaphore(0)
+        self.gate = threading.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._kb, name)
+
+    def check(self, medications: List[str], **kwargs: Any) -> rxcaution.Report:
+        if self.GATE in medications:
+            self.entered.release()
+            assert self.gate.wait(60), "the test did not open the gate"
+        return self._kb.check(medications, **kwargs)
+
+
+def gated_request() -> Dict[str, Any]:
+    return hook_request("order-sign", [med_request("d1", GatedKnowledgeBase.GATE, status="draft")], [])
+
+
+def post_in_thread(client: Client, body: Any) -> Tuple[threading.Thread, List[Any]]:
+    result: List[Any] = []
+    thread = threading.Thread(target=lambda: result.append(client.post(SIGN, body)), daemon=True)
+    thread.start()
+    return thread, result
+
+
+def test_small_requests_are_served_while_a_large_check_runs(kb: rxcaution.KnowledgeBase) -> None:
+    gated = GatedKnowledgeBase(kb)
+    app = cds_hooks.create_app(gated, limits=cds_hooks.Limits(max_concurrent_checks=2))  # type: ignore[arg-type]
+    with running(app) as client:
+        expected = client.cards(SIGN, _good())
+        thread, result = post_in_thread(client, gated_request())
+        try:
+            assert gated.entered.acquire(timeout=10), "the large request did not reach its check"
+            start = time.perf_counter()
+            for _ in range(20):
+                assert client.cards(SIGN, _good()) == expected
+            assert time.perf_counter() - start < 5
+            assert result == []  # the large one is still running
+        finally:
+            gated.gate.set()
+            thread.join(timeout=10)
+        assert result and result[0][0] == 200
+
+
+def test_a_request_over_the_time_limit_gets_504(kb: rxcaution.KnowledgeBase) -> None:
+    gated = GatedKnowledgeBase(kb)
+    limits = cds_hooks.Limits(max_concurrent_checks=1, request_timeout_s=0.5)
+    app = cds_hooks.create_app(gated, limits=limits)  # type: ignore[arg-type]
+    with running(app) as client:
+        try:
+            start = time.perf_counter()
+            status, answer = client.post(SIGN, gated_request())
+            assert time.perf_counter() - start < 5
+            assert (status, answer) == (
+                504,
+                {"error": "the request was not answered within 0.5 s (limit request_timeout_s)"},
+            )
+            # The overrunning check keeps the only worker: the next request waits for it, in vain.
+            assert client.post(SIGN, _good())[0] == 504
+        finally:
+            gated.gate.set()
+        deadline = time.monotonic() + 10
+        while app.state.scheduler.running and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert client.cards(SIGN, _good())  # the worker is free again
+
+
+def test_too_many_pending_requests_get_503(kb: rxcaution.KnowledgeBase) -> None:
+    gated = GatedKnowledgeBase(kb)
+    limits = cds_hooks.Limits(max_concurrent_checks=1, max_pending_requests=2)
+    app = cds_hooks.create_app(gated, limits=limits)  # type: ignore[arg-type]
+    with running(app) as client:
+        threads = []
+        try:
+            threads.append(post_in_thread(client, gated_request()))
+            assert gated.entered.acquire(timeout=10)
+            threads.append(post_in_thread(client, _good()))  # waits for the only worker
+            deadline = time.monotonic() + 10
+            while app.state.scheduler.pending < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            status, answer, headers = raw_post(client.base, SIGN, json.dumps(_good()).encode())
+            assert (status, answer) == (
+                503,
+                {"error": "the service is busy answering 2 requests (limit max_pending_requests); retry shortly"},
+            )
+            assert headers["Retry-After"] == "1"
+        finally:
+            gated.gate.set()
+            for thread, _ in threads:
+                thread.join(timeout=10)
+        assert [result[0][0] for _, result in threads] == [200, 200]
+        assert app.state.scheduler.pending == 0
+
+
+@contextlib.contextmanager
+def command_line_server(*options: str) -> Iterator[Tuple[Client, subprocess.Popen]]:
+    """`python -m rxcaution.cds_hooks` on a free loopback port in a subprocess; stopped on exit."""
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()  # the subprocess binds it; a lost race shows as a clear failure in wait_until_up
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rxcaution.cds_hooks", "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning", *options],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        client = Client(f"http://127.0.0.1:{port}")
+        wait_until_up(client, proc=proc)
+        yield client, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            proc.kill()
+            proc.communicate()
+
+
+@needs_proc
+def test_no_memory_growth_across_rounds_of_large_and_refused_requests(kb: rxcaution.KnowledgeBase) -> None:
+    """Regression: a 5,000-order request drove the server to 7.3 GB and it kept 6.2 GB. Each round:
+    two requests at the default count limits at once (so that both workers run one), a refused
+    5,000-order request, a body over the size limit and ordinary requests. After three warm-up
+    rounds the server process may not grow."""
+    limits = cds_hooks.Limits()
+    pack_names = [s.name for s in kb.substances()]
+    at_limit = hook_request(
+        "order-sign",
+        _many(limits.max_draft_orders, lambda i: med_request(f"d{i}", pack_names[i], status="draft")),
+        _many(limits.max_prefetch_resources, lambda i: med_request(f"a{i}", f"unknown remedy {i % 97}")),
+    )
+    names = ["methadone", "buprenorphine", "naltrexone", "clarithromycin", "alprazolam", "ketamine", "Suboxone",
+             "lofexidine"]
+    too_many = hook_request("order-sign", _many(5000, lambda i: med_request(f"d{i}", names[i % 8])), [])
+    too_big = b'{"x": "' + b"y" * (limits.max_body_bytes + 10) + b'"}'
+    with command_line_server() as (client, proc), ThreadPoolExecutor(max_workers=2) as pool:
+
+        def one_round() -> int:
+            for status, answer in pool.map(lambda body: client.post(SIGN, body), [at_limit, at_limit]):
+                assert status == 200 and answer["cards"]
+            assert client.post(SIGN, too_many)[0] == 413
+            assert raw_post(client.base, SIGN, too_big)[0] == 413
+            for _ in range(20):
+                assert client.cards(SIGN, _good())
+            return rss_bytes(proc.pid)
+
+        warm = [one_round() for _ in range(3)]
+        measured = [one_round() for _ in range(4)]
+    growth = measured[-1] - warm[-1]
+    assert growth < 8 * 1024 * 1024, (
+        f"server RSS grew by {growth / 2**20:.1f} MiB over 4 rounds (MiB: {[r / 2**20 for r in warm + measured]})"
+    )
+
+
+def test_every_limit_is_documented_with_its_default() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    doc = cds_hooks.__doc__ or ""
+    defaults = cds_hooks.Limits()
+    help_text = subprocess.run(
+        [sys.executable, "-m", "rxcaution.cds_hooks", "--help"], capture_output=True, text=True, timeout=60
+    ).stdout
+    for f in dataclasses.fields(cds_hooks.Limits):
+        option = "--" + f.name.replace("_", "-")
+        assert f"``{f.name}``" in doc, f.name
+        assert f"| `{option}` |" in readme, option
+        assert option in help_text, option
+        assert f"(default: {getattr(defaults, f.name)})" in " ".join(help_text.split()), option
