@@ -144,7 +144,6 @@ import re
 import sys
 import threading
 import time
-import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -190,7 +189,6 @@ _MEDICATION_TYPES = ("MedicationRequest", "MedicationStatement", "MedicationDisp
 _INACTIVE_MEDICATION_STATUSES = frozenset({"stopped", "completed", "cancelled", "entered-in-error", "not-taken"})
 _ACTIVE_CLINICAL_STATUSES = frozenset({"active", "recurrence", "relapse"})
 _EXCLUDED_VERIFICATION_STATUSES = frozenset({"refuted", "entered-in-error"})
-_UUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:rxcaution:cds-hooks")
 _DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
@@ -522,39 +520,12 @@ class _Mapper:
 # --- the hook call ------------------------------------------------------------------------------
 
 
-def _stable_uuid(text: str) -> str:
-    return str(uuid.uuid5(_UUID_NAMESPACE, text))
-
-
-def _info_card(report: Report, key: str, summary: str, detail: str) -> Dict[str, Any]:
-    return {
-        "uuid": _stable_uuid(key),
-        "summary": summary if len(summary) < 140 else summary[:136] + "...",
-        "detail": detail,
-        "indicator": "info",
-        "source": {"label": f"rxcaution ({report.pack_name} {report.pack_version})"},
-    }
-
-
-_WHY_MARKER = "\n\n**Why this fired:**"
-
-
-def _with_orders(card: Dict[str, Any], meds: Sequence[_Medication]) -> Dict[str, Any]:
-    """Adds to a card's detail which orders and medications of the request it is about."""
-    lines = []
-    for m in meds:
-        where = "draft order" if m.draft else "active medication"
-        ref = f" `{m.key}`" if m.key else ""
-        mapped = f", matched by {m.matched_by}" if m.matched_by else ""
-        lines.append(f"- {m.label} ({where}{ref}{mapped})")
-    if not lines:
-        return card
-    section = "\n\n**Orders and medications involved:**\n" + "\n".join(lines)
-    detail = str(card.get("detail", ""))
-    at = detail.find(_WHY_MARKER)
-    card = dict(card)
-    card["detail"] = detail[:at] + section + detail[at:] if at >= 0 else detail + section
-    return card
+def _order_label(m: _Medication) -> str:
+    """How a card lists one of the request's medications ("... (draft order `MedicationRequest/1`)")."""
+    where = "draft order" if m.draft else "active medication"
+    ref = f" `{m.key}`" if m.key else ""
+    mapped = f", matched by {m.matched_by}" if m.matched_by else ""
+    return f"{m.label} ({where}{ref}{mapped})"
 
 
 def _validate_request(service: ServiceSpec, body: Any) -> Tuple[Dict[str, Any], Dict[str, Any]]:
@@ -720,39 +691,10 @@ def evaluate_request(
             status=413,
         )
     report = kb.check([m.text for m in meds], conditions=conditions)
-    rendered: List[Dict[str, Any]] = report.to_cds_hooks()["cards"]
-    warnings = report.warnings
-    if len(rendered) < len(warnings):  # pragma: no cover - a renderer contract violation
-        raise RuntimeError("Report.to_cds_hooks returned fewer cards than warnings")
-    focus_indexes = {i for i, m in enumerate(meds) if m.focus}
-    cards: List[Dict[str, Any]] = [
-        _with_orders(card, [meds[i] for i in warning.input_indexes if 0 <= i < len(meds)])
-        for warning, card in zip(warnings, rendered)
-        if include_active_interactions or focus_indexes.intersection(warning.input_indexes)
-    ]
-    cards += rendered[len(warnings) :]  # "Not checked" cards for unresolved medications
-
-    unknown = [c for c in report.conditions if not c.resolved]
-    if unknown:
-        names = sorted({c.input for c in unknown}, key=str.casefold)
-        lines = []
-        for c in unknown:
-            hint = f" (did you mean: {', '.join(c.suggestions)}?)" if c.suggestions else ""
-            lines.append(f"- {c.input}{hint}")
-        cards.append(
-            _info_card(
-                report,
-                "unresolved-conditions:" + "\n".join(names),
-                f"{len(names)} condition(s) not recognised: drug-condition warnings for them were not checked",
-                "rxcaution does not know these patient conditions, so no drug-condition warning could be "
-                "given for them. No warning does not mean the order is safe for this patient.\n\n"
-                + "\n".join(dict.fromkeys(lines)),
-            )
-        )
+    info_cards: List[Tuple[str, str, str]] = []
     if missing:
-        cards.append(
-            _info_card(
-                report,
+        info_cards.append(
+            (
                 "missing-prefetch:" + ",".join(missing),
                 "Some patient data was not sent: the check may be incomplete",
                 "The request did not carry the prefetch "
@@ -761,11 +703,17 @@ def evaluate_request(
                 "only against what was sent.",
             )
         )
-
-    unique: Dict[str, Dict[str, Any]] = {}
-    for card in cards:
-        unique.setdefault(str(card.get("uuid")), card)
-    return {"cards": list(unique.values())}
+    # The one CDS Hooks rendering is the library's: it keeps the warnings about orders of interest,
+    # lists the request's medications on each card, adds the "not checked" and unrecognised-condition
+    # cards, and derives every uuid the same way.
+    result: Dict[str, Any] = report.to_cds_hooks(
+        focus=[m.focus for m in meds],
+        include_active_interactions=include_active_interactions,
+        input_labels=[_order_label(m) for m in meds],
+        unresolved_condition_card=True,
+        info_cards=info_cards,
+    )
+    return result
 
 
 # --- feedback -----------------------------------------------------------------------------------
