@@ -4,6 +4,8 @@
 
 #include "detail/report_data.hpp"
 
+#include <rxcaution/errors.hpp>
+
 #include <algorithm>
 #include <tuple>
 
@@ -35,18 +37,43 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, const std:
 
     // --- resolve inputs -------------------------------------------------------------------------
     const std::size_t n = medications.size();
+    if (n > kMaxCheckMedications) throw LimitError("medications", kMaxCheckMedications, n);
+    if (context.conditions.size() > kMaxCheckConditions)
+        throw LimitError("conditions", kMaxCheckConditions, context.conditions.size());
     data->inputs = medications;
     data->refs.resize(n);
     data->suggestions.resize(n);
+    data->duplicate_of.assign(n, kNone);
     // Ingredient lists as (pointer, length) views: a substance is a list of one. Scratch buffers
     // are per thread and reused, so a check allocates little beyond its report.
     thread_local std::vector<std::uint32_t> singles;
     thread_local std::vector<std::pair<const std::uint32_t*, std::size_t>> ing;
+    thread_local std::vector<std::string> keys;
+    thread_local std::vector<std::uint32_t> by_key;
     singles.assign(n, 0);
     ing.assign(n, {nullptr, 0});
+    if (keys.size() < n) keys.resize(n);
+    for (std::size_t i = 0; i < n; ++i) normalize_name_into(medications[i], keys[i]);
+    // A repeated entry (same normalised text) is checked once, through its first occurrence: found
+    // by sorting, so n entries cost O(n log n) however many repeat.
+    by_key.resize(n);
+    for (std::uint32_t i = 0; i < n; ++i) by_key[i] = i;
+    std::sort(by_key.begin(), by_key.end(), [](std::uint32_t x, std::uint32_t y) {
+        const int c = keys[x].compare(keys[y]);
+        return c != 0 ? c < 0 : x < y;
+    });
+    for (std::size_t k = 1; k < n; ++k)
+        if (keys[by_key[k]] == keys[by_key[k - 1]])
+            data->duplicate_of[by_key[k]] =
+                data->duplicate_of[by_key[k - 1]] == kNone ? by_key[k - 1] : data->duplicate_of[by_key[k - 1]];
     for (std::size_t i = 0; i < n; ++i) {
         InputRef& ref = data->refs[i];
-        ref = kb.resolve_ref(medications[i]);
+        if (const std::uint32_t first = data->duplicate_of[i]; first != kNone) {
+            ref = data->refs[first];
+            data->suggestions[i] = data->suggestions[first];
+            continue;  // not checked again: its ingredient list stays empty
+        }
+        ref = kb.resolve_normalized(keys[i]);
         if (!ref.resolved) {
             data->suggestions[i] = kb.suggest(medications[i]);
             continue;
@@ -268,7 +295,7 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, const std:
     std::vector<ProductHit> product_fired;  // (rule, input pair) already reported
     for (std::size_t i = 0; i < n; ++i) {
         const InputRef& ref = data->refs[i];
-        if (!ref.resolved || ref.kind != EntityKind::Product) continue;
+        if (!ref.resolved || ref.kind != EntityKind::Product || data->duplicate_of[i] != kNone) continue;
         for (std::uint32_t r : kb.interactions_by_product[ref.index]) {
             const bool this_first = kb.rule_first[r].kind == EntityKind::Product && kb.rule_first[r].index == ref.index;
             const Part& mine = this_first ? kb.rule_first[r] : kb.rule_second[r];
@@ -294,7 +321,7 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, const std:
         std::vector<std::pair<std::uint32_t, std::uint32_t>> candidates;  // rule, substance (kNone: product)
         for (std::size_t i = 0; i < n; ++i) {
             const InputRef& ref = data->refs[i];
-            if (!ref.resolved) continue;
+            if (!ref.resolved || data->duplicate_of[i] != kNone) continue;
             candidates.clear();
             if (ref.kind == EntityKind::Product)
                 for (std::uint32_t r : kb.contraindications_by_product[ref.index]) candidates.emplace_back(r, kNone);

@@ -48,4 +48,11 @@ UnsupportedFormatVersion::UnsupportedFormatVersion(std::string file, long long f
 NotFoundError::NotFoundError(std::string key, std::vector<std::string> suggestions, const std::string& what_kind)
     : Error(not_found_message(key, suggestions, what_kind)), key_(std::move(key)), suggestions_(std::move(suggestions)) {}
 
+LimitError::LimitError(std::string what_limit, std::size_t limit, std::size_t actual)
+    : Error("too many " + what_limit + ": " + std::to_string(actual) + " given, at most " + std::to_string(limit) +
+            " accepted"),
+      name_(std::move(what_limit)),
+      limit_(limit),
+      actual_(actual) {}
+
 }  // namespace rxcaution

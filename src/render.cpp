@@ -375,7 +375,9 @@ const std::string& Report::input_text(std::size_t i) const { return data_->input
 bool Report::input_resolved(std::size_t i) const { return data_->refs.at(i).resolved; }
 
 Resolution Report::input(std::size_t i) const {
-    return data_->kb->resolution(data_->inputs.at(i), data_->refs.at(i), data_->suggestions.at(i));
+    Resolution r = data_->kb->resolution(data_->inputs.at(i), data_->refs.at(i), data_->suggestions.at(i));
+    if (data_->duplicate_of[i] != kNone) r.duplicate_of = data_->duplicate_of[i];
+    return r;
 }
 
 std::vector<Resolution> Report::inputs() const {

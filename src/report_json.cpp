@@ -39,6 +39,10 @@ public:
         separate();
         out_ += "null";
     }
+    void number(std::size_t n) {
+        separate();
+        out_ += std::to_string(n);
+    }
     void boolean(bool b) {
         separate();
         out_ += b ? "true" : "false";
@@ -197,6 +201,9 @@ std::string report_json_text(const Report& report, int indent) {
         w.key("ingredients"); w.strings(r.ingredients);
         w.key("not_checked"); w.strings(r.not_checked);
         w.key("suggestions"); w.strings(r.suggestions);
+        w.key("duplicate_of");
+        if (r.duplicate_of) w.number(*r.duplicate_of);
+        else w.null();
         w.end_object();
     }
     w.end_array();

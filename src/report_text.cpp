@@ -21,6 +21,11 @@ std::string to_text(const Report& report) {
     out << "Reference software, not medical advice.\n\n";
     out << "Medications:\n";
     for (const auto& r : report.inputs()) {
+        if (r.duplicate_of) {
+            out << "  " << printable(r.input) << " -> repeats entry " << (*r.duplicate_of + 1)
+                << " (checked once)\n";
+            continue;
+        }
         if (r.resolved) {
             out << "  " << printable(r.input) << " -> " << r.name << " (" << to_string(r.kind);
             if (r.kind == EntityKind::Product) {

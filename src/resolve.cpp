@@ -176,8 +176,13 @@ std::vector<std::string> KnowledgeBaseImpl::suggest_condition(std::string_view t
 
 InputRef KnowledgeBaseImpl::resolve_ref(std::string_view text) const {
     // Most inputs are exact names: normalise into a reused buffer and look up without allocating.
-    thread_local std::string key;
-    normalize_name_into(text, key);
+    thread_local std::string buffer;
+    normalize_name_into(text, buffer);
+    return resolve_normalized(buffer);
+}
+
+InputRef KnowledgeBaseImpl::resolve_normalized(std::string_view key_view) const {
+    const std::string_view key = key_view;
     auto found = [](const NameTarget& t, MatchedBy by) { return InputRef{true, t.kind, t.index, by}; };
     auto lookup = [&](std::string_view k) -> const NameTarget* {
         if (k.empty()) return nullptr;
@@ -185,7 +190,7 @@ InputRef KnowledgeBaseImpl::resolve_ref(std::string_view text) const {
         return it == names.end() ? nullptr : &it->second;
     };
     if (const NameTarget* t = lookup(key)) return found(*t, t->matched_by);
-    const Rewrites rw = rewrites(key);
+    const Rewrites rw = rewrites(std::string(key));
     if (rw.tokens.size() >= 2 && rw.tokens[0] == "rxcui") {
         if (const NameTarget* t = lookup(join({rw.tokens.begin() + 1, rw.tokens.end()}))) return found(*t, MatchedBy::Rxcui);
     }

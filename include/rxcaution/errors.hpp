@@ -106,4 +106,21 @@ private:
     std::vector<std::string> suggestions_;
 };
 
+/// An input exceeds a documented limit (e.g. more medications than one check accepts).
+class RXCAUTION_EXPORT LimitError : public Error {
+public:
+    LimitError(std::string what_limit, std::size_t limit, std::size_t actual);
+    /// Which limit: `medications`, `conditions`, ...
+    [[nodiscard]] const std::string& name() const noexcept { return name_; }
+    /// The largest accepted value.
+    [[nodiscard]] std::size_t limit() const noexcept { return limit_; }
+    /// What was given.
+    [[nodiscard]] std::size_t actual() const noexcept { return actual_; }
+
+private:
+    std::string name_;
+    std::size_t limit_;
+    std::size_t actual_;
+};
+
 }  // namespace rxcaution

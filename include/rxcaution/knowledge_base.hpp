@@ -27,6 +27,12 @@ struct LoadOptions {
     std::size_t max_file_bytes = 64u * 1024u * 1024u;
 };
 
+/// Most medications one check accepts (after that, check() throws LimitError). Repeated entries
+/// count: a list this long is not a regimen, and the limit bounds the work a caller can ask for.
+inline constexpr std::size_t kMaxCheckMedications = 10000;
+/// Most patient conditions one check accepts.
+inline constexpr std::size_t kMaxCheckConditions = 1000;
+
 /// Patient context for a check.
 struct CheckContext {
     /// Patient conditions as typed ("hypertension", "long QT syndrome"); resolved like medications.
@@ -74,11 +80,16 @@ public:
     [[nodiscard]] ConditionResolution resolve_condition(std::string_view text) const;
 
     /// Checks a medication list for drug-drug, drug-condition and duplicate-therapy warnings.
-    /// Unresolved inputs are reported in `Report::inputs` and are not checked.
+    /// Unresolved inputs are reported in `Report::inputs` and are not checked. An entry that repeats
+    /// an earlier one (the same text, ignoring case, spacing and punctuation) is reported as a
+    /// repeat of it (`Resolution::duplicate_of`) and checked once, so repeats add no warning.
     /// @param medications what the patient takes, as typed.
     /// @param context patient conditions and filters.
     /// @return the report (warnings as data; it renders text on demand and keeps this knowledge
-    ///         base alive); cost is O(n^2) pair probes for n ingredients, no text is written.
+    ///         base alive); cost is O(n log n + d^2 + W log W) for n entries, d distinct entries and
+    ///         W warnings; no text is written.
+    /// @throws LimitError for more than kMaxCheckMedications medications or kMaxCheckConditions
+    ///         conditions.
     [[nodiscard]] Report check(const std::vector<std::string>& medications,
                                const CheckContext& context = {}) const;
 

@@ -46,6 +46,9 @@ struct Resolution {
     std::vector<std::string> suggestions;  ///< up to 3 close names when unresolved, best first
     /// The same ingredients as `not_checked`, as data.
     std::vector<NotChecked> not_checked_ingredients;
+    /// In a check: the position of an earlier entry with the same text (ignoring case, spacing and
+    /// punctuation). A repeat is checked once, through that entry, and adds no warning.
+    std::optional<std::size_t> duplicate_of;
 };
 
 /// What a condition text resolved to.

@@ -179,6 +179,8 @@ struct KnowledgeBaseImpl {
     // Rules naming vertex v as a participant (its Participates edges), appended to out.
     void participating_rules(Vertex v, std::vector<std::uint32_t>& out) const;
     [[nodiscard]] InputRef resolve_ref(std::string_view text) const;
+    // The same, for text already normalised (normalize_name).
+    [[nodiscard]] InputRef resolve_normalized(std::string_view key) const;
     [[nodiscard]] std::int64_t resolve_condition_index(std::string_view text) const;
     [[nodiscard]] Resolution resolution(std::string_view text, const InputRef& ref,
                                         std::vector<std::string> suggestions) const;

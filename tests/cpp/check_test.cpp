@@ -197,3 +197,49 @@ TEST(Check, MiniPackFiresClassRuleThroughSubclass) {
     const Report dup = mini.check({"gammadone", "deltapam", "alphazine"});
     EXPECT_FALSE(find_warning(dup, "strong-sedatives").has_value());  // gamma is not in the duplicate class
 }
+
+// Issue 13: repeated medications multiplied the warnings (n^2) and the supersedes pass (W^2); 400
+// inputs took 20 s and 442 MB. A repeat is now reported once and checked once.
+TEST(Check, RepeatedInputsAreCheckedOnceAndReportedAsRepeats) {
+    const std::vector<std::string> eight = {"methadone", "Suboxone", "alprazolam", "clarithromycin",
+                                            "ondansetron", "sertraline", "ketamine", "naltrexone"};
+    std::vector<std::string> many;
+    for (int k = 0; k < 50; ++k)
+        for (const auto& m : eight) many.push_back(k % 2 ? m : " " + m + " ");  // spacing does not matter
+    const Report once = kb().check(eight);
+    const Report repeated = kb().check(many);
+    ASSERT_EQ(repeated.input_count(), 400u);
+    EXPECT_EQ(rxtest::rule_ids(repeated), rxtest::rule_ids(once));
+    EXPECT_EQ(to_json(repeated).find("duplicate-ingredient"), std::string::npos);
+    const auto inputs = repeated.inputs();
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        if (i < 8) EXPECT_FALSE(inputs[i].duplicate_of.has_value()) << i;
+        else EXPECT_EQ(inputs[i].duplicate_of, i % 8) << i;
+    }
+    EXPECT_NE(to_text(repeated).find("  Suboxone -> repeats entry 2 (checked once)\n"), std::string::npos);
+}
+
+TEST(Check, DifferentSpellingsOfOneIngredientAreStillDuplicateTherapy) {
+    const Report r = kb().check({"methadone", "methadone HCl"});
+    ASSERT_EQ(rxtest::rule_ids(r), std::vector<std::string>{"duplicate-ingredient"});
+    EXPECT_FALSE(r.inputs()[1].duplicate_of.has_value());
+}
+
+TEST(Check, TooManyMedicationsOrConditionsIsALimitError) {
+    const std::vector<std::string> meds(kMaxCheckMedications + 1, "methadone");
+    try {
+        (void)kb().check(meds);
+        FAIL() << "no LimitError";
+    } catch (const LimitError& e) {
+        EXPECT_STREQ(e.what(), "too many medications: 10001 given, at most 10000 accepted");
+        EXPECT_EQ(e.name(), "medications");
+        EXPECT_EQ(e.limit(), kMaxCheckMedications);
+        EXPECT_EQ(e.actual(), kMaxCheckMedications + 1);
+    }
+    CheckContext ctx;
+    ctx.conditions.assign(kMaxCheckConditions + 1, "hypertension");
+    EXPECT_THROW((void)kb().check({"methadone"}, ctx), LimitError);
+    // At the limit, repeats cost little: one distinct entry checked once.
+    const std::vector<std::string> at_limit(kMaxCheckMedications, "methadone");
+    EXPECT_TRUE(kb().check(at_limit).warnings().empty());
+}

@@ -180,11 +180,16 @@ def test_check_min_severity_filters(tiny_kb):
 def test_check_duplicate_therapy_switch(tiny_kb):
     assert [w.rule for w in tiny_kb.check(["beta", "gamma"]).warnings] == ["sedatives"]
     assert tiny_kb.check(["beta", "gamma"], duplicate_therapy=False).warnings == []
-    same = tiny_kb.check(["delta", "Delta"])
+    # Two spellings of one ingredient are a duplicate therapy...
+    same = tiny_kb.check(["alpha", "alfa"])
     assert [(w.rule, w.evidence, w.substances) for w in same.warnings] == [
-        ("duplicate-ingredient", EvidenceGrade.DERIVED, ["delta"])
+        ("duplicate-ingredient", EvidenceGrade.DERIVED, ["alpha"])
     ]
-    assert tiny_kb.check(["delta", "Delta"], duplicate_therapy=False).warnings == []
+    assert tiny_kb.check(["alpha", "alfa"], duplicate_therapy=False).warnings == []
+    # ...while the same entry twice is a repeat, checked once (issue 13).
+    repeated = tiny_kb.check(["delta", "Delta"])
+    assert repeated.warnings == []
+    assert [r.duplicate_of for r in repeated.inputs] == [None, 0]
 
 
 def test_interactions_between(tiny_kb):

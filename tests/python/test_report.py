@@ -150,6 +150,7 @@ def test_to_json_is_the_documented_contract(report):
         "ingredients": [],
         "not_checked": [],
         "suggestions": ["beta"],
+        "duplicate_of": None,
     }
     assert doc["disclaimer"] == (
         "rxcaution is reference software, not medical advice. No warning found does not mean a combination is safe."

@@ -101,6 +101,13 @@ class UnsupportedFormatVersion(DataError):
     found: int
     supported: int
 
+class LimitError(Error, ValueError):
+    """An input exceeds a documented limit (e.g. more medications than one check accepts)."""
+
+    name: str
+    limit: int
+    actual: int
+
 class NotFoundError(Error, KeyError):
     """A name or id was looked up and is not in the knowledge base."""
 
@@ -550,6 +557,8 @@ class Resolution(metaclass=_Pybind11Type):
     def suggestions(self) -> list[str]: ...
     @property
     def not_checked_ingredients(self) -> list[NotChecked]: ...
+    @property
+    def duplicate_of(self) -> int | None: ...
     def to_dict(self) -> dict[str, Any]: ...
     def __eq__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]

@@ -17,7 +17,7 @@ namespace {
 // Module-lifetime references (the extension is never unloaded).
 struct ExceptionTypes {
     py::handle error, data_error, parse_error, schema_error, integrity_error, unsupported_format_version,
-        not_found_error;
+        not_found_error, limit_error;
 };
 ExceptionTypes types;
 
@@ -74,6 +74,12 @@ void translate(std::exception_ptr p) {
         raise(types.not_found_error, e, [&](py::object& x) {
             x.attr("key") = e.key();
             x.attr("suggestions") = py::cast(e.suggestions());
+        });
+    } catch (const LimitError& e) {
+        raise(types.limit_error, e, [&](py::object& x) {
+            x.attr("name") = e.name();
+            x.attr("limit") = e.limit();
+            x.attr("actual") = e.actual();
         });
     } catch (const Error& e) {
         raise(types.error, e, [](py::object&) {});
@@ -177,6 +183,21 @@ suggestions : list of str
     Up to three close names, best first (may be empty).
 )doc",
                                            py::make_tuple(types.error, py::handle(PyExc_KeyError)));
+
+    types.limit_error = make_exception(m, "LimitError", R"doc(An input exceeds a documented limit (e.g. more medications than one check accepts).
+
+Also a ``ValueError``.
+
+Attributes
+----------
+name : str
+    Which limit: ``medications``, ``conditions``, ...
+limit : int
+    The largest accepted value.
+actual : int
+    What was given.
+)doc",
+                                       py::make_tuple(types.error, py::handle(PyExc_ValueError)));
 
     // KeyError.__str__ returns repr(key); a message reads better as itself.
     py::object not_found = py::reinterpret_borrow<py::object>(types.not_found_error);

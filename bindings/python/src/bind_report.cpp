@@ -52,6 +52,8 @@ void bind_report(py::module_& m) {
         .field("suggestions", &Resolution::suggestions, "Up to 3 close names when unresolved, best first.")
         .field("not_checked_ingredients", &Resolution::not_checked_ingredients,
                "The same ingredients as ``not_checked``, as :class:`NotChecked` data.")
+        .field("duplicate_of", &Resolution::duplicate_of,
+               "In a check: position of an earlier entry with the same text (checked once, through it), else None.")
         .repr({"input", "resolved", "kind", "id", "matched_by"})
         .finish();
 
