@@ -14,7 +14,12 @@ is compared with DDInter's Level:
 DDInter's ``Unknown`` level means DDInter lists the pair without a severity. The exact-agreement rate
 is computed over the pairs that both rate (we have a rule and DDInter's level is not Unknown).
 
-Also reported: pairs on which we warn while DDInter, which knows both drugs, has no row for the pair.
+Also reported: agreement by severity (for each DDInter level, how many of its pairs we rate at the same
+level, at moderate or above, or at all; for each of our severities, how often DDInter agrees), the
+coverage of DDInter's Major pairs that involve the opioid-use-disorder drugs (partners that do not
+resolve count as not warned), the effect of the QT risk tiers (agreement on pairs of two
+QT-prolonging drugs by tier pair), and pairs on which we warn while DDInter, which knows both drugs,
+has no row for the pair.
 Only 8 of DDInter's ATC-class files (A B D H L P R V) are available here; a missing row can only be
 trusted when one of the two drugs has all its DDInter pairs in one available file (it has an ATC code
 of that class), so the gap list says which pairs may simply sit in a missing file (C G J M N S).
@@ -44,6 +49,15 @@ OUR_LEVELS = ("contraindicated", "major", "moderate", "minor", "no rule")
 # Our severity -> the DDInter level it corresponds to.
 TO_DDINTER = {"contraindicated": "Major", "major": "Major", "moderate": "Moderate", "minor": "Minor"}
 SEVERITY_RANK = {"minor": 1, "moderate": 2, "major": 3, "contraindicated": 4}
+AT_LEAST_MODERATE = ("contraindicated", "major", "moderate")
+# The medicines of opioid use disorder care that the pack is built around (data/README.md).
+OUD_SUBSTANCES = ("methadone", "buprenorphine", "naltrexone", "naloxone", "ketamine", "esketamine", "lofexidine", "clonidine")
+# QT risk tiers of the pack (issue 12), most documented first; a substance counts in its first tier.
+QT_TIERS = (
+    ("tier 1", "qt-torsades-risk-drugs"),
+    ("tier 2", "qt-labelled-prolongation-drugs"),
+    ("review-listed", "qt-review-listed-drugs"),
+)
 
 
 # --- DDInter ----------------------------------------------------------------------------------------
@@ -137,6 +151,13 @@ class PythonBackend:
             out[name] = Resolved(bool(r.resolved), str(r.kind).lower().rsplit(".", 1)[-1], r.id) if r.resolved else Resolved(False)
         return out
 
+    def members_of(self, class_id: str) -> list[str]:
+        """Substance ids of a class (transitively); [] when the pack has no such class."""
+        try:
+            return list(self.kb.members_of(class_id))
+        except Exception:  # noqa: BLE001 (NotFoundError: an older pack without the class)
+            return []
+
     def rules_between(self, substance_ids: list[str]) -> dict[tuple[str, str], list[tuple[str, str]]]:
         """(a, b) sorted -> [(rule id, severity)] for every pair of the given substances with a rule."""
         out = {}
@@ -174,6 +195,14 @@ class CliBackend:
                 out[item["input"]] = Resolved(ok, item["kind"] or "", item["id"] or "") if ok else Resolved(False)
         return out
 
+    def members_of(self, class_id: str) -> list[str]:
+        proc = self.subprocess.run([self.program, "show", "--format", "json", class_id], capture_output=True, text=True,
+                                   check=False)
+        if proc.returncode != 0:
+            return []  # an older pack without the class
+        shown = json.loads(proc.stdout)
+        return list(shown.get("members", [])) if shown.get("kind") == "class" else []
+
     def rules_between(self, substance_ids: list[str]) -> dict[tuple[str, str], list[tuple[str, str]]]:
         ids = sorted(set(substance_ids))
         report = json.loads(self._run("check", "--format", "json", "--allow-unresolved", "--", *ids, ok=(0, 2, 3)))
@@ -194,6 +223,95 @@ def highest(rules: list[tuple[str, str]]) -> str:
     if not rules:
         return "no rule"
     return max((sev for _, sev in rules), key=SEVERITY_RANK.__getitem__)
+
+
+def by_severity(compared: list[dict]) -> dict:
+    """Agreement seen from each side: per DDInter level, and per severity of ours."""
+    ddinter_side = {}
+    for level in ("Major", "Moderate", "Minor"):
+        rows = [c for c in compared if c["ddinter_level"] == level]
+        ddinter_side[level] = {
+            "pairs": len(rows),
+            "same_level": sum(1 for c in rows if c["ours"] != "no rule" and TO_DDINTER[c["ours"]] == level),
+            "at_least_moderate": sum(1 for c in rows if c["ours"] in AT_LEAST_MODERATE),
+            "any_rule": sum(1 for c in rows if c["ours"] != "no rule"),
+        }
+    ours_side = {}
+    for ours in OUR_LEVELS[:-1]:
+        rows = [c for c in compared if c["ours"] == ours and c["ddinter_level"] != "Unknown"]
+        ours_side[ours] = {
+            "pairs_ddinter_rates": len(rows),
+            "ddinter_agrees": sum(1 for c in rows if TO_DDINTER[ours] == c["ddinter_level"]),
+        }
+    return {"ddinter_level": ddinter_side, "ours": ours_side}
+
+
+def oud_major_coverage(ddinter: DDInter, substance_of: dict[str, str], compared: list[dict], examples: int) -> dict:
+    """DDInter's Major pairs in which one drug is an OUD medicine: how many we warn at moderate or above.
+
+    A partner that does not resolve to a substance of the pack counts as not warned."""
+    by_ids = {tuple(c["ddinter_ids"]): c for c in compared}
+    per_drug: dict[str, dict[str, int]] = {s: {"major_pairs": 0, "warned": 0} for s in OUD_SUBSTANCES}
+    misses = []
+    total = warned = 0
+    for (a, b), level in sorted(ddinter.levels.items()):
+        if level != "Major":
+            continue
+        oud = [substance_of[x] for x in (a, b) if substance_of.get(x) in OUD_SUBSTANCES]
+        if not oud:
+            continue
+        c = by_ids.get((a, b))
+        ours = c["ours"] if c else "partner not in pack"
+        ok = ours in AT_LEAST_MODERATE
+        total += 1
+        warned += ok
+        for s in set(oud):
+            per_drug[s]["major_pairs"] += 1
+            per_drug[s]["warned"] += ok
+        if not ok:
+            misses.append({"ddinter": sorted([ddinter.names[a], ddinter.names[b]]), "ours": ours})
+    misses.sort(key=lambda m: (m["ours"] == "partner not in pack", m["ddinter"]))
+    return {
+        "major_pairs": total,
+        "warned_at_least_moderate": warned,
+        "rate": (warned / total) if total else None,
+        "per_drug": {s: v for s, v in per_drug.items() if v["major_pairs"]},
+        "not_warned": len(misses),
+        "not_warned_examples": misses[:examples],
+    }
+
+
+def qt_tier_effect(compared: list[dict], backend) -> dict:
+    """Pairs of two QT-prolonging drugs, grouped by their tiers: our severity against DDInter's level."""
+    tier_of: dict[str, str] = {}
+    for label, class_id in QT_TIERS:
+        for s in backend.members_of(class_id):
+            tier_of.setdefault(s, label)
+    if not tier_of:
+        return {"available": False, "tiers": {}, "pairs": {}}
+    order = [label for label, _ in QT_TIERS]
+    groups: dict[str, dict] = {}
+    for c in compared:
+        a, b = c["substances"]
+        if a not in tier_of or b not in tier_of:
+            continue
+        ta, tb = sorted((tier_of[a], tier_of[b]), key=order.index)
+        key = f"{ta} x {tb}"
+        g = groups.setdefault(key, {"pairs": 0, "both_rate": 0, "agree": 0,
+                                    "table": {ours: {lvl: 0 for lvl in DDINTER_LEVELS} for ours in OUR_LEVELS}})
+        g["pairs"] += 1
+        g["table"][c["ours"]][c["ddinter_level"]] += 1
+        if c["ours"] != "no rule" and c["ddinter_level"] != "Unknown":
+            g["both_rate"] += 1
+            g["agree"] += TO_DDINTER[c["ours"]] == c["ddinter_level"]
+    for g in groups.values():
+        g["agreement_rate"] = (g["agree"] / g["both_rate"]) if g["both_rate"] else None
+    keys = sorted(groups, key=lambda k: [order.index(t) for t in k.split(" x ")])
+    return {
+        "available": True,
+        "tiers": {label: sum(1 for t in tier_of.values() if t == label) for label in order},
+        "pairs": {k: groups[k] for k in keys},
+    }
 
 
 def compare(ddinter: DDInter, backend, examples: int = 20) -> dict:
@@ -300,6 +418,9 @@ def compare(ddinter: DDInter, backend, examples: int = 20) -> dict:
         "exact_agreements": len(agree),
         "agreement_rate": (len(agree) / len(both_rate)) if both_rate else None,
         "disagreements": disagreements,
+        "by_severity": by_severity(compared),
+        "oud_major_coverage": oud_major_coverage(ddinter, substance_of, compared, examples),
+        "qt_tiers": qt_tier_effect(compared, backend),
         "ddinter_major_or_moderate_without_rule": len(ddinter_only),
         "ddinter_only_examples": ddinter_only[:examples],
         "we_warn_ddinter_no_row": len(no_row),
@@ -349,6 +470,43 @@ def print_report(result: dict, examples: int = 20, out=None) -> None:
       f"{result['exact_agreements']}/{result['pairs_both_rate']}"
       + (f" = {rate:.1%}" if rate is not None else " (none)")
       + "  [contraindicated+major=Major, moderate=Moderate, minor=Minor]")
+    p("")
+    bs = result["by_severity"]
+    p("Agreement by severity, DDInter's side (pairs DDInter rates at this level):")
+    p(f"  {'DDInter':<10}{'pairs':>8}{'same level':>12}{'>= moderate':>13}{'any rule':>10}")
+    for level, row in bs["ddinter_level"].items():
+        n = row["pairs"]
+        pct = (lambda k: f"{row[k] / n:.1%}" if n else "-")
+        p(f"  {level:<10}{n:>8}{pct('same_level'):>12}{pct('at_least_moderate'):>13}{pct('any_rule'):>10}")
+    p("Agreement by severity, our side (our pairs that DDInter rates; how often DDInter agrees):")
+    for ours, row in bs["ours"].items():
+        n = row["pairs_ddinter_rates"]
+        p(f"  {ours:<16}{n:>8}" + (f"{row['ddinter_agrees'] / n:>10.1%}" if n else f"{'-':>10}"))
+    p("")
+    oud = result["oud_major_coverage"]
+    rate = oud["rate"]
+    p(f"DDInter Major pairs involving the OUD medicines: {oud['major_pairs']}; warned at moderate or above: "
+      f"{oud['warned_at_least_moderate']}" + (f" = {rate:.1%}" if rate is not None else ""))
+    for drug, row in oud["per_drug"].items():
+        p(f"  {drug:<14}{row['warned']:>5} / {row['major_pairs']}")
+    p(f"  not warned: {oud['not_warned']} (first {min(examples, len(oud['not_warned_examples']))})")
+    for m in oud["not_warned_examples"][:examples]:
+        p(f"    {' + '.join(m['ddinter']):<44} {m['ours']}")
+    p("")
+    qt = result["qt_tiers"]
+    if qt["available"]:
+        p("QT risk tiers: pairs of two QT-prolonging drugs by tier ("
+          + ", ".join(f"{k}: {v} drugs" for k, v in qt["tiers"].items()) + ")")
+        p(f"  {'tiers':<34}{'pairs':>7}{'both rate':>11}{'agree':>9}   ours→DDInter (Major/Moderate/Minor)")
+        for key, g in qt["pairs"].items():
+            r = g["agreement_rate"]
+            cells = "; ".join(
+                f"{ours} {g['table'][ours]['Major']}/{g['table'][ours]['Moderate']}/{g['table'][ours]['Minor']}"
+                for ours in OUR_LEVELS if sum(g["table"][ours].values()))
+            p(f"  {key:<34}{g['pairs']:>7}{g['both_rate']:>11}" + (f"{r:>9.1%}" if r is not None else f"{'-':>9}")
+              + f"   {cells}")
+    else:
+        p("QT risk tiers: not available in this pack")
     p("")
     dis = result["disagreements"]
     p(f"Disagreements: {len(dis)}")

@@ -128,6 +128,72 @@ def test_known_pairs(result):
     assert by_pair[("methadone", "naltrexone")][0]["ours"] in ("contraindicated", "major")
 
 
+def test_agreement_by_severity_matches_the_table(tool, result):
+    table, bs = result["table"], result["by_severity"]
+    for level, row in bs["ddinter_level"].items():
+        assert row["pairs"] == sum(table[ours][level] for ours in tool.OUR_LEVELS)
+        assert row["any_rule"] == row["pairs"] - table["no rule"][level]
+        assert row["at_least_moderate"] == sum(table[ours][level] for ours in tool.AT_LEAST_MODERATE)
+        same = [ours for ours in tool.OUR_LEVELS[:-1] if tool.TO_DDINTER[ours] == level]
+        assert row["same_level"] == sum(table[ours][level] for ours in same)
+    for ours, row in bs["ours"].items():
+        assert row["pairs_ddinter_rates"] == sum(table[ours][lvl] for lvl in ("Major", "Moderate", "Minor"))
+        assert row["ddinter_agrees"] == table[ours][tool.TO_DDINTER[ours]]
+    assert sum(row["ddinter_agrees"] for row in bs["ours"].values()) == result["exact_agreements"]
+
+
+def test_oud_major_coverage_counts_unresolved_partners_as_misses(tool, ddinter, backend, result):
+    oud = result["oud_major_coverage"]
+    # Recount independently: every DDInter Major row in which one name resolves to an OUD substance.
+    names = sorted(set(ddinter.names.values()))
+    resolution = backend.resolve_many(names)
+    oud_ids = {i for i, n in ddinter.names.items() if resolution[n].resolved and resolution[n].id in tool.OUD_SUBSTANCES}
+    expected = [pair for pair, level in ddinter.levels.items() if level == "Major" and (set(pair) & oud_ids)]
+    assert oud["major_pairs"] == len(expected) > 0
+    assert oud["warned_at_least_moderate"] + oud["not_warned"] == oud["major_pairs"]
+    assert oud["rate"] == pytest.approx(oud["warned_at_least_moderate"] / oud["major_pairs"])
+    by_pair = {tuple(sorted(c["ddinter"])): c for c in result["compared"]}
+    for miss in oud["not_warned_examples"]:
+        c = by_pair.get(tuple(miss["ddinter"]))
+        if miss["ours"] == "partner not in pack":
+            assert c is None
+        else:
+            assert c is not None and c["ours"] == miss["ours"] and c["ours"] not in tool.AT_LEAST_MODERATE
+    # methadone + naltrexone is one of them, and warned (contraindicated)
+    assert oud["per_drug"]["naltrexone"]["warned"] >= 1
+
+
+def test_qt_tier_effect(tool, backend, result):
+    qt = result["qt_tiers"]
+    if not qt["available"]:
+        pytest.skip("this pack has no QT tier classes")
+    tier_of = {}
+    for label, class_id in tool.QT_TIERS:
+        for s in backend.members_of(class_id):
+            tier_of.setdefault(s, label)
+    qt_pairs = [c for c in result["compared"] if all(s in tier_of for s in c["substances"])]
+    assert sum(g["pairs"] for g in qt["pairs"].values()) == len(qt_pairs) > 0
+    for key, g in qt["pairs"].items():
+        labels = [label for label, _ in tool.QT_TIERS]
+        a, b = key.split(" x ")
+        assert a in labels and b in labels and labels.index(a) <= labels.index(b), key
+        assert sum(sum(row.values()) for row in g["table"].values()) == g["pairs"]
+        assert g["agree"] <= g["both_rate"] <= g["pairs"]
+        # two QT-prolonging drugs always get a QT rule, so no pair of them goes unwarned
+        assert sum(g["table"]["no rule"].values()) == 0, key
+    # severity by tier: two review-listed drugs are never rated above moderate by the QT rules alone
+    rr = qt["pairs"].get("review-listed x review-listed")
+    if rr:
+        assert rr["table"]["moderate"]["Major"] + rr["table"]["moderate"]["Moderate"] > 0
+
+
+# Regression floors for the issue 12 targets, measured with this pack (see data/README.md): exact
+# agreement on pairs both rate, and DDInter Major pairs of the OUD medicines warned at >= moderate.
+def test_issue12_measurements_do_not_regress(result):
+    assert result["agreement_rate"] >= 0.75
+    assert result["oud_major_coverage"]["rate"] >= 0.65
+
+
 def test_no_row_pairs_are_really_absent(ddinter, result):
     names = {v: k for k, v in ddinter.names.items()}
     for c in result["we_warn_ddinter_no_row_examples"]:
@@ -145,5 +211,9 @@ def test_command_line(tool, ddinter, backend, tmp_path, capsys):
     assert tool.main(["--ddinter-dir", str(DDINTER_DIR), "--json", str(out), "--examples", "3", *argv]) == 0
     text = capsys.readouterr().out
     assert "Agreement table" in text and "Exact agreement" in text and "Disagreements:" in text
+    assert "Agreement by severity, DDInter's side" in text and "DDInter Major pairs involving the OUD medicines" in text
+    assert "QT risk tiers" in text
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["pairs_compared"] > 0
+    assert set(data["by_severity"]["ddinter_level"]) == {"Major", "Moderate", "Minor"}
+    assert data["oud_major_coverage"]["major_pairs"] > 0

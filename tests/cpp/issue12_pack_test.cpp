@@ -1,0 +1,274 @@
+// Issue 12 pack content: QT risk tiers, the opioid family, anorectic sympathomimetics and the
+// naltrexone / hepatotoxicity rule. The tables are the curation record of issue 12 (each member was
+// placed from its own label or a public source, see data/sources-issue12.json); the tests check that
+// the compiled pack puts every member in its tier and that the severity-by-tier matrix holds.
+
+#include "test_support.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace rxcaution;
+using rxtest::cites;
+using rxtest::contains;
+using rxtest::find_warning;
+using rxtest::kb;
+
+namespace {
+
+struct Membership {
+    const char* substance;
+    const char* cls;
+};
+
+std::ostream& operator<<(std::ostream& os, const Membership& m) { return os << m.substance << " in " << m.cls; }
+
+// clang-format off
+const Membership kMemberships[] = {
+    {"hydroxychloroquine", "qt-torsades-risk-drugs"},
+    {"chloroquine", "qt-torsades-risk-drugs"},
+    {"quinine", "qt-torsades-risk-drugs"},
+    {"halofantrine", "qt-torsades-risk-drugs"},
+    {"vandetanib", "qt-torsades-risk-drugs"},
+    {"nilotinib", "qt-torsades-risk-drugs"},
+    {"quizartinib", "qt-torsades-risk-drugs"},
+    {"sunitinib", "qt-torsades-risk-drugs"},
+    {"toremifene", "qt-torsades-risk-drugs"},
+    {"panobinostat", "qt-torsades-risk-drugs"},
+    {"oxaliplatin", "qt-torsades-risk-drugs"},
+    {"fingolimod", "qt-torsades-risk-drugs"},
+    {"azithromycin", "qt-torsades-risk-drugs"},
+    {"clarithromycin", "qt-torsades-risk-drugs"},
+    {"ondansetron", "qt-torsades-risk-drugs"},
+    {"haloperidol", "qt-torsades-risk-drugs"},
+    {"citalopram", "qt-torsades-risk-drugs"},
+    {"anagrelide", "qt-torsades-risk-drugs"},
+    {"macimorelin", "qt-torsades-risk-drugs"},
+    {"tacrolimus", "qt-torsades-risk-drugs"},
+    {"quinidine", "qt-torsades-risk-drugs"},
+    {"sotalol", "qt-torsades-risk-drugs"},
+    {"dofetilide", "qt-torsades-risk-drugs"},
+    {"methadone", "qt-torsades-risk-drugs"},
+    {"droperidol", "qt-torsades-risk-drugs"},
+    {"pimozide", "qt-torsades-risk-drugs"},
+    {"voriconazole", "qt-torsades-risk-drugs"},
+    {"fluconazole", "qt-torsades-risk-drugs"},
+    {"dolasetron", "qt-torsades-risk-drugs"},
+    {"levofloxacin", "qt-torsades-risk-drugs"},
+    {"moxifloxacin", "qt-torsades-risk-drugs"},
+    {"itraconazole", "qt-torsades-risk-drugs"},
+    {"ketoconazole", "qt-torsades-risk-drugs"},
+    {"thioridazine", "qt-torsades-risk-drugs"},
+    {"amiodarone", "qt-torsades-risk-drugs"},
+    {"lumefantrine", "qt-torsades-risk-drugs"},
+    {"mefloquine", "qt-labelled-prolongation-drugs"},
+    {"primaquine", "qt-labelled-prolongation-drugs"},
+    {"ribociclib", "qt-labelled-prolongation-drugs"},
+    {"crizotinib", "qt-labelled-prolongation-drugs"},
+    {"osimertinib", "qt-labelled-prolongation-drugs"},
+    {"vemurafenib", "qt-labelled-prolongation-drugs"},
+    {"gilteritinib", "qt-labelled-prolongation-drugs"},
+    {"ceritinib", "qt-labelled-prolongation-drugs"},
+    {"dasatinib", "qt-labelled-prolongation-drugs"},
+    {"lapatinib", "qt-labelled-prolongation-drugs"},
+    {"lenvatinib", "qt-labelled-prolongation-drugs"},
+    {"entrectinib", "qt-labelled-prolongation-drugs"},
+    {"ivosidenib", "qt-labelled-prolongation-drugs"},
+    {"arsenic-trioxide", "qt-labelled-prolongation-drugs"},
+    {"degarelix", "qt-labelled-prolongation-drugs"},
+    {"bicalutamide", "qt-labelled-prolongation-drugs"},
+    {"siponimod", "qt-labelled-prolongation-drugs"},
+    {"pasireotide", "qt-labelled-prolongation-drugs"},
+    {"granisetron", "qt-labelled-prolongation-drugs"},
+    {"osilodrostat", "qt-labelled-prolongation-drugs"},
+    {"gemifloxacin", "qt-labelled-prolongation-drugs"},
+    {"disopyramide", "qt-labelled-prolongation-drugs"},
+    {"ziprasidone", "qt-labelled-prolongation-drugs"},
+    {"lofexidine", "qt-labelled-prolongation-drugs"},
+    {"erythromycin", "qt-labelled-prolongation-drugs"},
+    {"bosutinib", "qt-review-listed-drugs"},
+    {"cabozantinib", "qt-review-listed-drugs"},
+    {"encorafenib", "qt-review-listed-drugs"},
+    {"glasdegib", "qt-review-listed-drugs"},
+    {"midostaurin", "qt-review-listed-drugs"},
+    {"sevoflurane", "qt-review-listed-drugs"},
+    {"isoflurane", "qt-review-listed-drugs"},
+    {"desflurane", "qt-review-listed-drugs"},
+    {"leuprolide", "qt-review-listed-drugs"},
+    // opioid agonists added in issue 12 (anaesthesia and newer agonists)
+    {"remifentanil", "opioid-agonists"},
+    {"benzhydrocodone", "opioid-agonists"},
+    {"oliceridine", "opioid-agonists"},
+    {"sufentanil", "opioid-agonists"},
+    {"alfentanil", "opioid-agonists"},
+    // anorectic sympathomimetic amines: psychostimulants (SPRAVATO) and sympathomimetics (KETALAR)
+    {"phentermine", "psychostimulants"},
+    {"phentermine", "sympathomimetics"},
+    {"diethylpropion", "psychostimulants"},
+    {"diethylpropion", "sympathomimetics"},
+    {"benzphetamine", "psychostimulants"},
+    {"benzphetamine", "sympathomimetics"},
+    // boxed hepatotoxicity warnings
+    {"leflunomide", "boxed-hepatotoxicity-drugs"},
+    {"teriflunomide", "boxed-hepatotoxicity-drugs"},
+    {"lomitapide", "boxed-hepatotoxicity-drugs"},
+    {"pexidartinib", "boxed-hepatotoxicity-drugs"},
+    {"pazopanib", "boxed-hepatotoxicity-drugs"},
+    {"ketoconazole", "boxed-hepatotoxicity-drugs"},
+};
+// clang-format on
+
+class Issue12Membership : public testing::TestWithParam<Membership> {};
+
+TEST_P(Issue12Membership, MemberIsInItsClassAndTheClassHierarchy) {
+    const Membership& m = GetParam();
+    const auto classes = kb().classes_of(m.substance);
+    EXPECT_TRUE(contains(classes, m.cls)) << m;
+    if (std::string(m.cls).rfind("qt-", 0) == 0) {
+        EXPECT_TRUE(contains(classes, "qt-prolonging-drugs")) << m;
+    }
+    if (std::string(m.cls) == "opioid-agonists") {
+        EXPECT_TRUE(contains(classes, "opioids")) << m;
+        EXPECT_TRUE(contains(classes, "cns-depressants")) << m;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Issue12, Issue12Membership, testing::ValuesIn(kMemberships));
+
+// A representative warning for each member: the rule its class drives, at its severity.
+TEST_P(Issue12Membership, RepresentativeWarningFires) {
+    const Membership& m = GetParam();
+    const std::string cls = m.cls;
+    const std::string s = m.substance;
+    std::string partner, rule;
+    Severity severity = Severity::Minor;
+    if (s == "methadone") {
+        partner = "ondansetron", rule = "methadone-qt-prolonging-drugs", severity = Severity::Major;
+    } else if (cls == "qt-torsades-risk-drugs" || cls == "qt-labelled-prolongation-drugs") {
+        // sertraline is review-listed: a label-documented drug with it is major
+        partner = "sertraline", rule = "qt-prolonging-drugs-combination", severity = Severity::Major;
+    } else if (cls == "qt-review-listed-drugs") {
+        partner = "sumatriptan", rule = "qt-prolonging-drugs-any-combination", severity = Severity::Moderate;
+    } else if (cls == "opioid-agonists") {
+        partner = "naltrexone", rule = "naltrexone-opioids", severity = Severity::Contraindicated;
+    } else if (cls == "psychostimulants") {
+        partner = "esketamine", rule = "esketamine-psychostimulants", severity = Severity::Moderate;
+    } else if (cls == "sympathomimetics") {
+        partner = "ketamine", rule = "ketamine-sympathomimetics", severity = Severity::Moderate;
+    } else if (cls == "boxed-hepatotoxicity-drugs") {
+        partner = "naltrexone", rule = "naltrexone-boxed-hepatotoxicity-drugs", severity = Severity::Major;
+    }
+    ASSERT_FALSE(rule.empty()) << m;
+    const Report r = kb().check({s, partner});
+    const Warning* w = find_warning(r, rule);
+    ASSERT_NE(w, nullptr) << m << " with " << partner;
+    EXPECT_EQ(w->severity, severity) << m;
+    EXPECT_FALSE(w->sources.empty());
+}
+
+// Severity by tier. Tier 1: vandetanib, ondansetron; tier 2: osimertinib, granisetron, lofexidine;
+// review-listed: sertraline, sumatriptan, sevoflurane.
+struct TierPair {
+    const char* a;
+    const char* b;
+    const char* rule;
+    Severity severity;
+};
+
+std::ostream& operator<<(std::ostream& os, const TierPair& p) { return os << p.a << " + " << p.b << " -> " << p.rule; }
+
+// clang-format off
+const TierPair kTierMatrix[] = {
+    // tier x tier
+    {"vandetanib", "ondansetron", "qt-prolonging-drugs-combination", Severity::Major},      // 1 x 1
+    {"vandetanib", "osimertinib", "qt-prolonging-drugs-combination", Severity::Major},      // 1 x 2
+    {"osimertinib", "granisetron", "qt-prolonging-drugs-combination", Severity::Major},     // 2 x 2
+    {"granisetron", "sevoflurane", "qt-prolonging-drugs-combination", Severity::Major},     // 2 x review
+    {"sertraline", "sumatriptan", "qt-prolonging-drugs-any-combination", Severity::Moderate},  // review x review
+    {"sevoflurane", "sumatriptan", "qt-prolonging-drugs-any-combination", Severity::Moderate},
+    // methadone x each tier: boxed warning, major everywhere
+    {"methadone", "vandetanib", "methadone-qt-prolonging-drugs", Severity::Major},
+    {"methadone", "osimertinib", "methadone-qt-prolonging-drugs", Severity::Major},
+    {"methadone", "sevoflurane", "methadone-qt-prolonging-drugs", Severity::Major},
+    // lofexidine (tier 2 by its own W&P) x each tier
+    {"lofexidine", "vandetanib", "qt-prolonging-drugs-combination", Severity::Major},
+    {"lofexidine", "osimertinib", "qt-prolonging-drugs-combination", Severity::Major},
+    {"lofexidine", "sevoflurane", "qt-prolonging-drugs-combination", Severity::Major},
+    {"lofexidine", "sevoflurane", "lofexidine-qt-prolonging-drugs", Severity::Moderate},
+    // depot buprenorphine x each tier
+    {"Sublocade", "vandetanib", "sublocade-qt-torsades-risk-drugs", Severity::Major},
+    {"Sublocade", "vandetanib", "sublocade-qt-prolonging-drugs", Severity::Moderate},
+    {"Sublocade", "osimertinib", "sublocade-qt-prolonging-drugs", Severity::Moderate},
+    {"Sublocade", "sevoflurane", "sublocade-qt-prolonging-drugs", Severity::Moderate},
+};
+// clang-format on
+
+class QtTierMatrix : public testing::TestWithParam<TierPair> {};
+
+TEST_P(QtTierMatrix, PairFiresAtTheTierSeverity) {
+    const TierPair& p = GetParam();
+    const Report r = kb().check({p.a, p.b});
+    const Warning* w = find_warning(r, p.rule);
+    ASSERT_NE(w, nullptr) << p;
+    EXPECT_EQ(w->severity, p.severity) << p;
+}
+
+INSTANTIATE_TEST_SUITE_P(Issue12, QtTierMatrix, testing::ValuesIn(kTierMatrix));
+
+TEST(QtTiers, SpecificRulesReplaceTheGeneralQtPairs) {
+    // methadone's boxed rule replaces the general label-documented pair, and says so
+    const Report m = kb().check({"methadone", "vandetanib"});
+    EXPECT_EQ(find_warning(m, "qt-prolonging-drugs-combination"), nullptr);
+    const Warning* w = find_warning(m, "methadone-qt-prolonging-drugs");
+    ASSERT_NE(w, nullptr);
+    EXPECT_TRUE(contains(w->explanation, "supersedes the more general rule qt-prolonging-drugs-combination for this pair"));
+    // two review-listed drugs never reach the major pair rule
+    EXPECT_EQ(find_warning(kb().check({"sertraline", "sumatriptan"}), "qt-prolonging-drugs-combination"), nullptr);
+    // the tier-1 SUBLOCADE rule is product-level: sublingual buprenorphine does not get it
+    EXPECT_EQ(find_warning(kb().check({"Suboxone", "vandetanib"}), "sublocade-qt-torsades-risk-drugs"), nullptr);
+    // a drug outside the QT classes gets no QT warning
+    const Report none = kb().check({"vandetanib", "acetaminophen"});
+    EXPECT_EQ(find_warning(none, "qt-prolonging-drugs-combination"), nullptr);
+    EXPECT_EQ(find_warning(none, "qt-prolonging-drugs-any-combination"), nullptr);
+}
+
+TEST(QtTiers, TierClassesAreDisjointAndLabelBased) {
+    for (const auto& s : kb().members_of("qt-torsades-risk-drugs")) {
+        EXPECT_FALSE(contains(kb().members_of("qt-review-listed-drugs"), s)) << s;
+        EXPECT_FALSE(contains(kb().members_of("qt-labelled-prolongation-drugs"), s)) << s;
+    }
+    for (const auto& s : kb().members_of("qt-labelled-prolongation-drugs")) {
+        EXPECT_FALSE(contains(kb().members_of("qt-review-listed-drugs"), s)) << s;
+    }
+    // every QT-prolonging drug is in exactly one tier
+    for (const auto& s : kb().members_of("qt-prolonging-drugs")) {
+        const int tiers = contains(kb().members_of("qt-torsades-risk-drugs"), s) +
+                          contains(kb().members_of("qt-labelled-prolongation-drugs"), s) +
+                          contains(kb().members_of("qt-review-listed-drugs"), s);
+        EXPECT_EQ(tiers, 1) << s;
+    }
+}
+
+TEST(Issue12Rules, NaltrexoneAlvimopanAndBremelanotide) {
+    const Report hep = kb().check({"naltrexone", "Arava"});
+    const Warning* h = find_warning(hep, "naltrexone-boxed-hepatotoxicity-drugs");
+    ASSERT_NE(h, nullptr);
+    EXPECT_EQ(h->severity, Severity::Major);
+    EXPECT_TRUE(cites(*h, "lf-s65"));
+    const Report brem = kb().check({"naltrexone", "bremelanotide"});
+    const Warning* b = find_warning(brem, "naltrexone-bremelanotide");
+    ASSERT_NE(b, nullptr);
+    EXPECT_EQ(b->severity, Severity::Major);
+    EXPECT_TRUE(cites(*b, "i12-vyleesi-mpr"));
+    for (const char* opioid : {"methadone", "buprenorphine"}) {
+        const Report r = kb().check({"alvimopan", opioid});
+        const Warning* w = find_warning(r, std::string("alvimopan-") + opioid);
+        ASSERT_NE(w, nullptr) << opioid;
+        EXPECT_EQ(w->severity, Severity::Contraindicated);
+        EXPECT_TRUE(cites(*w, "i12-entereg-mpr"));
+    }
+    // a product resolves to its ingredients: Apadaz carries benzhydrocodone
+    EXPECT_NE(find_warning(kb().check({"Apadaz", "naltrexone"}), "naltrexone-opioids"), nullptr);
+    EXPECT_NE(find_warning(kb().check({"Ultiva", "Suboxone"}), "buprenorphine-opioid-agonists"), nullptr);
+}
+
+}  // namespace
