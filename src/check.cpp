@@ -160,7 +160,8 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, const std:
     };
     thread_local std::vector<Hit> hits;
     hits.clear();
-    {
+    const bool bits = !kb.pair_bits.empty();  // with the bit index, pairs are probed in the loop below
+    if (!bits) {
         struct Occurrence {
             std::uint32_t j, y, next;
         };
@@ -253,6 +254,15 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, const std:
                         w.substance_a = a;
                         warnings.push_back(w);
                         continue;
+                    }
+                    if (bits) {
+                        if (kb.pair_bit(a, b)) {
+                            std::size_t count = 0;
+                            const auto* rules = kb.rules_for_pair(a, b, count);
+                            hits.push_back({static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(j),
+                                            static_cast<std::uint32_t>(x), static_cast<std::uint32_t>(y), rules,
+                                            static_cast<std::uint32_t>(count)});
+                        }
                     }
                     while (next_hit < hits.size() && hits[next_hit].i == i && hits[next_hit].j == j &&
                            hits[next_hit].x == x && hits[next_hit].y == y) {

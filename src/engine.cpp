@@ -328,6 +328,15 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
         }
         p.info.compiled_pairs = keys.size();
         kb->graph = make_graph(edges);
+        if (n_sub <= KnowledgeBaseImpl::kMaxPairBitsSubstances) {
+            kb->pair_bits_stride = n_sub;
+            kb->pair_bits.assign((static_cast<std::size_t>(n_sub) * n_sub + 63) / 64, 0);
+            for (std::uint64_t key : keys)
+                for (auto [x, y] : {std::pair{key >> 32, key & 0xFFFFFFFFu}, std::pair{key & 0xFFFFFFFFu, key >> 32}}) {
+                    const std::uint64_t k = x * n_sub + y;
+                    kb->pair_bits[k >> 6] |= std::uint64_t{1} << (k & 63);
+                }
+        }
         kb->interacts_end.resize(n_sub);
         const auto& fwd = kb->graph.m_forward;
         for (std::uint32_t a = 0; a < n_sub; ++a) {

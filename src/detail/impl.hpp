@@ -108,6 +108,17 @@ struct KnowledgeBaseImpl {
     static_assert(sizeof(Severity) == sizeof(int));
     std::vector<PoolRule> pair_rule_pool;  // spans referenced by Interacts edges
     std::vector<std::uint32_t> interacts_end;   // per substance: edge index where its Interacts edges end
+    // Side index for the pair probe: one bit per substance pair that has compiled rules, kept
+    // while it is small (up to kMaxPairBitsSubstances substances: 8 MiB). A check tests a bit per
+    // ingredient pair and searches the graph only for the few pairs that have rules; measured
+    // against walking or binary-searching the graph rows, it is the fastest probe.
+    static constexpr std::uint32_t kMaxPairBitsSubstances = 8192;
+    std::vector<std::uint64_t> pair_bits;
+    std::uint32_t pair_bits_stride = 0;
+    [[nodiscard]] bool pair_bit(std::uint32_t a, std::uint32_t b) const {
+        const std::uint64_t k = static_cast<std::uint64_t>(a) * pair_bits_stride + b;
+        return (pair_bits[k >> 6] >> (k & 63)) & 1u;
+    }
 
     // What a check reads of every rule, packed apart from the rules' text so that a check touches
     // a few bytes per rule rather than a 464-byte struct.

@@ -159,8 +159,8 @@ TEST_P(Issue12Membership, RepresentativeWarningFires) {
     }
     ASSERT_FALSE(rule.empty()) << m;
     const Report r = kb().check({s, partner});
-    const Warning* w = find_warning(r, rule);
-    ASSERT_NE(w, nullptr) << m << " with " << partner;
+    const auto w = find_warning(r, rule);
+    ASSERT_TRUE(w.has_value()) << m << " with " << partner;
     EXPECT_EQ(w->severity, severity) << m;
     EXPECT_FALSE(w->sources.empty());
 }
@@ -207,8 +207,8 @@ class QtTierMatrix : public testing::TestWithParam<TierPair> {};
 TEST_P(QtTierMatrix, PairFiresAtTheTierSeverity) {
     const TierPair& p = GetParam();
     const Report r = kb().check({p.a, p.b});
-    const Warning* w = find_warning(r, p.rule);
-    ASSERT_NE(w, nullptr) << p;
+    const auto w = find_warning(r, p.rule);
+    ASSERT_TRUE(w.has_value()) << p;
     EXPECT_EQ(w->severity, p.severity) << p;
 }
 
@@ -217,18 +217,18 @@ INSTANTIATE_TEST_SUITE_P(Issue12, QtTierMatrix, testing::ValuesIn(kTierMatrix));
 TEST(QtTiers, SpecificRulesReplaceTheGeneralQtPairs) {
     // methadone's boxed rule replaces the general label-documented pair, and says so
     const Report m = kb().check({"methadone", "vandetanib"});
-    EXPECT_EQ(find_warning(m, "qt-prolonging-drugs-combination"), nullptr);
-    const Warning* w = find_warning(m, "methadone-qt-prolonging-drugs");
-    ASSERT_NE(w, nullptr);
+    EXPECT_FALSE(find_warning(m, "qt-prolonging-drugs-combination").has_value());
+    const auto w = find_warning(m, "methadone-qt-prolonging-drugs");
+    ASSERT_TRUE(w.has_value());
     EXPECT_TRUE(contains(w->explanation, "supersedes the more general rule qt-prolonging-drugs-combination for this pair"));
     // two review-listed drugs never reach the major pair rule
-    EXPECT_EQ(find_warning(kb().check({"sertraline", "sumatriptan"}), "qt-prolonging-drugs-combination"), nullptr);
+    EXPECT_FALSE(find_warning(kb().check({"sertraline", "sumatriptan"}), "qt-prolonging-drugs-combination").has_value());
     // the tier-1 SUBLOCADE rule is product-level: sublingual buprenorphine does not get it
-    EXPECT_EQ(find_warning(kb().check({"Suboxone", "vandetanib"}), "sublocade-qt-torsades-risk-drugs"), nullptr);
+    EXPECT_FALSE(find_warning(kb().check({"Suboxone", "vandetanib"}), "sublocade-qt-torsades-risk-drugs").has_value());
     // a drug outside the QT classes gets no QT warning
     const Report none = kb().check({"vandetanib", "acetaminophen"});
-    EXPECT_EQ(find_warning(none, "qt-prolonging-drugs-combination"), nullptr);
-    EXPECT_EQ(find_warning(none, "qt-prolonging-drugs-any-combination"), nullptr);
+    EXPECT_FALSE(find_warning(none, "qt-prolonging-drugs-combination").has_value());
+    EXPECT_FALSE(find_warning(none, "qt-prolonging-drugs-any-combination").has_value());
 }
 
 TEST(QtTiers, TierClassesAreDisjointAndLabelBased) {
@@ -250,25 +250,25 @@ TEST(QtTiers, TierClassesAreDisjointAndLabelBased) {
 
 TEST(Issue12Rules, NaltrexoneAlvimopanAndBremelanotide) {
     const Report hep = kb().check({"naltrexone", "Arava"});
-    const Warning* h = find_warning(hep, "naltrexone-boxed-hepatotoxicity-drugs");
-    ASSERT_NE(h, nullptr);
+    const auto h = find_warning(hep, "naltrexone-boxed-hepatotoxicity-drugs");
+    ASSERT_TRUE(h.has_value());
     EXPECT_EQ(h->severity, Severity::Major);
     EXPECT_TRUE(cites(*h, "lf-s65"));
     const Report brem = kb().check({"naltrexone", "bremelanotide"});
-    const Warning* b = find_warning(brem, "naltrexone-bremelanotide");
-    ASSERT_NE(b, nullptr);
+    const auto b = find_warning(brem, "naltrexone-bremelanotide");
+    ASSERT_TRUE(b.has_value());
     EXPECT_EQ(b->severity, Severity::Major);
     EXPECT_TRUE(cites(*b, "i12-vyleesi-mpr"));
     for (const char* opioid : {"methadone", "buprenorphine"}) {
         const Report r = kb().check({"alvimopan", opioid});
-        const Warning* w = find_warning(r, std::string("alvimopan-") + opioid);
-        ASSERT_NE(w, nullptr) << opioid;
+        const auto w = find_warning(r, std::string("alvimopan-") + opioid);
+        ASSERT_TRUE(w.has_value()) << opioid;
         EXPECT_EQ(w->severity, Severity::Contraindicated);
         EXPECT_TRUE(cites(*w, "i12-entereg-mpr"));
     }
     // a product resolves to its ingredients: Apadaz carries benzhydrocodone
-    EXPECT_NE(find_warning(kb().check({"Apadaz", "naltrexone"}), "naltrexone-opioids"), nullptr);
-    EXPECT_NE(find_warning(kb().check({"Ultiva", "Suboxone"}), "buprenorphine-opioid-agonists"), nullptr);
+    EXPECT_TRUE(find_warning(kb().check({"Apadaz", "naltrexone"}), "naltrexone-opioids").has_value());
+    EXPECT_TRUE(find_warning(kb().check({"Ultiva", "Suboxone"}), "buprenorphine-opioid-agonists").has_value());
 }
 
 }  // namespace
