@@ -1,0 +1,213 @@
+// Streaming JSON reading: nlohmann's SAX parser, JSON pointers for each value, and parser
+// failures turned into ParseError with line and column.
+
+#include "detail/json_reader.hpp"
+
+#include <rxcaution/errors.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <exception>
+#include <vector>
+
+namespace rxcaution::detail {
+
+namespace {
+
+using json = nlohmann::json;
+
+// nlohmann reports the 1-based index of the byte it stopped at.
+[[noreturn]] void throw_parse_error(const std::string& file, std::string_view text, std::size_t position,
+                                    const std::string& what) {
+    std::size_t offset = position > 0 ? position - 1 : 0;
+    if (offset > text.size()) offset = text.size();
+    std::size_t line = 1, column = 1;
+    for (std::size_t i = 0; i < offset; ++i) {
+        if (text[i] == '\n') {
+            ++line;
+            column = 1;
+        } else {
+            ++column;
+        }
+    }
+    // Keep nlohmann's explanation but drop its "[json.exception.parse_error.101] parse error at ..."
+    // prefix ("[json.exception.out_of_range.406] " for a number overflow).
+    std::string detail = what;
+    if (auto pos = detail.find(": syntax error"); pos != std::string::npos) detail = detail.substr(pos + 2);
+    else if (auto p2 = detail.rfind(": "); p2 != std::string::npos) detail = detail.substr(p2 + 2);
+    else if (detail.rfind("[json.exception.", 0) == 0) {
+        if (auto close = detail.find("] "); close != std::string::npos) detail = detail.substr(close + 2);
+    }
+    throw ParseError(file, line, column, offset, detail);
+}
+
+[[noreturn]] void throw_empty(const std::string& file) {
+    throw ParseError(file, 1, 1, 0, "the text is empty (a pack is a JSON object)");
+}
+
+// Keeps the JSON pointer of the current value and forwards events to the consumer.
+class SaxAdapter {
+public:
+    SaxAdapter(const std::string& file, std::string_view text, JsonConsumer& consumer, JsonConsumer* after_error)
+        : file_(file), text_(text), consumer_(&consumer), after_error_(after_error) {
+        pointer_.reserve(128);
+        frames_.reserve(32);
+    }
+
+    bool null() {
+        value_pointer();
+        return deliver([&](JsonConsumer& c) { c.null(pointer_); });
+    }
+    bool boolean(bool v) {
+        value_pointer();
+        return deliver([&](JsonConsumer& c) { c.boolean(pointer_, v); });
+    }
+    bool number_integer(json::number_integer_t v) {
+        value_pointer();
+        return deliver([&](JsonConsumer& c) { c.integer(pointer_, static_cast<long long>(v)); });
+    }
+    bool number_unsigned(json::number_unsigned_t v) {
+        value_pointer();
+        if (v <= static_cast<json::number_unsigned_t>(std::numeric_limits<long long>::max()))
+            return deliver([&](JsonConsumer& c) { c.integer(pointer_, static_cast<long long>(v)); });
+        const std::string text = std::to_string(v);
+        return deliver([&](JsonConsumer& c) { c.number(pointer_, static_cast<double>(v), text); });
+    }
+    bool number_float(json::number_float_t v, const std::string& s) {
+        value_pointer();
+        return deliver([&](JsonConsumer& c) { c.number(pointer_, v, s); });
+    }
+    bool binary(json::binary_t&) { return true; }  // never produced by the text parser
+    bool string(std::string& s) {
+        value_pointer();
+        return deliver([&](JsonConsumer& c) { c.string(pointer_, s); });
+    }
+    bool start_object(std::size_t) {
+        value_pointer();
+        frames_.push_back({false, 0, pointer_.size()});
+        return deliver([&](JsonConsumer& c) { c.start_object(pointer_); });
+    }
+    bool key(std::string& k) {
+        pointer_.resize(frames_.back().base);
+        append_pointer_token(pointer_, k);
+        return deliver([&](JsonConsumer& c) { c.key(pointer_, k); });
+    }
+    bool end_object() {
+        pointer_.resize(frames_.back().base);
+        frames_.pop_back();
+        return deliver([&](JsonConsumer& c) { c.end_object(pointer_); });
+    }
+    bool start_array(std::size_t) {
+        value_pointer();
+        frames_.push_back({true, 0, pointer_.size()});
+        return deliver([&](JsonConsumer& c) { c.start_array(pointer_); });
+    }
+    bool end_array() {
+        pointer_.resize(frames_.back().base);
+        frames_.pop_back();
+        return deliver([&](JsonConsumer& c) { c.end_array(pointer_); });
+    }
+    // Syntax errors, invalid UTF-8, lone surrogates and number overflow (out_of_range.406) all
+    // arrive here; they win over any held shape error.
+    bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) {
+        throw_parse_error(file_, text_, position, e.what());
+    }
+
+    void finish() {
+        if (held_) std::rethrow_exception(held_);
+    }
+
+private:
+    struct Frame {
+        bool array;
+        std::size_t index;
+        std::size_t base;  // length of the container's own pointer
+    };
+
+    void value_pointer() {
+        if (frames_.empty()) return;
+        Frame& f = frames_.back();
+        if (!f.array) return;  // key() has set it
+        pointer_.resize(f.base);
+        pointer_ += '/';
+        pointer_ += std::to_string(f.index++);
+    }
+
+    template <class F>
+    bool deliver(F&& f) {
+        JsonConsumer* target = held_ ? after_error_ : consumer_;
+        if (!target) return true;
+        try {
+            f(*target);
+        } catch (const DataError&) {
+            // Hold the first shape error (a later one from the watcher replaces it: it is the one
+            // that must win) and keep checking the syntax of the rest.
+            held_ = std::current_exception();
+        }
+        return true;
+    }
+
+    const std::string& file_;
+    std::string_view text_;
+    JsonConsumer* consumer_;
+    JsonConsumer* after_error_;
+    std::string pointer_;
+    std::vector<Frame> frames_;
+    std::exception_ptr held_;
+};
+
+// Accepts every event: the syntax check of check_json_syntax.
+class NullConsumer final : public JsonConsumer {
+public:
+    void null(const std::string&) override {}
+    void boolean(const std::string&, bool) override {}
+    void integer(const std::string&, long long) override {}
+    void number(const std::string&, double, const std::string&) override {}
+    void string(const std::string&, std::string&) override {}
+    void start_object(const std::string&) override {}
+    void key(const std::string&, std::string&) override {}
+    void end_object(const std::string&) override {}
+    void start_array(const std::string&) override {}
+    void end_array(const std::string&) override {}
+};
+
+}  // namespace
+
+void append_pointer_token(std::string& pointer, std::string_view token) {
+    pointer += '/';
+    for (char c : token) {
+        if (c == '~') pointer += "~0";
+        else if (c == '/') pointer += "~1";
+        else pointer += c;
+    }
+}
+
+std::string describe_string(std::string_view value) {
+    std::string s = json(std::string(value)).dump(-1, ' ', false, json::error_handler_t::replace);
+    if (s.size() > 60) s = s.substr(0, 57) + "...\"";
+    return s;
+}
+std::string describe_integer(long long value) { return "number " + std::to_string(value); }
+std::string describe_number(double value) { return "number " + json(value).dump(); }
+std::string describe_boolean(bool value) { return value ? "boolean true" : "boolean false"; }
+
+void stream_json(const std::string& file, std::string_view text, std::size_t max_bytes, JsonConsumer& consumer,
+                 JsonConsumer* after_error) {
+    if (text.size() > max_bytes)
+        throw DataError(file, file + ": text is " + std::to_string(text.size()) + " bytes, over the limit of " +
+                                  std::to_string(max_bytes) + " bytes");
+    if (text.empty()) throw_empty(file);
+    SaxAdapter sax(file, text, consumer, after_error);
+    // strict: trailing content after the document is an error, as with json::parse.
+    json::sax_parse(text.begin(), text.end(), &sax, nlohmann::detail::input_format_t::json, true);
+    sax.finish();
+}
+
+void check_json_syntax(const std::string& file, std::string_view text) {
+    if (text.empty()) throw_empty(file);
+    NullConsumer none;
+    SaxAdapter sax(file, text, none, nullptr);
+    json::sax_parse(text.begin(), text.end(), &sax, nlohmann::detail::input_format_t::json, true);
+}
+
+}  // namespace rxcaution::detail

@@ -1,0 +1,113 @@
+// Reading pack files from disk: what a path is (a pack directory, a manifest, a bundled file),
+// the size limit, and a clear DataError for what is not a regular file (a directory, a FIFO, a
+// device, a socket), found without opening it for reading, so that a FIFO never blocks a load.
+
+#include "detail/pack.hpp"
+
+#include <rxcaution/errors.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#define RXCAUTION_POSIX_FILES 1
+#endif
+
+namespace rxcaution::detail {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+[[noreturn]] void not_a_file(const std::string& display, const std::string& what) {
+    throw DataError(display, display + ": " + what + ", not a pack file");
+}
+
+void check_size(const std::string& display, std::uintmax_t size, std::size_t max_bytes) {
+    if (size > max_bytes)
+        throw DataError(display, display + ": file is " + std::to_string(size) + " bytes, over the limit of " +
+                                     std::to_string(max_bytes) + " bytes");
+}
+
+#ifdef RXCAUTION_POSIX_FILES
+void describe_mode(const std::string& display, mode_t mode) {
+    if (S_ISREG(mode)) return;
+    if (S_ISDIR(mode)) not_a_file(display, "is a directory");
+    if (S_ISFIFO(mode)) not_a_file(display, "is a FIFO (named pipe)");
+    if (S_ISCHR(mode)) not_a_file(display, "is a character device");
+    if (S_ISBLK(mode)) not_a_file(display, "is a block device");
+    if (S_ISSOCK(mode)) not_a_file(display, "is a socket");
+    not_a_file(display, "is not a regular file");
+}
+#endif
+
+}  // namespace
+
+std::string read_file_limited(const fs::path& path, const std::string& display, std::size_t max_bytes) {
+#ifdef RXCAUTION_POSIX_FILES
+    // O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever. fstat on the open
+    // descriptor decides, so a file swapped after a check cannot slip through.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        const int err = errno;
+        if (err == ENOENT || err == ENOTDIR) throw DataError(display, display + ": no such file");
+        throw DataError(display, display + ": cannot open (" + std::strerror(err) + ")");
+    }
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) throw DataError(display, display + ": cannot read (" + std::strerror(errno) + ")");
+    describe_mode(display, st.st_mode);
+    check_size(display, static_cast<std::uintmax_t>(st.st_size), max_bytes);
+    std::string text(static_cast<std::size_t>(st.st_size), '\0');
+    std::size_t done = 0;
+    while (done < text.size()) {
+        const ssize_t n = ::read(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw DataError(display, display + ": cannot read (" + std::strerror(errno) + ")");
+        if (n == 0) break;  // shrank while reading: parse what is there
+        done += static_cast<std::size_t>(n);
+    }
+    text.resize(done);
+    return text;
+#else
+    std::error_code ec;
+    const auto status = fs::status(path, ec);
+    if (!fs::exists(status)) throw DataError(display, display + ": no such file");
+    if (fs::is_directory(status)) not_a_file(display, "is a directory");
+    if (!fs::is_regular_file(status)) not_a_file(display, "is not a regular file");
+    const auto size = fs::file_size(path, ec);
+    if (ec) throw DataError(display, display + ": cannot read (" + ec.message() + ")");
+    check_size(display, size, max_bytes);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw DataError(display, display + ": cannot open");
+    std::string text(static_cast<std::size_t>(size), '\0');
+    in.read(text.data(), static_cast<std::streamsize>(size));
+    if (!in) throw DataError(display, display + ": cannot read");
+    return text;
+#endif
+}
+
+PackData load_pack_path(const fs::path& path, const LoadOptions& options) {
+    std::error_code ec;
+    const bool directory = fs::is_directory(path, ec);
+    const fs::path dir = directory ? path : path.parent_path();
+    auto read = [&](const std::string& relative) {
+        const std::string display = (dir / relative).generic_string();
+        return PackFile{display, read_file_limited(dir / relative, display, options.max_file_bytes)};
+    };
+    // A directory is a pack laid out as data/ is; a file is a manifest or a bundled pack, told
+    // apart by its first key while it is read.
+    const PackFile first = directory ? read("manifest.json")
+                                     : PackFile{path.generic_string(),
+                                                read_file_limited(path, path.generic_string(), options.max_file_bytes)};
+    return load_pack(first.name, first.text, directory ? PackLayout::Manifest : PackLayout::Either, read, options);
+}
+
+}  // namespace rxcaution::detail
