@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include <exception>
+#include <iterator>
+#include <limits>
 #include <vector>
 
 namespace rxcaution::detail {
@@ -16,20 +18,33 @@ namespace {
 
 using json = nlohmann::json;
 
-// nlohmann reports the 1-based index of the byte it stopped at.
-[[noreturn]] void throw_parse_error(const std::string& file, std::string_view text, std::size_t position,
-                                    const std::string& what) {
-    std::size_t offset = position > 0 ? position - 1 : 0;
-    if (offset > text.size()) offset = text.size();
-    std::size_t line = 1, column = 1;
-    for (std::size_t i = 0; i < offset; ++i) {
-        if (text[i] == '\n') {
-            ++line;
-            column = 1;
+// Line and column (1-based) of a byte offset, given the text before it.
+struct Position {
+    std::size_t line = 1;
+    std::size_t column = 1;
+};
+Position position_in(std::string_view before) {
+    Position p;
+    for (char c : before) {
+        if (c == '\n') {
+            ++p.line;
+            p.column = 1;
         } else {
-            ++column;
+            ++p.column;
         }
     }
+    return p;
+}
+
+// Where a byte offset is, for whichever way the text is held; clamps the offset to the text.
+using Locate = std::function<Position(std::size_t& offset)>;
+
+// nlohmann reports the 1-based index of the byte it stopped at.
+[[noreturn]] void throw_parse_error(const std::string& file, const Locate& locate, std::size_t position,
+                                    const std::string& what) {
+    std::size_t offset = position > 0 ? position - 1 : 0;
+    const Position at = locate(offset);
+    const std::size_t line = at.line, column = at.column;
     // Keep nlohmann's explanation but drop its "[json.exception.parse_error.101] parse error at ..."
     // prefix ("[json.exception.out_of_range.406] " for a number overflow).
     std::string detail = what;
@@ -48,8 +63,8 @@ using json = nlohmann::json;
 // Keeps the JSON pointer of the current value and forwards events to the consumer.
 class SaxAdapter {
 public:
-    SaxAdapter(const std::string& file, std::string_view text, JsonConsumer& consumer, JsonConsumer* after_error)
-        : file_(file), text_(text), consumer_(&consumer), after_error_(after_error) {
+    SaxAdapter(const std::string& file, Locate locate, JsonConsumer& consumer, JsonConsumer* after_error)
+        : file_(file), locate_(std::move(locate)), consumer_(&consumer), after_error_(after_error) {
         pointer_.reserve(128);
         frames_.reserve(32);
     }
@@ -110,7 +125,7 @@ public:
     // Syntax errors, invalid UTF-8, lone surrogates and number overflow (out_of_range.406) all
     // arrive here; they win over any held shape error.
     bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) {
-        throw_parse_error(file_, text_, position, e.what());
+        throw_parse_error(file_, locate_, position, e.what());
     }
 
     void finish() {
@@ -148,7 +163,7 @@ private:
     }
 
     const std::string& file_;
-    std::string_view text_;
+    Locate locate_;
     JsonConsumer* consumer_;
     JsonConsumer* after_error_;
     std::string pointer_;
@@ -169,6 +184,90 @@ public:
     void end_object(const std::string&) override {}
     void start_array(const std::string&) override {}
     void end_array(const std::string&) override {}
+};
+
+Locate locate_in(std::string_view text) {
+    return [text](std::size_t& offset) {
+        if (offset > text.size()) offset = text.size();
+        return position_in(text.substr(0, offset));
+    };
+}
+
+// Chunks of a streamed document, presented to nlohmann as an input iterator. Lines are counted
+// chunk by chunk as they are used up, so a parse error still gets its line and column.
+class ChunkReader {
+public:
+    explicit ChunkReader(const ReadChunk& read) : read_(read), buffer_(kChunk) { refill(); }
+
+    class Iterator {
+    public:
+        using iterator_category = std::input_iterator_tag;
+        using value_type = char;
+        using difference_type = std::ptrdiff_t;
+        using pointer = const char*;
+        using reference = const char&;
+        Iterator() = default;
+        explicit Iterator(ChunkReader* r) : r_(r) {}
+        const char& operator*() const { return *r_->cur_; }
+        Iterator& operator++() {
+            if (++r_->cur_ == r_->end_) r_->refill();
+            return *this;
+        }
+        Iterator operator++(int) {
+            Iterator old = *this;
+            ++*this;
+            return old;
+        }
+        bool operator==(const Iterator& other) const { return done() == other.done(); }
+
+    private:
+        [[nodiscard]] bool done() const { return r_ == nullptr || r_->cur_ == r_->end_; }
+        ChunkReader* r_ = nullptr;
+    };
+
+    [[nodiscard]] bool empty() const { return total_ == 0; }
+    Iterator begin() { return Iterator(this); }
+    static Iterator end() { return Iterator(); }
+
+    Position locate(std::size_t& offset) const {
+        // Offsets before the current chunk were counted when their chunk was used up.
+        const std::size_t start = total_ - static_cast<std::size_t>(end_ - buffer_.data());
+        if (offset > total_) offset = total_;
+        if (offset < start) offset = start;  // cannot happen: the parser stops in the current chunk
+        Position p{lines_before_, column_before_};
+        const Position in = position_in(std::string_view(buffer_.data(), offset - start));
+        if (in.line > 1) p = {p.line + in.line - 1, in.column};
+        else p.column += in.column - 1;
+        return p;
+    }
+
+private:
+    static constexpr std::size_t kChunk = 1 << 16;
+
+    void refill() {
+        // Account for the chunk being left, then read the next one.
+        if (end_ != nullptr) {
+            const Position in = position_in(std::string_view(buffer_.data(), static_cast<std::size_t>(end_ - buffer_.data())));
+            if (in.line > 1) {
+                lines_before_ += in.line - 1;
+                column_before_ = in.column;
+            } else {
+                column_before_ += in.column - 1;
+            }
+        }
+        const std::size_t n = read_(buffer_.data(), buffer_.size());
+        total_ += n;
+        cur_ = buffer_.data();
+        end_ = buffer_.data() + n;
+    }
+
+    const ReadChunk& read_;
+    std::vector<char> buffer_;
+    const char* cur_ = nullptr;
+    const char* end_ = nullptr;
+    std::size_t total_ = 0;
+    std::size_t lines_before_ = 1;
+    std::size_t column_before_ = 1;
 };
 
 }  // namespace
@@ -197,7 +296,7 @@ void stream_json(const std::string& file, std::string_view text, std::size_t max
         throw DataError(file, file + ": text is " + std::to_string(text.size()) + " bytes, over the limit of " +
                                   std::to_string(max_bytes) + " bytes");
     if (text.empty()) throw_empty(file);
-    SaxAdapter sax(file, text, consumer, after_error);
+    SaxAdapter sax(file, locate_in(text), consumer, after_error);
     // strict: trailing content after the document is an error, as with json::parse.
     json::sax_parse(text.begin(), text.end(), &sax, nlohmann::detail::input_format_t::json, true);
     sax.finish();
@@ -206,8 +305,22 @@ void stream_json(const std::string& file, std::string_view text, std::size_t max
 void check_json_syntax(const std::string& file, std::string_view text) {
     if (text.empty()) throw_empty(file);
     NullConsumer none;
-    SaxAdapter sax(file, text, none, nullptr);
+    SaxAdapter sax(file, locate_in(text), none, nullptr);
     json::sax_parse(text.begin(), text.end(), &sax, nlohmann::detail::input_format_t::json, true);
+}
+
+void stream_json_chunks(const std::string& file, const ReadChunk& read, JsonConsumer& consumer,
+                        JsonConsumer* after_error) {
+    ChunkReader chunks(read);
+    if (chunks.empty()) throw_empty(file);
+    SaxAdapter sax(file, [&](std::size_t& offset) { return chunks.locate(offset); }, consumer, after_error);
+    json::sax_parse(chunks.begin(), ChunkReader::end(), &sax, nlohmann::detail::input_format_t::json, true);
+    sax.finish();
+}
+
+void check_json_syntax_chunks(const std::string& file, const ReadChunk& read) {
+    NullConsumer none;
+    stream_json_chunks(file, read, none);
 }
 
 }  // namespace rxcaution::detail

@@ -369,11 +369,10 @@ KnowledgeBase KnowledgeBase::builtin() {
         const auto& files = detail::embedded_pack();
         auto find = [&](const std::string& name) -> detail::PackFile {
             for (const auto& f : files)
-                if (f.name == name) return {f.name, std::string(f.text)};
+                if (f.name == name) return {f.name, f.text, {}};
             throw DataError(name, name + ": not embedded in the library");
         };
-        const detail::PackFile manifest = find("data/manifest.json");
-        detail::PackData pack = detail::load_pack(manifest.name, manifest.text, detail::PackLayout::Manifest,
+        detail::PackData pack = detail::load_pack(find("data/manifest.json"), detail::PackLayout::Manifest,
                                                   [&](const std::string& rel) { return find("data/" + rel); }, {});
         pack.info.origin = "<builtin>";
         return detail::build_impl(std::move(pack));
@@ -388,7 +387,7 @@ KnowledgeBase KnowledgeBase::load(const std::filesystem::path& path, const LoadO
 }
 
 KnowledgeBase KnowledgeBase::from_json(std::string_view text, const LoadOptions& options, std::string_view origin) {
-    detail::PackData pack = detail::load_pack(std::string(origin), text, detail::PackLayout::Bundled, {}, options);
+    detail::PackData pack = detail::load_pack({std::string(origin), text, {}}, detail::PackLayout::Bundled, {}, options);
     pack.info.origin = std::string(origin);
     return KnowledgeBase(detail::build_impl(std::move(pack)));
 }

@@ -416,7 +416,11 @@ void for_each_citation(PackData& pack,
             void* items = section.at(&pack);
             const auto& origins = *section.origins(&pack);
             for (std::size_t& i = next[s]; i < origins.size() && origins[i].file == file; ++i) {
-                pointer = PackData::pointer(section.json, origins[i]);
+                pointer.clear();
+                pointer += '/';
+                pointer += section.json;
+                pointer += '/';
+                pointer += std::to_string(origins[i].index);
                 walk(*section.type, section.type->element(items, i), pack.origin_files[file], pointer, f);
             }
         }

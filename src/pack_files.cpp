@@ -1,6 +1,7 @@
 // Reading pack files from disk: what a path is (a pack directory, a manifest, a bundled file),
 // the size limit, and a clear DataError for what is not a regular file (a directory, a FIFO, a
-// device, a socket), found without opening it for reading, so that a FIFO never blocks a load.
+// device, a socket), found without blocking, so that a FIFO never hangs a load. Files are read
+// in chunks while they are parsed: a large pack's text is never held whole.
 
 #include "detail/pack.hpp"
 
@@ -47,35 +48,26 @@ void describe_mode(const std::string& display, mode_t mode) {
 
 }  // namespace
 
-std::string read_file_limited(const fs::path& path, const std::string& display, std::size_t max_bytes) {
+PackFileReader::PackFileReader(const fs::path& path, const std::string& display, std::size_t max_bytes)
+    : display_(display), max_bytes_(max_bytes) {
 #ifdef RXCAUTION_POSIX_FILES
     // O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever. fstat on the open
     // descriptor decides, so a file swapped after a check cannot slip through.
-    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd_ < 0) {
         const int err = errno;
         if (err == ENOENT || err == ENOTDIR) throw DataError(display, display + ": no such file");
         throw DataError(display, display + ": cannot open (" + std::strerror(err) + ")");
     }
-    struct Closer {
-        int fd;
-        ~Closer() { ::close(fd); }
-    } closer{fd};
     struct stat st {};
-    if (::fstat(fd, &st) != 0) throw DataError(display, display + ": cannot read (" + std::strerror(errno) + ")");
-    describe_mode(display, st.st_mode);
-    check_size(display, static_cast<std::uintmax_t>(st.st_size), max_bytes);
-    std::string text(static_cast<std::size_t>(st.st_size), '\0');
-    std::size_t done = 0;
-    while (done < text.size()) {
-        const ssize_t n = ::read(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw DataError(display, display + ": cannot read (" + std::strerror(errno) + ")");
-        if (n == 0) break;  // shrank while reading: parse what is there
-        done += static_cast<std::size_t>(n);
+    try {
+        if (::fstat(fd_, &st) != 0) throw DataError(display, display + ": cannot read (" + std::strerror(errno) + ")");
+        describe_mode(display, st.st_mode);
+        check_size(display, static_cast<std::uintmax_t>(st.st_size), max_bytes);
+    } catch (...) {
+        ::close(fd_);
+        throw;
     }
-    text.resize(done);
-    return text;
 #else
     std::error_code ec;
     const auto status = fs::status(path, ec);
@@ -85,29 +77,51 @@ std::string read_file_limited(const fs::path& path, const std::string& display, 
     const auto size = fs::file_size(path, ec);
     if (ec) throw DataError(display, display + ": cannot read (" + ec.message() + ")");
     check_size(display, size, max_bytes);
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw DataError(display, display + ": cannot open");
-    std::string text(static_cast<std::size_t>(size), '\0');
-    in.read(text.data(), static_cast<std::streamsize>(size));
-    if (!in) throw DataError(display, display + ": cannot read");
-    return text;
+    auto* in = new std::ifstream(path, std::ios::binary);
+    if (!*in) {
+        delete in;
+        throw DataError(display, display + ": cannot open");
+    }
+    stream_ = in;
 #endif
+}
+
+PackFileReader::~PackFileReader() {
+#ifdef RXCAUTION_POSIX_FILES
+    if (fd_ >= 0) ::close(fd_);
+#else
+    delete static_cast<std::ifstream*>(stream_);
+#endif
+}
+
+std::size_t PackFileReader::read(char* buffer, std::size_t capacity) {
+#ifdef RXCAUTION_POSIX_FILES
+    ssize_t n;
+    do {
+        n = ::read(fd_, buffer, capacity);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) throw DataError(display_, display_ + ": cannot read (" + std::strerror(errno) + ")");
+    const auto got = static_cast<std::size_t>(n);
+#else
+    auto& in = *static_cast<std::ifstream*>(stream_);
+    in.read(buffer, static_cast<std::streamsize>(capacity));
+    if (in.bad()) throw DataError(display_, display_ + ": cannot read");
+    const auto got = static_cast<std::size_t>(in.gcount());
+#endif
+    total_ += got;
+    check_size(display_, total_, max_bytes_);  // it grew while being read
+    return got;
 }
 
 PackData load_pack_path(const fs::path& path, const LoadOptions& options) {
     std::error_code ec;
     const bool directory = fs::is_directory(path, ec);
     const fs::path dir = directory ? path : path.parent_path();
-    auto read = [&](const std::string& relative) {
-        const std::string display = (dir / relative).generic_string();
-        return PackFile{display, read_file_limited(dir / relative, display, options.max_file_bytes)};
-    };
+    auto file = [&](const std::string& relative) { return PackFile{(dir / relative).generic_string(), {}, dir / relative}; };
     // A directory is a pack laid out as data/ is; a file is a manifest or a bundled pack, told
     // apart by its first key while it is read.
-    const PackFile first = directory ? read("manifest.json")
-                                     : PackFile{path.generic_string(),
-                                                read_file_limited(path, path.generic_string(), options.max_file_bytes)};
-    return load_pack(first.name, first.text, directory ? PackLayout::Manifest : PackLayout::Either, read, options);
+    const PackFile first = directory ? file("manifest.json") : PackFile{path.generic_string(), {}, path};
+    return load_pack(first, directory ? PackLayout::Manifest : PackLayout::Either, file, options);
 }
 
 }  // namespace rxcaution::detail

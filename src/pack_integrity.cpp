@@ -103,14 +103,15 @@ void check_ids_and_references(const PackData& pack, Problems& problems, const st
     const auto file = [&](const Origin& o) -> const std::string& { return pack.origin_files[o.file]; };
     // Ids: well-formed and unique across every entity kind.
     std::unordered_map<std::string_view, Declared> ids;
+    // Pointers are built only for a problem: a large pack has hundreds of thousands of entities.
+    const auto id_of = [](std::string_view section, const Origin& o) { return child(PackData::pointer(section, o), "id"); };
     auto declare = [&](const std::string& id, EntityKind kind, std::string_view section, const Origin& o) {
-        const std::string ptr = PackData::pointer(section, o);
         if (!is_slug(id))
-            problems.add(file(o), child(ptr, "id"),
+            problems.add(file(o), id_of(section, o),
                          "id \"" + id + "\" is not a lowercase slug ([a-z0-9]+ joined by single hyphens)");
         auto [it, inserted] = ids.emplace(id, Declared{kind, section, o});
         if (!inserted)
-            problems.add(file(o), child(ptr, "id"),
+            problems.add(file(o), id_of(section, o),
                          "duplicate id \"" + id + "\" (" + std::string(to_string(kind)) + "; first defined at " +
                              pack.where(it->second.section, it->second.origin) + ")");
     };
@@ -119,11 +120,10 @@ void check_ids_and_references(const PackData& pack, Problems& problems, const st
         for (std::size_t i = 0; i < pack.sources.size(); ++i) {
             const auto& s = pack.sources[i];
             const auto& o = pack.source_origins[i];
-            const std::string ptr = child(PackData::pointer("sources", o), "id");
-            if (!is_slug(s.id)) problems.add(file(o), ptr, "id \"" + s.id + "\" is not a lowercase slug");
+            if (!is_slug(s.id)) problems.add(file(o), id_of("sources", o), "id \"" + s.id + "\" is not a lowercase slug");
             auto [it, inserted] = sources.emplace(s.id, i);
             if (!inserted)
-                problems.add(file(o), ptr,
+                problems.add(file(o), id_of("sources", o),
                              "duplicate source id \"" + s.id + "\" (first defined at " +
                                  pack.where("sources", pack.source_origins[it->second]) + ")");
         }
@@ -141,11 +141,10 @@ void check_ids_and_references(const PackData& pack, Problems& problems, const st
     {
         std::unordered_map<std::string_view, std::pair<std::string_view, Origin>> rule_ids;
         auto rule = [&](const std::string& id, std::string_view section, const Origin& o) {
-            const std::string ptr = child(PackData::pointer(section, o), "id");
-            if (!is_slug(id)) problems.add(file(o), ptr, "id \"" + id + "\" is not a lowercase slug");
+            if (!is_slug(id)) problems.add(file(o), id_of(section, o), "id \"" + id + "\" is not a lowercase slug");
             auto [it, inserted] = rule_ids.emplace(id, std::make_pair(section, o));
             if (!inserted)
-                problems.add(file(o), ptr,
+                problems.add(file(o), id_of(section, o),
                              "duplicate rule id \"" + id + "\" (first defined at " +
                                  pack.where(it->second.first, it->second.second) + ")");
         };
@@ -155,12 +154,13 @@ void check_ids_and_references(const PackData& pack, Problems& problems, const st
             rule(pack.contraindications[i].id, "contraindications", pack.contraindication_origins[i]);
     }
 
-    auto expect = [&](const std::string& id, EntityKind kind, const std::string& f, const std::string& pointer) {
+    // `where` gives the pointer, called only when there is a problem.
+    auto expect = [&](const std::string& id, EntityKind kind, const std::string& f, const auto& where) {
         auto it = ids.find(id);
         if (it == ids.end()) {
-            problems.add(f, pointer, std::string("unknown ") + std::string(to_string(kind)) + " \"" + id + "\"");
+            problems.add(f, where(), std::string("unknown ") + std::string(to_string(kind)) + " \"" + id + "\"");
         } else if (it->second.kind != kind) {
-            problems.add(f, pointer, "\"" + id + "\" is a " + std::string(to_string(it->second.kind)) + ", expected a " +
+            problems.add(f, where(), "\"" + id + "\" is a " + std::string(to_string(it->second.kind)) + ", expected a " +
                                          std::string(to_string(kind)));
         }
     };
@@ -168,9 +168,9 @@ void check_ids_and_references(const PackData& pack, Problems& problems, const st
     // References.
     for (std::size_t i = 0; i < pack.products.size(); ++i) {
         const auto& o = pack.product_origins[i];
-        const std::string ptr = child(PackData::pointer("products", o), "ingredients");
         for (std::size_t k = 0; k < pack.products[i].ingredients.size(); ++k)
-            expect(pack.products[i].ingredients[k], EntityKind::Substance, file(o), child(ptr, k));
+            expect(pack.products[i].ingredients[k], EntityKind::Substance, file(o),
+                   [&] { return child(child(PackData::pointer("products", o), "ingredients"), k); });
     }
     std::vector<const std::string*> hierarchy_ids;
     std::vector<const std::vector<std::string>*> hierarchy_parents;
@@ -179,13 +179,13 @@ void check_ids_and_references(const PackData& pack, Problems& problems, const st
         const auto& o = pack.class_origins[i];
         const std::string ptr = PackData::pointer("classes", o);
         for (std::size_t k = 0; k < c.parents.size(); ++k)
-            expect(c.parents[k], EntityKind::Class, file(o), child(child(ptr, "parents"), k));
+            expect(c.parents[k], EntityKind::Class, file(o), [&] { return child(child(ptr, "parents"), k); });
         std::set<std::string_view> seen;
         for (std::size_t k = 0; k < c.members.size(); ++k) {
-            const std::string mp = child(child(ptr, "members"), k);
-            expect(c.members[k].substance, EntityKind::Substance, file(o), child(mp, "substance"));
+            auto mp = [&] { return child(child(child(ptr, "members"), k), "substance"); };
+            expect(c.members[k].substance, EntityKind::Substance, file(o), mp);
             if (!seen.insert(c.members[k].substance).second)
-                problems.add(file(o), child(mp, "substance"),
+                problems.add(file(o), mp(),
                              "\"" + c.members[k].substance + "\" is listed twice in class \"" + c.id + "\"");
         }
         hierarchy_ids.push_back(&c.id);
@@ -199,9 +199,9 @@ void check_ids_and_references(const PackData& pack, Problems& problems, const st
     for (std::size_t i = 0; i < pack.conditions.size(); ++i) {
         const auto& c = pack.conditions[i];
         const auto& o = pack.condition_origins[i];
-        const std::string ptr = child(PackData::pointer("conditions", o), "parents");
         for (std::size_t k = 0; k < c.parents.size(); ++k)
-            expect(c.parents[k], EntityKind::Condition, file(o), child(ptr, k));
+            expect(c.parents[k], EntityKind::Condition, file(o),
+                   [&] { return child(child(PackData::pointer("conditions", o), "parents"), k); });
         hierarchy_ids.push_back(&c.id);
         hierarchy_parents.push_back(&c.parents);
     }
@@ -211,13 +211,15 @@ void check_ids_and_references(const PackData& pack, Problems& problems, const st
     for (std::size_t i = 0; i < pack.interactions.size(); ++i) {
         const auto& x = pack.interactions[i];
         const auto& o = pack.interaction_origins[i];
-        const std::string ptr = child(PackData::pointer("interactions", o), "participants");
-        expect(x.first.id, x.first.kind, file(o), child(ptr, 0));
-        expect(x.second.id, x.second.kind, file(o), child(ptr, 1));
+        auto ptr = [&] { return child(PackData::pointer("interactions", o), "participants"); };
+        expect(x.first.id, x.first.kind, file(o), [&] { return child(ptr(), 0); });
+        expect(x.second.id, x.second.kind, file(o), [&] { return child(ptr(), 1); });
         if (x.first.kind == x.second.kind && x.first.id == x.second.id && x.first.kind == EntityKind::Substance)
-            problems.add(file(o), ptr, "a substance cannot interact with itself");
+            problems.add(file(o), ptr(), "a substance cannot interact with itself");
     }
-    {
+    const bool any_supersedes = std::any_of(pack.interactions.begin(), pack.interactions.end(),
+                                            [](const InteractionRule& x) { return !x.supersedes.empty(); });
+    if (any_supersedes) {
         std::unordered_set<std::string_view> interaction_ids;
         for (const auto& x : pack.interactions) interaction_ids.insert(x.id);
         for (std::size_t i = 0; i < pack.interactions.size(); ++i) {
@@ -236,24 +238,25 @@ void check_ids_and_references(const PackData& pack, Problems& problems, const st
     for (std::size_t i = 0; i < pack.contraindications.size(); ++i) {
         const auto& x = pack.contraindications[i];
         const auto& o = pack.contraindication_origins[i];
-        const std::string ptr = PackData::pointer("contraindications", o);
-        expect(x.subject.id, x.subject.kind, file(o), child(ptr, "subject"));
-        expect(x.condition, EntityKind::Condition, file(o), child(ptr, "condition"));
+        expect(x.subject.id, x.subject.kind, file(o),
+               [&] { return child(PackData::pointer("contraindications", o), "subject"); });
+        expect(x.condition, EntityKind::Condition, file(o),
+               [&] { return child(PackData::pointer("contraindications", o), "condition"); });
     }
     for (std::size_t i = 0; i < pack.treatments.size(); ++i) {
         const auto& t = pack.treatments[i];
         const auto& o = pack.treatment_origins[i];
         const std::string ptr = PackData::pointer("treatments", o);
         for (std::size_t k = 0; k < t.substances.size(); ++k)
-            expect(t.substances[k], EntityKind::Substance, file(o), child(child(ptr, "substances"), k));
+            expect(t.substances[k], EntityKind::Substance, file(o), [&] { return child(child(ptr, "substances"), k); });
         for (std::size_t k = 0; k < t.treats.size(); ++k)
-            expect(t.treats[k], EntityKind::Condition, file(o), child(child(ptr, "treats"), k));
+            expect(t.treats[k], EntityKind::Condition, file(o), [&] { return child(child(ptr, "treats"), k); });
         for (std::size_t k = 0; k < t.complements.size(); ++k)
-            expect(t.complements[k], EntityKind::Treatment, file(o), child(child(ptr, "complements"), k));
+            expect(t.complements[k], EntityKind::Treatment, file(o), [&] { return child(child(ptr, "complements"), k); });
     }
     for (std::size_t i = 0; i < pack.profiles.size(); ++i)
         expect(pack.profiles[i].substance, EntityKind::Substance, file(pack.profile_origins[i]),
-               child(PackData::pointer("profiles", pack.profile_origins[i]), "substance"));
+               [&] { return child(PackData::pointer("profiles", pack.profile_origins[i]), "substance"); });
 }
 
 // Fills default citation grades (the one place they are filled) and checks that cited sources

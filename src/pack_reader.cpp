@@ -434,15 +434,18 @@ private:
             participant_->id = text;
             ++part_known_;
         }
-        part_keys_.push_back({part_key_, is_string ? nlohmann::json(text).dump() : std::move(text)});
+        part_keys_.push_back({part_key_, std::move(text), is_string});
     }
 
     void end_participant(const std::string& ptr) {
         if (part_known_ == 1 && part_keys_.size() == 1) return;
         // The object as nlohmann would print it (keys sorted), for the message.
-        std::sort(part_keys_.begin(), part_keys_.end());
+        std::sort(part_keys_.begin(), part_keys_.end(),
+                  [](const PartKey& a, const PartKey& b) { return a.key < b.key; });
         std::string shown = "{";
-        for (const auto& [k, v] : part_keys_) shown += (shown.size() > 1 ? "," : "") + nlohmann::json(k).dump() + ":" + v;
+        for (const auto& k : part_keys_)
+            shown += (shown.size() > 1 ? "," : "") + nlohmann::json(k.key).dump() + ":" +
+                     (k.is_string ? nlohmann::json(k.value).dump() : k.value);
         fail(ptr, kOneParticipant, shown + "}");
     }
 
@@ -460,7 +463,12 @@ private:
     Participant* participant_ = nullptr;
     Participant extra_;  // a third participant or more: read for its errors, then rejected
     std::string part_key_;
-    std::vector<std::pair<std::string, std::string>> part_keys_;
+    struct PartKey {
+        std::string key;
+        std::string value;  // as written for a non-string; rendered only for a message
+        bool is_string;
+    };
+    std::vector<PartKey> part_keys_;
     int part_known_ = 0;
 };
 
@@ -490,24 +498,39 @@ private:
 };
 
 // Reads one document; returns whether it was a bundled pack.
-bool read_document(PackData& pack, Problems& problems, const std::string& name, std::string_view text,
-                   PackLayout layout, bool data_file, const LoadOptions& options) {
+bool read_document(PackData& pack, Problems& problems, const PackFile& file, PackLayout layout, bool data_file,
+                   const LoadOptions& options) {
     const auto index = static_cast<std::uint32_t>(pack.origin_files.size());
-    pack.origin_files.push_back(name);
-    PackConsumer consumer(pack, problems, name, index, layout, data_file);
-    VersionWatcher watcher(name, layout);
-    stream_json(name, text, options.max_file_bytes, consumer, data_file ? nullptr : &watcher);
+    pack.origin_files.push_back(file.name);
+    PackConsumer consumer(pack, problems, file.name, index, layout, data_file);
+    VersionWatcher watcher(file.name, layout);
+    JsonConsumer* const after_error = data_file ? nullptr : &watcher;
+    if (file.path.empty()) {
+        stream_json(file.name, file.text, options.max_file_bytes, consumer, after_error);
+    } else {
+        PackFileReader reader(file.path, file.name, options.max_file_bytes);
+        stream_json_chunks(file.name, [&](char* b, std::size_t n) { return reader.read(b, n); }, consumer, after_error);
+    }
     consumer.flush_problems();
     return consumer.bundled();
 }
 
+void check_syntax(const PackFile& file, const LoadOptions& options) {
+    if (file.path.empty()) {
+        check_json_syntax(file.name, file.text);
+        return;
+    }
+    PackFileReader reader(file.path, file.name, options.max_file_bytes);
+    check_json_syntax_chunks(file.name, [&](char* b, std::size_t n) { return reader.read(b, n); });
+}
+
 }  // namespace
 
-PackData load_pack(const std::string& name, std::string_view text, PackLayout layout,
-                   const std::function<PackFile(const std::string&)>& read, const LoadOptions& options) {
+PackData load_pack(const PackFile& first, PackLayout layout, const std::function<PackFile(const std::string&)>& read,
+                   const LoadOptions& options) {
     PackData pack;
     Problems problems;
-    const bool bundled = read_document(pack, problems, name, text, layout, false, options);
+    const bool bundled = read_document(pack, problems, first, layout, false, options);
     if (bundled) {
         pack.files.clear();  // a bundled pack may list them; it needs none
     } else {
@@ -517,11 +540,11 @@ PackData load_pack(const std::string& name, std::string_view text, PackLayout la
         for (const auto& relative : pack.files) {
             const PackFile file = read(relative);
             if (held) {
-                check_json_syntax(file.name, file.text);
+                check_syntax(file, options);
                 continue;
             }
             try {
-                read_document(pack, problems, file.name, file.text, PackLayout::Manifest, true, options);
+                read_document(pack, problems, file, PackLayout::Manifest, true, options);
             } catch (const ParseError&) {
                 throw;
             } catch (const DataError&) {
@@ -530,7 +553,7 @@ PackData load_pack(const std::string& name, std::string_view text, PackLayout la
         }
         if (held) std::rethrow_exception(held);
     }
-    check_pack(pack, problems, name);
+    check_pack(pack, problems, first.name);
     return pack;
 }
 

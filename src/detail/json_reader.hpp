@@ -6,6 +6,7 @@
 // No parsed tree is built: a consumer fills its own structures as the values go by.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -44,9 +45,16 @@ public:
 void stream_json(const std::string& file, std::string_view text, std::size_t max_bytes, JsonConsumer& consumer,
                  JsonConsumer* after_error = nullptr);
 
+// The same for a document read in chunks (a file streamed from disk, so that the whole text is
+// never held): `read` fills up to `capacity` bytes and returns how many, 0 at the end.
+using ReadChunk = std::function<std::size_t(char* buffer, std::size_t capacity)>;
+void stream_json_chunks(const std::string& file, const ReadChunk& read, JsonConsumer& consumer,
+                        JsonConsumer* after_error = nullptr);
+
 // Syntax check only (used for the files after a shape error, so that a later file's malformed
 // JSON still wins as it did when every file was parsed before reading). Throws ParseError.
 void check_json_syntax(const std::string& file, std::string_view text);
+void check_json_syntax_chunks(const std::string& file, const ReadChunk& read);
 
 // RFC 6901 escaping of one reference token.
 void append_pointer_token(std::string& pointer, std::string_view token);

@@ -72,15 +72,34 @@ struct Problems {
     }
 };
 
-// One input document of a pack.
+// One input document of a pack: text in memory (embedded, or given to from_json; it must outlive
+// the load), or a file streamed from disk in chunks so that its whole text is never held.
 struct PackFile {
     std::string name;  // as shown in messages
-    std::string text;
+    std::string_view text;
+    std::filesystem::path path;  // when not empty, the file to stream (`text` is unused)
 };
 
-// Reads a regular file, enforcing the size limit. Throws DataError naming what the path is when
-// it is not a regular file (directory, FIFO, device...), without ever blocking on it.
-std::string read_file_limited(const std::filesystem::path& path, const std::string& display, std::size_t max_bytes);
+// An open pack file, read in chunks. Opening checks it: a regular file within the size limit;
+// anything else (missing, a directory, a FIFO, a device...) is a DataError saying what it is,
+// found without blocking (a FIFO is never waited on).
+class PackFileReader {
+public:
+    PackFileReader(const std::filesystem::path& path, const std::string& display, std::size_t max_bytes);
+    ~PackFileReader();
+    PackFileReader(const PackFileReader&) = delete;
+    PackFileReader& operator=(const PackFileReader&) = delete;
+    // Fills up to `capacity` bytes; 0 at the end. Throws DataError on a read error or when the
+    // file grows past the limit while being read.
+    std::size_t read(char* buffer, std::size_t capacity);
+
+private:
+    std::string display_;
+    std::size_t max_bytes_;
+    std::size_t total_ = 0;
+    int fd_ = -1;
+    void* stream_ = nullptr;  // std::ifstream where POSIX descriptors are not available
+};
 
 // Loads a pack from a directory, a manifest file or a bundled file.
 PackData load_pack_path(const std::filesystem::path& path, const LoadOptions& options);
@@ -89,10 +108,10 @@ PackData load_pack_path(const std::filesystem::path& path, const LoadOptions& op
 // a manifest naming data files, or either (decided by the document's first key).
 enum class PackLayout { Bundled, Manifest, Either };
 
-// Parses and validates a pack whose first document is `text` (named `name` in messages); a
+// Parses and validates a pack whose first document is `first`; a
 // manifest's data files are fetched through `read` (relative name -> file), one at a time, each
 // parsed once. Throws the rxcaution error hierarchy; never returns partial data.
-PackData load_pack(const std::string& name, std::string_view text, PackLayout layout,
+PackData load_pack(const PackFile& first, PackLayout layout,
                    const std::function<PackFile(const std::string& relative)>& read, const LoadOptions& options);
 
 // Integrity checks over a completely read pack; fills default citation grades. Throws
