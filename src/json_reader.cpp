@@ -124,7 +124,12 @@ public:
     }
     // Syntax errors, invalid UTF-8, lone surrogates and number overflow (out_of_range.406) all
     // arrive here; they win over any held shape error.
-    bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) {
+    bool parse_error(std::size_t position, const std::string& last_token, const nlohmann::detail::exception& e) {
+        // nlohmann stops at a NUL byte as at the end of a C string; say what is really there.
+        constexpr std::string_view nul = "<U+0000>";
+        if (last_token.size() >= nul.size() && last_token.compare(last_token.size() - nul.size(), nul.size(), nul) == 0 &&
+            std::string_view(e.what()).find("unexpected end of input") != std::string_view::npos)
+            throw_parse_error(file_, locate_, position, "a NUL byte (\\0) in the text; JSON text has none");
         throw_parse_error(file_, locate_, position, e.what());
     }
 

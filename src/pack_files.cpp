@@ -117,6 +117,11 @@ PackData load_pack_path(const fs::path& path, const LoadOptions& options) {
     std::error_code ec;
     const bool directory = fs::is_directory(path, ec);
     const fs::path dir = directory ? path : path.parent_path();
+    if (directory && !fs::exists(path / "manifest.json", ec)) {
+        const std::string display = path.generic_string();
+        throw DataError(display, display + ": a directory without manifest.json (a pack directory holds manifest.json "
+                                           "and the data files it names)");
+    }
     auto file = [&](const std::string& relative) { return PackFile{(dir / relative).generic_string(), {}, dir / relative}; };
     // A directory is a pack laid out as data/ is; a file is a manifest or a bundled pack, told
     // apart by its first key while it is read.
