@@ -554,6 +554,11 @@ PackData load_pack(const PackFile& first, PackLayout layout, const std::function
         if (held) std::rethrow_exception(held);
     }
     check_pack(pack, problems, first.name);
+    // Origins only serve messages about a pack being loaded; a loaded pack needs none.
+    for (auto* origins : {&pack.source_origins, &pack.substance_origins, &pack.product_origins, &pack.class_origins,
+                          &pack.condition_origins, &pack.interaction_origins, &pack.contraindication_origins,
+                          &pack.treatment_origins, &pack.profile_origins})
+        std::vector<Origin>().swap(*origins);
     return pack;
 }
 

@@ -41,7 +41,7 @@ struct PackData {
     std::vector<Treatment> treatments;
     std::vector<Profile> profiles;
 
-    // Parallel to the vectors above.
+    // Parallel to the vectors above while the pack is read and checked (emptied afterwards).
     std::vector<Origin> source_origins, substance_origins, product_origins, class_origins, condition_origins,
         interaction_origins, contraindication_origins, treatment_origins, profile_origins;
     // File names as shown in messages, indexed by Origin::file.
