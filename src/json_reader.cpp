@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <exception>
 #include <iterator>
 #include <limits>
@@ -17,6 +18,37 @@ namespace rxcaution::detail {
 namespace {
 
 using json = nlohmann::json;
+
+// nlohmann quotes the bytes it stopped at ("last read: '...'"), which may be invalid UTF-8: a
+// message must stay text (Python would fail to decode it), so such bytes are shown as \xHH.
+std::string printable(const std::string& text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        std::size_t n = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+        bool valid = n > 0 && i + n <= text.size();
+        for (std::size_t k = 1; valid && k < n; ++k) valid = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+        if (valid && n == 3) {
+            const auto c1 = static_cast<unsigned char>(text[i + 1]);
+            valid = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);  // overlong, surrogates
+        } else if (valid && n == 4) {
+            const auto c1 = static_cast<unsigned char>(text[i + 1]);
+            valid = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+        }
+        if (valid) {
+            out.append(text, i, n);
+            i += n;
+        } else {
+            static const char* hex = "0123456789ABCDEF";
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+            ++i;
+        }
+    }
+    return out;
+}
 
 // Line and column (1-based) of a byte offset, given the text before it.
 struct Position {
@@ -53,7 +85,7 @@ using Locate = std::function<Position(std::size_t& offset)>;
     else if (detail.rfind("[json.exception.", 0) == 0) {
         if (auto close = detail.find("] "); close != std::string::npos) detail = detail.substr(close + 2);
     }
-    throw ParseError(file, line, column, offset, detail);
+    throw ParseError(file, line, column, offset, printable(detail));
 }
 
 [[noreturn]] void throw_empty(const std::string& file) {
@@ -198,11 +230,16 @@ Locate locate_in(std::string_view text) {
     };
 }
 
-// Chunks of a streamed document, presented to nlohmann as an input iterator. Lines are counted
-// chunk by chunk as they are used up, so a parse error still gets its line and column.
+// Chunks of a streamed document, presented to nlohmann as an input iterator. The chunk before the
+// current one is kept, and lines are counted as chunks are left behind, so that a parse error gets
+// its line and column even when the parser had already looked into the next chunk.
 class ChunkReader {
 public:
-    explicit ChunkReader(const ReadChunk& read) : read_(read), buffer_(kChunk) { refill(); }
+    explicit ChunkReader(const ReadChunk& read) : read_(read) {
+        buffers_[0].resize(kChunk);
+        buffers_[1].resize(kChunk);
+        refill();
+    }
 
     class Iterator {
     public:
@@ -235,14 +272,18 @@ public:
     static Iterator end() { return Iterator(); }
 
     Position locate(std::size_t& offset) const {
-        // Offsets before the current chunk were counted when their chunk was used up.
-        const std::size_t start = total_ - static_cast<std::size_t>(end_ - buffer_.data());
         if (offset > total_) offset = total_;
-        if (offset < start) offset = start;  // cannot happen: the parser stops in the current chunk
-        Position p{lines_before_, column_before_};
-        const Position in = position_in(std::string_view(buffer_.data(), offset - start));
-        if (in.line > 1) p = {p.line + in.line - 1, in.column};
-        else p.column += in.column - 1;
+        if (offset < previous_start_) offset = previous_start_;  // the parser never looks that far back
+        Position p = previous_position_;
+        auto advance = [&](std::string_view text) {
+            const Position in = position_in(text);
+            if (in.line > 1) p = {p.line + in.line - 1, in.column};
+            else p.column += in.column - 1;
+        };
+        const std::size_t in_previous = std::min(offset - previous_start_, previous_size_);
+        advance(std::string_view(buffers_[1 - current_].data(), in_previous));
+        if (offset - previous_start_ > previous_size_)
+            advance(std::string_view(buffers_[current_].data(), offset - previous_start_ - previous_size_));
         return p;
     }
 
@@ -250,29 +291,33 @@ private:
     static constexpr std::size_t kChunk = 1 << 16;
 
     void refill() {
-        // Account for the chunk being left, then read the next one.
+        // The current chunk becomes the previous one; the one before is counted and let go.
+        const std::size_t size = static_cast<std::size_t>(end_ - cur_start());
         if (end_ != nullptr) {
-            const Position in = position_in(std::string_view(buffer_.data(), static_cast<std::size_t>(end_ - buffer_.data())));
-            if (in.line > 1) {
-                lines_before_ += in.line - 1;
-                column_before_ = in.column;
-            } else {
-                column_before_ += in.column - 1;
-            }
+            const Position in = position_in(std::string_view(buffers_[1 - current_].data(), previous_size_));
+            if (in.line > 1) previous_position_ = {previous_position_.line + in.line - 1, in.column};
+            else previous_position_.column += in.column - 1;
+            previous_start_ += previous_size_;
+            previous_size_ = size;
+            current_ = 1 - current_;
         }
-        const std::size_t n = read_(buffer_.data(), buffer_.size());
+        std::vector<char>& buffer = buffers_[current_];
+        const std::size_t n = read_(buffer.data(), buffer.size());
         total_ += n;
-        cur_ = buffer_.data();
-        end_ = buffer_.data() + n;
+        cur_ = buffer.data();
+        end_ = buffer.data() + n;
     }
+    [[nodiscard]] const char* cur_start() const { return end_ == nullptr ? nullptr : buffers_[current_].data(); }
 
     const ReadChunk& read_;
-    std::vector<char> buffer_;
+    std::vector<char> buffers_[2];
+    std::size_t current_ = 0;
     const char* cur_ = nullptr;
     const char* end_ = nullptr;
     std::size_t total_ = 0;
-    std::size_t lines_before_ = 1;
-    std::size_t column_before_ = 1;
+    std::size_t previous_start_ = 0;  // byte offset of the previous chunk
+    std::size_t previous_size_ = 0;
+    Position previous_position_;      // line and column where the previous chunk starts
 };
 
 }  // namespace

@@ -65,6 +65,11 @@ constexpr bool fits() {
     else return true;  // nested objects: checked through their own table
 }
 
+// Allowed by the format (and the schema, and the docs) but without a member in the public struct:
+// the value is checked to be text and dropped. Adding the member (and its Python binding) turns
+// the entry into an RX_FIELD.
+#define RX_UNKEPT(JSON) Field{.json = JSON, .member = "", .need = Need::Optional, .kind = FieldKind::Unkept, .at = nullptr}
+
 #define RX_FIELD(T, JSON, MEMBER, NEED, KIND, ...)                                                          \
     Field {                                                                                                \
         .json = JSON, .member = #MEMBER, .need = Need::NEED, .kind = FieldKind::KIND,                      \
@@ -220,7 +225,7 @@ const Field class_fields[] = {
     RX_FIELD(DrugClass, "parents", parents, Optional, Texts),
     RX_FIELD(DrugClass, "members", members, Required, Objects, .type = &member_t, .missing = "an array of members"),
     RX_FIELD(DrugClass, "duplicate_therapy", duplicate_therapy, Optional, OptionalObject, .type = &duplicate_t),
-    RX_FIELD(DrugClass, "notes", notes, Optional, Text),
+    RX_UNKEPT("notes"),
 };
 const ObjectType class_t = object_type<DrugClass>("class", class_fields);
 
@@ -287,7 +292,7 @@ const Field contraindication_fields[] = {
     RX_FIELD(ContraindicationRule, "management", management, Required, Text),
     RX_FIELD(ContraindicationRule, "evidence", evidence, Required, RuleEvidence),
     RX_FIELD(ContraindicationRule, "seriousness", seriousness, Optional, Choice, .choices = seriousness_levels),
-    RX_FIELD(ContraindicationRule, "label_severity_basis", severity_basis, Optional, Text),
+    RX_UNKEPT("label_severity_basis"),
     RX_FIELD(ContraindicationRule, "sources", sources, Cited, Objects, .type = &citation_t),
     RX_FIELD(ContraindicationRule, "disagreement", disagreement, Optional, Text),
     RX_FIELD(ContraindicationRule, "notes", notes, Optional, Text),
@@ -305,7 +310,7 @@ const Field treatment_fields[] = {
     RX_FIELD(Treatment, "treats", treats, Optional, Texts),
     RX_FIELD(Treatment, "complements", complements, Optional, Texts),
     RX_FIELD(Treatment, "sources", sources, Cited, Objects, .type = &citation_t),
-    RX_FIELD(Treatment, "notes", notes, Optional, Text),
+    RX_UNKEPT("notes"),
 };
 const ObjectType treatment_t = object_type<Treatment>("treatment", treatment_fields);
 

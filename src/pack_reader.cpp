@@ -165,7 +165,7 @@ public:
         switch (f.mode) {
             case Mode::Object: {
                 const Field& field = *f.field;
-                void* member = field.at(f.target);
+                void* member = field.at ? field.at(f.target) : nullptr;
                 switch (field.kind) {
                     case FieldKind::Object: push_object(field.type, member); return;
                     case FieldKind::OptionalObject: push_object(field.type, field.type->emplace(member)); return;
@@ -338,6 +338,7 @@ private:
     }
 
     void field_string(const Field& field, void* owner, const std::string& ptr, std::string& s) {
+        if (field.kind == FieldKind::Unkept) return;
         void* member = field.at(owner);
         switch (field.kind) {
             case FieldKind::Text:
@@ -378,6 +379,13 @@ private:
 
     void complete_object(const Frame& f, const std::string& ptr) {
         const auto fields = f.type->fields;
+        // Without a format version nothing else can be judged: that is the error to report first.
+        for (std::size_t i = 0; i < fields.size(); ++i)
+            if (fields[i].kind == FieldKind::FormatVersion && !(f.seen & (std::uint64_t{1} << i))) {
+                std::string p = ptr;
+                append_pointer_token(p, fields[i].json);
+                fail(p, std::string(fields[i].missing), kRequired);
+            }
         for (std::size_t i = 0; i < fields.size(); ++i) {
             const Field& field = fields[i];
             const bool given = f.seen & (std::uint64_t{1} << i);

@@ -91,6 +91,7 @@ void write_participant(Writer& w, const Participant& p) {
 }
 
 void write_field(Writer& w, const Field& field, const void* owner) {
+    if (field.kind == FieldKind::Unkept) return;  // nothing was kept to write
     const void* member = field.at(const_cast<void*>(owner));
     const bool required = field.need == Need::Required;
     switch (field.kind) {
@@ -175,6 +176,7 @@ void write_field(Writer& w, const Field& field, const void* owner) {
             write_participant(w, *static_cast<const Participant*>(field.at2(const_cast<void*>(owner))));
             w.close(']');
             return;
+        case FieldKind::Unkept: return;
     }
 }
 

@@ -104,7 +104,6 @@ struct DrugClass {
     std::vector<std::string> parents;
     std::vector<ClassMember> members;  ///< direct members only
     std::optional<DuplicateTherapyPolicy> duplicate_therapy;
-    std::string notes;
 };
 
 /// A symptom of a syndrome, with sources.
@@ -169,7 +168,6 @@ struct ContraindicationRule {
     std::string management;
     EvidenceGrade evidence = EvidenceGrade::Secondary;
     std::string seriousness;
-    std::string severity_basis;  ///< how the severity was chosen (`label_severity_basis` in the pack)
     std::vector<Citation> sources;
     std::string disagreement;
     std::string notes;
@@ -185,7 +183,6 @@ struct Treatment {
     std::vector<std::string> treats;       ///< condition ids
     std::vector<std::string> complements;  ///< treatment ids
     std::vector<Citation> sources;
-    std::string notes;
 };
 
 /// One sourced statement of a substance profile.

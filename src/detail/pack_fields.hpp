@@ -44,6 +44,7 @@ enum class FieldKind : std::uint8_t {
     Objects,         // std::vector of a struct described by `type`
     Participant,     // Participant: {"substance"|"class"|"product": id}
     Participants,    // exactly two participants, stored through `at` and `at2`
+    Unkept,          // text the format allows but no struct member holds yet (checked, not stored)
 };
 
 struct ObjectType;
@@ -54,7 +55,7 @@ struct Field {
     std::string_view member;  // C++ member it fills (for the drift tests and docs)
     Need need;
     FieldKind kind;
-    void* (*at)(void* owner);                       // address of the member in its owner
+    void* (*at)(void* owner);                       // address of the member in its owner (Unkept: none)
     const ObjectType* type = nullptr;               // Object, OptionalObject, Objects
     std::span<const std::string_view> choices = {};  // Choice
     std::string_view default_value = {};            // Choice

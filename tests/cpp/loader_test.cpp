@@ -304,6 +304,33 @@ TEST(LoaderHostileInput, NulBytes) {
     }
 }
 
+TEST(LoaderHostileInput, PositionsOfStreamedFilesMatchThoseOfText) {
+    // A file is read in 64 KiB chunks; the parser may already have read into the next chunk (or
+    // the end) when it reports a byte of the previous one.
+    const std::string dir = temp_dir();
+    std::string big = "{\"manifest\": {\"name\": \"" + std::string(70000, 'x') + "\"}\n\n  , ]";
+    std::ofstream(dir + "/big.json") << big;
+    std::ofstream(dir + "/small.json") << "{\"classes\": [}";
+    std::ofstream(dir + "/number.json") << "1e999";
+    for (const std::string name : {"big.json", "small.json", "number.json"}) {
+        SCOPED_TRACE(name);
+        std::size_t line = 0, column = 0, byte = 0;
+        try {
+            (void)KnowledgeBase::from_json(read(dir + "/" + name));
+        } catch (const ParseError& e) {
+            line = e.line(), column = e.column(), byte = e.byte_offset();
+        }
+        try {
+            (void)KnowledgeBase::load(dir + "/" + name);
+            FAIL();
+        } catch (const ParseError& e) {
+            EXPECT_EQ(e.line(), line);
+            EXPECT_EQ(e.column(), column);
+            EXPECT_EQ(e.byte_offset(), byte);
+        }
+    }
+}
+
 TEST(LoaderHostileInput, InvalidUtf8AndLoneSurrogatesInPackStrings) {
     std::string text = mini().dump();
     const auto at = text.find("alphazine");
@@ -315,7 +342,9 @@ TEST(LoaderHostileInput, InvalidUtf8AndLoneSurrogatesInPackStrings) {
         FAIL();
     } catch (const ParseError& e) {
         EXPECT_EQ(e.byte_offset(), at + 2);
-        EXPECT_NE(std::string(e.what()).find("ill-formed UTF-8 byte"), std::string::npos) << e.what();
+        // The message quotes what was read with the bad byte escaped: it stays valid UTF-8.
+        EXPECT_NE(std::string(e.what()).find("ill-formed UTF-8 byte; last read: '\"al\\xFF'"), std::string::npos)
+            << e.what();
     }
     std::string surrogate = text;
     surrogate.replace(at, 9, "\\ud800");
@@ -431,14 +460,31 @@ TEST(Loader, ToJsonRoundTripsExactly) {
     EXPECT_EQ(again.interaction("alpha-beta").sources.at(0).grade, EvidenceGrade::Secondary);
 }
 
-TEST(Loader, FieldsTheLoaderUsedToDropAreKept) {
-    // Accepted by the format and the schema, but not kept before the field tables.
+TEST(Loader, FieldsWithoutAMemberAreCheckedButNotKept) {
+    // The format allows them (schema, docs) but no struct member holds them yet.
     auto doc = mini();
     doc["classes"][0]["notes"] = "class note";
     doc["contraindications"][0]["label_severity_basis"] = "basis";
     const auto kb = KnowledgeBase::from_json(doc.dump());
-    EXPECT_EQ(kb.drug_class(doc["classes"][0]["id"].get<std::string>()).notes, "class note");
-    EXPECT_EQ(kb.contraindication(doc["contraindications"][0]["id"].get<std::string>()).severity_basis, "basis");
-    const auto again = nlohmann::json::parse(KnowledgeBase::from_json(kb.to_json()).to_json());
-    EXPECT_EQ(again["classes"][0]["notes"], "class note");
+    const auto again = nlohmann::json::parse(kb.to_json());
+    EXPECT_FALSE(again["classes"][0].contains("notes"));
+    doc["classes"][0]["notes"] = 5;
+    try {
+        (void)KnowledgeBase::from_json(doc.dump());
+        FAIL();
+    } catch (const SchemaError& e) {
+        EXPECT_EQ(std::string(e.what()), "<memory>:/classes/0/notes: expected a string, got number 5");
+    }
+}
+
+TEST(Loader, AManifestWithoutFormatVersionSaysSoFirst) {
+    const std::string dir = temp_dir();
+    std::ofstream(dir + "/manifest.json") << "{}";
+    try {
+        (void)KnowledgeBase::load(dir);
+        FAIL();
+    } catch (const SchemaError& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  dir + "/manifest.json:/format_version: expected an integer, got nothing (the field is required)");
+    }
 }
