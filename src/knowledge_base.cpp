@@ -25,35 +25,6 @@ const T& get_in(const std::vector<T>& items, const detail::TextMap<std::uint32_t
     throw NotFoundError(std::string(id), {}, what);
 }
 
-detail::PackData load_path(const std::filesystem::path& path, const LoadOptions& options) {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    const std::string display = path.generic_string();
-    if (fs::is_directory(path, ec)) {
-        const fs::path manifest = path / "manifest.json";
-        const std::string mdisplay = (path / "manifest.json").generic_string();
-        detail::PackFile m{mdisplay, detail::read_file_limited(manifest, mdisplay, options.max_file_bytes)};
-        return detail::load_manifest_pack(
-            m,
-            [&](const std::string& rel) {
-                const std::string d = (path / rel).generic_string();
-                return detail::PackFile{d, detail::read_file_limited(path / rel, d, options.max_file_bytes)};
-            },
-            options);
-    }
-    std::string text = detail::read_file_limited(path, display, options.max_file_bytes);
-    // A manifest has a top-level "format_version"; a bundled pack has a "manifest" object.
-    const nlohmann::json probe = detail::parse_json(display, text, options.max_file_bytes);
-    if (probe.is_object() && probe.contains("manifest")) return detail::load_bundled_pack({display, text}, options);
-    const fs::path dir = path.parent_path();
-    return detail::load_manifest_pack(
-        {display, text},
-        [&](const std::string& rel) {
-            const std::string d = (dir / rel).generic_string();
-            return detail::PackFile{d, detail::read_file_limited(dir / rel, d, options.max_file_bytes)};
-        },
-        options);
-}
 }  // namespace
 
 KnowledgeBase::KnowledgeBase(std::shared_ptr<const detail::KnowledgeBaseImpl> impl) : impl_(std::move(impl)) {}
@@ -64,12 +35,11 @@ KnowledgeBase KnowledgeBase::builtin() {
         const auto& files = detail::embedded_pack();
         auto find = [&](const std::string& name) -> detail::PackFile {
             for (const auto& f : files)
-                if (f.name == name) return {f.name, std::string(f.text)};
+                if (f.name == name) return {f.name, f.text, {}};
             throw DataError(name, name + ": not embedded in the library");
         };
-        LoadOptions options;
-        detail::PackData pack = detail::load_manifest_pack(
-            find("data/manifest.json"), [&](const std::string& rel) { return find("data/" + rel); }, options);
+        detail::PackData pack = detail::load_pack(find("data/manifest.json"), detail::PackLayout::Manifest,
+                                                  [&](const std::string& rel) { return find("data/" + rel); }, {});
         pack.info.origin = "<builtin>";
         return detail::build_impl(std::move(pack));
     }();
@@ -77,13 +47,13 @@ KnowledgeBase KnowledgeBase::builtin() {
 }
 
 KnowledgeBase KnowledgeBase::load(const std::filesystem::path& path, const LoadOptions& options) {
-    detail::PackData pack = load_path(path, options);
+    detail::PackData pack = detail::load_pack_path(path, options);
     pack.info.origin = path.generic_string();
     return KnowledgeBase(detail::build_impl(std::move(pack)));
 }
 
 KnowledgeBase KnowledgeBase::from_json(std::string_view text, const LoadOptions& options, std::string_view origin) {
-    detail::PackData pack = detail::load_bundled_pack({std::string(origin), std::string(text)}, options);
+    detail::PackData pack = detail::load_pack({std::string(origin), text, {}}, detail::PackLayout::Bundled, {}, options);
     pack.info.origin = std::string(origin);
     return KnowledgeBase(detail::build_impl(std::move(pack)));
 }
@@ -246,6 +216,6 @@ RefList<ContraindicationRule> KnowledgeBase::contraindications_for(std::string_v
     return RefList<ContraindicationRule>(std::move(out));
 }
 
-std::string KnowledgeBase::to_json() const { return impl_->pack.bundled.dump(); }
+std::string KnowledgeBase::to_json() const { return detail::write_bundled_json(impl_->pack); }
 
 }  // namespace rxcaution

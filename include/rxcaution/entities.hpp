@@ -16,7 +16,8 @@ namespace rxcaution {
 struct Citation {
     std::string source;   ///< id of a `Source`
     std::string section;  ///< label section or table, e.g. `§7.1`, `BOXED` (may be empty)
-    EvidenceGrade grade = EvidenceGrade::Secondary;  ///< grade of this citation
+    /// Grade of this citation: as written in the pack, else the grade of its source.
+    EvidenceGrade grade = EvidenceGrade::Secondary;
     std::string note;     ///< free text (may be empty)
 };
 
@@ -50,7 +51,7 @@ struct Substance {
     std::string name;
     std::vector<std::string> synonyms;
     std::vector<std::string> salts;  ///< e.g. `hydrochloride`
-    std::string kind;                ///< drug, illicit, food, supplement, beverage
+    std::string kind;                ///< drug (default), illicit, food, supplement, beverage, environmental
     Identifiers identifiers;
     std::vector<Citation> identifier_sources;
     std::string notes;
@@ -146,7 +147,7 @@ struct InteractionRule {
     std::string management;
     EvidenceGrade evidence = EvidenceGrade::Secondary;
     std::string seriousness;  ///< boxed, contraindication, warnings, interactions, highlights, none
-    std::string severity_basis;
+    std::string severity_basis;  ///< how the severity was chosen (`label_severity_basis` in the pack)
     std::vector<Citation> sources;
     std::string disagreement;
     std::string notes;

@@ -56,9 +56,14 @@ public:
     /// Loads a pack directory (containing manifest.json), a manifest file, or a bundled pack file.
     /// @param path directory or file.
     /// @param options load limits.
-    /// @throws DataError if a file is missing or too large; ParseError for invalid JSON;
-    ///         SchemaError for a wrongly shaped value; IntegrityError listing every inconsistency;
-    ///         UnsupportedFormatVersion for another format_version.
+    /// Files are streamed (their whole text is never held), each parsed once; the pack is loaded
+    /// completely or not at all.
+    /// @throws DataError if a file is missing, too large or not a regular file (a directory, a
+    ///         FIFO, a device: never waited on); ParseError for text that is not JSON (empty text,
+    ///         invalid UTF-8, a NUL byte, a number out of range), with line and column;
+    ///         SchemaError for a wrongly shaped value (also a repeated key or a `\u0000` in text);
+    ///         IntegrityError listing every inconsistency; UnsupportedFormatVersion for another
+    ///         format_version.
     static KnowledgeBase load(const std::filesystem::path& path, const LoadOptions& options = {});
 
     /// Loads a bundled pack (one JSON object with a `manifest` and the sections) from text.
@@ -163,8 +168,9 @@ public:
     /// @throws NotFoundError for an unknown id.
     [[nodiscard]] RefList<ContraindicationRule> contraindications_for(std::string_view id) const;
 
-    /// The pack as one bundled JSON document; `from_json(to_json())` gives an identical knowledge
-    /// base (used for pickling).
+    /// The pack as one bundled JSON document, written from the loaded entities (every citation
+    /// with its grade spelled out); `from_json(to_json())` gives an identical knowledge base and
+    /// writes the same text again (used for pickling).
     [[nodiscard]] std::string to_json() const;
 
     /// Graphviz DOT of the subgraph a check used: inputs -> ingredients -> classes -> fired rules,

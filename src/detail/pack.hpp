@@ -1,11 +1,17 @@
 #pragma once
-// The parsed, validated content of a pack, before indexing. Kept as plain vectors in pack order.
+// The parsed, validated content of a pack, before indexing, and the entry points that produce it.
+// Loading is split by what a newcomer would look for:
+//   json_reader.cpp     streaming JSON (SAX) with pointers and error positions
+//   pack_fields.cpp     one description per field: the table of every entity's JSON fields
+//   pack_reader.cpp     sections -> structs, driven by those tables; manifest and bundled packs
+//   pack_integrity.cpp  ids, references, cycles, citations (and their default grades)
+//   pack_files.cpp      reading files from disk (size limit, non-regular files)
+//   pack_writer.cpp     the bundled JSON document written back from the structs (to_json)
 
 #include <rxcaution/entities.hpp>
 #include <rxcaution/knowledge_base.hpp>
 
-#include <nlohmann/json.hpp>
-
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -16,11 +22,11 @@ namespace rxcaution::detail {
 
 inline constexpr int kFormatVersion = 1;
 
-// Where an entity was defined, for integrity messages: "data/classes.json:/classes/4".
+// Where an entity was defined, for integrity messages: element `index` of its section in the
+// file `PackData::origin_files[file]`, i.e. "data/classes.json:/classes/4".
 struct Origin {
-    std::string file;
-    std::string pointer;
-    [[nodiscard]] std::string str() const { return file + ":" + pointer; }
+    std::uint32_t file = 0;
+    std::uint32_t index = 0;
 };
 
 struct PackData {
@@ -35,33 +41,85 @@ struct PackData {
     std::vector<Treatment> treatments;
     std::vector<Profile> profiles;
 
-    // Parallel to the vectors above.
-    std::vector<Origin> source_origins, substance_origins, product_origins, class_origins,
-        condition_origins, interaction_origins, contraindication_origins, treatment_origins,
-        profile_origins;
+    // Parallel to the vectors above while the pack is read and checked (emptied afterwards).
+    std::vector<Origin> source_origins, substance_origins, product_origins, class_origins, condition_origins,
+        interaction_origins, contraindication_origins, treatment_origins, profile_origins;
+    // File names as shown in messages, indexed by Origin::file.
+    std::vector<std::string> origin_files;
+    // The data files a manifest names (empty for a bundled pack).
+    std::vector<std::string> files;
 
-    // The whole pack as one bundled document (manifest without `files` + merged sections).
-    nlohmann::json bundled;
+    // "data/classes.json:/classes/4"
+    [[nodiscard]] std::string where(std::string_view section, const Origin& o) const {
+        return origin_files[o.file] + ":" + pointer(section, o);
+    }
+    [[nodiscard]] static std::string pointer(std::string_view section, const Origin& o) {
+        std::string p;
+        p.reserve(section.size() + 12);
+        p += '/';
+        p.append(section);
+        p += '/';
+        p += std::to_string(o.index);
+        return p;
+    }
 };
 
-// One input document of a pack.
+// Integrity problems, gathered rather than thrown so that a curator fixes a pack in one round.
+struct Problems {
+    std::vector<std::string> list;
+    void add(const std::string& file, const std::string& pointer, const std::string& text) {
+        list.push_back(file + ":" + pointer + ": " + text);
+    }
+};
+
+// One input document of a pack: text in memory (embedded, or given to from_json; it must outlive
+// the load), or a file streamed from disk in chunks so that its whole text is never held.
 struct PackFile {
     std::string name;  // as shown in messages
-    std::string text;
+    std::string_view text;
+    std::filesystem::path path;  // when not empty, the file to stream (`text` is unused)
 };
 
-// Reads a file, enforcing the size limit. Throws DataError.
-std::string read_file_limited(const std::filesystem::path& path, const std::string& display,
-                              std::size_t max_bytes);
+// An open pack file, read in chunks. Opening checks it: a regular file within the size limit;
+// anything else (missing, a directory, a FIFO, a device...) is a DataError saying what it is,
+// found without blocking (a FIFO is never waited on).
+class PackFileReader {
+public:
+    PackFileReader(const std::filesystem::path& path, const std::string& display, std::size_t max_bytes);
+    ~PackFileReader();
+    PackFileReader(const PackFileReader&) = delete;
+    PackFileReader& operator=(const PackFileReader&) = delete;
+    // Fills up to `capacity` bytes; 0 at the end. Throws DataError on a read error or when the
+    // file grows past the limit while being read.
+    std::size_t read(char* buffer, std::size_t capacity);
 
-// Parses and validates a pack given as a manifest plus its files (loaded lazily through `read`),
-// or as one bundled document. Throws the rxcaution error hierarchy; never returns partial data.
-PackData load_manifest_pack(const PackFile& manifest,
-                            const std::function<PackFile(const std::string& relative)>& read,
-                            const LoadOptions& options);
-PackData load_bundled_pack(const PackFile& bundled, const LoadOptions& options);
+private:
+    std::string display_;
+    std::size_t max_bytes_;
+    std::size_t total_ = 0;
+    int fd_ = -1;
+    void* stream_ = nullptr;  // std::ifstream where POSIX descriptors are not available
+};
 
-// Parses JSON text, turning parse failures into ParseError with line and column.
-nlohmann::json parse_json(const std::string& file, std::string_view text, std::size_t max_bytes);
+// Loads a pack from a directory, a manifest file or a bundled file.
+PackData load_pack_path(const std::filesystem::path& path, const LoadOptions& options);
+
+// How the first document of a pack is laid out: a bundled pack ({"manifest": {...}, sections...}),
+// a manifest naming data files, or either (decided by the document's first key).
+enum class PackLayout { Bundled, Manifest, Either };
+
+// Parses and validates a pack whose first document is `first`; a
+// manifest's data files are fetched through `read` (relative name -> file), one at a time, each
+// parsed once. Throws the rxcaution error hierarchy; never returns partial data.
+PackData load_pack(const PackFile& first, PackLayout layout,
+                   const std::function<PackFile(const std::string& relative)>& read, const LoadOptions& options);
+
+// Integrity checks over a completely read pack; fills default citation grades. Throws
+// IntegrityError listing every problem (`problems` may already hold some from reading).
+void check_pack(PackData& pack, Problems& problems, const std::string& pack_file);
+
+// The bundled document of a pack (manifest without `files`, then every section), written from the
+// structs. Loading it gives the same knowledge base.
+std::string write_bundled_json(const PackData& pack);
 
 }  // namespace rxcaution::detail

@@ -279,3 +279,17 @@ def test_same_bytes_and_exit_code_as_the_executable(args):
     native = subprocess.run([CLI, *args], capture_output=True, timeout=300)
     python = rx(*args)
     assert (python.returncode, python.stdout, python.stderr) == (native.returncode, native.stdout, native.stderr)
+
+
+def test_validate_reports_number_overflow_as_a_pack_error(tmp_path):
+    # It used to print "internal error": nlohmann's out_of_range escaped the loader.
+    path = tmp_path / "pack.json"
+    path.write_text("1e999", encoding="utf-8")
+    result = rx("validate", str(path))
+    assert (result.returncode, out(result)) == (1, "")
+    assert err(result) == f"rxcaution: {path}:1:5: invalid JSON at byte 4: number overflow parsing '1e999'\n"
+
+
+def test_validate_names_a_character_device():
+    result = rx("validate", "/dev/null")
+    assert (result.returncode, err(result)) == (1, "rxcaution: /dev/null: is a character device, not a pack file\n")

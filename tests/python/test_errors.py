@@ -6,6 +6,7 @@ Broken packs are written on the fly into tmp_path from the tiny pack of conftest
 from __future__ import annotations
 
 import json
+import os
 import pickle
 
 import pytest
@@ -221,3 +222,62 @@ def test_other_errors_keep_their_python_types(tiny_kb):
         tiny_kb.check("alpha")  # a string is not a medication list
     with pytest.raises(TypeError):
         KnowledgeBase.load(42)
+
+
+# --- hostile input (issue 13): every failure is a documented error class with its position ---------
+
+
+def test_number_overflow_is_a_parse_error_not_a_bare_runtime_error(tiny_pack):
+    with pytest.raises(ParseError) as info:
+        KnowledgeBase.from_json("1e999")
+    assert (info.value.line, info.value.column, info.value.byte_offset) == (1, 5, 4)
+    assert str(info.value) == "<memory>:1:5: invalid JSON at byte 4: number overflow parsing '1e999'"
+    text = json.dumps(tiny_pack).replace('"title": "Tiny label"', '"title": -1e400', 1)
+    assert "-1e400" in text
+    with pytest.raises(ParseError, match=r"number overflow parsing '-1e400'$") as info:
+        KnowledgeBase.from_json(text)
+    assert info.value.byte_offset == text.index("-1e400") + len("-1e400") - 1
+
+
+def test_empty_file_is_a_parse_error(tmp_path):
+    path = tmp_path / "empty.json"
+    path.write_bytes(b"")
+    with pytest.raises(ParseError) as info:
+        KnowledgeBase.load(path)
+    assert str(info.value) == f"{path}:1:1: invalid JSON at byte 0: the text is empty (a pack is a JSON object)"
+
+
+def test_nul_byte_and_invalid_utf8_in_a_pack_file(tiny_pack, tmp_path):
+    text = json.dumps(tiny_pack).encode("utf-8")
+    at = text.index(b"first letter")
+    path = tmp_path / "pack.json"
+    path.write_bytes(text[:at] + b"\xff" + text[at + 1 :])
+    with pytest.raises(ParseError, match="ill-formed UTF-8 byte") as info:
+        KnowledgeBase.load(path)
+    assert info.value.byte_offset == at
+    path.write_bytes(b'{"manifest": \x00}')
+    with pytest.raises(ParseError) as info:
+        KnowledgeBase.load(path)
+    assert str(info.value) == f"{path}:1:14: invalid JSON at byte 13: a NUL byte (\\0) in the text; JSON text has none"
+    tiny_pack["substances"][0]["name"] = "alpha\x00zine"
+    with pytest.raises(SchemaError) as info:
+        KnowledgeBase.from_json(json.dumps(tiny_pack))
+    assert (info.value.pointer, info.value.expected) == ("/substances/0/name", "text without NUL characters")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX named pipes")
+def test_non_regular_files_say_what_they_are(tmp_path):
+    with pytest.raises(DataError) as info:
+        KnowledgeBase.load("/dev/null")
+    assert type(info.value) is DataError
+    assert str(info.value) == "/dev/null: is a character device, not a pack file"
+    fifo = tmp_path / "pack.json"
+    os.mkfifo(fifo)
+    with pytest.raises(DataError) as info:  # must not wait for a writer
+        KnowledgeBase.load(fifo)
+    assert str(info.value) == f"{fifo}: is a FIFO (named pipe), not a pack file"
+    with pytest.raises(DataError) as info:
+        KnowledgeBase.load(tmp_path)
+    assert str(info.value) == (
+        f"{tmp_path}: a directory without manifest.json (a pack directory holds manifest.json and the data files it names)"
+    )

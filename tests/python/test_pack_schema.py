@@ -275,3 +275,11 @@ def test_mutations_agree_with_loader(mini_bundled):
         if accepted != (error_path is None):
             disagreements.append(f"{description}: loader {'accepts' if accepted else 'rejects'}")
     assert not disagreements, "\n".join(disagreements)
+
+
+def test_to_json_of_the_builtin_pack_is_valid(validator):
+    """to_json is written from the loaded structs: it must stay a document the schema accepts."""
+    rxcaution = pytest.importorskip("rxcaution", reason="the rxcaution Python package is not installed")
+    document = json.loads(rxcaution.KnowledgeBase.builtin().to_json())
+    errors = [f"{e.json_path}: {e.message}" for e in validator.iter_errors(document)]
+    assert not errors, "\n".join(errors[:20])

@@ -1,0 +1,69 @@
+// Load time of a pack, for issue 9's measurements: run it under `/usr/bin/time -v` for peak RSS.
+//
+//   rxcaution_bench_load PATH [REPEATS]     KnowledgeBase::load(PATH), REPEATS times (default 3)
+//   rxcaution_bench_load --text PATH [N]    KnowledgeBase::from_json(text of PATH)
+//   rxcaution_bench_load --builtin          first KnowledgeBase::builtin() of the process
+//   rxcaution_bench_load --round-trip PATH  from_json(to_json(kb)) after loading PATH
+//
+// Prints one line per load: milliseconds, and the number of rules as a check that it loaded.
+
+#include <rxcaution/rxcaution.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace {
+double ms_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    using rxcaution::KnowledgeBase;
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: %s [--text|--builtin|--round-trip] PATH [REPEATS]\n", argv[0]);
+        return 1;
+    }
+    const std::string mode = argv[1];
+    try {
+        if (mode == "--builtin") {
+            const auto start = std::chrono::steady_clock::now();
+            const auto kb = KnowledgeBase::builtin();
+            std::printf("builtin %.2f ms (%zu rules)\n", ms_since(start), kb.info().interactions);
+            return 0;
+        }
+        const bool text_mode = mode == "--text" || mode == "--round-trip";
+        const std::string path = text_mode ? argv[2] : argv[1];
+        const int repeats = std::atoi(argc > (text_mode ? 3 : 2) ? argv[text_mode ? 3 : 2] : "3");
+        std::string text;
+        if (text_mode) {
+            std::ifstream in(path, std::ios::binary);
+            std::stringstream s;
+            s << in.rdbuf();
+            text = s.str();
+        }
+        if (mode == "--round-trip") {
+            const auto kb = KnowledgeBase::from_json(text);
+            auto start = std::chrono::steady_clock::now();
+            const std::string again = kb.to_json();
+            std::printf("to_json %.1f ms (%zu bytes)\n", ms_since(start), again.size());
+            start = std::chrono::steady_clock::now();
+            const auto copy = KnowledgeBase::from_json(again);
+            std::printf("from_json(to_json) %.1f ms (%zu rules)\n", ms_since(start), copy.info().interactions);
+            return 0;
+        }
+        for (int i = 0; i < repeats; ++i) {
+            const auto start = std::chrono::steady_clock::now();
+            const auto kb = text_mode ? KnowledgeBase::from_json(text) : KnowledgeBase::load(path);
+            std::printf("load %.1f ms (%zu rules)\n", ms_since(start), kb.info().interactions);
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}

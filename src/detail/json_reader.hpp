@@ -1,0 +1,69 @@
+#pragma once
+// JSON reading for packs: a streaming pass over the text (nlohmann's SAX parser) that tells a
+// consumer each value together with its JSON pointer, and turns every parser failure (syntax,
+// invalid UTF-8, number overflow, empty input) into a ParseError with line and column.
+//
+// No parsed tree is built: a consumer fills its own structures as the values go by.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace rxcaution::detail {
+
+// What a streaming consumer receives. `pointer` is the RFC 6901 pointer of the value the event
+// is about ("" for the root; for end_object/end_array, the container's pointer).
+class JsonConsumer {
+public:
+    virtual ~JsonConsumer() = default;
+    virtual void null(const std::string& pointer) = 0;
+    virtual void boolean(const std::string& pointer, bool value) = 0;
+    // Integers in range of long long arrive here; larger ones arrive through number().
+    virtual void integer(const std::string& pointer, long long value) = 0;
+    // Any other finite number, with its text as written.
+    virtual void number(const std::string& pointer, double value, const std::string& text) = 0;
+    virtual void string(const std::string& pointer, std::string& value) = 0;
+    virtual void start_object(const std::string& pointer) = 0;
+    // `pointer` is already the member's pointer (object pointer + "/" + escaped key).
+    virtual void key(const std::string& pointer, std::string& key) = 0;
+    virtual void end_object(const std::string& pointer) = 0;
+    virtual void start_array(const std::string& pointer) = 0;
+    virtual void end_array(const std::string& pointer) = 0;
+};
+
+// Streams `text` (named `file` in messages) through `consumer`.
+//
+// Error precedence matches a parse-then-read loader: a consumer's DataError (a shape problem) is
+// held back while the rest of the text is still checked for syntax, so that malformed JSON is
+// always reported as a ParseError; when the whole text is well-formed the held error is rethrown.
+// A consumer that wants to keep watching after its first error (for an error that must win, such
+// as an unsupported format version) gets the remaining events through `after_error`, if given.
+//
+// Throws ParseError (malformed text, with line, column and byte offset), DataError (text over
+// `max_bytes`), or what the consumer throws.
+void stream_json(const std::string& file, std::string_view text, std::size_t max_bytes, JsonConsumer& consumer,
+                 JsonConsumer* after_error = nullptr);
+
+// The same for a document read in chunks (a file streamed from disk, so that the whole text is
+// never held): `read` fills up to `capacity` bytes and returns how many, 0 at the end.
+using ReadChunk = std::function<std::size_t(char* buffer, std::size_t capacity)>;
+void stream_json_chunks(const std::string& file, const ReadChunk& read, JsonConsumer& consumer,
+                        JsonConsumer* after_error = nullptr);
+
+// Syntax check only (used for the files after a shape error, so that a later file's malformed
+// JSON still wins as it did when every file was parsed before reading). Throws ParseError.
+void check_json_syntax(const std::string& file, std::string_view text);
+void check_json_syntax_chunks(const std::string& file, const ReadChunk& read);
+
+// RFC 6901 escaping of one reference token.
+void append_pointer_token(std::string& pointer, std::string_view token);
+
+// A short rendering of a value for "got ..." in messages: `"text"` (cut at 60 characters),
+// `number 3`, `boolean true`, `null`, `an object`, `an array`.
+std::string describe_string(std::string_view value);
+std::string describe_integer(long long value);
+std::string describe_number(double value);
+std::string describe_boolean(bool value);
+
+}  // namespace rxcaution::detail
