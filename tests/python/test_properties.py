@@ -348,11 +348,9 @@ def test_any_edit_of_a_pack_loads_or_raises_a_data_error(
 
 
 # Found by this property (profile "thorough"): where JSON expects a value, a multi-byte UTF-8
-# character makes the ParseError message quote only its first byte ("last read: '\xc3'"); the
-# message is then not UTF-8 and Python gets a UnicodeDecodeError instead of the ParseError.
-# `KnowledgeBase.from_json("é")` is the smallest case. The explicit example makes the xfail
-# deterministic; it flips when the C++ side keeps error messages valid UTF-8.
-@pytest.mark.xfail(strict=True, reason="ParseError message cuts a multi-byte UTF-8 character: issue 13")
+# character made the ParseError message quote only its first byte ("last read: '\xc3'"); the
+# message was then not UTF-8 and Python got a UnicodeDecodeError instead of the ParseError.
+# `KnowledgeBase.from_json("é")` is the smallest case, kept as an explicit example (issue 13).
 @example(pack=(copy.deepcopy(MINI), True), edits=[(0, "\u00e9")])
 @given(pack=valid_packs(), edits=st.lists(st.tuples(st.integers(0, 2**20), _NON_ASCII_EDIT), min_size=1, max_size=4))
 def test_any_non_ascii_edit_of_a_pack_loads_or_raises_a_data_error(
