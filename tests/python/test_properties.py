@@ -319,7 +319,7 @@ def test_truncated_pack_text_is_a_parse_error(pack: Tuple[Dict[str, Any], bool],
 # Characters whose substitution anywhere in a valid pack may still give a valid pack (inside a
 # string) or break it in every way (syntax, types, references, enumerations).
 _ASCII_EDIT = st.sampled_from(list('{}[]":,0123456789.-+eE tfnul\\"abcxyz/'))
-# Multi-byte UTF-8 characters, apart: see the xfail below.
+# Multi-byte UTF-8 characters, apart: see the example below.
 _NON_ASCII_EDIT = st.sampled_from(["\u00e9", "\u4e2d", "\U0001F600"])
 
 
