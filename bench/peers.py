@@ -19,6 +19,7 @@ the ratios rather than the absolute numbers.
     python bench/peers.py                 # full run (several minutes)
     python bench/peers.py --quick         # CI smoke: few repeats, small samples
     python bench/peers.py --quick --slice 2000 --json out.json
+    python bench/peers.py --population population.csv   # bulk section on bench/population.py output
 
 Exits 0 with a plain message when the DDInter folder is absent.
 """
@@ -328,6 +329,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="CI smoke: few repeats, small samples")
     parser.add_argument("--seed", type=int, default=20261129)
     parser.add_argument("--repeat", type=int, default=None, help="timing repeats (default 7, quick 2)")
+    parser.add_argument("--population", type=Path, default=None,
+                        help="bulk section: regimens from a bench/population.py file (.csv or .parquet) "
+                             "instead of random 10-name regimens")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
     # internal: one load in a fresh process
     parser.add_argument("--load-worker", default=None, help=argparse.SUPPRESS)
@@ -465,9 +469,14 @@ def main(argv: list[str] | None = None) -> int:
                     table.add(f"check{size}", name, None, "s/call")
 
         # (c) bulk throughput --------------------------------------------------------------------
-        bulk = reg10[:n_bulk]
-        pair_evals = len(bulk) * 45
-        table.section(f"(c) bulk throughput, {len(bulk):,} regimens of 10 names ({pair_evals:,} pair-evaluations)")
+        if args.population is not None:
+            bulk = read_population(args.population, n_bulk)
+            what = f"the first {len(bulk):,} regimens of {args.population.name}"
+        else:
+            bulk = reg10[:n_bulk]
+            what = f"{len(bulk):,} regimens of 10 names"
+        pair_evals = sum(len(r) * (len(r) - 1) // 2 for r in bulk)
+        table.section(f"(c) bulk throughput, {what} ({pair_evals:,} pair-evaluations)")
         bulk_runs: dict[str, Callable[[], float]] = {
             "dict peer loop": lambda: time_loop(lambda m: dict_peer_check(pairs_dict, m), bulk) * len(bulk)}
         if kb is not None:
@@ -549,6 +558,28 @@ def main(argv: list[str] | None = None) -> int:
             print("error: the contenders disagree on which pairs interact; the timings do not compare like work")
             return 1
     return 0
+
+
+def read_population(path: Path, limit: int) -> list[list[str]]:
+    """The first `limit` regimens of a long-format (regimen_id, medication) file."""
+    regimens: dict[int, list[str]] = {}
+
+    def take(rows) -> None:
+        for regimen_id, medication in rows:
+            if regimen_id not in regimens and len(regimens) == limit:
+                break
+            regimens.setdefault(regimen_id, []).append(medication)
+
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        take(zip(*pq.read_table(str(path), columns=["regimen_id", "medication"]).to_pydict().values()))
+    else:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            next(reader)
+            take((int(i), m) for i, m in reader)
+    return list(regimens.values())
 
 
 def run_dask(rxcaution, kb, regimens: list[list[str]]) -> tuple[float | None, str]:
