@@ -443,13 +443,16 @@ def main(argv: list[str] | None = None) -> int:
             agreement.append(f"networkx {sum(map(len, found_nx)):,}"
                              + ("" if found_nx == found_dict else " (DIFFERENT)"))
         if kb is not None:
-            found_kb = []
-            for r in sample:
-                rep = kb.check(r)
-                found_kb.append(sorted(tuple(sorted(w.input_indexes)) for w in rep.warnings
-                                       if str(w.kind) == "drug-drug"))
-            agreement.append(f"rxcaution {sum(map(len, found_kb)):,} drug-drug warnings"
-                             + ("" if found_kb == found_dict else " (DIFFERENT)"))
+            try:
+                found_kb = []
+                for r in sample:
+                    rep = kb.check(r)
+                    found_kb.append(sorted(tuple(sorted(w.input_indexes)) for w in rep.warnings
+                                           if str(w.kind) == "drug-drug"))
+                agreement.append(f"rxcaution {sum(map(len, found_kb)):,} drug-drug warnings"
+                                 + ("" if found_kb == found_dict else " (DIFFERENT)"))
+            except AttributeError as exc:  # Warning fields may be renamed by the engine work
+                agreement.append(f"rxcaution not compared ({exc})")
 
         # (b) per-check latency ------------------------------------------------------------------
         for size, regs in ((10, reg10[:n_latency]), (20, reg20)):
