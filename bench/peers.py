@@ -512,8 +512,9 @@ def main(argv: list[str] | None = None) -> int:
         table.section(f"(d) one-substance queries at {len(pairs):,} rules ({n_lookup} random substances/pairs)")
         if kb is not None:
             subs = kb.substances()
-            ids = [s.id for s in lookup_ids_rng.sample(subs, min(n_lookup, len(subs)))]
-            names_for = [(s.name,) for s in lookup_ids_rng.sample(subs, min(n_lookup, len(subs)))]
+            chosen = lookup_ids_rng.sample(list(subs), min(n_lookup, len(subs)))
+            ids = [s.id for s in chosen]
+            names_for = [(s.name,) for s in chosen]  # the peers know drugs by name, rxcaution by id
             interacting = lookup_ids_rng.sample(pairs, min(n_lookup // 2, len(pairs)))
             between = [(data.names[a], data.names[b]) for a, b, _ in interacting]
             between += [tuple(lookup_ids_rng.sample(drug_names, 2)) for _ in range(n_lookup - len(between))]
