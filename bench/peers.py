@@ -504,7 +504,7 @@ def main(argv: list[str] | None = None) -> int:
         if kb is not None:
             bulk_runs["rxcaution check loop"] = lambda: time_loop(kb.check, bulk) * len(bulk)
         screen_note = NA if kb is None or not callable(getattr(kb, "screen", None)) else ""
-        if not screen_note:
+        if not screen_note and kb is not None:
             for threads in (1, 2):
                 # The keyword is a guess at the API issue 11 adds; the first spelling that works wins.
                 call = first_working([lambda t=threads: kb.screen(bulk, threads=t),
@@ -538,7 +538,9 @@ def main(argv: list[str] | None = None) -> int:
             names_for = [(s.name,) for s in chosen]  # the peers know drugs by name, rxcaution by id
             interacting = lookup_ids_rng.sample(pairs, min(n_lookup // 2, len(pairs)))
             between = [(data.names[a], data.names[b]) for a, b, _ in interacting]
-            between += [tuple(lookup_ids_rng.sample(drug_names, 2)) for _ in range(n_lookup - len(between))]
+            for _ in range(n_lookup - len(between)):
+                a_name, b_name = lookup_ids_rng.sample(drug_names, 2)
+                between.append((a_name, b_name))
             dict_scan = per_call(lambda n: [k for k in pairs_dict if n.lower() in k], names_for, repeats)
             table.add("rules_for", "dict peer rules for one drug (scan all pairs)", dict_scan, "s/call")
             if graph is not None:
