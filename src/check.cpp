@@ -28,7 +28,7 @@ const std::vector<std::uint32_t>& KnowledgeBaseImpl::active_ingredients(const In
     return none;  // the caller uses `single` for a substance
 }
 
-Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, const std::vector<std::string>& medications,
+Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, std::vector<std::string> medications_in,
                  const CheckContext& context) {
     const KnowledgeBaseImpl& kb = *kbp;
     const auto& pack = kb.pack;
@@ -36,13 +36,13 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, const std:
     data->kb = kbp;
 
     // --- resolve inputs -------------------------------------------------------------------------
-    const std::size_t n = medications.size();
+    const std::size_t n = medications_in.size();
     if (n > kMaxCheckMedications) throw LimitError("medications", kMaxCheckMedications, n);
     if (context.conditions.size() > kMaxCheckConditions)
         throw LimitError("conditions", kMaxCheckConditions, context.conditions.size());
-    data->inputs = medications;
+    data->inputs = std::move(medications_in);
+    const std::vector<std::string>& medications = data->inputs;
     data->refs.resize(n);
-    data->suggestions.resize(n);
     data->duplicate_of.assign(n, kNone);
     // Ingredient lists as (pointer, length) views: a substance is a list of one. Scratch buffers
     // are per thread and reused, so a check allocates little beyond its report.
@@ -70,14 +70,12 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, const std:
         InputRef& ref = data->refs[i];
         if (const std::uint32_t first = data->duplicate_of[i]; first != kNone) {
             ref = data->refs[first];
-            data->suggestions[i] = data->suggestions[first];
             continue;  // not checked again: its ingredient list stays empty
         }
+        // Suggestions for an unresolved entry are searched only when the report is read: the
+        // search costs far more than a check, and screening never reads them.
         ref = kb.resolve_normalized(keys[i]);
-        if (!ref.resolved) {
-            data->suggestions[i] = kb.suggest(medications[i]);
-            continue;
-        }
+        if (!ref.resolved) continue;
         if (ref.kind == EntityKind::Product) {
             const auto& active = kb.product_active_ingredients[ref.index];
             ing[i] = {active.data(), active.size()};
@@ -90,16 +88,13 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, const std:
     const std::size_t nc = context.conditions.size();
     data->condition_inputs = context.conditions;
     data->condition_refs.assign(nc, -1);
-    data->condition_suggestions.resize(nc);
-    std::vector<std::int64_t> patient(pack.conditions.size(), -1);  // ancestor -> typed input
+    std::vector<std::int64_t> patient;  // condition ancestor -> typed input
+    if (nc) patient.assign(pack.conditions.size(), -1);
     bool any_condition = false;
     for (std::size_t c = 0; c < nc; ++c) {
         const std::int64_t ci = kb.resolve_condition_index(context.conditions[c]);
         data->condition_refs[c] = ci;
-        if (ci < 0) {
-            data->condition_suggestions[c] = kb.suggest_condition(context.conditions[c]);
-            continue;
-        }
+        if (ci < 0) continue;
         for (std::uint32_t a : kb.condition_ancestors[static_cast<std::size_t>(ci)])
             if (patient[a] < 0) {
                 patient[a] = static_cast<std::int64_t>(c);
@@ -108,6 +103,7 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, const std:
     }
 
     std::vector<Warning>& warnings = data->warnings;
+    warnings.reserve(16);
     std::vector<std::uint64_t> fired;  // (kind, rule) already reported for the current input pair
 
     bool any_supersedes = false;

@@ -64,6 +64,9 @@ ConditionResolution KnowledgeBase::resolve_condition(std::string_view text) cons
 Report KnowledgeBase::check(const std::vector<std::string>& medications, const CheckContext& context) const {
     return detail::run_check(impl_, medications, context);
 }
+Report KnowledgeBase::check(std::vector<std::string>&& medications, const CheckContext& context) const {
+    return detail::run_check(impl_, std::move(medications), context);
+}
 
 RefList<InteractionRule> KnowledgeBase::interactions_between(std::string_view a, std::string_view b) const {
     // The check applies everything a two-drug regimen would (class and product rules, inactive

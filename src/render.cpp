@@ -375,7 +375,9 @@ const std::string& Report::input_text(std::size_t i) const { return data_->input
 bool Report::input_resolved(std::size_t i) const { return data_->refs.at(i).resolved; }
 
 Resolution Report::input(std::size_t i) const {
-    Resolution r = data_->kb->resolution(data_->inputs.at(i), data_->refs.at(i), data_->suggestions.at(i));
+    const auto& ref = data_->refs.at(i);
+    const std::string& text = data_->inputs[i];
+    Resolution r = data_->kb->resolution(text, ref, ref.resolved ? std::vector<std::string>{} : data_->kb->suggest(text));
     if (data_->duplicate_of[i] != kNone) r.duplicate_of = data_->duplicate_of[i];
     return r;
 }
@@ -399,7 +401,7 @@ std::vector<ConditionResolution> Report::conditions() const {
             r.id = cond.id;
             r.name = cond.name;
         } else {
-            r.suggestions = d.condition_suggestions[c];
+            r.suggestions = d.kb->suggest_condition(d.condition_inputs[c]);
         }
         out.push_back(std::move(r));
     }

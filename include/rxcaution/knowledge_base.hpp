@@ -97,6 +97,9 @@ public:
     ///         conditions.
     [[nodiscard]] Report check(const std::vector<std::string>& medications,
                                const CheckContext& context = {}) const;
+    /// The same, taking ownership of the list (the report keeps the texts; no copy is made).
+    /// @throws LimitError as above.
+    [[nodiscard]] Report check(std::vector<std::string>&& medications, const CheckContext& context = {}) const;
 
     /// All drug-drug rules between two medications (direct and class-derived), most severe first;
     /// the same rules a check of the two would report.

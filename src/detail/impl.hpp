@@ -210,7 +210,7 @@ std::string normalize_name(std::string_view text);
 void normalize_name_into(std::string_view text, std::string& out);
 
 // Runs a check and returns the report (check.cpp).
-Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kb, const std::vector<std::string>& medications,
+Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kb, std::vector<std::string> medications,
                  const CheckContext& context);
 
 }  // namespace rxcaution::detail

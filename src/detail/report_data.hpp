@@ -16,11 +16,9 @@ struct Report::Data {
     std::shared_ptr<const detail::KnowledgeBaseImpl> kb;
     std::vector<std::string> inputs;
     std::vector<detail::InputRef> refs;
-    std::vector<std::vector<std::string>> suggestions;  // per input; empty when resolved
     std::vector<std::uint32_t> duplicate_of;  // per input: earlier entry with the same text, or kNone
     std::vector<std::string> condition_inputs;
     std::vector<std::int64_t> condition_refs;  // condition index, or -1 when unresolved
-    std::vector<std::vector<std::string>> condition_suggestions;
     std::vector<Warning> warnings;
     std::vector<std::uint32_t> superseded;
     std::optional<Severity> max_severity;

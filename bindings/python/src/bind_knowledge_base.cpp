@@ -220,11 +220,11 @@ ConditionResolution
 )doc")
         .def(
             "check",
-            [](const KnowledgeBase& self, const std::vector<std::string>& medications,
-               std::vector<std::string> conditions, Severity min_severity, bool duplicate_therapy) {
+            [](const KnowledgeBase& self, std::vector<std::string> medications, std::vector<std::string> conditions,
+               Severity min_severity, bool duplicate_therapy) {
                 const CheckContext ctx = context(std::move(conditions), min_severity, duplicate_therapy);
                 py::gil_scoped_release release;
-                return self.check(medications, ctx);
+                return self.check(std::move(medications), ctx);
             },
             py::arg("medications"), py::kw_only(), py::arg_v("conditions", std::vector<std::string>{}, "()"),
             py::arg_v("min_severity", Severity::Minor, "Severity.MINOR"), py::arg("duplicate_therapy") = true,
