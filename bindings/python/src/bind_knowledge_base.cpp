@@ -23,10 +23,15 @@ namespace {
 
 constexpr std::size_t kDefaultMaxFileBytes = LoadOptions{}.max_file_bytes;
 
-// Python receives values, as for every other query (the C++ API returns references).
+// The rules a query returns, as Python objects that refer to the knowledge base's own immutable
+// rules (each keeps the knowledge base alive) rather than copies: a substance at whole-formulary
+// scale has hundreds of rules, and copying them cost more than finding them.
 template <class T>
-std::vector<T> copies(const RefList<T>& list) {
-    return std::vector<T>(list.begin(), list.end());
+py::list references(const RefList<T>& list, const py::object& owner) {
+    py::list out(list.size());
+    std::size_t k = 0;
+    for (const T& item : list) out[k++] = py::cast(&item, py::return_value_policy::reference_internal, owner);
+    return out;
 }
 
 LoadOptions load_options(std::size_t max_file_bytes) {
@@ -251,8 +256,8 @@ Report
 )doc")
         .def(
             "interactions_between",
-            [](const KnowledgeBase& self, std::string_view a, std::string_view b) {
-                return copies(self.interactions_between(a, b));
+            [](const py::object& owner, std::string_view a, std::string_view b) {
+                return references(owner.cast<const KnowledgeBase&>().interactions_between(a, b), owner);
             },
             py::arg("a"), py::arg("b"),
             R"doc(All drug-drug rules between two medications (direct and class-derived), most severe first.
@@ -368,7 +373,10 @@ NotFoundError
     For an unknown class id.
 )doc")
         .def(
-            "rules_for", [](const KnowledgeBase& self, std::string_view id) { return copies(self.rules_for(id)); },
+            "rules_for",
+            [](const py::object& owner, std::string_view id) {
+                return references(owner.cast<const KnowledgeBase&>().rules_for(id), owner);
+            },
             py::arg("id"),
             R"doc(Interaction rules naming an entity as a participant, or reaching a substance through its classes.
 
@@ -388,7 +396,9 @@ NotFoundError
 )doc")
         .def(
             "contraindications_for",
-            [](const KnowledgeBase& self, std::string_view id) { return copies(self.contraindications_for(id)); },
+            [](const py::object& owner, std::string_view id) {
+                return references(owner.cast<const KnowledgeBase&>().contraindications_for(id), owner);
+            },
             py::arg("id"),
             R"doc(Contraindication rules that apply to a substance, product or class (directly or via classes).
 
