@@ -222,7 +222,7 @@ void register_pack_benchmarks(const std::filesystem::path& path) {
             std::size_t i = 0, warnings = 0;
             for (auto _ : state) {
                 const Report r = f.kb.check(regimens[i++ % regimens.size()]);
-                warnings += r.warnings.size();
+                warnings += r.warnings().size();
                 benchmark::DoNotOptimize(r);
             }
             const double pairs = names * (names - 1) / 2.0;

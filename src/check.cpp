@@ -18,6 +18,30 @@ bool contains(const std::vector<std::uint64_t>& v, std::uint64_t x) { return std
 
 std::uint64_t tag(std::uint32_t kind, std::uint32_t rule) { return (static_cast<std::uint64_t>(kind) << 32) | rule; }
 
+// An ingredient pair (inputs i < j, ingredient positions x, y) with compiled rules.
+struct Hit {
+    std::uint32_t i, j, x, y;
+    const KnowledgeBaseImpl::PoolRule* rules;
+    std::uint32_t count;
+};
+struct Occurrence {
+    std::uint32_t j, y, next;
+};
+
+// Per-thread buffers reused from check to check, so that a check allocates little beyond its
+// report; one thread_local object, because each thread_local costs a TLS lookup in a shared library.
+struct Scratch {
+    std::vector<std::uint32_t> singles;
+    std::vector<std::pair<const std::uint32_t*, std::size_t>> ing;
+    std::vector<std::string> keys;
+    std::vector<std::uint32_t> by_key;
+    std::vector<Hit> hits;
+    std::vector<std::uint32_t> stamp, head;
+    std::uint32_t epoch = 0;
+    std::vector<Occurrence> occ;
+    std::vector<std::size_t> later;
+};
+
 }  // namespace
 
 const std::vector<std::uint32_t>& KnowledgeBaseImpl::active_ingredients(const InputRef& ref, std::uint32_t& single) const {
@@ -46,10 +70,12 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, std::vecto
     data->duplicate_of.assign(n, kNone);
     // Ingredient lists as (pointer, length) views: a substance is a list of one. Scratch buffers
     // are per thread and reused, so a check allocates little beyond its report.
-    thread_local std::vector<std::uint32_t> singles;
-    thread_local std::vector<std::pair<const std::uint32_t*, std::size_t>> ing;
-    thread_local std::vector<std::string> keys;
-    thread_local std::vector<std::uint32_t> by_key;
+    thread_local Scratch scratch;
+    Scratch& sc = scratch;
+    auto& singles = sc.singles;
+    auto& ing = sc.ing;
+    auto& keys = sc.keys;
+    auto& by_key = sc.by_key;
     singles.assign(n, 0);
     ing.assign(n, {nullptr, 0});
     if (keys.size() < n) keys.resize(n);
@@ -58,7 +84,7 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, std::vecto
     // by sorting, so n entries cost O(n log n) however many repeat.
     by_key.resize(n);
     for (std::uint32_t i = 0; i < n; ++i) by_key[i] = i;
-    std::sort(by_key.begin(), by_key.end(), [](std::uint32_t x, std::uint32_t y) {
+    std::sort(by_key.begin(), by_key.end(), [&keys](std::uint32_t x, std::uint32_t y) {
         const int c = keys[x].compare(keys[y]);
         return c != 0 ? c < 0 : x < y;
     });
@@ -149,20 +175,13 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, std::vecto
     // are ingredients of a later input (cost: a's degree), or binary-search a's row for each later
     // ingredient (cost: later ingredients x log degree), whichever is cheaper. The hits are then
     // consumed in (i, j, x, y) order, the order the warnings have always been produced in.
-    struct Hit {
-        std::uint32_t i, j, x, y;
-        const KnowledgeBaseImpl::PoolRule* rules;
-        std::uint32_t count;
-    };
-    thread_local std::vector<Hit> hits;
+    auto& hits = sc.hits;
     hits.clear();
     const bool bits = !kb.pair_bits.empty();  // with the bit index, pairs are probed in the loop below
     if (!bits) {
-        struct Occurrence {
-            std::uint32_t j, y, next;
-        };
-        thread_local std::vector<std::uint32_t> stamp, head;
-        thread_local std::uint32_t epoch = 0;
+        auto& stamp = sc.stamp;
+        auto& head = sc.head;
+        auto& epoch = sc.epoch;
         const std::size_t n_sub = pack.substances.size();
         if (stamp.size() < n_sub) {
             stamp.assign(n_sub, 0);
@@ -173,8 +192,8 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, std::vecto
             std::fill(stamp.begin(), stamp.end(), 0);
             epoch = 1;
         }
-        thread_local std::vector<Occurrence> occ;
-        thread_local std::vector<std::size_t> later;  // ingredients of inputs after i
+        auto& occ = sc.occ;
+        auto& later = sc.later;  // ingredients of inputs after i
         occ.clear();
         later.assign(n + 1, 0);
         for (std::size_t j = n; j-- > 0;) later[j] = later[j + 1] + ing[j].second;
