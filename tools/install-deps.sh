@@ -4,8 +4,10 @@
 # Needs root (or sudo) and a reachable Debian mirror the first time.
 set -euo pipefail
 
+# clang: the ASan+UBSan / TSan builds and the libFuzzer targets of tools/run-tests.sh (its
+# sanitizer runtimes and libFuzzer come in libclang-rt-N-dev, added below for clang's version).
 packages=(g++ cmake ninja-build pkg-config libboost-graph-dev nlohmann-json3-dev libgtest-dev libgmock-dev
-          libbenchmark-dev graphviz python3-venv python3-dev chromium chromium-driver)
+          libbenchmark-dev graphviz python3-venv python3-dev chromium chromium-driver clang)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -30,4 +32,16 @@ if ((${#missing[@]})); then
   [[ $(id -u) -eq 0 ]] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+
+# libFuzzer and the sanitizer runtimes of the installed clang (Debian packages them separately,
+# per LLVM version: libclang-rt-14-dev on bookworm).
+clang_major=$(clang++ -dumpversion | cut -d. -f1)
+rt="libclang-rt-${clang_major}-dev"
+if ! dpkg-query -W -f='${Status}' "$rt" 2>/dev/null | grep -q "install ok installed"; then
+  echo "rxcaution: installing $rt"
+  SUDO=""
+  [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$rt"
 fi
