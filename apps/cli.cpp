@@ -23,8 +23,9 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-constexpr const char* kUsageText = R"(rxcaution - medication interaction checks for opioid use disorder care
-Reference software, not medical advice. No warning found does not mean a combination is safe.
+// The first lines come from the library, so the disclaimer reads the same everywhere.
+std::string usage_text();
+constexpr const char* kUsageText = R"(
 
 usage:
   rxcaution check [--condition C]... [--format text|json|fhir|cds-hooks] [--pack PATH]
@@ -48,6 +49,11 @@ exit status: 0 done; 1 usage or pack error; 2 a medication or condition could no
 (check, unless --allow-unresolved); 3 a warning at or above --fail-on was found.
 SEVERITY is one of minor, moderate, major, contraindicated.
 )";
+
+std::string usage_text() {
+    return "rxcaution - medication interaction checks for opioid use disorder care\n" + std::string(disclaimer()) +
+           kUsageText;
+}
 
 struct Args {
     std::string command;
@@ -473,7 +479,7 @@ int cmd_graph(const Args& a, std::ostream& out) {
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
     try {
         if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-            (args.empty() ? err : out) << kUsageText;
+            (args.empty() ? err : out) << usage_text();
             return args.empty() ? kUsage : kOk;
         }
         if (args[0] == "--version") {
@@ -484,7 +490,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         const Args a = parse(args);
         for (const auto& p : a.positional)
             if (p == "--help") {
-                out << kUsageText;
+                out << usage_text();
                 return kOk;
             }
         if (a.command == "check") return cmd_check(a, out, err);

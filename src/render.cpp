@@ -338,6 +338,8 @@ WarningDetails Renderer::details(const Warning& w) const {
 
 std::string printable(std::string_view text) { return detail::printable(text); }
 
+std::string_view disclaimer() noexcept { return detail::kDisclaimer; }
+
 std::string to_text(const Resolution& r) {
     if (!r.resolved) return detail::printable(r.input) + " -> unknown" + detail::did_you_mean_clause(r.suggestions);
     std::string line = detail::printable(r.input) + " -> " + std::string(to_string(r.kind)) + " " + r.id + " (" + r.name +

@@ -183,6 +183,10 @@ private:
     std::shared_ptr<const Data> data_;
 };
 
+/// The not-medical-advice line every output carries ("rxcaution is reference software, not
+/// medical advice. No warning found does not mean a combination is safe.").
+RXCAUTION_EXPORT std::string_view disclaimer() noexcept;
+
 /// One line for a resolution: "Subutex -> product subutex (Subutex; matched by brand); ingredients:
 /// buprenorphine", or "ketamin -> unknown; did you mean ketamine?". Control characters in the
 /// caller's text are replaced (see printable()).

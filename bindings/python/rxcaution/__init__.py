@@ -89,12 +89,14 @@ from ._core import (
     UnsupportedFormatVersion,
     Warning,
     WarningKind,
+    disclaimer,
 )
 from ._core import __version__ as __version__
 
 # `Warning` is deliberately left out of __all__: a star import would shadow the built-in
 # warning category. Use `rxcaution.Warning`.
 __all__ = [
+    "disclaimer",
     "Citation",
     "ClassMember",
     "Condition",

@@ -160,7 +160,7 @@ try:
 except ImportError as _exc:  # pragma: no cover - depends on the environment
     raise ImportError("rxcaution.cds_hooks needs Starlette and uvicorn: pip install 'rxcaution[cds]'") from _exc
 
-from . import KnowledgeBase, Report
+from . import KnowledgeBase, Report, disclaimer
 
 __all__ = [
     "DISCLAIMER",
@@ -179,7 +179,7 @@ __all__ = [
 log = logging.getLogger("rxcaution.cds_hooks")
 
 #: Shown in every service description.
-DISCLAIMER = "Reference software, not medical advice: no card does not mean a combination is safe."
+DISCLAIMER = disclaimer()  # the library's own line, as in every report
 
 #: Coding systems read as RxNorm (the FHIR URI and the HL7 OID form).
 RXNORM_SYSTEMS = frozenset({"http://www.nlm.nih.gov/research/umls/rxnorm", "urn:oid:2.16.840.1.113883.6.88"})

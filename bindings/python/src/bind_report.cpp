@@ -31,6 +31,15 @@ struct PyWarning {
 }  // namespace
 
 void bind_report(py::module_& m) {
+    m.def(
+        "disclaimer", [] { return std::string(disclaimer()); },
+        R"doc(The not-medical-advice line every output carries.
+
+Returns
+-------
+str
+)doc");
+
     ValueClass<NotChecked>(m, "NotChecked",
                            "An ingredient of a resolved product that is not checked for interactions, with the reason.")
         .field("substance", &NotChecked::substance, "Substance id.")
