@@ -281,3 +281,33 @@ def test_non_regular_files_say_what_they_are(tmp_path):
     assert str(info.value) == (
         f"{tmp_path}: a directory without manifest.json (a pack directory holds manifest.json and the data files it names)"
     )
+
+
+# --- issue 13: lone UTF-16 surrogates (no UTF-8 form) reach every entry point as unknown text ------
+
+
+def test_lone_surrogates_are_unknown_text_not_type_errors():
+    kb = rxcaution.KnowledgeBase.builtin()
+    resolution = kb.resolve("\ud800")
+    assert (resolution.input, resolution.resolved) == ("\ufffd", False)
+    assert kb.resolve_condition("a\udc80").input == "a\ufffd"
+    report = kb.check(["methadone", "x\udc80y", "clarithromycin"], conditions=["\ud800"])
+    assert report.unresolved == ["x\ufffdy"]
+    assert [w.rule for w in report.warnings][:1] == ["methadone-cyp3a-inhibitors"]
+    assert not report.complete
+    assert "x\ufffdy" in report.to_json()
+    assert kb.find_substance("\ud800") is None
+    with pytest.raises(rxcaution.NotFoundError, match='unknown substance "\ufffd"'):
+        kb.substance("\ud800")
+    with pytest.raises(rxcaution.NotFoundError):
+        kb.interactions_between("\ud800", "methadone")
+    assert "NOT CHECKED" in kb.regimen_dot(["\ud800"])
+
+
+def test_from_json_with_a_lone_surrogate_is_a_parse_error():
+    with pytest.raises(rxcaution.ParseError):
+        rxcaution.KnowledgeBase.from_json("\ud800")
+    with pytest.raises(rxcaution.ParseError):
+        rxcaution.KnowledgeBase.from_json(b"\xed\xa0\x80")
+    with pytest.raises(TypeError, match="text must be str or bytes, not int"):
+        rxcaution.KnowledgeBase.from_json(42)  # type: ignore[arg-type]

@@ -48,9 +48,14 @@ CheckContext context(std::vector<std::string> conditions, Severity min_severity,
     return ctx;
 }
 
-KnowledgeBase from_text(const std::string& text, std::size_t max_file_bytes, const std::string& origin) {
+// Text (str, lone surrogates replaced) or bytes (taken as they are).
+KnowledgeBase from_text(const py::object& text, std::size_t max_file_bytes, const Text& origin) {
+    if (!PyBytes_Check(text.ptr()) && !PyUnicode_Check(text.ptr()))
+        throw py::type_error("from_json(): text must be str or bytes, not " +
+                             std::string(py::str(py::type::of(text).attr("__name__"))));
+    const std::string json = PyBytes_Check(text.ptr()) ? text.cast<std::string>() : text.cast<Text>().value;
     py::gil_scoped_release release;
-    return KnowledgeBase::from_json(text, load_options(max_file_bytes), origin);
+    return KnowledgeBase::from_json(json, load_options(max_file_bytes), origin.value);
 }
 
 template <class T>
@@ -70,7 +75,8 @@ void lookup(py::class_<KnowledgeBase>& kb, const char* find_name, Finder<T> find
                                 "\n\nRaises\n------\nNotFoundError\n    When absent.\n";
     kb.def(
         find_name,
-        [find, get](const KnowledgeBase& self, std::string_view id) -> std::optional<T> {
+        [find, get](const KnowledgeBase& self, const Text& text) -> std::optional<T> {
+            const std::string_view id = text.value;
             if (find) {
                 if (const T* p = (self.*find)(id)) return *p;
                 return std::nullopt;
@@ -83,7 +89,7 @@ void lookup(py::class_<KnowledgeBase>& kb, const char* find_name, Finder<T> find
         },
         py::arg("id"), find_doc.c_str());
     kb.def(
-        get_name, [get](const KnowledgeBase& self, std::string_view id) -> T { return (self.*get)(id); },
+        get_name, [get](const KnowledgeBase& self, const Text& id) -> T { return (self.*get)(id.value); },
         py::arg("id"), get_doc.c_str());
 }
 
@@ -190,7 +196,7 @@ DataError, ParseError, SchemaError, IntegrityError, UnsupportedFormatVersion
           "info", [](const KnowledgeBase& self) { return self.info(); },
           "Name, version, licence and counts of the loaded pack (:class:`PackInfo`).")
         .def(
-            "resolve", [](const KnowledgeBase& self, std::string_view text) { return self.resolve(text); },
+            "resolve", [](const KnowledgeBase& self, const Text& text) { return self.resolve(text.value); },
             py::arg("text"),
             R"doc(Resolves what a person typed to a substance or product.
 
@@ -209,7 +215,7 @@ Resolution
 )doc")
         .def(
             "resolve_condition",
-            [](const KnowledgeBase& self, std::string_view text) { return self.resolve_condition(text); },
+            [](const KnowledgeBase& self, const Text& text) { return self.resolve_condition(text.value); },
             py::arg("text"),
             R"doc(Resolves a patient condition (id, name or synonym).
 
@@ -225,13 +231,13 @@ ConditionResolution
 )doc")
         .def(
             "check",
-            [](const KnowledgeBase& self, std::vector<std::string> medications, std::vector<std::string> conditions,
+            [](const KnowledgeBase& self, std::vector<Text> medications, std::vector<Text> conditions,
                Severity min_severity, bool duplicate_therapy) {
-                const CheckContext ctx = context(std::move(conditions), min_severity, duplicate_therapy);
+                const CheckContext ctx = context(strings(std::move(conditions)), min_severity, duplicate_therapy);
                 py::gil_scoped_release release;
-                return self.check(std::move(medications), ctx);
+                return self.check(strings(std::move(medications)), ctx);
             },
-            py::arg("medications"), py::kw_only(), py::arg_v("conditions", std::vector<std::string>{}, "()"),
+            py::arg("medications"), py::kw_only(), py::arg_v("conditions", std::vector<Text>{}, "()"),
             py::arg_v("min_severity", Severity::Minor, "Severity.MINOR"), py::arg("duplicate_therapy") = true,
             R"doc(Checks a medication list for drug-drug, drug-condition and duplicate-therapy warnings.
 
@@ -256,8 +262,8 @@ Report
 )doc")
         .def(
             "interactions_between",
-            [](const py::object& owner, std::string_view a, std::string_view b) {
-                return references(owner.cast<const KnowledgeBase&>().interactions_between(a, b), owner);
+            [](const py::object& owner, const Text& a, const Text& b) {
+                return references(owner.cast<const KnowledgeBase&>().interactions_between(a.value, b.value), owner);
             },
             py::arg("a"), py::arg("b"),
             R"doc(All drug-drug rules between two medications (direct and class-derived), most severe first.
@@ -298,7 +304,8 @@ NotFoundError
 
     kb.def(
         "find_profile",
-        [](const KnowledgeBase& self, std::string_view substance_id) -> std::optional<Profile> {
+        [](const KnowledgeBase& self, const Text& substance_text) -> std::optional<Profile> {
+            const std::string_view substance_id = substance_text.value;
             if (const Profile* p = self.find_profile(substance_id)) return *p;
             return std::nullopt;
         },
@@ -332,7 +339,7 @@ Profile or None
     // --- graph queries -------------------------------------------------------------------------
     kb.def(
           "classes_of",
-          [](const KnowledgeBase& self, std::string_view substance_id) { return self.classes_of(substance_id); },
+          [](const KnowledgeBase& self, const Text& substance_id) { return self.classes_of(substance_id.value); },
           py::arg("substance_id"),
           R"doc(Classes a substance belongs to, directly or through parent classes.
 
@@ -353,7 +360,7 @@ NotFoundError
 )doc")
         .def(
             "members_of",
-            [](const KnowledgeBase& self, std::string_view class_id) { return self.members_of(class_id); },
+            [](const KnowledgeBase& self, const Text& class_id) { return self.members_of(class_id.value); },
             py::arg("class_id"),
             R"doc(Substances in a class, directly or through subclasses.
 
@@ -374,8 +381,8 @@ NotFoundError
 )doc")
         .def(
             "rules_for",
-            [](const py::object& owner, std::string_view id) {
-                return references(owner.cast<const KnowledgeBase&>().rules_for(id), owner);
+            [](const py::object& owner, const Text& id) {
+                return references(owner.cast<const KnowledgeBase&>().rules_for(id.value), owner);
             },
             py::arg("id"),
             R"doc(Interaction rules naming an entity as a participant, or reaching a substance through its classes.
@@ -396,8 +403,8 @@ NotFoundError
 )doc")
         .def(
             "contraindications_for",
-            [](const py::object& owner, std::string_view id) {
-                return references(owner.cast<const KnowledgeBase&>().contraindications_for(id), owner);
+            [](const py::object& owner, const Text& id) {
+                return references(owner.cast<const KnowledgeBase&>().contraindications_for(id.value), owner);
             },
             py::arg("id"),
             R"doc(Contraindication rules that apply to a substance, product or class (directly or via classes).
@@ -429,9 +436,10 @@ str
 )doc")
         .def(
             "regimen_dot",
-            [](const KnowledgeBase& self, const std::vector<std::string>& medications,
-               std::vector<std::string> conditions, Severity min_severity, bool duplicate_therapy) {
-                const CheckContext ctx = context(std::move(conditions), min_severity, duplicate_therapy);
+            [](const KnowledgeBase& self, std::vector<Text> medication_texts, std::vector<Text> conditions,
+               Severity min_severity, bool duplicate_therapy) {
+                const std::vector<std::string> medications = strings(std::move(medication_texts));
+                const CheckContext ctx = context(strings(std::move(conditions)), min_severity, duplicate_therapy);
                 std::string dot;
                 {
                     py::gil_scoped_release release;
@@ -439,7 +447,7 @@ str
                 }
                 return utf8(dot);
             },
-            py::arg("medications"), py::kw_only(), py::arg_v("conditions", std::vector<std::string>{}, "()"),
+            py::arg("medications"), py::kw_only(), py::arg_v("conditions", std::vector<Text>{}, "()"),
             py::arg_v("min_severity", Severity::Minor, "Severity.MINOR"), py::arg("duplicate_therapy") = true,
             R"doc(Graphviz DOT of the subgraph a check used: inputs -> ingredients -> classes -> fired rules.
 
@@ -472,7 +480,7 @@ str
     // --- Python protocols ----------------------------------------------------------------------
     kb.def(py::pickle([](const KnowledgeBase& self) { return utf8(self.to_json()); },
                       [](const py::str& state) {
-                          return from_text(state.cast<std::string>(), kDefaultMaxFileBytes, "<memory>");
+                          return from_text(state, kDefaultMaxFileBytes, Text{"<memory>"});
                       }))
         .def("__copy__", [](const KnowledgeBase& self) { return self; },
              "Copies share one immutable implementation, so a copy is cheap.")

@@ -14,6 +14,55 @@ namespace rxcaution::python {
 
 namespace py = pybind11;
 
+/// Text from Python for the library. A Python str may hold lone UTF-16 surrogates ("\ud800"),
+/// which have no UTF-8 form: pybind11's std::string conversion then fails with a TypeError. A
+/// parameter of this type takes any str instead, with each lone surrogate replaced by U+FFFD
+/// (the text is then simply unknown to the pack, and reported as such).
+struct Text {
+    std::string value;
+};
+
+}  // namespace rxcaution::python
+
+namespace pybind11::detail {
+template <>
+struct type_caster<rxcaution::python::Text> {
+    PYBIND11_TYPE_CASTER(rxcaution::python::Text, const_name("str"));
+    bool load(handle src, bool) {
+        if (!src || !PyUnicode_Check(src.ptr())) return false;
+        Py_ssize_t size = 0;
+        if (const char* utf8 = PyUnicode_AsUTF8AndSize(src.ptr(), &size)) {
+            value.value.assign(utf8, static_cast<std::size_t>(size));
+            return true;
+        }
+        PyErr_Clear();
+        // Only lone surrogates make that fail: round-trip through UTF-16 to replace them.
+        const object fixed = reinterpret_borrow<object>(src).attr("encode")("utf-16", "surrogatepass")
+                                 .attr("decode")("utf-16", "replace");
+        const char* utf8 = PyUnicode_AsUTF8AndSize(fixed.ptr(), &size);
+        if (!utf8) {
+            PyErr_Clear();
+            return false;
+        }
+        value.value.assign(utf8, static_cast<std::size_t>(size));
+        return true;
+    }
+    static handle cast(const rxcaution::python::Text& t, return_value_policy, handle) {
+        return PyUnicode_DecodeUTF8(t.value.data(), static_cast<Py_ssize_t>(t.value.size()), "surrogateescape");
+    }
+};
+}  // namespace pybind11::detail
+
+namespace rxcaution::python {
+
+/// The strings of a list of Text.
+inline std::vector<std::string> strings(std::vector<Text>&& texts) {
+    std::vector<std::string> out;
+    out.reserve(texts.size());
+    for (auto& t : texts) out.push_back(std::move(t.value));
+    return out;
+}
+
 void bind_types(py::module_& m);           // rxcaution/types.hpp
 void bind_errors(py::module_& m);          // rxcaution/errors.hpp
 void bind_entities(py::module_& m);        // rxcaution/entities.hpp
