@@ -26,7 +26,10 @@ struct DotEdge {
     int penwidth = 1;
 };
 
-std::string escape(const std::string& s) {
+// Quoted-string escaping for DOT; caller text is made printable first (no terminal control codes
+// reach stdout through `rxcaution graph`).
+std::string escape(const std::string& raw) {
+    const std::string s = detail::printable(raw);
     std::string out;
     for (char c : s) {
         if (c == '\n') {

@@ -112,3 +112,24 @@ TEST(Cli, GraphWritesDot) {
     EXPECT_EQ(p.code, 0);
     EXPECT_NE(p.out.find(rxtest::kb().drug_class("cns-depressants").name), std::string::npos);
 }
+
+// Issue 13: control characters from inputs were echoed raw to the terminal.
+TEST(Cli, ControlCharactersFromInputsAreNotEchoedRaw) {
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"check", "--allow-unresolved", "\x1b[31mX"},
+          std::vector<std::string>{"resolve", "\x1b[31mX"}, std::vector<std::string>{"graph", "\x1b[31mX"}}) {
+        std::ostringstream out, err;
+        (void)rxcaution::cli::run(args, out, err);
+        EXPECT_EQ(out.str().find('\x1b'), std::string::npos) << args[0];
+        EXPECT_EQ(err.str().find('\x1b'), std::string::npos) << args[0];
+        EXPECT_NE(out.str().find("\xEF\xBF\xBD[31mX"), std::string::npos) << args[0];
+    }
+}
+
+// Issue 13: the CLI's own JSON output of invalid UTF-8 input was an "internal error".
+TEST(Cli, ResolveJsonReplacesInvalidUtf8) {
+    std::ostringstream out, err;
+    EXPECT_EQ(rxcaution::cli::run({"resolve", "--format", "json", "\xff\xfe"}, out, err), rxcaution::cli::kUnresolved);
+    EXPECT_EQ(err.str(), "");
+    EXPECT_NE(out.str().find("\"input\": \"\xEF\xBF\xBD\xEF\xBF\xBD\""), std::string::npos) << out.str();
+}
