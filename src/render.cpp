@@ -161,11 +161,8 @@ std::vector<std::size_t> Renderer::input_indexes(const Warning& w) const {
 }
 
 std::vector<std::string> Renderer::substances(const Warning& w) const {
-    const auto& subs = kb_.pack.substances;
-    if (w.kind == WarningKind::DrugCondition && w.substance_a == kNone)
-        return kb_.pack.products[d_.refs[w.input_a].index].ingredients;
-    std::vector<std::string> out{subs[w.substance_a].id};
-    if (w.substance_b != kNone) out.push_back(subs[w.substance_b].id);
+    std::vector<std::string> out;
+    for_each_substance(w, [&](std::string_view id) { out.emplace_back(id); });
     return out;
 }
 
@@ -192,15 +189,21 @@ std::string Renderer::summary(const Warning& w) const {
     return {};
 }
 
-std::string Renderer::effect(const Warning& w) const {
+std::string_view Renderer::effect_view(const Warning& w, std::string& scratch) const {
     switch (w.kind) {
         case WarningKind::DrugDrug: return kb_.pack.interactions[w.rule].effect;
         case WarningKind::DrugCondition: return kb_.pack.contraindications[w.rule].rationale;
         case WarningKind::DuplicateTherapy:
             if (w.rule == kNone) return "The same ingredient is taken twice; the combined dose may be higher than intended.";
-            return "Two medicines of the same class (" + kb_.pack.classes[w.rule].name + ") are taken together.";
+            scratch = "Two medicines of the same class (" + kb_.pack.classes[w.rule].name + ") are taken together.";
+            return scratch;
     }
     return {};
+}
+
+std::string Renderer::effect(const Warning& w) const {
+    std::string scratch;
+    return std::string(effect_view(w, scratch));
 }
 
 std::string Renderer::mechanism(const Warning& w) const {
@@ -215,17 +218,24 @@ std::string Renderer::mechanism(const Warning& w) const {
     return {};
 }
 
-std::string Renderer::management(const Warning& w) const {
+std::string_view Renderer::management_view(const Warning& w, std::string& scratch) const {
     switch (w.kind) {
         case WarningKind::DrugDrug: return kb_.pack.interactions[w.rule].management;
         case WarningKind::DrugCondition: return kb_.pack.contraindications[w.rule].management;
         case WarningKind::DuplicateTherapy:
-            if (w.rule == kNone)
-                return "Confirm that both are intended and count the combined dose of " + kb_.pack.substances[w.substance_a].name +
-                       ".";
+            if (w.rule == kNone) {
+                scratch = "Confirm that both are intended and count the combined dose of " +
+                          kb_.pack.substances[w.substance_a].name + ".";
+                return scratch;
+            }
             return kb_.pack.classes[w.rule].duplicate_therapy->management;
     }
     return {};
+}
+
+std::string Renderer::management(const Warning& w) const {
+    std::string scratch;
+    return std::string(management_view(w, scratch));
 }
 
 std::string_view Renderer::seriousness(const Warning& w) const {
@@ -240,16 +250,24 @@ std::string_view Renderer::disagreement(const Warning& w) const {
     return {};
 }
 
+const std::vector<Citation>* Renderer::citations(const Warning& w) const {
+    if (w.kind == WarningKind::DrugDrug) return &kb_.pack.interactions[w.rule].sources;
+    if (w.kind == WarningKind::DrugCondition) return &kb_.pack.contraindications[w.rule].sources;
+    if (w.rule != kNone) return &kb_.pack.classes[w.rule].duplicate_therapy->sources;
+    return nullptr;
+}
+
+const Source& Renderer::source_of(const Citation& c) const {
+    return kb_.pack.sources[kb_.source_index.find(c.source)->second];
+}
+
 std::vector<SourceRef> Renderer::sources(const Warning& w) const {
-    const std::vector<Citation>* cits = nullptr;
-    if (w.kind == WarningKind::DrugDrug) cits = &kb_.pack.interactions[w.rule].sources;
-    else if (w.kind == WarningKind::DrugCondition) cits = &kb_.pack.contraindications[w.rule].sources;
-    else if (w.rule != kNone) cits = &kb_.pack.classes[w.rule].duplicate_therapy->sources;
     std::vector<SourceRef> out;
+    const std::vector<Citation>* cits = citations(w);
     if (!cits) return out;
     out.reserve(cits->size());
     for (const auto& c : *cits) {
-        const Source& s = kb_.pack.sources[kb_.source_index.find(c.source)->second];
+        const Source& s = source_of(c);
         out.push_back({s.id, s.title, c.section, s.url, c.grade});
     }
     return out;

@@ -105,15 +105,28 @@ private:
 
     void string_literal(std::string_view s) {
         out_ += '"';
-        for (std::size_t i = 0; i < s.size(); ++i) {
+        std::size_t i = 0;
+        while (i < s.size()) {
+            // Copy the run of characters that need no escaping in one go: most text is plain.
+            std::size_t run = i;
+            while (run < s.size()) {
+                const auto c = static_cast<unsigned char>(s[run]);
+                if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
+                ++run;
+            }
+            out_.append(s.data() + i, run - i);
+            i = run;
+            if (i == s.size()) break;
             const auto c = static_cast<unsigned char>(s[i]);
             if (c >= 0x80) {
                 // Callers' strings may not be UTF-8: replace what is invalid, as JSON requires.
                 const std::size_t n = utf8_length(s, i);
-                if (n == 0) out_ += "\ufffd";
-                else {
+                if (n == 0) {
+                    out_ += "\ufffd";
+                    ++i;
+                } else {
                     out_.append(s.substr(i, n));
-                    i += n - 1;
+                    i += n;
                 }
                 continue;
             }
@@ -125,54 +138,62 @@ private:
                 case '\t': out_ += "\\t"; break;
                 case '\b': out_ += "\\b"; break;
                 case '\f': out_ += "\\f"; break;
-                default:
-                    if (c < 0x20) {
-                        char buf[8];
-                        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                        out_ += buf;
-                    } else {
-                        out_ += static_cast<char>(c);
-                    }
+                default: {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                    out_ += buf;
+                }
             }
+            ++i;
         }
         out_ += '"';
     }
-
     std::string out_;
     std::vector<bool> first_;
     int indent_;
     bool after_key_ = false;
 };
 
-void write_warning(Writer& w, const WarningDetails& x) {
+// Written straight from the report's data and the pack: no WarningDetails, no copies of the
+// rule texts (the fields and their order are those of WarningDetails).
+void write_warning(Writer& w, const Renderer& r, const Warning& x, std::string& scratch) {
     w.begin_object();
-    w.key("id"); w.value(x.id);
+    w.key("id"); w.value(r.id(x));
     w.key("kind"); w.value(to_string(x.kind));
     w.key("severity"); w.value(to_string(x.severity));
-    w.key("rule"); w.value(x.rule);
-    w.key("inputs"); w.strings(x.inputs);
-    w.key("substances"); w.strings(x.substances);
-    w.key("condition"); w.nullable(x.condition);
-    w.key("summary"); w.value(x.summary);
-    w.key("effect"); w.value(x.effect);
-    w.key("mechanism"); w.nullable(x.mechanism);
-    w.key("management"); w.value(x.management);
+    w.key("rule"); w.value(r.rule_id(x));
+    w.key("inputs");
+    w.begin_array();
+    w.value(r.input_text(x.input_a));
+    if (x.input_b != kNone) w.value(r.input_text(x.input_b));
+    w.end_array();
+    w.key("substances");
+    w.begin_array();
+    r.for_each_substance(x, [&](std::string_view id) { w.value(id); });
+    w.end_array();
+    w.key("condition"); w.nullable(r.condition(x));
+    w.key("summary"); w.value(r.summary(x));
+    w.key("effect"); w.value(r.effect_view(x, scratch));
+    w.key("mechanism"); w.nullable(r.mechanism(x));
+    w.key("management"); w.value(r.management_view(x, scratch));
     w.key("evidence"); w.value(to_string(x.evidence));
-    w.key("seriousness"); w.nullable(x.seriousness);
-    w.key("disagreement"); w.nullable(x.disagreement);
+    w.key("seriousness"); w.nullable(r.seriousness(x));
+    w.key("disagreement"); w.nullable(r.disagreement(x));
     w.key("sources");
     w.begin_array();
-    for (const auto& s : x.sources) {
-        w.begin_object();
-        w.key("id"); w.value(s.id);
-        w.key("title"); w.value(s.title);
-        w.key("section"); w.nullable(s.section);
-        w.key("url"); w.nullable(s.url);
-        w.key("grade"); w.value(to_string(s.grade));
-        w.end_object();
-    }
+    if (const auto* cits = r.citations(x))
+        for (const auto& c : *cits) {
+            const Source& s = r.source_of(c);
+            w.begin_object();
+            w.key("id"); w.value(s.id);
+            w.key("title"); w.value(s.title);
+            w.key("section"); w.nullable(c.section);
+            w.key("url"); w.nullable(s.url);
+            w.key("grade"); w.value(to_string(c.grade));
+            w.end_object();
+        }
     w.end_array();
-    w.key("explanation"); w.strings(x.explanation);
+    w.key("explanation"); w.strings(r.explanation(x));
     w.end_object();
 }
 
@@ -222,7 +243,8 @@ std::string report_json_text(const Report& report, int indent) {
     w.key("warnings");
     w.begin_array();
     const Renderer render(report);
-    for (const auto& x : report.warnings()) write_warning(w, render.details(x));
+    std::string scratch;
+    for (const auto& x : report.warnings()) write_warning(w, render, x, scratch);
     w.end_array();
     w.key("max_severity");
     if (report.max_severity()) w.value(to_string(*report.max_severity()));

@@ -47,6 +47,25 @@ public:
     [[nodiscard]] std::vector<std::string> explanation(const Warning& w) const;
     [[nodiscard]] WarningDetails details(const Warning& w) const;
 
+    // The same fields without copies, for writers that stream (JSON): a view into the pack, or
+    // into `scratch` when the text has to be composed.
+    [[nodiscard]] std::string_view effect_view(const Warning& w, std::string& scratch) const;
+    [[nodiscard]] std::string_view management_view(const Warning& w, std::string& scratch) const;
+    // The citations behind a warning (nullptr for a duplicate ingredient, which has none).
+    [[nodiscard]] const std::vector<Citation>* citations(const Warning& w) const;
+    [[nodiscard]] const Source& source_of(const Citation& c) const;
+    // Calls f(id) for each substance of the warning, in the order substances() gives.
+    template <class F>
+    void for_each_substance(const Warning& w, F&& f) const {
+        if (w.kind == WarningKind::DrugCondition && w.substance_a == kNone) {
+            for (const auto& id : kb_.pack.products[d_.refs[w.input_a].index].ingredients) f(std::string_view(id));
+            return;
+        }
+        f(std::string_view(kb_.pack.substances[w.substance_a].id));
+        if (w.substance_b != kNone) f(std::string_view(kb_.pack.substances[w.substance_b].id));
+    }
+    [[nodiscard]] const std::string& input_text(std::uint32_t i) const { return d_.inputs[i]; }
+
     // The explanation step for one input ("'Suboxone' resolved to product Suboxone, which ...").
     [[nodiscard]] std::string input_step(std::size_t i) const;
     // "x is a member of a, a subclass of b", or "" when the participant is not a class.
