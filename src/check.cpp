@@ -44,14 +44,6 @@ struct Scratch {
 
 }  // namespace
 
-const std::vector<std::uint32_t>& KnowledgeBaseImpl::active_ingredients(const InputRef& ref, std::uint32_t& single) const {
-    static const std::vector<std::uint32_t> none;
-    if (!ref.resolved) return none;
-    if (ref.kind == EntityKind::Product) return product_active_ingredients[ref.index];
-    single = ref.index;
-    return none;  // the caller uses `single` for a substance
-}
-
 Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, std::vector<std::string> medications_in,
                  const CheckContext& context) {
     const KnowledgeBaseImpl& kb = *kbp;
@@ -240,7 +232,6 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, std::vecto
 
     // --- drug-drug and duplicate therapy, in input-pair order --------------------------------
     std::size_t next_hit = 0;
-    const bool any_duplicate_class = !kb.duplicate_classes_by_substance.empty();
     for (std::size_t i = 0; i < n; ++i) {
         const auto [ia, na] = ing[i];
         if (na == 0) continue;
@@ -291,7 +282,7 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, std::vecto
                             push_interaction(pr.rule, pr.severity, pr.evidence, i, j, a, b);
                         }
                     }
-                    if (context.duplicate_therapy && any_duplicate_class)
+                    if (context.duplicate_therapy)
                         for (std::uint32_t c : kb.duplicate_classes_by_substance[a])
                             if (kb.in_class(b, c)) add_class_duplicate(c, i, j, a, b);
                 }

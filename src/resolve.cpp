@@ -181,8 +181,7 @@ InputRef KnowledgeBaseImpl::resolve_ref(std::string_view text) const {
     return resolve_normalized(buffer);
 }
 
-InputRef KnowledgeBaseImpl::resolve_normalized(std::string_view key_view) const {
-    const std::string_view key = key_view;
+InputRef KnowledgeBaseImpl::resolve_normalized(std::string_view key) const {
     auto found = [](const NameTarget& t, MatchedBy by) { return InputRef{true, t.kind, t.index, by}; };
     auto lookup = [&](std::string_view k) -> const NameTarget* {
         if (k.empty()) return nullptr;

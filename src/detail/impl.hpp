@@ -199,7 +199,6 @@ struct KnowledgeBaseImpl {
     [[nodiscard]] ConditionResolution resolve_condition(std::string_view text) const;
     [[nodiscard]] std::vector<std::string> suggest(std::string_view text) const;
     [[nodiscard]] std::vector<std::string> suggest_condition(std::string_view text) const;
-    [[nodiscard]] const std::vector<std::uint32_t>& active_ingredients(const InputRef& ref, std::uint32_t& single) const;
 };
 
 std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack);
