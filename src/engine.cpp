@@ -145,9 +145,17 @@ void KnowledgeBaseImpl::participating_rules(Vertex v, std::vector<std::uint32_t>
         if (graph[*e].kind == EdgeKind::Participates) out.push_back(boost::target(*e, graph) - rule_base);
 }
 
-std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
-    auto kb = std::make_shared<KnowledgeBaseImpl>();
-    kb->pack = std::move(pack);
+void set_vertex_ranges(KnowledgeBaseImpl& kb) {
+    const auto& p = kb.pack;
+    kb.class_base = static_cast<std::uint32_t>(p.substances.size());
+    kb.product_base = kb.class_base + static_cast<std::uint32_t>(p.classes.size());
+    kb.condition_base = kb.product_base + static_cast<std::uint32_t>(p.products.size());
+    kb.rule_base = kb.condition_base + static_cast<std::uint32_t>(p.conditions.size());
+    kb.vertex_count = kb.rule_base + static_cast<std::uint32_t>(p.interactions.size());
+}
+
+void build_lookups(KnowledgeBaseImpl& kb_ref) {
+    KnowledgeBaseImpl* kb = &kb_ref;
     auto& p = kb->pack;
     index_ids(p.substances, kb->substance_index);
     index_ids(p.products, kb->product_index);
@@ -159,12 +167,72 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
     index_ids(p.treatments, kb->treatment_index);
     for (std::uint32_t i = 0; i < p.profiles.size(); ++i) kb->profile_index.emplace(p.profiles[i].substance, i);
 
+    // --- names ------------------------------------------------------------------------------
+    std::set<std::string> clashes;
+    for (std::uint32_t i = 0; i < p.substances.size(); ++i) {
+        const auto& s = p.substances[i];
+        add_name(*kb, s.name, {EntityKind::Substance, i, MatchedBy::Name}, clashes);
+        add_name(*kb, s.id, {EntityKind::Substance, i, MatchedBy::Id}, clashes);
+        for (const auto& syn : s.synonyms) add_name(*kb, syn, {EntityKind::Substance, i, MatchedBy::Synonym}, clashes);
+        for (const auto& salt : s.salts) {
+            for (const auto& base : std::vector<std::string>{s.name, s.id}) {
+                add_name(*kb, base + " " + salt, {EntityKind::Substance, i, MatchedBy::Salt}, clashes);
+                for (const auto& [full, abbr] : salt_abbreviations())
+                    if (salt == full) add_name(*kb, base + " " + abbr, {EntityKind::Substance, i, MatchedBy::Salt}, clashes);
+            }
+        }
+        if (!s.identifiers.rxcui.empty()) {
+            add_name(*kb, s.identifiers.rxcui, {EntityKind::Substance, i, MatchedBy::Rxcui}, clashes);
+            add_name(*kb, "rxcui " + s.identifiers.rxcui, {EntityKind::Substance, i, MatchedBy::Rxcui}, clashes);
+        }
+        if (!s.identifiers.drugbank.empty())
+            add_name(*kb, s.identifiers.drugbank, {EntityKind::Substance, i, MatchedBy::Drugbank}, clashes);
+        if (!s.identifiers.unii.empty())
+            add_name(*kb, s.identifiers.unii, {EntityKind::Substance, i, MatchedBy::Unii}, clashes);
+    }
+    for (std::uint32_t i = 0; i < p.products.size(); ++i) {
+        const auto& x = p.products[i];
+        add_name(*kb, x.name, {EntityKind::Product, i, MatchedBy::Brand}, clashes);
+        add_name(*kb, x.id, {EntityKind::Product, i, MatchedBy::Id}, clashes);
+        for (const auto& syn : x.synonyms) add_name(*kb, syn, {EntityKind::Product, i, MatchedBy::Brand}, clashes);
+        std::vector<std::string> rxcuis = x.identifiers.rxcui_products;
+        if (!x.identifiers.rxcui.empty()) rxcuis.push_back(x.identifiers.rxcui);
+        for (const auto& code : rxcuis) {
+            add_name(*kb, code, {EntityKind::Product, i, MatchedBy::Rxcui}, clashes);
+            add_name(*kb, "rxcui " + code, {EntityKind::Product, i, MatchedBy::Rxcui}, clashes);
+        }
+    }
+    if (!clashes.empty()) {
+        std::vector<std::string> problems;
+        for (const auto& c : clashes) problems.push_back(p.info.origin + ": " + c);
+        throw IntegrityError(p.info.origin, problems);
+    }
+    // The suggestion pool holds only readable names (no ids or codes).
+    std::erase_if(kb->suggestion_pool, [](const auto& e) {
+        const MatchedBy by = e.second.matched_by;
+        return by == MatchedBy::Rxcui || by == MatchedBy::Drugbank || by == MatchedBy::Unii;
+    });
+    for (std::uint32_t c = 0; c < p.conditions.size(); ++c) {
+        const auto& cond = p.conditions[c];
+        std::vector<std::string> all = cond.synonyms;
+        all.push_back(cond.id);
+        all.push_back(cond.name);
+        for (const auto& n : all) {
+            const std::string key = normalize_name(n);
+            if (key.empty()) continue;
+            if (kb->condition_names.emplace(key, c).second) kb->condition_pool.emplace_back(key, c);
+        }
+    }
+}
+
+std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
+    auto kb = std::make_shared<KnowledgeBaseImpl>();
+    kb->pack = std::move(pack);
+    auto& p = kb->pack;
+    build_lookups(*kb);
+
+    set_vertex_ranges(*kb);
     const auto n_sub = static_cast<std::uint32_t>(p.substances.size());
-    kb->class_base = n_sub;
-    kb->product_base = kb->class_base + static_cast<std::uint32_t>(p.classes.size());
-    kb->condition_base = kb->product_base + static_cast<std::uint32_t>(p.products.size());
-    kb->rule_base = kb->condition_base + static_cast<std::uint32_t>(p.conditions.size());
-    kb->vertex_count = kb->rule_base + static_cast<std::uint32_t>(p.interactions.size());
 
     // --- intern rule participants -----------------------------------------------------------
     auto intern = [&](const Participant& part) -> Part {
@@ -399,62 +467,6 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
         }
     }
 
-    // --- names ------------------------------------------------------------------------------
-    std::set<std::string> clashes;
-    for (std::uint32_t i = 0; i < p.substances.size(); ++i) {
-        const auto& s = p.substances[i];
-        add_name(*kb, s.name, {EntityKind::Substance, i, MatchedBy::Name}, clashes);
-        add_name(*kb, s.id, {EntityKind::Substance, i, MatchedBy::Id}, clashes);
-        for (const auto& syn : s.synonyms) add_name(*kb, syn, {EntityKind::Substance, i, MatchedBy::Synonym}, clashes);
-        for (const auto& salt : s.salts) {
-            for (const auto& base : std::vector<std::string>{s.name, s.id}) {
-                add_name(*kb, base + " " + salt, {EntityKind::Substance, i, MatchedBy::Salt}, clashes);
-                for (const auto& [full, abbr] : salt_abbreviations())
-                    if (salt == full) add_name(*kb, base + " " + abbr, {EntityKind::Substance, i, MatchedBy::Salt}, clashes);
-            }
-        }
-        if (!s.identifiers.rxcui.empty()) {
-            add_name(*kb, s.identifiers.rxcui, {EntityKind::Substance, i, MatchedBy::Rxcui}, clashes);
-            add_name(*kb, "rxcui " + s.identifiers.rxcui, {EntityKind::Substance, i, MatchedBy::Rxcui}, clashes);
-        }
-        if (!s.identifiers.drugbank.empty())
-            add_name(*kb, s.identifiers.drugbank, {EntityKind::Substance, i, MatchedBy::Drugbank}, clashes);
-        if (!s.identifiers.unii.empty())
-            add_name(*kb, s.identifiers.unii, {EntityKind::Substance, i, MatchedBy::Unii}, clashes);
-    }
-    for (std::uint32_t i = 0; i < p.products.size(); ++i) {
-        const auto& x = p.products[i];
-        add_name(*kb, x.name, {EntityKind::Product, i, MatchedBy::Brand}, clashes);
-        add_name(*kb, x.id, {EntityKind::Product, i, MatchedBy::Id}, clashes);
-        for (const auto& syn : x.synonyms) add_name(*kb, syn, {EntityKind::Product, i, MatchedBy::Brand}, clashes);
-        std::vector<std::string> rxcuis = x.identifiers.rxcui_products;
-        if (!x.identifiers.rxcui.empty()) rxcuis.push_back(x.identifiers.rxcui);
-        for (const auto& code : rxcuis) {
-            add_name(*kb, code, {EntityKind::Product, i, MatchedBy::Rxcui}, clashes);
-            add_name(*kb, "rxcui " + code, {EntityKind::Product, i, MatchedBy::Rxcui}, clashes);
-        }
-    }
-    if (!clashes.empty()) {
-        std::vector<std::string> problems;
-        for (const auto& c : clashes) problems.push_back(p.info.origin + ": " + c);
-        throw IntegrityError(p.info.origin, problems);
-    }
-    // The suggestion pool holds only readable names (no ids or codes).
-    std::erase_if(kb->suggestion_pool, [](const auto& e) {
-        const MatchedBy by = e.second.matched_by;
-        return by == MatchedBy::Rxcui || by == MatchedBy::Drugbank || by == MatchedBy::Unii;
-    });
-    for (std::uint32_t c = 0; c < p.conditions.size(); ++c) {
-        const auto& cond = p.conditions[c];
-        std::vector<std::string> all = cond.synonyms;
-        all.push_back(cond.id);
-        all.push_back(cond.name);
-        for (const auto& n : all) {
-            const std::string key = normalize_name(n);
-            if (key.empty()) continue;
-            if (kb->condition_names.emplace(key, c).second) kb->condition_pool.emplace_back(key, c);
-        }
-    }
     return kb;
 }
 

@@ -1,11 +1,16 @@
 // The KnowledgeBase facade: loading, lookups and the queries that walk the compiled graph.
 
-#include "detail/embedded_pack.hpp"
+#include "detail/embedded_snapshot.hpp"
 #include "detail/impl.hpp"
+#include "detail/snapshot.hpp"
 
 #include <rxcaution/errors.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <optional>
 
 namespace rxcaution {
 
@@ -30,23 +35,55 @@ const T& get_in(const std::vector<T>& items, const detail::TextMap<std::uint32_t
 KnowledgeBase::KnowledgeBase(std::shared_ptr<const detail::KnowledgeBaseImpl> impl) : impl_(std::move(impl)) {}
 
 KnowledgeBase KnowledgeBase::builtin() {
-    // Thread-safe one-time build; copies share the same immutable implementation.
+    // Thread-safe one-time read of the snapshot compiled from data/ at build time (it was
+    // validated then); copies share the same immutable implementation.
     static const std::shared_ptr<const detail::KnowledgeBaseImpl> impl = [] {
-        const auto& files = detail::embedded_pack();
-        auto find = [&](const std::string& name) -> detail::PackFile {
-            for (const auto& f : files)
-                if (f.name == name) return {f.name, f.text, {}};
-            throw DataError(name, name + ": not embedded in the library");
-        };
-        detail::PackData pack = detail::load_pack(find("data/manifest.json"), detail::PackLayout::Manifest,
-                                                  [&](const std::string& rel) { return find("data/" + rel); }, {});
-        pack.info.origin = "<builtin>";
-        return detail::build_impl(std::move(pack));
+        const std::string_view bytes = detail::embedded_snapshot();
+        if (bytes.empty()) throw DataError("<builtin>", "<builtin>: this build carries no built-in pack");
+        auto kb = std::const_pointer_cast<detail::KnowledgeBaseImpl>(detail::read_snapshot(bytes, "<builtin>"));
+        kb->pack.info.origin = "<builtin>";
+        return std::shared_ptr<const detail::KnowledgeBaseImpl>(std::move(kb));
     }();
     return KnowledgeBase(impl);
 }
 
+namespace {
+// The whole file when it starts with the snapshot signature; nothing (and nothing read past the
+// signature) otherwise. The same checks as for pack files apply: a regular file within the size
+// limit, never waiting on a FIFO.
+std::optional<std::string> read_if_snapshot(const std::filesystem::path& path, const LoadOptions& options) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) return std::nullopt;
+    const std::string display = path.generic_string();
+    detail::PackFileReader reader(path, display, options.max_file_bytes);
+    std::string bytes(detail::kSnapshotMagic.size(), '\0');
+    std::size_t got = 0;
+    while (got < bytes.size()) {
+        const std::size_t n = reader.read(bytes.data() + got, bytes.size() - got);
+        if (n == 0) break;
+        got += n;
+    }
+    bytes.resize(got);
+    if (!detail::looks_like_snapshot(bytes)) return std::nullopt;
+    std::error_code size_ec;
+    const auto size = std::filesystem::file_size(path, size_ec);
+    if (!size_ec && size <= options.max_file_bytes) bytes.reserve(static_cast<std::size_t>(size));
+    char chunk[1 << 16];
+    while (const std::size_t n = reader.read(chunk, sizeof chunk)) bytes.append(chunk, n);
+    return bytes;
+}
+
+std::shared_ptr<const detail::KnowledgeBaseImpl> with_origin(std::shared_ptr<const detail::KnowledgeBaseImpl> impl,
+                                                             std::string origin) {
+    // Only this function holds the new implementation: setting where it came from is safe.
+    std::const_pointer_cast<detail::KnowledgeBaseImpl>(impl)->pack.info.origin = std::move(origin);
+    return impl;
+}
+}  // namespace
+
 KnowledgeBase KnowledgeBase::load(const std::filesystem::path& path, const LoadOptions& options) {
+    if (auto bytes = read_if_snapshot(path, options))
+        return KnowledgeBase(with_origin(detail::read_snapshot(*bytes, path.generic_string()), path.generic_string()));
     detail::PackData pack = detail::load_pack_path(path, options);
     pack.info.origin = path.generic_string();
     return KnowledgeBase(detail::build_impl(std::move(pack)));
@@ -56,6 +93,38 @@ KnowledgeBase KnowledgeBase::from_json(std::string_view text, const LoadOptions&
     detail::PackData pack = detail::load_pack({std::string(origin), text, {}}, detail::PackLayout::Bundled, {}, options);
     pack.info.origin = std::string(origin);
     return KnowledgeBase(detail::build_impl(std::move(pack)));
+}
+
+KnowledgeBase KnowledgeBase::from_snapshot(std::string_view bytes, std::string_view origin) {
+    return KnowledgeBase(with_origin(detail::read_snapshot(bytes, std::string(origin)), std::string(origin)));
+}
+
+std::string KnowledgeBase::to_snapshot() const { return detail::write_snapshot(*impl_); }
+
+void KnowledgeBase::save(const std::filesystem::path& path) const {
+    // Written next to the target and renamed over it, so a reader never sees half a snapshot.
+    const std::string bytes = to_snapshot();
+    const std::string display = path.generic_string();
+    std::filesystem::path tmp = path;
+    tmp += ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        if (!out) throw DataError(display, display + ": cannot write the snapshot (" + std::strerror(errno) + ")");
+        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        out.close();
+        if (!out) {
+            std::error_code ignored;
+            std::filesystem::remove(tmp, ignored);
+            throw DataError(display, display + ": cannot write the snapshot (write failed)");
+        }
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) {
+        std::error_code ignored;
+        std::filesystem::remove(tmp, ignored);
+        throw DataError(display, display + ": cannot write the snapshot (" + ec.message() + ")");
+    }
 }
 
 const PackInfo& KnowledgeBase::info() const noexcept { return impl_->pack.info; }

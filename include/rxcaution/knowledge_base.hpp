@@ -48,12 +48,17 @@ struct CheckContext {
 /// const member function is safe to call from many threads at once.
 class RXCAUTION_EXPORT KnowledgeBase {
 public:
-    /// The curated pack compiled into the library; needs no files at run time.
-    /// The first call validates and compiles it; later calls return the same instance.
-    /// @throws DataError (never expected: the built-in pack is validated at build and test time).
+    /// The curated pack compiled into the library as a snapshot (validated and compiled when the
+    /// library was built); needs no files at run time. The first call reads it; later calls
+    /// return the same instance.
+    /// @throws DataError (never expected: the snapshot is written and tested at build time).
     static KnowledgeBase builtin();
 
-    /// Loads a pack directory (containing manifest.json), a manifest file, or a bundled pack file.
+    /// Loads a pack directory (containing manifest.json), a manifest file, a bundled pack file,
+    /// or a binary snapshot (`.rxpack`, written by save() or `rxcaution compile`; recognised by
+    /// its first bytes, whatever the file is called). A snapshot is not validated again: it was
+    /// when it was compiled; its bytes are checked (signature, format version, byte order,
+    /// length, checksum, every count and index) so that a damaged file is an error, not a crash.
     /// @param path directory or file.
     /// @param options load limits.
     /// Files are streamed (their whole text is never held), each parsed once; the pack is loaded
@@ -63,8 +68,24 @@ public:
     ///         invalid UTF-8, a NUL byte, a number out of range), with line and column;
     ///         SchemaError for a wrongly shaped value (also a repeated key or a `\u0000` in text);
     ///         IntegrityError listing every inconsistency; UnsupportedFormatVersion for another
-    ///         format_version.
+    ///         format_version; for a snapshot, DataError naming the file and what is wrong
+    ///         (truncated, damaged, another snapshot format version, another byte order).
     static KnowledgeBase load(const std::filesystem::path& path, const LoadOptions& options = {});
+
+    /// Reads a snapshot from memory (the bytes of a `.rxpack` file, or to_snapshot()).
+    /// @param bytes the snapshot; @param origin the name used in error messages and info().origin.
+    /// @throws DataError when the bytes are not a snapshot this library reads, or are damaged.
+    static KnowledgeBase from_snapshot(std::string_view bytes, std::string_view origin = "<memory>");
+
+    /// The compiled knowledge base as a snapshot: entities, graph and indexes, versioned and
+    /// checksummed (docs/snapshot-format.md). `from_snapshot(to_snapshot())` answers every query
+    /// as this knowledge base does.
+    [[nodiscard]] std::string to_snapshot() const;
+
+    /// Writes to_snapshot() to a file (through a temporary file renamed over it, so a concurrent
+    /// reader never sees half a snapshot).
+    /// @throws DataError when the file cannot be written.
+    void save(const std::filesystem::path& path) const;
 
     /// Loads a bundled pack (one JSON object with a `manifest` and the sections) from text.
     /// @param text the JSON text; @param options load limits;

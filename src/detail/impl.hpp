@@ -202,6 +202,11 @@ struct KnowledgeBaseImpl {
 };
 
 std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack);
+// The parts of build_impl that a snapshot does not store, because they are cheap to rebuild from
+// the entities: the vertex ranges, the id indexes and the name tables. Throws IntegrityError for
+// a name that two entities claim.
+void set_vertex_ranges(KnowledgeBaseImpl& kb);
+void build_lookups(KnowledgeBaseImpl& kb);
 
 // Case/space/punctuation-insensitive form of what a person typed.
 std::string normalize_name(std::string_view text);

@@ -1,0 +1,35 @@
+#pragma once
+// The binary snapshot (`.rxpack`): a compiled knowledge base written to bytes and read back without
+// parsing JSON, checking integrity or compiling the graph again. The format is documented in
+// docs/snapshot-format.md; snapshot.cpp is its only reader and writer.
+
+#include "detail/impl.hpp"
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace rxcaution::detail {
+
+// The first eight bytes of every snapshot. 0x89 keeps the file from passing for text; the final
+// newline reveals a transfer that rewrote line ends.
+inline constexpr std::string_view kSnapshotMagic{"\x89RXPACK\n", 8};
+inline constexpr std::uint32_t kSnapshotFormatVersion = 1;
+inline constexpr std::size_t kSnapshotHeaderBytes = 32;
+
+// Whether `head` (the first bytes of a file) starts like a snapshot.
+[[nodiscard]] bool looks_like_snapshot(std::string_view head) noexcept;
+
+// The snapshot of a compiled knowledge base.
+[[nodiscard]] std::string write_snapshot(const KnowledgeBaseImpl& kb);
+
+// Reads a snapshot. Every length, count and index is checked against the bytes that are there
+// and the sizes already read, so damaged or hostile bytes give a DataError naming `file` and what
+// is wrong (never a crash, a hang or an allocation larger than the input).
+[[nodiscard]] std::shared_ptr<const KnowledgeBaseImpl> read_snapshot(std::string_view bytes, const std::string& file);
+
+// The checksum stored in the header (64-bit, fast, for detecting damage; not a signature).
+[[nodiscard]] std::uint64_t snapshot_checksum(std::string_view payload) noexcept;
+
+}  // namespace rxcaution::detail

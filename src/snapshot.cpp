@@ -1,0 +1,597 @@
+// The binary snapshot: the pack's entities (walked through the same field tables as the JSON
+// reader and writer, so a new field is carried without touching this file) followed by the
+// compiled engine (the CSR graph's arrays, the pair rule pool, the closure and the indexes), as
+// little-endian integers. Reading rebuilds only the hash tables (ids and names), which are cheap,
+// and trusts nothing: every count is checked against the bytes left, every index against the
+// size of what it indexes. The layout is documented in docs/snapshot-format.md.
+
+#include "detail/snapshot.hpp"
+
+#include "detail/pack_fields.hpp"
+
+#include <rxcaution/errors.hpp>
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <optional>
+#include <type_traits>
+
+namespace rxcaution::detail {
+
+static_assert(std::endian::native == std::endian::little || std::endian::native == std::endian::big);
+
+namespace {
+
+// Written as a native u32: a reader of the other byte order sees 0x0D0C0B0A.
+constexpr std::uint32_t kByteOrderMark = 0x0A0B0C0Du;
+
+template <class T>
+T to_little(T v) {
+    if constexpr (std::endian::native == std::endian::big && sizeof(T) > 1) {
+        T out{};
+        for (std::size_t i = 0; i < sizeof(T); ++i)
+            reinterpret_cast<unsigned char*>(&out)[i] = reinterpret_cast<const unsigned char*>(&v)[sizeof(T) - 1 - i];
+        return out;
+    }
+    return v;
+}
+
+std::uint64_t load64(const char* p) {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    return to_little(v);
+}
+
+class Out {
+public:
+    explicit Out(std::size_t reserve) { bytes_.reserve(reserve); }
+    template <class T>
+    void num(T v) {
+        static_assert(std::is_integral_v<T>);
+        v = to_little(v);
+        bytes_.append(reinterpret_cast<const char*>(&v), sizeof v);
+    }
+    void text(std::string_view s) {
+        num(static_cast<std::uint32_t>(s.size()));
+        bytes_.append(s);
+    }
+    // A vector of integers as one block: the reader copies it in one go.
+    template <class T>
+    void block(const std::vector<T>& v) {
+        static_assert(std::is_integral_v<T>);
+        num(static_cast<std::uint64_t>(v.size()));
+        if constexpr (std::endian::native == std::endian::little) {
+            bytes_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+        } else {
+            for (T x : v) num(x);
+        }
+    }
+    std::string& bytes() { return bytes_; }
+
+private:
+    std::string bytes_;
+};
+
+class In {
+public:
+    In(std::string_view payload, const std::string& file) : begin_(payload.data()), p_(payload.data()),
+                                                          end_(payload.data() + payload.size()), file_(file) {}
+
+    [[noreturn]] void fail(const std::string& what) const {
+        throw DataError(file_, file_ + ": damaged snapshot: " + what + " (at payload byte " +
+                                   std::to_string(p_ - begin_) + ")");
+    }
+    std::size_t left() const { return static_cast<std::size_t>(end_ - p_); }
+    template <class T>
+    T num() {
+        static_assert(std::is_integral_v<T>);
+        if (left() < sizeof(T)) fail("data ends inside a number");
+        T v;
+        std::memcpy(&v, p_, sizeof v);
+        p_ += sizeof v;
+        return to_little(v);
+    }
+    // A count of items that each take at least `min_bytes`: more than the bytes left is damage,
+    // caught before anything is allocated for them.
+    std::size_t count(std::size_t min_bytes, const char* what) {
+        const auto n = num<std::uint64_t>();
+        if (n > left() / std::max<std::size_t>(min_bytes, 1)) fail(std::string("count of ") + what + " larger than the file");
+        return static_cast<std::size_t>(n);
+    }
+    std::string text() {
+        const auto n = num<std::uint32_t>();
+        if (n > left()) fail("text runs past the end");
+        std::string s(p_, n);
+        p_ += n;
+        return s;
+    }
+    template <class T>
+    void block(std::vector<T>& v, const char* what) {
+        const std::size_t n = count(sizeof(T), what);
+        v.resize(n);
+        if constexpr (std::endian::native == std::endian::little) {
+            if (n) std::memcpy(v.data(), p_, n * sizeof(T));
+            p_ += n * sizeof(T);
+        } else {
+            for (auto& x : v) x = num<T>();
+        }
+    }
+    bool at_end() const { return p_ == end_; }
+
+private:
+    const char* begin_;
+    const char* p_;
+    const char* end_;
+    const std::string& file_;
+};
+
+// --- entities, through the field tables ----------------------------------------------------------
+
+void write_object(Out& out, const ObjectType& type, const void* object);
+
+void write_participant(Out& out, const Participant& p) {
+    out.num(static_cast<std::uint8_t>(p.kind));
+    out.text(p.id);
+}
+
+void write_field(Out& out, const Field& field, const void* owner) {
+    if (field.kind == FieldKind::Unkept) return;
+    void* member = field.at(const_cast<void*>(owner));
+    switch (field.kind) {
+        case FieldKind::Text:
+        case FieldKind::Choice: out.text(*static_cast<const std::string*>(member)); return;
+        case FieldKind::Texts:
+        case FieldKind::TextOrTexts: {
+            const auto& v = *static_cast<const std::vector<std::string>*>(member);
+            out.num(static_cast<std::uint64_t>(v.size()));
+            for (const auto& s : v) out.text(s);
+            return;
+        }
+        case FieldKind::TextMap: {
+            const auto& m = *static_cast<const std::map<std::string, std::string>*>(member);
+            out.num(static_cast<std::uint64_t>(m.size()));
+            for (const auto& [k, v] : m) {
+                out.text(k);
+                out.text(v);
+            }
+            return;
+        }
+        case FieldKind::FormatVersion: out.num(static_cast<std::int32_t>(*static_cast<const int*>(member))); return;
+        case FieldKind::Severity: out.num(static_cast<std::uint8_t>(*static_cast<const Severity*>(member))); return;
+        case FieldKind::SourceGrade:
+        case FieldKind::RuleEvidence:
+        case FieldKind::CitationGrade:
+            out.num(static_cast<std::uint8_t>(*static_cast<const EvidenceGrade*>(member)));
+            return;
+        case FieldKind::Object: write_object(out, *field.type, member); return;
+        case FieldKind::OptionalObject: {
+            const void* value = field.type->get(member);
+            out.num(static_cast<std::uint8_t>(value ? 1 : 0));
+            if (value) write_object(out, *field.type, value);
+            return;
+        }
+        case FieldKind::Objects: {
+            const std::size_t n = field.type->count(member);
+            out.num(static_cast<std::uint64_t>(n));
+            for (std::size_t i = 0; i < n; ++i) write_object(out, *field.type, field.type->element(member, i));
+            return;
+        }
+        case FieldKind::Participant: write_participant(out, *static_cast<const Participant*>(member)); return;
+        case FieldKind::Participants:
+            write_participant(out, *static_cast<const Participant*>(member));
+            write_participant(out, *static_cast<const Participant*>(field.at2(const_cast<void*>(owner))));
+            return;
+        case FieldKind::Unkept: return;
+    }
+}
+
+void write_object(Out& out, const ObjectType& type, const void* object) {
+    for (const Field& field : type.fields) write_field(out, field, object);
+}
+
+void read_object(In& in, const ObjectType& type, void* object, int depth);
+
+template <class E>
+E read_enum(In& in, int last, const char* what) {
+    const auto v = in.num<std::uint8_t>();
+    if (v > last) in.fail(std::string("invalid ") + what + " " + std::to_string(v));
+    return static_cast<E>(v);
+}
+
+Participant read_participant(In& in) {
+    Participant p;
+    p.kind = read_enum<EntityKind>(in, static_cast<int>(EntityKind::Treatment), "participant kind");
+    p.id = in.text();
+    return p;
+}
+
+void read_field(In& in, const Field& field, void* owner, int depth) {
+    if (field.kind == FieldKind::Unkept) return;
+    void* member = field.at(owner);
+    switch (field.kind) {
+        case FieldKind::Text:
+        case FieldKind::Choice: *static_cast<std::string*>(member) = in.text(); return;
+        case FieldKind::Texts:
+        case FieldKind::TextOrTexts: {
+            auto& v = *static_cast<std::vector<std::string>*>(member);
+            v.resize(in.count(4, "texts"));
+            for (auto& s : v) s = in.text();
+            return;
+        }
+        case FieldKind::TextMap: {
+            auto& m = *static_cast<std::map<std::string, std::string>*>(member);
+            for (std::size_t n = in.count(8, "map entries"); n > 0; --n) {
+                std::string k = in.text();
+                m[std::move(k)] = in.text();
+            }
+            return;
+        }
+        case FieldKind::FormatVersion: *static_cast<int*>(member) = in.num<std::int32_t>(); return;
+        case FieldKind::Severity:
+            *static_cast<Severity*>(member) = read_enum<Severity>(in, static_cast<int>(Severity::Contraindicated), "severity");
+            return;
+        case FieldKind::SourceGrade:
+        case FieldKind::RuleEvidence:
+        case FieldKind::CitationGrade:
+            *static_cast<EvidenceGrade*>(member) =
+                read_enum<EvidenceGrade>(in, static_cast<int>(EvidenceGrade::Derived), "evidence grade");
+            return;
+        case FieldKind::Object: read_object(in, *field.type, member, depth + 1); return;
+        case FieldKind::OptionalObject: {
+            const auto present = in.num<std::uint8_t>();
+            if (present > 1) in.fail("invalid presence flag");
+            if (present) read_object(in, *field.type, field.type->emplace(member), depth + 1);
+            return;
+        }
+        case FieldKind::Objects: {
+            for (std::size_t n = in.count(1, field.type->name.data()); n > 0; --n)
+                read_object(in, *field.type, field.type->append(member), depth + 1);
+            return;
+        }
+        case FieldKind::Participant: *static_cast<Participant*>(member) = read_participant(in); return;
+        case FieldKind::Participants:
+            *static_cast<Participant*>(member) = read_participant(in);
+            *static_cast<Participant*>(field.at2(owner)) = read_participant(in);
+            return;
+        case FieldKind::Unkept: return;
+    }
+}
+
+void read_object(In& in, const ObjectType& type, void* object, int depth) {
+    // The tables nest a few levels (pack > rule > citation); a deeper walk means a broken table.
+    if (depth > 16) in.fail("objects nested too deeply");
+    for (const Field& field : type.fields) read_field(in, field, object, depth);
+}
+
+// The pack: the manifest's fields (which live on PackData itself), then each section.
+void write_pack(Out& out, const PackData& pack) {
+    auto* owner = const_cast<PackData*>(&pack);  // the tables' accessors are not const; nothing is written
+    for (const Field& field : bundled_pack_type().fields) {
+        if (field.kind == FieldKind::Object) {
+            for (const Field& f : field.type->fields) write_field(out, f, owner);
+        } else {
+            write_field(out, field, owner);
+        }
+    }
+    const PackInfo& i = pack.info;
+    for (std::size_t v : {i.substances, i.products, i.classes, i.class_memberships, i.conditions, i.interactions,
+                          i.contraindications, i.treatments, i.sources, i.compiled_pairs})
+        out.num(static_cast<std::uint64_t>(v));
+}
+
+void read_pack(In& in, PackData& pack) {
+    for (const Field& field : bundled_pack_type().fields) {
+        if (field.kind == FieldKind::Object) {
+            for (const Field& f : field.type->fields) read_field(in, f, &pack, 1);
+        } else {
+            read_field(in, field, &pack, 0);
+        }
+    }
+    PackInfo& i = pack.info;
+    for (std::size_t* v : {&i.substances, &i.products, &i.classes, &i.class_memberships, &i.conditions, &i.interactions,
+                           &i.contraindications, &i.treatments, &i.sources, &i.compiled_pairs})
+        *v = static_cast<std::size_t>(in.num<std::uint64_t>());
+    if (i.substances != pack.substances.size() || i.products != pack.products.size() ||
+        i.classes != pack.classes.size() || i.conditions != pack.conditions.size() ||
+        i.interactions != pack.interactions.size() || i.contraindications != pack.contraindications.size() ||
+        i.treatments != pack.treatments.size() || i.sources != pack.sources.size())
+        in.fail("entity counts disagree with the entities");
+    if (pack.substances.size() > std::numeric_limits<std::uint32_t>::max() / 8 ||
+        pack.interactions.size() > std::numeric_limits<std::uint32_t>::max() / 8)
+        in.fail("more entities than a knowledge base can index");
+}
+
+// --- the compiled engine ---------------------------------------------------------------------------
+// One list of what is stored, visited by the writer and by the reader (which also checks every
+// index against its bound), so the two cannot drift apart.
+
+struct Writing {
+    Out& out;
+    void u32(std::uint32_t& v, std::uint64_t /*bound*/, const char*) { out.num(v); }
+    void ids(std::vector<std::uint32_t>& v, std::uint64_t /*bound*/, const char*) { out.block(v); }
+    void words(std::vector<std::uint64_t>& v, const char*) { out.block(v); }
+    void nested(std::vector<std::vector<std::uint32_t>>& v, std::uint64_t /*bound*/, const char*) {
+        // Flattened: the row lengths, then every value.
+        std::vector<std::uint32_t> lengths, values;
+        lengths.reserve(v.size());
+        for (const auto& row : v) {
+            lengths.push_back(static_cast<std::uint32_t>(row.size()));
+            values.insert(values.end(), row.begin(), row.end());
+        }
+        out.block(lengths);
+        out.block(values);
+    }
+    template <class T, class F>
+    void records(std::vector<T>& v, std::size_t /*min_bytes*/, const char*, F&& each) {
+        out.num(static_cast<std::uint64_t>(v.size()));
+        for (auto& x : v) each(*this, x);
+    }
+    template <class E>
+    void enumeration(E& e, int /*last*/, const char*) { out.num(static_cast<std::uint8_t>(e)); }
+    void flag(bool& b, const char*) { out.num(static_cast<std::uint8_t>(b ? 1 : 0)); }
+    void i32(std::int32_t& v, std::int64_t /*lo*/, std::int64_t /*hi*/, const char*) { out.num(v); }
+};
+
+struct Reading {
+    In& in;
+    void u32(std::uint32_t& v, std::uint64_t bound, const char* what) {
+        v = in.num<std::uint32_t>();
+        if (v >= bound) in.fail(std::string(what) + " out of range");
+    }
+    void ids(std::vector<std::uint32_t>& v, std::uint64_t bound, const char* what) {
+        in.block(v, what);
+        for (std::uint32_t x : v)
+            if (x >= bound) in.fail(std::string(what) + " out of range");
+    }
+    void words(std::vector<std::uint64_t>& v, const char* what) { in.block(v, what); }
+    void nested(std::vector<std::vector<std::uint32_t>>& v, std::uint64_t bound, const char* what) {
+        std::vector<std::uint32_t> lengths, values;
+        in.block(lengths, what);
+        in.block(values, what);
+        std::uint64_t total = 0;
+        for (std::uint32_t n : lengths) total += n;
+        if (total != values.size()) in.fail(std::string(what) + ": row lengths disagree with the values");
+        for (std::uint32_t x : values)
+            if (x >= bound) in.fail(std::string(what) + " out of range");
+        v.resize(lengths.size());
+        std::size_t at = 0;
+        for (std::size_t r = 0; r < lengths.size(); ++r) {
+            v[r].assign(values.begin() + static_cast<std::ptrdiff_t>(at),
+                        values.begin() + static_cast<std::ptrdiff_t>(at + lengths[r]));
+            at += lengths[r];
+        }
+    }
+    template <class T, class F>
+    void records(std::vector<T>& v, std::size_t min_bytes, const char* what, F&& each) {
+        v.resize(in.count(min_bytes, what));
+        for (auto& x : v) each(*this, x);
+    }
+    template <class E>
+    void enumeration(E& e, int last, const char* what) { e = read_enum<E>(in, last, what); }
+    void flag(bool& b, const char* what) {
+        const auto v = in.num<std::uint8_t>();
+        if (v > 1) in.fail(std::string("invalid ") + what);
+        b = v == 1;
+    }
+    void i32(std::int32_t& v, std::int64_t lo, std::int64_t hi, const char* what) {
+        v = in.num<std::int32_t>();
+        if (v < lo || v >= hi) in.fail(std::string(what) + " out of range");
+    }
+};
+
+constexpr int kLastSeverity = static_cast<int>(Severity::Contraindicated);
+constexpr int kLastGrade = static_cast<int>(EvidenceGrade::Derived);
+// Rule participants and contraindication subjects are substances, products or classes only.
+constexpr int kLastParticipant = static_cast<int>(EntityKind::Class);
+static_assert(static_cast<int>(EntityKind::Substance) < kLastParticipant &&
+              static_cast<int>(EntityKind::Product) < kLastParticipant);
+constexpr int kLastEdge = static_cast<int>(EdgeKind::Participates);
+
+template <class Io>
+void visit_compiled(Io& io, KnowledgeBaseImpl& kb) {
+    const auto& p = kb.pack;
+    const std::uint64_t n_sub = p.substances.size(), n_cls = p.classes.size(), n_prod = p.products.size(),
+                        n_cond = p.conditions.size(), n_rules = p.interactions.size(),
+                        n_contra = p.contraindications.size(), n_vert = kb.vertex_count;
+    auto& fwd = kb.graph.m_forward;
+    // The graph: CSR row starts (edge indexes), targets and the edge properties.
+    io.ids(fwd.m_rowstart, std::numeric_limits<std::uint32_t>::max(), "graph row start");
+    io.ids(fwd.m_column, n_vert, "graph edge target");
+    io.records(fwd.m_edge_properties, 9, "graph edges", [](auto& s, EdgeProps& e) {
+        s.enumeration(e.kind, kLastEdge, "edge kind");
+        s.u32(e.offset, std::numeric_limits<std::uint32_t>::max(), "edge rule offset");
+        s.u32(e.count, std::numeric_limits<std::uint32_t>::max(), "edge rule count");
+    });
+    io.records(kb.pair_rule_pool, 7, "pair rules", [n_rules](auto& s, KnowledgeBaseImpl::PoolRule& r) {
+        s.u32(r.rule, n_rules, "pair rule");
+        s.enumeration(r.severity, kLastSeverity, "severity");
+        s.enumeration(r.evidence, kLastGrade, "evidence grade");
+        s.flag(r.supersedes, "supersedes flag");
+    });
+    io.ids(kb.interacts_end, std::numeric_limits<std::uint32_t>::max(), "interaction edge end");
+    io.words(kb.pair_bits, "pair bits");
+    io.u32(kb.pair_bits_stride, n_sub + 1, "pair bit stride");
+    auto facts = [](auto& s, KnowledgeBaseImpl::RuleFacts& f) {
+        s.enumeration(f.severity, kLastSeverity, "severity");
+        s.enumeration(f.evidence, kLastGrade, "evidence grade");
+    };
+    io.records(kb.interaction_facts, 2, "interaction facts", facts);
+    io.records(kb.contraindication_facts, 2, "contraindication facts", facts);
+    auto part = [&](auto& s, Part& x) {
+        s.enumeration(x.kind, kLastParticipant, "participant kind");
+        const std::uint64_t bound = x.kind == EntityKind::Class ? n_cls : x.kind == EntityKind::Product ? n_prod : n_sub;
+        s.u32(x.index, bound, "participant");
+    };
+    io.records(kb.rule_first, 5, "rule participants", part);
+    io.records(kb.rule_second, 5, "rule participants", part);
+    io.records(kb.contraindication_subject, 5, "contraindication subjects", part);
+    io.ids(kb.contraindication_condition, n_cond, "contraindication condition");
+    io.nested(kb.rule_supersedes, n_rules, "superseded rules");
+    io.records(kb.substance_classes, 8, "substance classes", [&](auto& s, std::vector<KnowledgeBaseImpl::ClassLink>& row) {
+        s.records(row, 8, "class links", [&](auto& t, KnowledgeBaseImpl::ClassLink& l) {
+            t.u32(l.cls, n_cls, "class link");
+            t.i32(l.via, -1, static_cast<std::int64_t>(n_cls), "class link origin");
+        });
+    });
+    io.nested(kb.class_members, n_sub, "class members");
+    io.nested(kb.interactions_by_product, n_rules, "product rules");
+    io.nested(kb.product_active_ingredients, n_sub, "product ingredients");
+    io.nested(kb.product_ingredients, n_sub, "product ingredients");
+    io.nested(kb.condition_ancestors, n_cond, "condition ancestors");
+    io.nested(kb.contraindications_by_substance, n_contra, "substance contraindications");
+    io.nested(kb.contraindications_by_product, n_contra, "product contraindications");
+    io.nested(kb.duplicate_classes_by_substance, n_cls, "duplicate-therapy classes");
+    const std::uint64_t ranks = n_rules + n_contra + n_cls + 1;
+    io.ids(kb.interaction_rank, ranks, "rule rank");
+    io.ids(kb.contraindication_rank, ranks, "rule rank");
+    io.ids(kb.class_rank, ranks, "rule rank");
+    io.u32(kb.duplicate_ingredient_rank, ranks, "rule rank");
+}
+
+// The sizes and shapes the queries rely on (they index without checks).
+void check_shapes(In& in, const KnowledgeBaseImpl& kb) {
+    const auto& p = kb.pack;
+    const auto& fwd = kb.graph.m_forward;
+    const std::size_t n_sub = p.substances.size();
+    auto need = [&](bool ok, const char* what) {
+        if (!ok) in.fail(what);
+    };
+    need(fwd.m_rowstart.size() == static_cast<std::size_t>(kb.vertex_count) + 1, "graph has the wrong number of vertices");
+    need(fwd.m_rowstart.front() == 0 && fwd.m_rowstart.back() == fwd.m_column.size(), "graph rows disagree with its edges");
+    need(std::is_sorted(fwd.m_rowstart.begin(), fwd.m_rowstart.end()), "graph rows out of order");
+    need(fwd.m_edge_properties.size() == fwd.m_column.size(), "graph edge properties disagree with its edges");
+    for (const EdgeProps& e : fwd.m_edge_properties)
+        need(e.kind != EdgeKind::Interacts ||
+                 (e.offset <= kb.pair_rule_pool.size() && e.count <= kb.pair_rule_pool.size() - e.offset),
+             "pair rule span out of range");
+    need(kb.interacts_end.size() == n_sub, "interaction edge ends have the wrong size");
+    for (std::size_t a = 0; a < n_sub; ++a) {
+        need(kb.interacts_end[a] >= fwd.m_rowstart[a] && kb.interacts_end[a] <= fwd.m_rowstart[a + 1],
+             "interaction edge end out of range");
+        // Interacts edges lead the row and are sorted by target: the pair probe binary-searches them.
+        for (std::uint32_t e = fwd.m_rowstart[a]; e < kb.interacts_end[a]; ++e) {
+            need(fwd.m_column[e] < n_sub && fwd.m_edge_properties[e].kind == EdgeKind::Interacts,
+                 "interaction edges out of place");
+            need(e == fwd.m_rowstart[a] || fwd.m_column[e - 1] < fwd.m_column[e], "interaction edges out of order");
+        }
+    }
+    if (kb.pair_bits_stride == 0) {
+        need(kb.pair_bits.empty(), "pair bits without a stride");
+    } else {
+        need(kb.pair_bits_stride == n_sub &&
+                 kb.pair_bits.size() == (static_cast<std::size_t>(n_sub) * n_sub + 63) / 64,
+             "pair bits have the wrong size");
+    }
+    const std::size_t n_rules = p.interactions.size(), n_contra = p.contraindications.size();
+    const std::size_t n_prod = p.products.size(), n_cls = p.classes.size();
+    need(kb.interaction_facts.size() == n_rules && kb.rule_first.size() == n_rules && kb.rule_second.size() == n_rules &&
+             kb.rule_supersedes.size() == n_rules && kb.interaction_rank.size() == n_rules,
+         "rule tables have the wrong size");
+    need(kb.contraindication_facts.size() == n_contra && kb.contraindication_subject.size() == n_contra &&
+             kb.contraindication_condition.size() == n_contra && kb.contraindication_rank.size() == n_contra,
+         "contraindication tables have the wrong size");
+    need(kb.substance_classes.size() == n_sub && kb.class_members.size() == n_cls && kb.class_rank.size() == n_cls &&
+             kb.duplicate_classes_by_substance.size() == n_sub && kb.contraindications_by_substance.size() == n_sub,
+         "class tables have the wrong size");
+    for (const auto& links : kb.substance_classes)
+        need(std::is_sorted(links.begin(), links.end(), [](const auto& a, const auto& b) { return a.cls < b.cls; }),
+             "class links out of order");
+    need(kb.interactions_by_product.size() == n_prod && kb.product_active_ingredients.size() == n_prod &&
+             kb.product_ingredients.size() == n_prod && kb.contraindications_by_product.size() == n_prod,
+         "product tables have the wrong size");
+    need(kb.condition_ancestors.size() == p.conditions.size(), "condition tables have the wrong size");
+}
+
+}  // namespace
+
+bool looks_like_snapshot(std::string_view head) noexcept { return head.substr(0, kSnapshotMagic.size()) == kSnapshotMagic; }
+
+std::uint64_t snapshot_checksum(std::string_view payload) noexcept {
+    // Four independent multiply-rotate lanes over 8-byte words (several GB/s), then the tail and
+    // the length; detects damage, not tampering.
+    constexpr std::uint64_t k1 = 0x9E3779B185EBCA87ull, k2 = 0xC2B2AE3D27D4EB4Full;
+    std::uint64_t h[4] = {k1, k2, ~k1, ~k2};
+    const char* p = payload.data();
+    std::size_t n = payload.size(), i = 0;
+    for (; i + 32 <= n; i += 32)
+        for (int l = 0; l < 4; ++l) h[l] = std::rotl(h[l] ^ (load64(p + i + 8 * l) * k2), 31) * k1;
+    std::uint64_t tail = 0;
+    for (std::size_t j = 0; i + j < n; ++j) tail = tail * 131 + static_cast<unsigned char>(p[i + j]) + 1;
+    std::uint64_t out = n * k1;
+    for (int l = 0; l < 4; ++l) out = std::rotl(out ^ (h[l] * k2), 27) * k1 + 0x52DCE729ull;
+    out ^= tail * k2;
+    out ^= out >> 33;
+    out *= k2;
+    out ^= out >> 29;
+    return out;
+}
+
+std::string write_snapshot(const KnowledgeBaseImpl& kb) {
+    Out out(kSnapshotHeaderBytes + 256 + kb.pack.interactions.size() * 160 + kb.graph.m_forward.m_column.size() * 16);
+    auto& bytes = out.bytes();
+    bytes.append(kSnapshotMagic);
+    out.num(kSnapshotFormatVersion);
+    out.num(kByteOrderMark);
+    out.num(std::uint64_t{0});  // payload size, filled below
+    out.num(std::uint64_t{0});  // checksum, filled below
+    write_pack(out, kb.pack);
+    Writing w{out};
+    visit_compiled(w, const_cast<KnowledgeBaseImpl&>(kb));  // the writer only reads
+    const std::string_view payload = std::string_view(bytes).substr(kSnapshotHeaderBytes);
+    const std::uint64_t size = to_little(static_cast<std::uint64_t>(payload.size()));
+    const std::uint64_t sum = to_little(snapshot_checksum(payload));
+    std::memcpy(bytes.data() + 16, &size, 8);
+    std::memcpy(bytes.data() + 24, &sum, 8);
+    return std::move(bytes);
+}
+
+std::shared_ptr<const KnowledgeBaseImpl> read_snapshot(std::string_view bytes, const std::string& file) {
+    if (!looks_like_snapshot(bytes))
+        throw DataError(file, file + ": not an rxcaution snapshot (it does not start with the .rxpack signature)");
+    if (bytes.size() < kSnapshotHeaderBytes)
+        throw DataError(file, file + ": truncated snapshot: " + std::to_string(bytes.size()) + " bytes, shorter than the " +
+                                  std::to_string(kSnapshotHeaderBytes) + "-byte header");
+    std::uint32_t version, mark;
+    std::memcpy(&version, bytes.data() + 8, 4);
+    std::memcpy(&mark, bytes.data() + 12, 4);
+    if (to_little(mark) != kByteOrderMark) {
+        const std::uint32_t m = to_little(mark);
+        if (((m & 0xFFu) << 24 | (m & 0xFF00u) << 8 | (m >> 8 & 0xFF00u) | m >> 24) == kByteOrderMark)
+            throw DataError(file, file + ": snapshot written on a machine of the other byte order; compile the pack "
+                                         "again on this one (rxcaution compile)");
+        throw DataError(file, file + ": damaged snapshot: invalid byte-order mark");
+    }
+    version = to_little(version);
+    if (version != kSnapshotFormatVersion)
+        throw DataError(file, file + ": snapshot format version " + std::to_string(version) +
+                                  " is not supported (this library reads version " +
+                                  std::to_string(kSnapshotFormatVersion) + "); compile the pack again (rxcaution compile)");
+    const std::uint64_t size = load64(bytes.data() + 16), sum = load64(bytes.data() + 24);
+    const std::uint64_t have = bytes.size() - kSnapshotHeaderBytes;
+    if (size > have)
+        throw DataError(file, file + ": truncated snapshot: the header promises " + std::to_string(size) +
+                                  " bytes of data, the file has " + std::to_string(have));
+    if (size < have)
+        throw DataError(file, file + ": damaged snapshot: " + std::to_string(have - size) +
+                                  " bytes after the end of the data");
+    const std::string_view payload = bytes.substr(kSnapshotHeaderBytes);
+    if (snapshot_checksum(payload) != sum)
+        throw DataError(file, file + ": damaged snapshot: checksum mismatch (the file was changed or corrupted after "
+                                     "it was written)");
+
+    auto kb = std::make_shared<KnowledgeBaseImpl>();
+    In in(payload, file);
+    read_pack(in, kb->pack);
+    set_vertex_ranges(*kb);
+    Reading r{in};
+    visit_compiled(r, *kb);
+    if (!in.at_end()) in.fail("unread bytes after the compiled engine");
+    check_shapes(in, *kb);
+    build_lookups(*kb);
+    return kb;
+}
+
+}  // namespace rxcaution::detail
