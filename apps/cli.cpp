@@ -33,6 +33,7 @@ usage:
   rxcaution resolve [--format text|json] [--pack PATH] TEXT...
   rxcaution show [--format text|json] [--pack PATH] ID
   rxcaution validate PATH
+  rxcaution compile PACK -o OUT.rxpack
   rxcaution stats [--format text|json] [--pack PATH]
   rxcaution graph [--format dot|svg] [--pack-file PATH] [--condition C]... MED...
   rxcaution graph --pack [--format dot|svg] [--pack-file PATH]
@@ -42,6 +43,8 @@ check     warnings for a medication list (brands, salts, synonyms and RxCUIs are
 resolve   what a name resolves to, or suggestions when unknown
 show      an entity (substance, product, class, condition, rule, source) with its rules
 validate  load a pack and report every problem
+compile   validate a pack and write its compiled snapshot (loads without parsing or compiling;
+          --pack and every PATH accept it)
 stats     counts of the pack by kind, severity and evidence grade
 graph     Graphviz picture of a regimen's warnings, or of the pack's class hierarchy
 
@@ -61,6 +64,7 @@ struct Args {
     std::vector<std::string> conditions;
     std::string format;
     std::optional<std::string> pack;
+    std::optional<std::string> output;
     bool allow_unresolved = false;
     bool whole_pack = false;
     std::optional<Severity> fail_on;
@@ -97,6 +101,8 @@ Args parse(const std::vector<std::string>& argv) {
         else if (s == "--pack" && a.command == "graph") a.whole_pack = true;
         else if (s == "--pack" || s == "--pack-file") a.pack = value(s);
         else if (s.rfind("--pack=", 0) == 0) a.pack = s.substr(7);
+        else if (s == "--output" || s == "-o") a.output = value(s);
+        else if (s.rfind("--output=", 0) == 0) a.output = s.substr(9);
         else if (s == "--allow-unresolved") a.allow_unresolved = true;
         else if (s == "--fail-on") a.fail_on = severity_arg(s, value(s));
         else if (s.rfind("--fail-on=", 0) == 0) a.fail_on = severity_arg("--fail-on", s.substr(10));
@@ -434,6 +440,20 @@ int cmd_validate(const Args& a, std::ostream& out) {
     return kOk;
 }
 
+int cmd_compile(const Args& a, std::ostream& out) {
+    if (a.positional.size() != 1) throw UsageError("compile: give exactly one pack path");
+    if (!a.output) throw UsageError("compile: give the snapshot to write with -o OUT.rxpack");
+    const KnowledgeBase kb = KnowledgeBase::load(a.positional[0]);
+    kb.save(*a.output);
+    const PackInfo& i = kb.info();
+    std::error_code ec;
+    const auto bytes = std::filesystem::file_size(*a.output, ec);
+    out << *a.output << ": snapshot of " << i.name << " " << i.version << " (" << i.substances << " substances, "
+        << i.interactions << " interaction rules, " << i.compiled_pairs << " compiled pairs; " << (ec ? 0 : bytes)
+        << " bytes)\n";
+    return kOk;
+}
+
 std::string render_svg(const std::string& dot) {
     char in_name[] = "/tmp/rxcaution-dot-XXXXXX";
     const int fd = mkstemp(in_name);
@@ -497,6 +517,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         if (a.command == "resolve") return cmd_resolve(a, out);
         if (a.command == "show") return cmd_show(a, out);
         if (a.command == "validate") return cmd_validate(a, out);
+        if (a.command == "compile") return cmd_compile(a, out);
         if (a.command == "stats") return cmd_stats(a, out);
         if (a.command == "graph") return cmd_graph(a, out);
         throw UsageError("unknown command \"" + a.command + "\"");

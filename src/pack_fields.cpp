@@ -35,6 +35,7 @@ struct Ops {
     static std::size_t count(const void* v) { return static_cast<const std::vector<T>*>(v)->size(); }
     static void* element(void* v, std::size_t i) { return &(*static_cast<std::vector<T>*>(v))[i]; }
     static void* emplace(void* o) { return &static_cast<std::optional<T>*>(o)->emplace(); }
+    static void reserve(void* v, std::size_t n) { static_cast<std::vector<T>*>(v)->reserve(n); }
     static const void* get(const void* o) {
         const auto* p = static_cast<const std::optional<T>*>(o);
         return p->has_value() ? &**p : nullptr;
@@ -44,8 +45,10 @@ struct Ops {
 template <class T>
 constexpr ObjectType object_type(std::string_view name, std::span<const Field> fields,
                                  void (*finish)(void*, const FinishContext&) = nullptr) {
-    return ObjectType{name, fields, &Ops<T>::append, &Ops<T>::count, &Ops<T>::element, &Ops<T>::emplace,
-                      &Ops<T>::get, finish};
+    ObjectType t{name, fields, &Ops<T>::append, &Ops<T>::count, &Ops<T>::element, &Ops<T>::emplace,
+                 &Ops<T>::get, finish};
+    t.reserve = &Ops<T>::reserve;
+    return t;
 }
 
 // The member type each kind reads into, checked at compile time for every table entry.

@@ -247,7 +247,9 @@ void read_field(In& in, const Field& field, void* owner, int depth) {
             return;
         }
         case FieldKind::Objects: {
-            for (std::size_t n = in.count(1, field.type->name.data()); n > 0; --n)
+            std::size_t n = in.count(1, field.type->name.data());
+            if (field.type->reserve) field.type->reserve(member, n);
+            for (; n > 0; --n)
                 read_object(in, *field.type, field.type->append(member), depth + 1);
             return;
         }

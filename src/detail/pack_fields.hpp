@@ -88,6 +88,7 @@ struct ObjectType {
     std::string_view list_prefix = "one of the fields ";
     std::string_view unknown_noun = "field";
     std::size_t list_skip = 0;  // leading fields left out of that list
+    void (*reserve)(void* vector, std::size_t n) = nullptr;  // when the count is known (snapshots)
 };
 
 // The tables. Roots: a bundled pack, a manifest file, a data file of a manifest pack.

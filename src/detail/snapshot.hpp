@@ -5,6 +5,8 @@
 
 #include "detail/impl.hpp"
 
+#include <rxcaution/export.hpp>
+
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -30,6 +32,6 @@ inline constexpr std::size_t kSnapshotHeaderBytes = 32;
 [[nodiscard]] std::shared_ptr<const KnowledgeBaseImpl> read_snapshot(std::string_view bytes, const std::string& file);
 
 // The checksum stored in the header (64-bit, fast, for detecting damage; not a signature).
-[[nodiscard]] std::uint64_t snapshot_checksum(std::string_view payload) noexcept;
+RXCAUTION_EXPORT [[nodiscard]] std::uint64_t snapshot_checksum(std::string_view payload) noexcept;
 
 }  // namespace rxcaution::detail

@@ -108,7 +108,7 @@ void bind_knowledge_base(py::module_& m) {
 
 Create one with :meth:`builtin` (the curated pack compiled into the library), :meth:`load` or
 :meth:`from_json`. Instances are immutable and safe to share between threads: :meth:`check`
-releases the GIL. They pickle (through the pack's own JSON serialiser) and copy cheaply.
+releases the GIL. They pickle (as a compiled snapshot) and copy cheaply.
 
 rxcaution is reference software, not medical advice. No warning found does not mean a
 combination is safe.
@@ -141,7 +141,9 @@ DataError
                 return KnowledgeBase::load(path, load_options(max_file_bytes));
             },
             py::arg("path"), py::kw_only(), py::arg("max_file_bytes") = kDefaultMaxFileBytes,
-            R"doc(Loads a pack directory (containing manifest.json), a manifest file, or a bundled pack file.
+            R"doc(Loads a pack directory (containing manifest.json), a manifest file, a bundled pack file,
+or a compiled snapshot (``.rxpack``, from :meth:`save` or ``rxcaution compile``; recognised by its
+first bytes).
 
 Parameters
 ----------
@@ -166,6 +168,36 @@ IntegrityError
     The pack is inconsistent (every problem is listed).
 UnsupportedFormatVersion
     The pack has another ``format_version``.
+
+A snapshot that is truncated, damaged, of another snapshot format version or byte order raises
+:class:`DataError` naming the file and what is wrong.
+)doc")
+        .def_static(
+            "from_snapshot",
+            [](const py::bytes& data, const Text& origin) {
+                std::string_view bytes = data;  // valid while `data` lives: the call holds a reference
+                py::gil_scoped_release release;
+                return KnowledgeBase::from_snapshot(bytes, origin.value);
+            },
+            py::arg("data"), py::kw_only(), py::arg("origin") = "<memory>",
+            R"doc(Reads a compiled snapshot from bytes (what :meth:`to_snapshot` returns).
+
+Parameters
+----------
+data : bytes
+    The snapshot.
+origin : str, default "<memory>"
+    The name used in error messages and in ``info.origin``.
+
+Returns
+-------
+KnowledgeBase
+
+Raises
+------
+DataError
+    The bytes are not a snapshot, or are truncated or damaged, or of another snapshot format
+    version or byte order.
 )doc")
         .def_static(
             "from_json", &from_text, py::arg("text"), py::kw_only(),
@@ -477,11 +509,64 @@ str
     DOT text.
 )doc");
 
+    kb.def(
+          "to_snapshot",
+          [](const KnowledgeBase& self) {
+              std::string bytes;
+              {
+                  py::gil_scoped_release release;
+                  bytes = self.to_snapshot();
+              }
+              return py::bytes(bytes);
+          },
+          R"doc(The compiled knowledge base as a snapshot (entities, graph and indexes; versioned and
+checksummed, see docs/snapshot-format.md). :meth:`from_snapshot` reads it back without parsing
+or compiling anything.
+
+Returns
+-------
+bytes
+)doc")
+        .def(
+            "save",
+            [](const KnowledgeBase& self, const std::filesystem::path& path) {
+                py::gil_scoped_release release;
+                self.save(path);
+            },
+            py::arg("path"),
+            R"doc(Writes :meth:`to_snapshot` to a file (through a temporary file renamed over it).
+
+Parameters
+----------
+path : str or os.PathLike
+    Where to write; :meth:`load` reads it back.
+
+Raises
+------
+DataError
+    The file cannot be written.
+)doc");
+
     // --- Python protocols ----------------------------------------------------------------------
-    kb.def(py::pickle([](const KnowledgeBase& self) { return utf8(self.to_json()); },
-                      [](const py::str& state) {
-                          return from_text(state, kDefaultMaxFileBytes, Text{"<memory>"});
-                      }))
+    // Pickled as a snapshot: no JSON to write or parse, no pack to validate or compile again.
+    // Pickles made by earlier versions hold the pack's JSON text; they still load.
+    kb.def(py::pickle(
+               [](const KnowledgeBase& self) {
+                   std::string bytes;
+                   {
+                       py::gil_scoped_release release;
+                       bytes = self.to_snapshot();
+                   }
+                   return py::bytes(bytes);
+               },
+               [](const py::object& state) {
+                   if (py::isinstance<py::bytes>(state)) {
+                       std::string_view bytes = state.cast<py::bytes>();
+                       py::gil_scoped_release release;
+                       return KnowledgeBase::from_snapshot(bytes, "<memory>");
+                   }
+                   return from_text(state, kDefaultMaxFileBytes, Text{"<memory>"});
+               }))
         .def("__copy__", [](const KnowledgeBase& self) { return self; },
              "Copies share one immutable implementation, so a copy is cheap.")
         .def(

@@ -1,0 +1,237 @@
+// The binary snapshot: a snapshot answers exactly as the knowledge base it was written from, and
+// bytes that are not a whole, intact snapshot of this format are refused with a DataError that
+// names the file and says what is wrong.
+
+#include "test_support.hpp"
+
+#include "detail/snapshot.hpp"
+
+#include "cli.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <unistd.h>
+
+using rxcaution::DataError;
+using rxcaution::KnowledgeBase;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::vector<std::vector<std::string>> kRegimens = {
+    {"methadone", "ketamine"},
+    {"Suboxone", "alprazolam", "gabapentin"},
+    {"naltrexone", "oxycodone", "ondansetron"},
+    {"esketamine", "phentermine", "sertraline", "linezolid"},
+    {"Sublocade", "vandetanib", "buprenorphine hydrochloride", "ketamin"},
+};
+
+std::string reports_json(const KnowledgeBase& kb) {
+    std::string out;
+    for (const auto& meds : kRegimens) {
+        rxcaution::CheckContext ctx;
+        ctx.conditions = {"hypokalemia", "asthma"};
+        out += rxcaution::to_json(kb.check(meds, ctx));
+        out += rxcaution::to_text(kb.check(meds));
+    }
+    return out;
+}
+
+std::string error_of(std::string_view bytes, const std::string& origin = "test.rxpack") {
+    try {
+        (void)KnowledgeBase::from_snapshot(bytes, origin);
+    } catch (const DataError& e) {
+        EXPECT_EQ(e.file(), origin);
+        return e.what();
+    }
+    return "no error";
+}
+
+// Rewrites the header's length and checksum so that a change inside the data reaches the reader's
+// own checks (as a deliberately crafted file would).
+std::string reseal(std::string bytes) {
+    const std::string_view payload = std::string_view(bytes).substr(rxcaution::detail::kSnapshotHeaderBytes);
+    const std::uint64_t size = payload.size(), sum = rxcaution::detail::snapshot_checksum(payload);
+    std::memcpy(bytes.data() + 16, &size, 8);
+    std::memcpy(bytes.data() + 24, &sum, 8);
+    return bytes;
+}
+
+struct TempDir {
+    fs::path path = fs::temp_directory_path() / ("rxcaution-snapshot-test-" + std::to_string(::getpid()));
+    TempDir() { fs::create_directories(path); }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+}  // namespace
+
+TEST(Snapshot, RoundTripAnswersExactlyAsTheOriginal) {
+    const KnowledgeBase& original = rxtest::kb();
+    const std::string bytes = original.to_snapshot();
+    const KnowledgeBase copy = KnowledgeBase::from_snapshot(bytes, "copy.rxpack");
+    EXPECT_EQ(copy.info().origin, "copy.rxpack");
+    EXPECT_EQ(copy.info().name, original.info().name);
+    EXPECT_EQ(copy.info().interactions, original.info().interactions);
+    EXPECT_EQ(copy.info().compiled_pairs, original.info().compiled_pairs);
+    EXPECT_EQ(reports_json(copy), reports_json(original));
+    EXPECT_EQ(copy.to_json(), original.to_json());
+    EXPECT_EQ(copy.rules_for("methadone").size(), original.rules_for("methadone").size());
+    EXPECT_EQ(copy.classes_of("methadone"), original.classes_of("methadone"));
+    EXPECT_EQ(copy.resolve("ketamin").suggestions, original.resolve("ketamin").suggestions);
+    EXPECT_EQ(copy.regimen_dot({"methadone", "ondansetron"}), original.regimen_dot({"methadone", "ondansetron"}));
+    // Written twice, the same bytes: snapshots can be compared and cached by content.
+    EXPECT_EQ(copy.to_snapshot(), bytes);
+}
+
+TEST(Snapshot, JsonPackAndItsSnapshotAgree) {
+    const KnowledgeBase json = KnowledgeBase::load(RXCAUTION_PACK_DIR);
+    const KnowledgeBase snap = KnowledgeBase::from_snapshot(json.to_snapshot());
+    EXPECT_EQ(reports_json(snap), reports_json(json));
+    // The built-in pack is the same pack, compiled at build time.
+    EXPECT_EQ(rxtest::kb().to_snapshot(), json.to_snapshot());
+}
+
+TEST(Snapshot, SaveAndLoadByPath) {
+    TempDir dir;
+    const fs::path file = dir.path / "builtin.rxpack";
+    rxtest::kb().save(file);
+    EXPECT_FALSE(fs::exists(dir.path / "builtin.rxpack.tmp"));
+    const KnowledgeBase kb = KnowledgeBase::load(file);
+    EXPECT_EQ(kb.info().origin, file.generic_string());
+    EXPECT_EQ(reports_json(kb), reports_json(rxtest::kb()));
+    // The signature decides, not the name.
+    const fs::path renamed = dir.path / "pack.json";
+    fs::copy_file(file, renamed);
+    EXPECT_EQ(KnowledgeBase::load(renamed).info().interactions, rxtest::kb().info().interactions);
+    // The size limit applies to snapshots as to JSON packs.
+    rxcaution::LoadOptions small;
+    small.max_file_bytes = 1000;
+    try {
+        (void)KnowledgeBase::load(file, small);
+        FAIL() << "expected a DataError";
+    } catch (const DataError& e) {
+        EXPECT_EQ(std::string(e.what()), file.generic_string() + ": file is " + std::to_string(fs::file_size(file)) +
+                                             " bytes, over the limit of 1000 bytes");
+    }
+}
+
+TEST(Snapshot, SaveToAnUnwritablePlaceIsADataError) {
+    const fs::path file = "/nonexistent-directory/x.rxpack";
+    try {
+        rxtest::kb().save(file);
+        FAIL() << "expected a DataError";
+    } catch (const DataError& e) {
+        EXPECT_EQ(std::string(e.what()).rfind("/nonexistent-directory/x.rxpack: cannot write the snapshot (", 0), 0u)
+            << e.what();
+    }
+}
+
+TEST(Snapshot, ForeignBytesAreNotASnapshot) {
+    EXPECT_EQ(error_of("{\"manifest\": {}}"),
+              "test.rxpack: not an rxcaution snapshot (it does not start with the .rxpack signature)");
+    EXPECT_EQ(error_of(""), "test.rxpack: not an rxcaution snapshot (it does not start with the .rxpack signature)");
+    EXPECT_EQ(error_of(std::string("\x89PNG\r\n\x1a\n", 8) + std::string(100, '\0')),
+              "test.rxpack: not an rxcaution snapshot (it does not start with the .rxpack signature)");
+}
+
+TEST(Snapshot, TruncatedSnapshotsSayHowMuchIsMissing) {
+    const std::string bytes = rxtest::kb().to_snapshot();
+    EXPECT_EQ(error_of(bytes.substr(0, 20)),
+              "test.rxpack: truncated snapshot: 20 bytes, shorter than the 32-byte header");
+    const std::size_t payload = bytes.size() - 32;
+    EXPECT_EQ(error_of(bytes.substr(0, bytes.size() - 1)),
+              "test.rxpack: truncated snapshot: the header promises " + std::to_string(payload) +
+                  " bytes of data, the file has " + std::to_string(payload - 1));
+    EXPECT_EQ(error_of(bytes.substr(0, 32)), "test.rxpack: truncated snapshot: the header promises " +
+                                                  std::to_string(payload) + " bytes of data, the file has 0");
+    EXPECT_EQ(error_of(bytes + "xyz"), "test.rxpack: damaged snapshot: 3 bytes after the end of the data");
+}
+
+TEST(Snapshot, ChangedBytesFailTheChecksum) {
+    std::string bytes = rxtest::kb().to_snapshot();
+    for (std::size_t at : {std::size_t{32}, bytes.size() / 2, bytes.size() - 1}) {
+        std::string damaged = bytes;
+        damaged[at] = static_cast<char>(damaged[at] ^ 0x20);
+        EXPECT_EQ(error_of(damaged), "test.rxpack: damaged snapshot: checksum mismatch (the file was changed or "
+                                     "corrupted after it was written)");
+    }
+}
+
+TEST(Snapshot, OtherFormatVersionsAndByteOrdersAreNamed) {
+    std::string bytes = rxtest::kb().to_snapshot();
+    std::string v2 = bytes;
+    const std::uint32_t two = 2;
+    std::memcpy(v2.data() + 8, &two, 4);
+    EXPECT_EQ(error_of(v2), "test.rxpack: snapshot format version 2 is not supported (this library reads version 1); "
+                            "compile the pack again (rxcaution compile)");
+    std::string swapped = bytes;
+    std::swap(swapped[12], swapped[15]);
+    std::swap(swapped[13], swapped[14]);
+    EXPECT_EQ(error_of(swapped), "test.rxpack: snapshot written on a machine of the other byte order; compile the "
+                                 "pack again on this one (rxcaution compile)");
+    std::string mark = bytes;
+    mark[12] = 'x';
+    EXPECT_EQ(error_of(mark), "test.rxpack: damaged snapshot: invalid byte-order mark");
+}
+
+TEST(Snapshot, CraftedDataIsCheckedBeyondTheChecksum) {
+    const std::string bytes = rxtest::kb().to_snapshot();
+    // Cut the data short and seal it again: the reader runs out inside the pack.
+    const std::string cut = reseal(bytes.substr(0, bytes.size() / 2));
+    EXPECT_EQ(error_of(cut).rfind("test.rxpack: damaged snapshot: ", 0), 0u) << error_of(cut);
+    // A huge count must be refused before anything is allocated for it.
+    std::string huge = bytes;
+    // The first field after the manifest's texts is a count somewhere in the data; overwrite every
+    // 8-byte window in turn near the start and require a clean error or a clean load each time.
+    for (std::size_t at = 32; at < 32 + 400; at += 7) {
+        std::string crafted = bytes;
+        const std::uint64_t big = 0x00FFFFFFFFFFFFFFull;
+        std::memcpy(crafted.data() + at, &big, 8);
+        crafted = reseal(crafted);
+        const std::string e = error_of(crafted);
+        EXPECT_TRUE(e == "no error" || e.rfind("test.rxpack: damaged snapshot: ", 0) == 0) << at << ": " << e;
+    }
+    // Trailing data after the compiled engine, sealed.
+    const std::string extra = reseal(bytes + std::string(16, '\0'));
+    EXPECT_EQ(error_of(extra).rfind("test.rxpack: damaged snapshot: unread bytes after the compiled engine", 0), 0u)
+        << error_of(extra);
+}
+
+TEST(Snapshot, EveryTruncationIsAnErrorNeverACrash) {
+    // Sealed truncations at many lengths: each must fail cleanly inside the reader.
+    const std::string bytes = rxtest::kb().to_snapshot();
+    const std::size_t step = std::max<std::size_t>(1, (bytes.size() - 32) / 300);
+    for (std::size_t n = 32; n < bytes.size(); n += step) {
+        const std::string e = error_of(reseal(bytes.substr(0, n)));
+        EXPECT_EQ(e.rfind("test.rxpack: damaged snapshot: ", 0), 0u) << n << ": " << e;
+    }
+}
+
+TEST(Snapshot, CliCompileWritesASnapshotThatPackAccepts) {
+    TempDir dir;
+    const std::string out_file = (dir.path / "curated.rxpack").generic_string();
+    std::ostringstream out, err;
+    ASSERT_EQ(rxcaution::cli::run({"compile", RXCAUTION_PACK_DIR, "-o", out_file}, out, err), 0) << err.str();
+    const KnowledgeBase& kb = rxtest::kb();
+    EXPECT_EQ(out.str(), out_file + ": snapshot of " + kb.info().name + " " + kb.info().version + " (" +
+                             std::to_string(kb.info().substances) + " substances, " +
+                             std::to_string(kb.info().interactions) + " interaction rules, " +
+                             std::to_string(kb.info().compiled_pairs) + " compiled pairs; " +
+                             std::to_string(fs::file_size(out_file)) + " bytes)\n");
+    std::ostringstream a, b, e1, e2;
+    EXPECT_EQ(rxcaution::cli::run({"check", "--pack", out_file, "methadone", "ondansetron"}, a, e1), 0);
+    EXPECT_EQ(rxcaution::cli::run({"check", "methadone", "ondansetron"}, b, e2), 0);
+    // Only the origin in the header line differs.
+    EXPECT_EQ(a.str().substr(a.str().find('\n')), b.str().substr(b.str().find('\n')));
+    std::ostringstream o2, e3;
+    EXPECT_EQ(rxcaution::cli::run({"compile", RXCAUTION_PACK_DIR}, o2, e3), 1);
+    EXPECT_EQ(e3.str(), "rxcaution: compile: give the snapshot to write with -o OUT.rxpack\n(rxcaution --help shows the usage)\n");
+}
