@@ -93,6 +93,19 @@ struct ClosureVisitor : boost::default_bfs_visitor {
 
 }  // namespace
 
+std::int64_t KnowledgeBaseImpl::interaction_index_of(std::string_view id) const {
+    if (interaction_slots.empty()) return -1;
+    const std::size_t mask = interaction_slots.size() - 1;
+    for (std::size_t i = TextHash{}(id) & mask; interaction_slots[i] != 0; i = (i + 1) & mask)
+        if (interaction_id(interaction_slots[i] - 1) == id) return interaction_slots[i] - 1;
+    return -1;
+}
+
+const InteractionRule* KnowledgeBaseImpl::find_interaction(std::string_view id) const {
+    const std::int64_t r = interaction_index_of(id);
+    return r < 0 ? nullptr : &interaction(static_cast<std::uint32_t>(r));
+}
+
 bool KnowledgeBaseImpl::in_class(std::uint32_t substance, std::uint32_t cls) const {
     const auto& links = substance_classes[substance];
     auto it = std::lower_bound(links.begin(), links.end(), cls,
@@ -151,7 +164,7 @@ void set_vertex_ranges(KnowledgeBaseImpl& kb) {
     kb.product_base = kb.class_base + static_cast<std::uint32_t>(p.classes.size());
     kb.condition_base = kb.product_base + static_cast<std::uint32_t>(p.products.size());
     kb.rule_base = kb.condition_base + static_cast<std::uint32_t>(p.conditions.size());
-    kb.vertex_count = kb.rule_base + static_cast<std::uint32_t>(p.interactions.size());
+    kb.vertex_count = kb.rule_base + kb.rule_count;
 }
 
 void build_lookups(KnowledgeBaseImpl& kb_ref) {
@@ -162,7 +175,21 @@ void build_lookups(KnowledgeBaseImpl& kb_ref) {
     index_ids(p.classes, kb->class_index);
     index_ids(p.conditions, kb->condition_index);
     index_ids(p.sources, kb->source_index);
-    index_ids(p.interactions, kb->interaction_index);
+    {
+        // Power-of-two table at most half full, linear probing.
+        std::size_t cap = 16;
+        while (cap < 2 * static_cast<std::size_t>(kb->rule_count)) cap *= 2;
+        kb->interaction_slots.assign(cap, 0);
+        for (std::uint32_t r = 0; r < kb->rule_count; ++r) {
+            const std::string_view id = kb->interaction_id(r);
+            std::size_t i = TextHash{}(id) & (cap - 1);
+            while (kb->interaction_slots[i] != 0) {
+                if (kb->interaction_id(kb->interaction_slots[i] - 1) == id) break;  // first one wins (ids are unique in a valid pack)
+                i = (i + 1) & (cap - 1);
+            }
+            if (kb->interaction_slots[i] == 0) kb->interaction_slots[i] = r + 1;
+        }
+    }
     index_ids(p.contraindications, kb->contraindication_index);
     index_ids(p.treatments, kb->treatment_index);
     for (std::uint32_t i = 0; i < p.profiles.size(); ++i) kb->profile_index.emplace(p.profiles[i].substance, i);
@@ -229,6 +256,7 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
     auto kb = std::make_shared<KnowledgeBaseImpl>();
     kb->pack = std::move(pack);
     auto& p = kb->pack;
+    kb->rule_count = static_cast<std::uint32_t>(p.interactions.size());
     build_lookups(*kb);
 
     set_vertex_ranges(*kb);
@@ -256,7 +284,8 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
     for (std::size_t r = 0; r < n_rules; ++r) {
         kb->rule_first[r] = intern(p.interactions[r].first);
         kb->rule_second[r] = intern(p.interactions[r].second);
-        for (const auto& s : p.interactions[r].supersedes) kb->rule_supersedes[r].push_back(kb->interaction_index.at(s));
+        for (const auto& s : p.interactions[r].supersedes)
+            kb->rule_supersedes[r].push_back(static_cast<std::uint32_t>(kb->interaction_index_of(s)));  // checked by the loader
     }
     for (const auto& r : p.interactions) kb->interaction_facts.push_back({r.severity, r.evidence});
     for (const auto& c : p.contraindications) {

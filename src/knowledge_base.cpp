@@ -151,7 +151,7 @@ RefList<InteractionRule> KnowledgeBase::interactions_between(std::string_view a,
         }
     std::vector<const InteractionRule*> out;
     for (const auto& w : report.warnings())
-        if (w.kind == WarningKind::DrugDrug) out.push_back(&impl_->pack.interactions[w.rule]);
+        if (w.kind == WarningKind::DrugDrug) out.push_back(&impl_->interaction(w.rule));
     return RefList<InteractionRule>(std::move(out));  // the report is already sorted most severe first
 }
 
@@ -186,7 +186,7 @@ const Source& KnowledgeBase::source(std::string_view id) const {
     return get_in(impl_->pack.sources, impl_->source_index, id, "source");
 }
 const InteractionRule* KnowledgeBase::find_interaction(std::string_view id) const noexcept {
-    return find_in(impl_->pack.interactions, impl_->interaction_index, id);
+    return impl_->find_interaction(id);
 }
 const ContraindicationRule* KnowledgeBase::find_contraindication(std::string_view id) const noexcept {
     return find_in(impl_->pack.contraindications, impl_->contraindication_index, id);
@@ -195,7 +195,8 @@ const Treatment* KnowledgeBase::find_treatment(std::string_view id) const noexce
     return find_in(impl_->pack.treatments, impl_->treatment_index, id);
 }
 const InteractionRule& KnowledgeBase::interaction(std::string_view id) const {
-    return get_in(impl_->pack.interactions, impl_->interaction_index, id, "interaction rule");
+    if (const InteractionRule* rule = impl_->find_interaction(id)) return *rule;
+    throw NotFoundError(std::string(id), {}, "interaction rule");
 }
 const ContraindicationRule& KnowledgeBase::contraindication(std::string_view id) const {
     return get_in(impl_->pack.contraindications, impl_->contraindication_index, id, "contraindication rule");
@@ -212,7 +213,7 @@ const std::vector<Substance>& KnowledgeBase::substances() const noexcept { retur
 const std::vector<Product>& KnowledgeBase::products() const noexcept { return impl_->pack.products; }
 const std::vector<DrugClass>& KnowledgeBase::classes() const noexcept { return impl_->pack.classes; }
 const std::vector<Condition>& KnowledgeBase::conditions() const noexcept { return impl_->pack.conditions; }
-const std::vector<InteractionRule>& KnowledgeBase::interactions() const noexcept { return impl_->pack.interactions; }
+const std::vector<InteractionRule>& KnowledgeBase::interactions() const noexcept { return impl_->all_interactions(); }
 const std::vector<ContraindicationRule>& KnowledgeBase::contraindications() const noexcept {
     return impl_->pack.contraindications;
 }
@@ -256,7 +257,7 @@ RefList<InteractionRule> KnowledgeBase::rules_for(std::string_view id) const {
     rules.erase(std::unique(rules.begin(), rules.end()), rules.end());
     std::vector<const InteractionRule*> out;
     out.reserve(rules.size());
-    for (std::uint32_t r : rules) out.push_back(&kb.pack.interactions[r]);
+    for (std::uint32_t r : rules) out.push_back(&kb.interaction(r));
     std::stable_sort(out.begin(), out.end(), [](const auto* x, const auto* y) { return x->severity > y->severity; });
     return RefList<InteractionRule>(std::move(out));
 }
@@ -288,6 +289,12 @@ RefList<ContraindicationRule> KnowledgeBase::contraindications_for(std::string_v
     return RefList<ContraindicationRule>(std::move(out));
 }
 
-std::string KnowledgeBase::to_json() const { return detail::write_bundled_json(impl_->pack); }
+std::string KnowledgeBase::to_json() const {
+    if (!impl_->encoded_rules) return detail::write_bundled_json(impl_->pack);
+    // Read from a snapshot: the rules are encoded; write them from decoded copies.
+    detail::PackData copy = impl_->pack;
+    copy.interactions = impl_->all_interactions();
+    return detail::write_bundled_json(copy);
+}
 
 }  // namespace rxcaution

@@ -122,7 +122,7 @@ std::string Renderer::id(const Warning& w) const {
         case WarningKind::DrugDrug: {
             const std::string& a = pack.substances[w.substance_a].id;
             const std::string& b = pack.substances[w.substance_b].id;
-            return pack.interactions[w.rule].id + ":" + std::min(a, b) + "+" + std::max(a, b);
+            return kb_.interaction(w.rule).id + ":" + std::min(a, b) + "+" + std::max(a, b);
         }
         case WarningKind::DrugCondition: {
             const InputRef& ref = d_.refs[w.input_a];
@@ -142,7 +142,7 @@ std::string Renderer::id(const Warning& w) const {
 
 std::string_view Renderer::rule_id(const Warning& w) const {
     switch (w.kind) {
-        case WarningKind::DrugDrug: return kb_.pack.interactions[w.rule].id;
+        case WarningKind::DrugDrug: return kb_.interaction(w.rule).id;
         case WarningKind::DrugCondition: return kb_.pack.contraindications[w.rule].id;
         case WarningKind::DuplicateTherapy:
             return w.rule == kNone ? std::string_view("duplicate-ingredient") : std::string_view(kb_.pack.classes[w.rule].id);
@@ -175,7 +175,7 @@ std::string Renderer::summary(const Warning& w) const {
     const auto& pack = kb_.pack;
     switch (w.kind) {
         case WarningKind::DrugDrug:
-            return d_.inputs[w.input_a] + " + " + d_.inputs[w.input_b] + ": " + pack.interactions[w.rule].summary;
+            return d_.inputs[w.input_a] + " + " + d_.inputs[w.input_b] + ": " + kb_.interaction(w.rule).summary;
         case WarningKind::DrugCondition:
             return d_.inputs[w.input_a] + " with " + d_.condition_inputs[w.condition_input] + ": " +
                    pack.contraindications[w.rule].summary;
@@ -191,7 +191,7 @@ std::string Renderer::summary(const Warning& w) const {
 
 std::string_view Renderer::effect_view(const Warning& w, std::string& scratch) const {
     switch (w.kind) {
-        case WarningKind::DrugDrug: return kb_.pack.interactions[w.rule].effect;
+        case WarningKind::DrugDrug: return kb_.interaction(w.rule).effect;
         case WarningKind::DrugCondition: return kb_.pack.contraindications[w.rule].rationale;
         case WarningKind::DuplicateTherapy:
             if (w.rule == kNone) return "The same ingredient is taken twice; the combined dose may be higher than intended.";
@@ -209,7 +209,7 @@ std::string Renderer::effect(const Warning& w) const {
 std::string Renderer::mechanism(const Warning& w) const {
     switch (w.kind) {
         case WarningKind::DrugDrug: {
-            const Mechanism& m = kb_.pack.interactions[w.rule].mechanism;
+            const Mechanism& m = kb_.interaction(w.rule).mechanism;
             return m.type + (m.detail.empty() ? "" : ": " + m.detail);
         }
         case WarningKind::DrugCondition: return {};
@@ -220,7 +220,7 @@ std::string Renderer::mechanism(const Warning& w) const {
 
 std::string_view Renderer::management_view(const Warning& w, std::string& scratch) const {
     switch (w.kind) {
-        case WarningKind::DrugDrug: return kb_.pack.interactions[w.rule].management;
+        case WarningKind::DrugDrug: return kb_.interaction(w.rule).management;
         case WarningKind::DrugCondition: return kb_.pack.contraindications[w.rule].management;
         case WarningKind::DuplicateTherapy:
             if (w.rule == kNone) {
@@ -239,19 +239,19 @@ std::string Renderer::management(const Warning& w) const {
 }
 
 std::string_view Renderer::seriousness(const Warning& w) const {
-    if (w.kind == WarningKind::DrugDrug) return kb_.pack.interactions[w.rule].seriousness;
+    if (w.kind == WarningKind::DrugDrug) return kb_.interaction(w.rule).seriousness;
     if (w.kind == WarningKind::DrugCondition) return kb_.pack.contraindications[w.rule].seriousness;
     return {};
 }
 
 std::string_view Renderer::disagreement(const Warning& w) const {
-    if (w.kind == WarningKind::DrugDrug) return kb_.pack.interactions[w.rule].disagreement;
+    if (w.kind == WarningKind::DrugDrug) return kb_.interaction(w.rule).disagreement;
     if (w.kind == WarningKind::DrugCondition) return kb_.pack.contraindications[w.rule].disagreement;
     return {};
 }
 
 const std::vector<Citation>* Renderer::citations(const Warning& w) const {
-    if (w.kind == WarningKind::DrugDrug) return &kb_.pack.interactions[w.rule].sources;
+    if (w.kind == WarningKind::DrugDrug) return &kb_.interaction(w.rule).sources;
     if (w.kind == WarningKind::DrugCondition) return &kb_.pack.contraindications[w.rule].sources;
     if (w.rule != kNone) return &kb_.pack.classes[w.rule].duplicate_therapy->sources;
     return nullptr;
@@ -278,7 +278,7 @@ std::vector<std::string> Renderer::explanation(const Warning& w) const {
     std::vector<std::string> out;
     switch (w.kind) {
         case WarningKind::DrugDrug: {
-            const InteractionRule& rule = pack.interactions[w.rule];
+            const InteractionRule& rule = kb_.interaction(w.rule);
             const Part& pf = kb_.rule_first[w.rule];
             const Part& ps = kb_.rule_second[w.rule];
             // Orient the pair to the rule's participants.
@@ -292,7 +292,7 @@ std::vector<std::string> Renderer::explanation(const Warning& w) const {
             }
             out.push_back(rule_step(rule.id, part_text(kb_, pf) + " x " + part_text(kb_, ps), rule.severity, rule.evidence));
             for (std::uint32_t k = 0; k < w.superseded_count; ++k)
-                out.push_back("supersedes the more general rule " + pack.interactions[d_.superseded[w.superseded_begin + k]].id +
+                out.push_back("supersedes the more general rule " + kb_.interaction(d_.superseded[w.superseded_begin + k]).id +
                               " for this pair");
             return out;
         }

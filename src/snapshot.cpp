@@ -12,6 +12,8 @@
 #include <rxcaution/errors.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
 #include <bit>
 #include <cstring>
 #include <limits>
@@ -54,25 +56,58 @@ public:
         v = to_little(v);
         bytes_.append(reinterpret_cast<const char*>(&v), sizeof v);
     }
+    // Texts are numbers into one table of distinct strings: a large pack repeats the same few
+    // texts (summaries, management, source ids) on thousands of rules.
     void text(std::string_view s) {
-        num(static_cast<std::uint32_t>(s.size()));
-        bytes_.append(s);
+        auto it = strings_.find(s);
+        if (it == strings_.end()) {
+            it = strings_.emplace(std::string(s), static_cast<std::uint32_t>(lengths_.size())).first;
+            lengths_.push_back(static_cast<std::uint32_t>(s.size()));
+            blob_.append(s);
+        }
+        num(it->second);
     }
+    void count(std::size_t n) { num(static_cast<std::uint32_t>(n)); }
     // A vector of integers as one block: the reader copies it in one go.
     template <class T>
-    void block(const std::vector<T>& v) {
-        static_assert(std::is_integral_v<T>);
-        num(static_cast<std::uint64_t>(v.size()));
-        if constexpr (std::endian::native == std::endian::little) {
-            bytes_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
-        } else {
-            for (T x : v) num(x);
-        }
-    }
+    void block(const std::vector<T>& v) { block(v, bytes_); }
     std::string& bytes() { return bytes_; }
+    // The string table: the count and lengths of the strings, then their bytes.
+    void write_table(std::string& into) const {
+        block(lengths_, into);
+        const std::uint64_t n = to_little(static_cast<std::uint64_t>(blob_.size()));
+        into.append(reinterpret_cast<const char*>(&n), 8);
+        into.append(blob_);
+    }
 
 private:
+    template <class T>
+    static void block(const std::vector<T>& v, std::string& into) {
+        static_assert(std::is_integral_v<T>);
+        const std::uint64_t n = to_little(static_cast<std::uint64_t>(v.size()));
+        into.append(reinterpret_cast<const char*>(&n), 8);
+        if constexpr (std::endian::native == std::endian::little) {
+            into.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+        } else {
+            for (T x : v) {
+                const T y = to_little(x);
+                into.append(reinterpret_cast<const char*>(&y), sizeof y);
+            }
+        }
+    }
     std::string bytes_;
+    TextMap<std::uint32_t> strings_;
+    std::vector<std::uint32_t> lengths_;
+    std::string blob_;
+};
+
+// The distinct strings of a snapshot, read once and shared by the entities' reader and the
+// encoded rules.
+struct StringTable {
+    std::string blob;
+    std::vector<std::uint32_t> offsets;  // size n + 1
+    [[nodiscard]] std::size_t size() const { return offsets.size() - 1; }
+    [[nodiscard]] std::string_view at(std::uint32_t i) const { return std::string_view(blob).substr(offsets[i], offsets[i + 1] - offsets[i]); }
 };
 
 class In {
@@ -101,12 +136,24 @@ public:
         if (n > left() / std::max<std::size_t>(min_bytes, 1)) fail(std::string("count of ") + what + " larger than the file");
         return static_cast<std::size_t>(n);
     }
-    std::string text() {
+    // A string of the table (the table is read first; texts before it are raw, see read_table).
+    std::string_view text_view() {
+        const auto i = num<std::uint32_t>();
+        if (!table_ || i >= table_->size()) fail("string number out of range");
+        return table_->at(i);
+    }
+    std::string text() { return std::string(text_view()); }
+    std::size_t count32(std::size_t min_bytes, const char* what) {
         const auto n = num<std::uint32_t>();
-        if (n > left()) fail("text runs past the end");
-        std::string s(p_, n);
+        if (n > left() / std::max<std::size_t>(min_bytes, 1)) fail(std::string("count of ") + what + " larger than the file");
+        return n;
+    }
+    void set_table(const StringTable* table) { table_ = table; }
+    [[nodiscard]] std::size_t position() const { return static_cast<std::size_t>(p_ - begin_); }
+    [[nodiscard]] const char* here() const { return p_; }
+    void skip(std::size_t n) {
+        if (n > left()) fail("data runs past the end");
         p_ += n;
-        return s;
     }
     template <class T>
     void block(std::vector<T>& v, const char* what) {
@@ -126,6 +173,7 @@ private:
     const char* p_;
     const char* end_;
     const std::string& file_;
+    const StringTable* table_ = nullptr;
 };
 
 // --- entities, through the field tables ----------------------------------------------------------
@@ -146,13 +194,13 @@ void write_field(Out& out, const Field& field, const void* owner) {
         case FieldKind::Texts:
         case FieldKind::TextOrTexts: {
             const auto& v = *static_cast<const std::vector<std::string>*>(member);
-            out.num(static_cast<std::uint64_t>(v.size()));
+            out.count(v.size());
             for (const auto& s : v) out.text(s);
             return;
         }
         case FieldKind::TextMap: {
             const auto& m = *static_cast<const std::map<std::string, std::string>*>(member);
-            out.num(static_cast<std::uint64_t>(m.size()));
+            out.count(m.size());
             for (const auto& [k, v] : m) {
                 out.text(k);
                 out.text(v);
@@ -175,7 +223,7 @@ void write_field(Out& out, const Field& field, const void* owner) {
         }
         case FieldKind::Objects: {
             const std::size_t n = field.type->count(member);
-            out.num(static_cast<std::uint64_t>(n));
+            out.count(n);
             for (std::size_t i = 0; i < n; ++i) write_object(out, *field.type, field.type->element(member, i));
             return;
         }
@@ -217,13 +265,13 @@ void read_field(In& in, const Field& field, void* owner, int depth) {
         case FieldKind::Texts:
         case FieldKind::TextOrTexts: {
             auto& v = *static_cast<std::vector<std::string>*>(member);
-            v.resize(in.count(4, "texts"));
+            v.resize(in.count32(4, "texts"));
             for (auto& s : v) s = in.text();
             return;
         }
         case FieldKind::TextMap: {
             auto& m = *static_cast<std::map<std::string, std::string>*>(member);
-            for (std::size_t n = in.count(8, "map entries"); n > 0; --n) {
+            for (std::size_t n = in.count32(8, "map entries"); n > 0; --n) {
                 std::string k = in.text();
                 m[std::move(k)] = in.text();
             }
@@ -247,7 +295,7 @@ void read_field(In& in, const Field& field, void* owner, int depth) {
             return;
         }
         case FieldKind::Objects: {
-            std::size_t n = in.count(1, field.type->name.data());
+            std::size_t n = in.count32(1, field.type->name.data());
             if (field.type->reserve) field.type->reserve(member, n);
             for (; n > 0; --n)
                 read_object(in, *field.type, field.type->append(member), depth + 1);
@@ -268,12 +316,153 @@ void read_object(In& in, const ObjectType& type, void* object, int depth) {
     for (const Field& field : type.fields) read_field(in, field, object, depth);
 }
 
-// The pack: the manifest's fields (which live on PackData itself), then each section.
-void write_pack(Out& out, const PackData& pack) {
+// Walks an encoded object without building it: the same checks as read_object (every string
+// number, enumeration, flag and count), nothing allocated. Rules are checked this way when a
+// snapshot is read and decoded only when a query needs one.
+void skip_object(In& in, const ObjectType& type, int depth);
+
+void skip_participant(In& in) {
+    (void)read_enum<EntityKind>(in, static_cast<int>(EntityKind::Treatment), "participant kind");
+    (void)in.text_view();
+}
+
+void skip_field(In& in, const Field& field, int depth) {
+    switch (field.kind) {
+        case FieldKind::Unkept: return;
+        case FieldKind::Text:
+        case FieldKind::Choice: (void)in.text_view(); return;
+        case FieldKind::Texts:
+        case FieldKind::TextOrTexts:
+            for (std::size_t n = in.count32(4, "texts"); n > 0; --n) (void)in.text_view();
+            return;
+        case FieldKind::TextMap:
+            for (std::size_t n = in.count32(8, "map entries"); n > 0; --n) {
+                (void)in.text_view();
+                (void)in.text_view();
+            }
+            return;
+        case FieldKind::FormatVersion: (void)in.num<std::int32_t>(); return;
+        case FieldKind::Severity: (void)read_enum<Severity>(in, static_cast<int>(Severity::Contraindicated), "severity"); return;
+        case FieldKind::SourceGrade:
+        case FieldKind::RuleEvidence:
+        case FieldKind::CitationGrade:
+            (void)read_enum<EvidenceGrade>(in, static_cast<int>(EvidenceGrade::Derived), "evidence grade");
+            return;
+        case FieldKind::Object: skip_object(in, *field.type, depth + 1); return;
+        case FieldKind::OptionalObject: {
+            const auto present = in.num<std::uint8_t>();
+            if (present > 1) in.fail("invalid presence flag");
+            if (present) skip_object(in, *field.type, depth + 1);
+            return;
+        }
+        case FieldKind::Objects:
+            for (std::size_t n = in.count32(1, field.type->name.data()); n > 0; --n) skip_object(in, *field.type, depth + 1);
+            return;
+        case FieldKind::Participant: skip_participant(in); return;
+        case FieldKind::Participants:
+            skip_participant(in);
+            skip_participant(in);
+            return;
+    }
+}
+
+void skip_object(In& in, const ObjectType& type, int depth) {
+    if (depth > 16) in.fail("objects nested too deeply");
+    for (const Field& field : type.fields) skip_field(in, field, depth);
+}
+
+const Field& interactions_section() {
+    static const Field* field = [] {
+        for (const Field& f : bundled_pack_type().fields)
+            if (f.json == "interactions") return &f;
+        return static_cast<const Field*>(nullptr);
+    }();
+    return *field;
+}
+
+}  // namespace
+
+struct EncodedRules {
+    std::shared_ptr<const StringTable> table;
+    std::string records;                 // every rule's encoded record, in order
+    std::vector<std::uint32_t> offsets;  // rule r is records[offsets[r], offsets[r + 1])
+    std::vector<std::uint32_t> ids;      // string number of each rule's id
+    std::string file;
+    mutable std::unique_ptr<std::atomic<const InteractionRule*>[]> decoded;
+    mutable std::once_flag all_once;
+    mutable std::vector<InteractionRule> all;
+
+    EncodedRules() = default;
+    EncodedRules(const EncodedRules&) = delete;
+    EncodedRules& operator=(const EncodedRules&) = delete;
+    ~EncodedRules() {
+        if (!decoded) return;  // a read that failed before the rules were complete
+        for (std::size_t r = 0; r + 1 < offsets.size(); ++r) delete decoded[r].load(std::memory_order_relaxed);
+    }
+    [[nodiscard]] std::size_t size() const { return offsets.size() - 1; }
+    void decode(std::uint32_t r, InteractionRule& rule) const {
+        In in(std::string_view(records).substr(offsets[r], offsets[r + 1] - offsets[r]), file);
+        in.set_table(table.get());
+        read_object(in, *interactions_section().type, &rule, 1);
+    }
+};
+
+const InteractionRule& KnowledgeBaseImpl::interaction(std::uint32_t r) const {
+    if (!encoded_rules) return pack.interactions[r];
+    const EncodedRules& e = *encoded_rules;
+    if (const InteractionRule* done = e.decoded[r].load(std::memory_order_acquire)) return *done;
+    // Decoded outside any lock; when two threads race, one copy is kept and the other discarded.
+    auto fresh = std::make_unique<InteractionRule>();
+    e.decode(r, *fresh);
+    const InteractionRule* expected = nullptr;
+    if (e.decoded[r].compare_exchange_strong(expected, fresh.get(), std::memory_order_acq_rel)) return *fresh.release();
+    return *expected;
+}
+
+std::string_view KnowledgeBaseImpl::interaction_id(std::uint32_t r) const {
+    if (!encoded_rules) return pack.interactions[r].id;
+    return encoded_rules->table->at(encoded_rules->ids[r]);
+}
+
+const std::vector<InteractionRule>& KnowledgeBaseImpl::all_interactions() const {
+    if (!encoded_rules) return pack.interactions;
+    const EncodedRules& e = *encoded_rules;
+    std::call_once(e.all_once, [&] {
+        e.all.resize(e.size());
+        for (std::uint32_t r = 0; r < e.size(); ++r) e.decode(r, e.all[r]);
+    });
+    return e.all;
+}
+
+namespace {
+
+// Calls f(rule) for every interaction rule, decoding an encoded one into a scratch struct (so
+// writing a snapshot of a snapshot holds one decoded rule at a time, not all of them).
+template <class F>
+void for_each_interaction(const KnowledgeBaseImpl& kb, F&& f) {
+    if (!kb.encoded_rules) {
+        for (const auto& rule : kb.pack.interactions) f(rule);
+        return;
+    }
+    for (std::uint32_t r = 0; r < kb.encoded_rules->size(); ++r) {
+        InteractionRule rule;
+        kb.encoded_rules->decode(r, rule);
+        f(rule);
+    }
+}
+
+// The pack: the manifest's fields (which live on PackData itself), then each section; the
+// interaction rules as records that can be decoded one at a time.
+void write_pack(Out& out, const KnowledgeBaseImpl& kb) {
+    const PackData& pack = kb.pack;
     auto* owner = const_cast<PackData*>(&pack);  // the tables' accessors are not const; nothing is written
+    const Field& rules = interactions_section();
     for (const Field& field : bundled_pack_type().fields) {
         if (field.kind == FieldKind::Object) {
             for (const Field& f : field.type->fields) write_field(out, f, owner);
+        } else if (&field == &rules) {
+            out.count(kb.interaction_count());
+            for_each_interaction(kb, [&](const InteractionRule& rule) { write_object(out, *rules.type, &rule); });
         } else {
             write_field(out, field, owner);
         }
@@ -284,26 +473,72 @@ void write_pack(Out& out, const PackData& pack) {
         out.num(static_cast<std::uint64_t>(v));
 }
 
-void read_pack(In& in, PackData& pack) {
+void read_pack(In& in, KnowledgeBaseImpl& kb, std::shared_ptr<const StringTable> table, const std::string& file) {
+    PackData& pack = kb.pack;
+    const Field& rules = interactions_section();
+    auto encoded = std::make_shared<EncodedRules>();
+    encoded->table = std::move(table);
+    encoded->file = file;
+    encoded->offsets.push_back(0);
     for (const Field& field : bundled_pack_type().fields) {
         if (field.kind == FieldKind::Object) {
             for (const Field& f : field.type->fields) read_field(in, f, &pack, 1);
+        } else if (&field == &rules) {
+            // Checked now (so that decoding later cannot fail), kept encoded.
+            const std::size_t n = in.count32(4, "interaction rules");
+            const std::size_t start = in.position();
+            const char* first = in.here();
+            encoded->offsets.reserve(n + 1);
+            encoded->ids.reserve(n);
+            for (std::size_t r = 0; r < n; ++r) {
+                // The id leads every rule record (the table's first field).
+                std::uint32_t id;
+                std::memcpy(&id, in.here(), std::min<std::size_t>(4, in.left()));
+                skip_object(in, *rules.type, 1);
+                encoded->ids.push_back(to_little(id));
+                if (in.position() - start > std::numeric_limits<std::uint32_t>::max()) in.fail("rules larger than 4 GiB");
+                encoded->offsets.push_back(static_cast<std::uint32_t>(in.position() - start));
+            }
+            encoded->records.assign(first, in.position() - start);
         } else {
             read_field(in, field, &pack, 0);
         }
     }
+    kb.rule_count = static_cast<std::uint32_t>(encoded->size());
+    encoded->decoded = std::make_unique<std::atomic<const InteractionRule*>[]>(encoded->size());
+    kb.encoded_rules = std::move(encoded);
     PackInfo& i = pack.info;
     for (std::size_t* v : {&i.substances, &i.products, &i.classes, &i.class_memberships, &i.conditions, &i.interactions,
                            &i.contraindications, &i.treatments, &i.sources, &i.compiled_pairs})
         *v = static_cast<std::size_t>(in.num<std::uint64_t>());
     if (i.substances != pack.substances.size() || i.products != pack.products.size() ||
         i.classes != pack.classes.size() || i.conditions != pack.conditions.size() ||
-        i.interactions != pack.interactions.size() || i.contraindications != pack.contraindications.size() ||
+        i.interactions != kb.rule_count || i.contraindications != pack.contraindications.size() ||
         i.treatments != pack.treatments.size() || i.sources != pack.sources.size())
         in.fail("entity counts disagree with the entities");
     if (pack.substances.size() > std::numeric_limits<std::uint32_t>::max() / 8 ||
-        pack.interactions.size() > std::numeric_limits<std::uint32_t>::max() / 8)
+        kb.rule_count > std::numeric_limits<std::uint32_t>::max() / 8)
         in.fail("more entities than a knowledge base can index");
+}
+
+std::shared_ptr<const StringTable> read_table(In& in) {
+    auto table = std::make_shared<StringTable>();
+    std::vector<std::uint32_t> lengths;
+    in.block(lengths, "strings");
+    const std::size_t bytes = in.count(1, "string bytes");
+    std::uint64_t total = 0;
+    table->offsets.reserve(lengths.size() + 1);
+    table->offsets.push_back(0);
+    for (std::uint32_t n : lengths) {
+        total += n;
+        if (total > bytes) in.fail("string lengths exceed the string bytes");
+        table->offsets.push_back(static_cast<std::uint32_t>(total));
+    }
+    if (total != bytes) in.fail("string lengths disagree with the string bytes");
+    if (bytes > std::numeric_limits<std::uint32_t>::max()) in.fail("strings larger than 4 GiB");
+    table->blob.assign(in.here(), bytes);
+    in.skip(bytes);
+    return table;
 }
 
 // --- the compiled engine ---------------------------------------------------------------------------
@@ -396,7 +631,7 @@ template <class Io>
 void visit_compiled(Io& io, KnowledgeBaseImpl& kb) {
     const auto& p = kb.pack;
     const std::uint64_t n_sub = p.substances.size(), n_cls = p.classes.size(), n_prod = p.products.size(),
-                        n_cond = p.conditions.size(), n_rules = p.interactions.size(),
+                        n_cond = p.conditions.size(), n_rules = kb.rule_count,
                         n_contra = p.contraindications.size(), n_vert = kb.vertex_count;
     auto& fwd = kb.graph.m_forward;
     // The graph: CSR row starts (edge indexes), targets and the edge properties.
@@ -487,7 +722,7 @@ void check_shapes(In& in, const KnowledgeBaseImpl& kb) {
                  kb.pair_bits.size() == (static_cast<std::size_t>(n_sub) * n_sub + 63) / 64,
              "pair bits have the wrong size");
     }
-    const std::size_t n_rules = p.interactions.size(), n_contra = p.contraindications.size();
+    const std::size_t n_rules = kb.rule_count, n_contra = p.contraindications.size();
     const std::size_t n_prod = p.products.size(), n_cls = p.classes.size();
     need(kb.interaction_facts.size() == n_rules && kb.rule_first.size() == n_rules && kb.rule_second.size() == n_rules &&
              kb.rule_supersedes.size() == n_rules && kb.interaction_rank.size() == n_rules,
@@ -532,22 +767,27 @@ std::uint64_t snapshot_checksum(std::string_view payload) noexcept {
 }
 
 std::string write_snapshot(const KnowledgeBaseImpl& kb) {
-    Out out(kSnapshotHeaderBytes + 256 + kb.pack.interactions.size() * 160 + kb.graph.m_forward.m_column.size() * 16);
-    auto& bytes = out.bytes();
-    bytes.append(kSnapshotMagic);
-    out.num(kSnapshotFormatVersion);
-    out.num(kByteOrderMark);
-    out.num(std::uint64_t{0});  // payload size, filled below
-    out.num(std::uint64_t{0});  // checksum, filled below
-    write_pack(out, kb.pack);
-    Writing w{out};
+    // The body first (it fills the string table), then header + table + body.
+    Out body(256 + kb.interaction_count() * 64 + kb.graph.m_forward.m_column.size() * 16);
+    write_pack(body, kb);
+    Writing w{body};
     visit_compiled(w, const_cast<KnowledgeBaseImpl&>(kb));  // the writer only reads
+    std::string bytes;
+    bytes.reserve(kSnapshotHeaderBytes + body.bytes().size() + kb.interaction_count() * 24 + 4096);
+    bytes.append(kSnapshotMagic);
+    for (std::uint32_t v : {kSnapshotFormatVersion, kByteOrderMark}) {
+        const std::uint32_t x = to_little(v);
+        bytes.append(reinterpret_cast<const char*>(&x), 4);
+    }
+    bytes.append(16, '\0');  // payload size and checksum, filled below
+    body.write_table(bytes);
+    bytes.append(body.bytes());
     const std::string_view payload = std::string_view(bytes).substr(kSnapshotHeaderBytes);
     const std::uint64_t size = to_little(static_cast<std::uint64_t>(payload.size()));
     const std::uint64_t sum = to_little(snapshot_checksum(payload));
     std::memcpy(bytes.data() + 16, &size, 8);
     std::memcpy(bytes.data() + 24, &sum, 8);
-    return std::move(bytes);
+    return bytes;
 }
 
 std::shared_ptr<const KnowledgeBaseImpl> read_snapshot(std::string_view bytes, const std::string& file) {
@@ -586,7 +826,9 @@ std::shared_ptr<const KnowledgeBaseImpl> read_snapshot(std::string_view bytes, c
 
     auto kb = std::make_shared<KnowledgeBaseImpl>();
     In in(payload, file);
-    read_pack(in, kb->pack);
+    std::shared_ptr<const StringTable> table = read_table(in);
+    in.set_table(table.get());
+    read_pack(in, *kb, table, file);
     set_vertex_ranges(*kb);
     Reading r{in};
     visit_compiled(r, *kb);

@@ -10,15 +10,16 @@
 #   tools/fuzz.sh triage TARGET      replays each finding of TARGET and groups them by the first
 #                                    line that says what broke
 #   tools/fuzz.sh list               the targets
+#   tools/fuzz.sh seeds-snapshot     rewrites tests/fuzz/corpus/snapshot after a snapshot format change
 #
-# TARGET is pack_json, check or report (or fuzz_pack_json...). The build directory (default
+# TARGET is pack_json, check, report or snapshot (or fuzz_pack_json...). The build directory (default
 # build-asan, override with RXCAUTION_FUZZ_BUILD) is configured with Clang, ASan+UBSan and
 # RXCAUTION_FUZZ=ON when missing. One fuzzer at a time: the machine's cores are shared.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 build="${RXCAUTION_FUZZ_BUILD:-$root/build-asan}"
-targets=(pack_json check report)
+targets=(pack_json check report snapshot)
 
 # What broke, in one line that is the same for every input hitting the same defect (numbers in
 # messages and addresses are blanked): the key that groups findings and recognises known ones.
@@ -37,12 +38,19 @@ seeds_of() {  # the read-only seed directories of a target
     pack_json) echo "$root/tests/data" ;;
     check) echo "$root/tests/fuzz/corpus/check" ;;
     report) echo "$root/tests/fuzz/corpus/check $root/tests/fuzz/corpus/report" ;;
+    snapshot) echo "$root/tests/fuzz/corpus/snapshot" ;;
   esac
 }
-dict_of() { case "$1" in pack_json) echo "$root/tests/fuzz/dict/pack_json.dict" ;; *) echo "$root/tests/fuzz/dict/check.dict" ;; esac; }
+dict_of() {
+  case "$1" in
+    pack_json) echo "-dict=$root/tests/fuzz/dict/pack_json.dict" ;;
+    snapshot) echo "" ;;  # binary: no useful dictionary
+    *) echo "-dict=$root/tests/fuzz/dict/check.dict" ;;
+  esac
+}
 # Packs need room for a few entities; regimens stay short because every unknown line costs a
 # suggestion search over all names.
-max_len_of() { case "$1" in pack_json) echo 8192 ;; *) echo 512 ;; esac; }
+max_len_of() { case "$1" in pack_json | snapshot) echo 8192 ;; *) echo 512 ;; esac; }
 
 ensure_built() {
   if [[ ! -x "$build/tests/fuzz/fuzz_check" || ! -f "$build/build.ninja" ]]; then
@@ -50,17 +58,31 @@ ensure_built() {
     CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DRXCAUTION_FUZZ=ON -DRXCAUTION_BUILD_TESTS=ON -DRXCAUTION_INSTALL=OFF >/dev/null
   fi
-  cmake --build "$build" -j2 --target fuzz_pack_json fuzz_check fuzz_report >/dev/null
+  cmake --build "$build" -j2 --target fuzz_pack_json fuzz_check fuzz_report fuzz_snapshot >/dev/null
 }
 
 common_options() {  # TARGET
   # -timeout: one input taking 10 s is a finding (denial of service), as is 2 GB of memory.
-  echo "-dict=$(dict_of "$1") -max_len=$(max_len_of "$1") -timeout=10 -rss_limit_mb=2048 -print_final_stats=1"
+  echo "$(dict_of "$1") -max_len=$(max_len_of "$1") -timeout=10 -rss_limit_mb=2048 -print_final_stats=1"
 }
 
 [[ $# -ge 1 ]] || usage
 case "$1" in
   list) printf '%s\n' "${targets[@]}" ;;
+  seeds-snapshot)
+    # The snapshot seeds are snapshots of the small test packs; rewrite them after a change of the
+    # snapshot format (each file: one mode byte, then the snapshot; see fuzz_snapshot.cpp).
+    ensure_built
+    cmake --build "$build" -j2 --target rxcaution_cli >/dev/null
+    seeds="$root/tests/fuzz/corpus/snapshot"
+    tmp=$(mktemp -d)
+    "$build/rxcaution" compile "$root/tests/data/mini_bundled.json" -o "$tmp/b.rxpack" >/dev/null
+    "$build/rxcaution" compile "$root/tests/data/mini" -o "$tmp/d.rxpack" >/dev/null
+    { printf '\x00'; cat "$tmp/b.rxpack"; } >"$seeds/mini_bundled-raw"
+    { printf '\x01'; cat "$tmp/b.rxpack"; } >"$seeds/mini_bundled-sealed"
+    { printf '\x01'; cat "$tmp/d.rxpack"; } >"$seeds/mini-dir-sealed"
+    rm -r "$tmp"
+    ;;
   triage)
     t="${2#fuzz_}"
     for f in "$build/fuzz/$t/findings"/*; do

@@ -83,11 +83,32 @@ struct InputRef {
     MatchedBy matched_by = MatchedBy::Name;
 };
 
+// The interaction rules of a snapshot, kept encoded until a query reads one (snapshot.cpp). A
+// whole-formulary pack has 100,000+ rules whose text a check never reads; held as structs they
+// would be most of the knowledge base's memory.
+struct EncodedRules;
+
 struct KnowledgeBaseImpl {
-    PackData pack;
+    PackData pack;  // for a snapshot, `pack.interactions` stays empty: see encoded_rules
 
     TextMap<std::uint32_t> substance_index, product_index, class_index, condition_index, source_index,
-        interaction_index, contraindication_index, treatment_index, profile_index;
+        contraindication_index, treatment_index, profile_index;
+
+    // --- interaction rules: in `pack.interactions`, or encoded (read from a snapshot) -----------
+    std::shared_ptr<const EncodedRules> encoded_rules;
+    std::uint32_t rule_count = 0;
+    // Rule ids, open addressing (slot = rule + 1, 0 = empty): 4 bytes a slot instead of a hash
+    // node and a copy of every id.
+    std::vector<std::uint32_t> interaction_slots;
+    [[nodiscard]] std::size_t interaction_count() const noexcept { return rule_count; }
+    // The rule, decoded on first use when encoded; the reference stays valid as long as this.
+    [[nodiscard]] const InteractionRule& interaction(std::uint32_t r) const;
+    [[nodiscard]] std::string_view interaction_id(std::uint32_t r) const;
+    [[nodiscard]] const InteractionRule* find_interaction(std::string_view id) const;
+    // The rule's index, or -1.
+    [[nodiscard]] std::int64_t interaction_index_of(std::string_view id) const;
+    // Every rule as one vector (decodes all of them, once, when encoded).
+    [[nodiscard]] const std::vector<InteractionRule>& all_interactions() const;
 
     // --- the graph ------------------------------------------------------------------------------
     Graph graph;
