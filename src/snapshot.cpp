@@ -142,7 +142,6 @@ public:
         if (!table_ || i >= table_->size()) fail("string number out of range");
         return table_->at(i);
     }
-    std::string text() { return std::string(text_view()); }
     std::size_t count32(std::size_t min_bytes, const char* what) {
         const auto n = num<std::uint32_t>();
         if (n > left() / std::max<std::size_t>(min_bytes, 1)) fail(std::string("count of ") + what + " larger than the file");
@@ -252,7 +251,7 @@ E read_enum(In& in, int last, const char* what) {
 Participant read_participant(In& in) {
     Participant p;
     p.kind = read_enum<EntityKind>(in, static_cast<int>(EntityKind::Treatment), "participant kind");
-    p.id = in.text();
+    p.id.assign(in.text_view());
     return p;
 }
 
@@ -261,19 +260,19 @@ void read_field(In& in, const Field& field, void* owner, int depth) {
     void* member = field.at(owner);
     switch (field.kind) {
         case FieldKind::Text:
-        case FieldKind::Choice: *static_cast<std::string*>(member) = in.text(); return;
+        case FieldKind::Choice: static_cast<std::string*>(member)->assign(in.text_view()); return;
         case FieldKind::Texts:
         case FieldKind::TextOrTexts: {
             auto& v = *static_cast<std::vector<std::string>*>(member);
             v.resize(in.count32(4, "texts"));
-            for (auto& s : v) s = in.text();
+            for (auto& s : v) s.assign(in.text_view());
             return;
         }
         case FieldKind::TextMap: {
             auto& m = *static_cast<std::map<std::string, std::string>*>(member);
             for (std::size_t n = in.count32(8, "map entries"); n > 0; --n) {
-                std::string k = in.text();
-                m[std::move(k)] = in.text();
+                const std::string_view k = in.text_view();
+                m[std::string(k)].assign(in.text_view());
             }
             return;
         }
