@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -42,4 +43,46 @@ TEST(KnowledgeBase, ConcurrentFirstCallsToBuiltinAgree) {
         threads.emplace_back([&, t] { infos[t] = &KnowledgeBase::builtin().info(); });
     for (auto& th : threads) th.join();
     for (const auto* i : infos) EXPECT_EQ(i, infos[0]);
+}
+
+// A snapshot keeps its rules encoded and decodes each on first use: threads racing to read the
+// same rules for the first time must all get the same, complete rule (one copy kept per rule).
+TEST(KnowledgeBase, ConcurrentFirstReadsOfSnapshotRulesAgree) {
+    const KnowledgeBase kb = KnowledgeBase::from_snapshot(KnowledgeBase::builtin().to_snapshot());
+    const KnowledgeBase& reference = KnowledgeBase::builtin();
+    std::vector<std::string> ids;
+    for (const auto& rule : reference.interactions()) ids.push_back(rule.id);
+    constexpr int kThreads = 8;
+    std::vector<std::vector<const InteractionRule*>> seen(kThreads);
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            ++ready;
+            while (ready.load() < kThreads) std::this_thread::yield();
+            // Half the threads walk forwards, half backwards, so first reads collide.
+            for (std::size_t k = 0; k < ids.size(); ++k) {
+                const std::size_t i = t % 2 ? ids.size() - 1 - k : k;
+                seen[t].push_back(&kb.interaction(ids[i]));
+            }
+            (void)to_json(kb.check({"ketamine", "Suboxone", "methadone", "clarithromycin"}));
+        });
+    }
+    for (auto& th : threads) th.join();
+    for (int t = 1; t < kThreads; ++t) {
+        auto mine = seen[t];
+        if (t % 2) std::reverse(mine.begin(), mine.end());
+        EXPECT_EQ(mine, seen[0]) << "thread " << t << " got other copies of the rules";
+    }
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        const InteractionRule& got = *seen[0][i];
+        const InteractionRule& want = reference.interaction(ids[i]);
+        EXPECT_EQ(got.id, want.id);
+        EXPECT_EQ(got.summary, want.summary);
+        EXPECT_EQ(got.management, want.management);
+        EXPECT_EQ(got.sources.size(), want.sources.size());
+    }
+    // interactions() decodes every rule once, in pack order.
+    ASSERT_EQ(kb.interactions().size(), ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(kb.interactions()[i].id, ids[i]);
 }

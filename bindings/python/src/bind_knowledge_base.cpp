@@ -541,6 +541,10 @@ Parameters
 path : str or os.PathLike
     Where to write; :meth:`load` reads it back.
 
+Returns
+-------
+None
+
 Raises
 ------
 DataError
