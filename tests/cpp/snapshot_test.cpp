@@ -235,3 +235,19 @@ TEST(Snapshot, CliCompileWritesASnapshotThatPackAccepts) {
     EXPECT_EQ(rxcaution::cli::run({"compile", RXCAUTION_PACK_DIR}, o2, e3), 1);
     EXPECT_EQ(e3.str(), "rxcaution: compile: give the snapshot to write with -o OUT.rxpack\n(rxcaution --help shows the usage)\n");
 }
+
+TEST(Snapshot, FuzzSeedsAreSnapshotsOfTheCurrentFormat) {
+    // tests/fuzz/corpus/snapshot: one mode byte, then a snapshot. Seeds of an older format would
+    // only exercise the version check; `tools/fuzz.sh seeds-snapshot` rewrites them.
+    const fs::path dir = fs::path(RXCAUTION_SOURCE_DIR) / "tests/fuzz/corpus/snapshot";
+    int seeds = 0;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        std::ifstream in(entry.path(), std::ios::binary);
+        const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        ASSERT_FALSE(bytes.empty());
+        const KnowledgeBase kb = KnowledgeBase::from_snapshot(std::string_view(bytes).substr(1), entry.path().string());
+        EXPECT_EQ(kb.info().name, "mini") << entry.path();
+        ++seeds;
+    }
+    EXPECT_EQ(seeds, 3);
+}

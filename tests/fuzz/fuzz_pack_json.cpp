@@ -28,20 +28,9 @@ void exercise(const KnowledgeBase& kb) {
     RXFUZZ_CHECK(again == text, "from_json(to_json(kb)).to_json() == to_json(kb)");
 
     // The engine on a fuzzed (but valid) pack: every substance and product name, checked together.
-    std::vector<std::string> meds;
-    for (const auto& s : kb.substances()) {
-        if (meds.size() >= rxcaution_fuzz::kMaxMedications / 2) break;
-        meds.push_back(s.name);
-    }
-    for (const auto& p : kb.products()) {
-        if (meds.size() >= rxcaution_fuzz::kMaxMedications) break;
-        meds.push_back(p.name);
-    }
-    CheckContext context;
-    for (const auto& c : kb.conditions()) {
-        if (context.conditions.size() >= rxcaution_fuzz::kMaxConditions) break;
-        context.conditions.push_back(c.name);
-    }
+    const auto regimen = rxcaution_fuzz::own_names(kb);
+    const auto& meds = regimen.medications;
+    const auto& context = regimen.context;
     const Report report = kb.check(meds, context);
     rxcaution_fuzz::check_report_invariants(report, meds, context);
     (void)to_json(report);

@@ -34,20 +34,9 @@ void exercise(const KnowledgeBase& kb) {
         RXFUZZ_CHECK(false, "from_snapshot(to_snapshot(kb)) loads");
     }
     RXFUZZ_CHECK(twice == once, "to_snapshot is canonical");
-    std::vector<std::string> meds;
-    for (const auto& s : kb.substances()) {
-        if (meds.size() >= rxcaution_fuzz::kMaxMedications / 2) break;
-        meds.push_back(s.name);
-    }
-    for (const auto& p : kb.products()) {
-        if (meds.size() >= rxcaution_fuzz::kMaxMedications) break;
-        meds.push_back(p.name);
-    }
-    CheckContext context;
-    for (const auto& c : kb.conditions()) {
-        if (context.conditions.size() >= rxcaution_fuzz::kMaxConditions) break;
-        context.conditions.push_back(c.name);
-    }
+    const auto regimen = rxcaution_fuzz::own_names(kb);
+    const auto& meds = regimen.medications;
+    const auto& context = regimen.context;
     const Report report = kb.check(meds, context);
     (void)to_json(report);
     (void)to_text(report);

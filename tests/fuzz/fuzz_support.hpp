@@ -98,4 +98,23 @@ inline void check_report_invariants(const rxcaution::Report& report, const std::
                  "complete() means nothing was left unresolved");
 }
 
+// A regimen of a (fuzzed) knowledge base's own names: its substances, then its products, with its
+// conditions, within the limits above; so that a pack or snapshot that loads also gets checked.
+inline Regimen own_names(const rxcaution::KnowledgeBase& kb) {
+    Regimen r;
+    for (const auto& s : kb.substances()) {
+        if (r.medications.size() >= kMaxMedications / 2) break;
+        r.medications.push_back(s.name);
+    }
+    for (const auto& p : kb.products()) {
+        if (r.medications.size() >= kMaxMedications) break;
+        r.medications.push_back(p.name);
+    }
+    for (const auto& c : kb.conditions()) {
+        if (r.context.conditions.size() >= kMaxConditions) break;
+        r.context.conditions.push_back(c.name);
+    }
+    return r;
+}
+
 }  // namespace rxcaution_fuzz
