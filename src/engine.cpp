@@ -327,8 +327,20 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
     // The class closure needs only the class edges: build them first as their own CSR graph,
     // search it, then compile the rule edges from the closure.
     auto make_graph = [&](std::vector<EdgeRec>& list) {
-        std::sort(list.begin(), list.end(),
-                  [](const EdgeRec& x, const EdgeRec& y) { return std::tie(x.s, x.t) < std::tie(y.s, y.t); });
+        // Sorted by (source, target) with two stable counting sorts (target, then source): linear
+        // in edges and vertices, where a comparison sort of a 130,000-rule pack's half a million
+        // edges was a sixth of its load time.
+        {
+            std::vector<EdgeRec> sorted(list.size());
+            std::vector<std::uint32_t> start(static_cast<std::size_t>(kb->vertex_count) + 1);
+            for (const bool by_source : {false, true}) {
+                std::fill(start.begin(), start.end(), 0u);
+                for (const auto& e : list) ++start[(by_source ? e.s : e.t) + 1];
+                for (std::size_t v = 1; v < start.size(); ++v) start[v] += start[v - 1];
+                for (const auto& e : list) sorted[start[by_source ? e.s : e.t]++] = e;
+                list.swap(sorted);
+            }
+        }
         // A pack may state a relation twice (a membership with two citations): one edge is enough.
         list.erase(std::unique(list.begin(), list.end(),
                                [](const EdgeRec& x, const EdgeRec& y) {

@@ -258,7 +258,13 @@ const std::vector<Citation>* Renderer::citations(const Warning& w) const {
 }
 
 const Source& Renderer::source_of(const Citation& c) const {
-    return kb_.pack.sources[kb_.source_index.find(c.source)->second];
+    // A loaded pack's citations always name a source (integrity checks); a snapshot's are
+    // trusted as written, so a crafted one naming none renders as a bare id rather than crashing.
+    if (auto it = kb_.source_index.find(c.source); it != kb_.source_index.end()) return kb_.pack.sources[it->second];
+    thread_local Source unknown;
+    unknown = Source{};
+    unknown.id = c.source;
+    return unknown;
 }
 
 std::vector<SourceRef> Renderer::sources(const Warning& w) const {

@@ -53,6 +53,8 @@ public:
     [[nodiscard]] std::string_view management_view(const Warning& w, std::string& scratch) const;
     // The citations behind a warning (nullptr for a duplicate ingredient, which has none).
     [[nodiscard]] const std::vector<Citation>* citations(const Warning& w) const;
+    // The cited source (for a citation naming no loaded source, a bare one with that id, valid
+    // until the next call on this thread).
     [[nodiscard]] const Source& source_of(const Citation& c) const;
     // Calls f(id) for each substance of the warning, in the order substances() gives.
     template <class F>
