@@ -303,10 +303,13 @@ TEST(Issue12bRules, BuprenorphineQtRuleStopsAtTierOne) {
         EXPECT_FALSE(find_warning(r, "buprenorphine-qt-torsades-risk-drugs").has_value()) << partner;
         EXPECT_FALSE(find_warning(r, "qt-prolonging-drugs-combination").has_value()) << partner;
     }
-    // the depot keeps its own product rule next to the substance rule
+    // for the depot its own product rule replaces the substance rule, and says so
     const Report depot = kb().check({"Sublocade", "vandetanib"});
-    EXPECT_TRUE(find_warning(depot, "sublocade-qt-torsades-risk-drugs").has_value());
-    EXPECT_TRUE(find_warning(depot, "buprenorphine-qt-torsades-risk-drugs").has_value());
+    const auto d = find_warning(depot, "sublocade-qt-torsades-risk-drugs");
+    ASSERT_TRUE(d.has_value());
+    EXPECT_TRUE(contains(d->explanation,
+                         "supersedes the more general rule buprenorphine-qt-torsades-risk-drugs for this pair"));
+    EXPECT_FALSE(find_warning(depot, "buprenorphine-qt-torsades-risk-drugs").has_value());
     // buprenorphine is not itself made a QT-prolonging drug
     EXPECT_FALSE(contains(kb().classes_of("buprenorphine"), "qt-prolonging-drugs"));
 }
