@@ -271,8 +271,9 @@ TEST(Issue12Rules, NaltrexoneAlvimopanAndBremelanotide) {
     EXPECT_TRUE(find_warning(kb().check({"Ultiva", "Suboxone"}), "buprenorphine-opioid-agonists").has_value());
 }
 
-// Issue 12, data round 2 (data/rules-issue12b.json, sources in data/sources-issue12b.json): buprenorphine
-// with tier-1 QT drugs, the cannabinoid CNS depressants, and mipomersen's boxed hepatotoxicity.
+// Issue 12, data round 2 (rules at the end of data/interactions.json, classes in data/classes-issue12b.json,
+// sources in data/sources-issue12b.json): buprenorphine with tier-1 and tier-2 QT drugs, the cannabinoid CNS
+// depressants, mipomersen's boxed hepatotoxicity and ozanimod's fall in heart rate.
 
 // One tier-1 partner per family: kinase inhibitor, antimalarial, S1P modulator, SERM, PDE3 inhibitor,
 // 5-HT3 antagonist, macrolide, antipsychotic, class III antiarrhythmic.
@@ -337,6 +338,43 @@ TEST(Issue12bRules, MipomersenCarriesBoxedHepatotoxicity) {
     ASSERT_TRUE(w.has_value());
     EXPECT_EQ(w->severity, Severity::Major);
     EXPECT_TRUE(cites(*w, "lf-s65"));
+}
+
+// Tier-2 partners (label: caution or ECG monitoring with QT-prolonging drugs) get the moderate rule;
+// one per family: kinase inhibitor, androgen deprivation, S1P modulator, somatostatin analogue, 5-HT3
+// antagonist, arsenic trioxide.
+TEST(Issue12bRules, BuprenorphineWithTierTwoIsModerate) {
+    for (const char* partner : {"osimertinib", "degarelix", "siponimod", "pasireotide", "granisetron", "arsenic-trioxide"}) {
+        const Report r = kb().check({"buprenorphine", partner});
+        const auto w = find_warning(r, "buprenorphine-qt-labelled-prolongation-drugs");
+        ASSERT_TRUE(w.has_value()) << partner;
+        EXPECT_EQ(w->severity, Severity::Moderate) << partner;
+        EXPECT_TRUE(cites(*w, "lf-s47"));
+        EXPECT_TRUE(cites(*w, "i12-tagrisso-us-mirror"));
+        EXPECT_FALSE(find_warning(r, "buprenorphine-qt-torsades-risk-drugs").has_value()) << partner;
+    }
+    // for the depot the product rule (same severity) replaces the substance rule
+    const Report depot = kb().check({"Sublocade", "osimertinib"});
+    EXPECT_TRUE(find_warning(depot, "sublocade-qt-prolonging-drugs").has_value());
+    EXPECT_FALSE(find_warning(depot, "buprenorphine-qt-labelled-prolongation-drugs").has_value());
+    // a tier-1 partner gets the major rule only, a review-listed partner neither
+    EXPECT_FALSE(find_warning(kb().check({"buprenorphine", "vandetanib"}), "buprenorphine-qt-labelled-prolongation-drugs")
+                     .has_value());
+    EXPECT_FALSE(find_warning(kb().check({"buprenorphine", "sertraline"}), "buprenorphine-qt-labelled-prolongation-drugs")
+                     .has_value());
+}
+
+TEST(Issue12bRules, OzanimodLowersPulseWithLofexidine) {
+    const auto classes = kb().classes_of("ozanimod");
+    EXPECT_TRUE(contains(classes, "s1p-modulators-heart-rate-lowering"));
+    EXPECT_TRUE(contains(classes, "bp-or-pulse-lowering-drugs"));
+    EXPECT_FALSE(contains(classes, "qt-prolonging-drugs"));
+    const auto w = find_warning(kb().check({"lofexidine", "ozanimod"}), "lofexidine-bp-or-pulse-lowering-drugs");
+    ASSERT_TRUE(w.has_value());
+    EXPECT_EQ(w->severity, Severity::Contraindicated);
+    EXPECT_TRUE(cites(*w, "lf-s80"));
+    // no QT or opioid rule reaches ozanimod
+    EXPECT_TRUE(kb().check({"methadone", "ozanimod"}).warnings().empty());
 }
 
 }  // namespace
