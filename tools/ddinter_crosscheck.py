@@ -25,7 +25,12 @@ trusted when one of the two drugs has all its DDInter pairs in one available fil
 of that class), so the gap list says which pairs may simply sit in a missing file (C G J M N S).
 
 Usage:
-    python3 tools/ddinter_crosscheck.py [--ddinter-dir DIR] [--json OUT] [--examples N]
+    python3 tools/ddinter_crosscheck.py [--ddinter-dir DIR] [--json OUT] [--examples N] [--pack PATH]
+                                        [--misses] [--cli PROGRAM]
+
+``--pack`` checks a pack folder or file (e.g. ``data``) instead of the built-in one, so a data edit can
+be measured without rebuilding; ``--misses`` lists every DDInter Major pair of the OUD medicines that
+we do not warn at moderate or above, grouped by OUD medicine (the curation work list).
 
 Reference software, not medical advice: disagreements are leads for curation, not verdicts.
 """
@@ -137,12 +142,12 @@ class Resolved:
 class PythonBackend:
     """The rxcaution Python package: KnowledgeBase.builtin()."""
 
-    def __init__(self) -> None:
+    def __init__(self, pack: str | None = None) -> None:
         import rxcaution  # noqa: PLC0415 (imported here so --help works without the package)
 
-        self.kb = rxcaution.KnowledgeBase.builtin()
+        self.kb = rxcaution.KnowledgeBase.load(pack) if pack else rxcaution.KnowledgeBase.builtin()
         info = self.kb.info
-        self.description = f"{info.name} {info.version} (rxcaution Python package)"
+        self.description = f"{info.name} {info.version} (rxcaution Python package" + (f", pack {pack})" if pack else ")")
 
     def resolve_many(self, names: list[str]) -> dict[str, Resolved]:
         out = {}
@@ -171,19 +176,23 @@ class PythonBackend:
 class CliBackend:
     """The rxcaution command-line program (for use before the Python package is installed)."""
 
-    def __init__(self, program: str) -> None:
+    def __init__(self, program: str, pack: str | None = None) -> None:
         import subprocess  # noqa: PLC0415
 
         self.program = program
         self.subprocess = subprocess
+        # Every command takes the pack before its `--` (the CLI reads options before positional names).
+        self.pack_args = ["--pack", pack] if pack else []
         stats = json.loads(self._run("stats", "--format", "json"))
-        pack = stats.get("pack", stats)
-        self.description = f"{pack.get('name', '?')} {pack.get('version', '?')} (CLI {program})"
+        info = stats.get("pack", stats)
+        self.description = f"{info.get('name', '?')} {info.get('version', '?')} (CLI {program}" + (
+            f", pack {pack})" if pack else ")")
 
-    def _run(self, *args: str, ok=(0,)) -> str:
-        proc = self.subprocess.run([self.program, *args], capture_output=True, text=True, check=False)
+    def _run(self, command: str, *args: str, ok=(0,)) -> str:
+        proc = self.subprocess.run([self.program, command, *self.pack_args, *args], capture_output=True, text=True,
+                                   check=False)
         if proc.returncode not in ok:
-            raise RuntimeError(f"{self.program} {args[0]} failed ({proc.returncode}): {proc.stderr.strip()}")
+            raise RuntimeError(f"{self.program} {command} failed ({proc.returncode}): {proc.stderr.strip()}")
         return proc.stdout
 
     def resolve_many(self, names: list[str]) -> dict[str, Resolved]:
@@ -196,8 +205,8 @@ class CliBackend:
         return out
 
     def members_of(self, class_id: str) -> list[str]:
-        proc = self.subprocess.run([self.program, "show", "--format", "json", class_id], capture_output=True, text=True,
-                                   check=False)
+        proc = self.subprocess.run([self.program, "show", *self.pack_args, "--format", "json", class_id],
+                                   capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             return []  # an older pack without the class
         shown = json.loads(proc.stdout)
@@ -269,7 +278,10 @@ def oud_major_coverage(ddinter: DDInter, substance_of: dict[str, str], compared:
             per_drug[s]["major_pairs"] += 1
             per_drug[s]["warned"] += ok
         if not ok:
-            misses.append({"ddinter": sorted([ddinter.names[a], ddinter.names[b]]), "ours": ours})
+            misses.append({"ddinter": sorted([ddinter.names[a], ddinter.names[b]]), "ours": ours,
+                           "oud": sorted(set(oud)),
+                           "partner": next((ddinter.names[x] for x in (a, b) if substance_of.get(x) not in oud),
+                                           ddinter.names[b])})
     misses.sort(key=lambda m: (m["ours"] == "partner not in pack", m["ddinter"]))
     return {
         "major_pairs": total,
@@ -278,6 +290,7 @@ def oud_major_coverage(ddinter: DDInter, substance_of: dict[str, str], compared:
         "per_drug": {s: v for s, v in per_drug.items() if v["major_pairs"]},
         "not_warned": len(misses),
         "not_warned_examples": misses[:examples],
+        "not_warned_all": misses,
     }
 
 
@@ -526,11 +539,26 @@ def print_report(result: dict, examples: int = 20, out=None) -> None:
         p(f"  {_pair(c):<42} ours {c['ours']:<15} {where:<24} [{_rules(c)}]")
 
 
-def make_backend(cli: str | None):
+def print_misses(result: dict, out=None) -> None:
+    """Every DDInter Major pair of an OUD medicine that we do not warn at moderate or above, by medicine."""
+    out = out if out is not None else sys.stdout
+    misses = result["oud_major_coverage"]["not_warned_all"]
+    print(f"DDInter Major pairs of the OUD medicines not warned at moderate or above: {len(misses)}", file=out)
+    by_drug: dict[str, list[dict]] = defaultdict(list)
+    for m in misses:
+        by_drug[" + ".join(m["oud"])].append(m)
+    for drug in sorted(by_drug):
+        rows = sorted(by_drug[drug], key=lambda m: (m["ours"], m["partner"].lower()))
+        print(f"  {drug} ({len(rows)})", file=out)
+        for m in rows:
+            print(f"    {m['partner']:<40} {m['ours']}", file=out)
+
+
+def make_backend(cli: str | None, pack: str | None = None):
     if cli:
-        return CliBackend(cli)
+        return CliBackend(cli, pack)
     try:
-        return PythonBackend()
+        return PythonBackend(pack)
     except ImportError as exc:
         raise SystemExit(
             f"the rxcaution Python package is not importable ({exc}); install it (pip install .) "
@@ -546,13 +574,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--examples", type=int, default=20, help="examples to print per list (default 20)")
     parser.add_argument("--cli", metavar="PROGRAM",
                         help="use the rxcaution command-line program instead of the Python package")
+    parser.add_argument("--pack", metavar="PATH",
+                        help="check this pack (a folder with manifest.json, or a pack file) instead of the built-in one")
+    parser.add_argument("--misses", action="store_true",
+                        help="also list every DDInter Major pair of the OUD medicines not warned at moderate or above")
     args = parser.parse_args(argv)
     if not args.ddinter_dir.is_dir():
         print(f"DDInter folder not found: {args.ddinter_dir}", file=sys.stderr)
         return 1
     ddinter = load_ddinter(args.ddinter_dir)
-    result = compare(ddinter, make_backend(args.cli), examples=args.examples)
+    result = compare(ddinter, make_backend(args.cli, args.pack), examples=args.examples)
     print_report(result, examples=args.examples)
+    if args.misses:
+        print("")
+        print_misses(result)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
         print(f"\nJSON written to {args.json}")

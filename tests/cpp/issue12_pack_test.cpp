@@ -271,4 +271,110 @@ TEST(Issue12Rules, NaltrexoneAlvimopanAndBremelanotide) {
     EXPECT_TRUE(find_warning(kb().check({"Ultiva", "Suboxone"}), "buprenorphine-opioid-agonists").has_value());
 }
 
+// Issue 12, data round 2 (rules at the end of data/interactions.json, classes in data/classes-issue12b.json,
+// sources in data/sources-issue12b.json): buprenorphine with tier-1 and tier-2 QT drugs, the cannabinoid CNS
+// depressants, mipomersen's boxed hepatotoxicity and ozanimod's fall in heart rate.
+
+// One tier-1 partner per family: kinase inhibitor, antimalarial, S1P modulator, SERM, PDE3 inhibitor,
+// 5-HT3 antagonist, macrolide, antipsychotic, class III antiarrhythmic.
+const char* const kBuprenorphineTier1Partners[] = {"vandetanib",   "hydroxychloroquine", "fingolimod",
+                                                   "toremifene",   "anagrelide",         "ondansetron",
+                                                   "azithromycin", "haloperidol",        "amiodarone"};
+
+class BuprenorphineTier1 : public testing::TestWithParam<const char*> {};
+
+TEST_P(BuprenorphineTier1, SubstanceAndSublingualProductAreMajor) {
+    for (const char* bup : {"buprenorphine", "Suboxone"}) {
+        const Report r = kb().check({bup, GetParam()});
+        const auto w = find_warning(r, "buprenorphine-qt-torsades-risk-drugs");
+        ASSERT_TRUE(w.has_value()) << bup << " + " << GetParam();
+        EXPECT_EQ(w->severity, Severity::Major) << GetParam();
+        EXPECT_EQ(w->evidence, EvidenceGrade::Secondary);
+        EXPECT_TRUE(cites(*w, "lf-s47"));
+        EXPECT_TRUE(cites(*w, "i12b-buprenorphine-qt-droracle"));
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Issue12b, BuprenorphineTier1, testing::ValuesIn(kBuprenorphineTier1Partners));
+
+TEST(Issue12bRules, BuprenorphineQtRuleStopsAtTierOne) {
+    // tier 2 (osimertinib) and review-listed (sertraline) partners get no buprenorphine QT warning
+    for (const char* partner : {"osimertinib", "sertraline", "sevoflurane"}) {
+        const Report r = kb().check({"buprenorphine", partner});
+        EXPECT_FALSE(find_warning(r, "buprenorphine-qt-torsades-risk-drugs").has_value()) << partner;
+        EXPECT_FALSE(find_warning(r, "qt-prolonging-drugs-combination").has_value()) << partner;
+    }
+    // for the depot its own product rule replaces the substance rule, and says so
+    const Report depot = kb().check({"Sublocade", "vandetanib"});
+    const auto d = find_warning(depot, "sublocade-qt-torsades-risk-drugs");
+    ASSERT_TRUE(d.has_value());
+    EXPECT_TRUE(contains(d->explanation,
+                         "supersedes the more general rule buprenorphine-qt-torsades-risk-drugs for this pair"));
+    EXPECT_FALSE(find_warning(depot, "buprenorphine-qt-torsades-risk-drugs").has_value());
+    // buprenorphine is not itself made a QT-prolonging drug
+    EXPECT_FALSE(contains(kb().classes_of("buprenorphine"), "qt-prolonging-drugs"));
+}
+
+TEST(Issue12bRules, CannabinoidsAreCnsDepressants) {
+    for (const char* s : {"dronabinol", "nabilone"}) {
+        const auto classes = kb().classes_of(s);
+        EXPECT_TRUE(contains(classes, "cannabinoid-cns-depressants")) << s;
+        EXPECT_TRUE(contains(classes, "cns-depressants")) << s;
+        const auto b = find_warning(kb().check({"buprenorphine", s}), "buprenorphine-cns-depressants");
+        ASSERT_TRUE(b.has_value()) << s;
+        EXPECT_EQ(b->severity, Severity::Major) << s;
+        EXPECT_TRUE(cites(*b, "lf-s40")) << s;
+        const auto m = find_warning(kb().check({"methadone", s}), "methadone-cns-depressants");
+        ASSERT_TRUE(m.has_value()) << s;
+        EXPECT_EQ(m->severity, Severity::Major) << s;
+        // an opioid antagonist has no CNS-depressant rule
+        EXPECT_TRUE(kb().check({"naloxone", s}).warnings().empty()) << s;
+    }
+}
+
+TEST(Issue12bRules, MipomersenCarriesBoxedHepatotoxicity) {
+    EXPECT_TRUE(contains(kb().classes_of("mipomersen"), "boxed-hepatotoxicity-drugs"));
+    const auto w = find_warning(kb().check({"naltrexone", "mipomersen"}), "naltrexone-boxed-hepatotoxicity-drugs");
+    ASSERT_TRUE(w.has_value());
+    EXPECT_EQ(w->severity, Severity::Major);
+    EXPECT_TRUE(cites(*w, "lf-s65"));
+}
+
+// Tier-2 partners (label: caution or ECG monitoring with QT-prolonging drugs) get the moderate rule;
+// one per family: kinase inhibitor, androgen deprivation, S1P modulator, somatostatin analogue, 5-HT3
+// antagonist, arsenic trioxide.
+TEST(Issue12bRules, BuprenorphineWithTierTwoIsModerate) {
+    for (const char* partner : {"osimertinib", "degarelix", "siponimod", "pasireotide", "granisetron", "arsenic-trioxide"}) {
+        const Report r = kb().check({"buprenorphine", partner});
+        const auto w = find_warning(r, "buprenorphine-qt-labelled-prolongation-drugs");
+        ASSERT_TRUE(w.has_value()) << partner;
+        EXPECT_EQ(w->severity, Severity::Moderate) << partner;
+        EXPECT_TRUE(cites(*w, "lf-s47"));
+        EXPECT_TRUE(cites(*w, "i12-tagrisso-us-mirror"));
+        EXPECT_FALSE(find_warning(r, "buprenorphine-qt-torsades-risk-drugs").has_value()) << partner;
+    }
+    // for the depot the product rule (same severity) replaces the substance rule
+    const Report depot = kb().check({"Sublocade", "osimertinib"});
+    EXPECT_TRUE(find_warning(depot, "sublocade-qt-prolonging-drugs").has_value());
+    EXPECT_FALSE(find_warning(depot, "buprenorphine-qt-labelled-prolongation-drugs").has_value());
+    // a tier-1 partner gets the major rule only, a review-listed partner neither
+    EXPECT_FALSE(find_warning(kb().check({"buprenorphine", "vandetanib"}), "buprenorphine-qt-labelled-prolongation-drugs")
+                     .has_value());
+    EXPECT_FALSE(find_warning(kb().check({"buprenorphine", "sertraline"}), "buprenorphine-qt-labelled-prolongation-drugs")
+                     .has_value());
+}
+
+TEST(Issue12bRules, OzanimodLowersPulseWithLofexidine) {
+    const auto classes = kb().classes_of("ozanimod");
+    EXPECT_TRUE(contains(classes, "s1p-modulators-heart-rate-lowering"));
+    EXPECT_TRUE(contains(classes, "bp-or-pulse-lowering-drugs"));
+    EXPECT_FALSE(contains(classes, "qt-prolonging-drugs"));
+    const auto w = find_warning(kb().check({"lofexidine", "ozanimod"}), "lofexidine-bp-or-pulse-lowering-drugs");
+    ASSERT_TRUE(w.has_value());
+    EXPECT_EQ(w->severity, Severity::Contraindicated);
+    EXPECT_TRUE(cites(*w, "lf-s80"));
+    // no QT or opioid rule reaches ozanimod
+    EXPECT_TRUE(kb().check({"methadone", "ozanimod"}).warnings().empty());
+}
+
 }  // namespace
