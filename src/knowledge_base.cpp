@@ -2,6 +2,7 @@
 
 #include "detail/embedded_pack.hpp"
 #include "detail/impl.hpp"
+#include "detail/pack_layers.hpp"
 
 #include <rxcaution/errors.hpp>
 
@@ -41,6 +42,7 @@ KnowledgeBase KnowledgeBase::builtin() {
         detail::PackData pack = detail::load_pack(find("data/manifest.json"), detail::PackLayout::Manifest,
                                                   [&](const std::string& rel) { return find("data/" + rel); }, {});
         pack.info.origin = "<builtin>";
+        detail::set_single_layer(pack);
         return detail::build_impl(std::move(pack));
     }();
     return KnowledgeBase(impl);
@@ -49,12 +51,34 @@ KnowledgeBase KnowledgeBase::builtin() {
 KnowledgeBase KnowledgeBase::load(const std::filesystem::path& path, const LoadOptions& options) {
     detail::PackData pack = detail::load_pack_path(path, options);
     pack.info.origin = path.generic_string();
+    detail::set_single_layer(pack);
     return KnowledgeBase(detail::build_impl(std::move(pack)));
+}
+
+KnowledgeBase KnowledgeBase::load(const std::vector<std::filesystem::path>& paths, const LoadOptions& options) {
+    if (paths.empty()) throw DataError("<packs>", "no pack given: a layered knowledge base needs at least one pack");
+    auto one = [&](const std::filesystem::path& path) -> KnowledgeBase {
+        return path == kBuiltinName ? builtin() : load(path, options);
+    };
+    if (paths.size() == 1) return one(paths[0]);
+    std::vector<detail::PackData> layers;
+    layers.reserve(paths.size());
+    for (const auto& path : paths) {
+        if (path == kBuiltinName) {
+            layers.push_back(builtin().impl_->pack);  // a copy: the built-in instance stays shared
+            continue;
+        }
+        detail::PackData pack = detail::load_pack_path(path, options);
+        pack.info.origin = path.generic_string();
+        layers.push_back(std::move(pack));
+    }
+    return KnowledgeBase(detail::build_impl(detail::merge_layers(std::move(layers))));
 }
 
 KnowledgeBase KnowledgeBase::from_json(std::string_view text, const LoadOptions& options, std::string_view origin) {
     detail::PackData pack = detail::load_pack({std::string(origin), text, {}}, detail::PackLayout::Bundled, {}, options);
     pack.info.origin = std::string(origin);
+    detail::set_single_layer(pack);
     return KnowledgeBase(detail::build_impl(std::move(pack)));
 }
 

@@ -522,7 +522,7 @@ def test_command_line_serves_discovery() -> None:
         client = Client(f"http://127.0.0.1:{port}")
         wait_until_up(client, proc=proc)
         status, doc = client.get("/cds-services")
-        assert status == 200 and len(doc["services"]) == 2
+        assert status == 200 and len(doc["services"]) == 3
         assert client.cards(SIGN, fixture("order-select-unknown-medication.json") | {"hook": "order-sign"})
     finally:
         proc.terminate()

@@ -168,6 +168,40 @@ UnsupportedFormatVersion
     The pack has another ``format_version``.
 )doc")
         .def_static(
+            "load",
+            [](const std::vector<std::filesystem::path>& paths, std::size_t max_file_bytes) {
+                py::gil_scoped_release release;
+                return KnowledgeBase::load(paths, load_options(max_file_bytes));
+            },
+            py::arg("paths"), py::kw_only(), py::arg("max_file_bytes") = kDefaultMaxFileBytes,
+            R"doc(Loads several packs as one layered knowledge base, the first with the highest priority.
+
+Each entry is a path as for a single pack, or ``"builtin"`` for the built-in pack (a file of that
+name is given as ``"./builtin"``). Substances unify by id, then identifier (DrugBank id, UNII,
+RxCUI), then normalised name; ``info.layers`` names every pack with its version and licence and
+counts how its substances unified. Where an earlier pack has a rule for a substance pair, a later
+pack's rules for that pair annotate the leading warning (``Warning.annotations``) instead of
+warning again. A list of one entry is the same as loading that entry.
+
+Parameters
+----------
+paths : list of str or os.PathLike
+    The packs, highest priority first.
+max_file_bytes : int, default 67108864
+    Files larger than this are rejected with a :class:`DataError` before parsing.
+
+Returns
+-------
+KnowledgeBase
+
+Raises
+------
+DataError, ParseError, SchemaError, UnsupportedFormatVersion
+    As for a single pack; DataError for an empty list.
+IntegrityError
+    Also when an id means different things in two packs (both are named).
+)doc")
+        .def_static(
             "from_json", &from_text, py::arg("text"), py::kw_only(),
             py::arg("max_file_bytes") = kDefaultMaxFileBytes, py::arg("origin") = "<memory>",
             R"doc(Loads a bundled pack (one JSON object with a ``manifest`` and the sections) from text.
@@ -478,10 +512,33 @@ str
 )doc");
 
     // --- Python protocols ----------------------------------------------------------------------
-    kb.def(py::pickle([](const KnowledgeBase& self) { return utf8(self.to_json()); },
-                      [](const py::str& state) {
-                          return from_text(state, kDefaultMaxFileBytes, Text{"<memory>"});
-                      }))
+    // A layered knowledge base pickles as the list of its packs' origins and is loaded again from
+    // them (its one merged document would lose the layers); a single pack pickles as its JSON.
+    kb.def(py::pickle(
+               [](const KnowledgeBase& self) -> py::object {
+                   const auto& layers = self.info().layers;
+                   if (layers.size() <= 1) return utf8(self.to_json());
+                   py::list origins;
+                   for (const auto& l : layers) {
+                       if (l.origin == "<builtin>") {
+                           origins.append(py::str(KnowledgeBase::kBuiltinName));
+                           continue;
+                       }
+                       if (!l.origin.empty() && l.origin.front() == '<')
+                           throw py::type_error("cannot pickle a layered KnowledgeBase with a pack loaded from text (" +
+                                                l.origin + "): only packs loaded from files can be loaded again");
+                       origins.append(utf8(l.origin));
+                   }
+                   return py::make_tuple("layers", origins);
+               },
+               [](const py::object& state) {
+                   if (py::isinstance<py::tuple>(state)) {
+                       const auto paths = state.cast<py::tuple>()[1].cast<std::vector<std::filesystem::path>>();
+                       py::gil_scoped_release release;
+                       return KnowledgeBase::load(paths);
+                   }
+                   return from_text(state, kDefaultMaxFileBytes, Text{"<memory>"});
+               }))
         .def("__copy__", [](const KnowledgeBase& self) { return self; },
              "Copies share one immutable implementation, so a copy is cheap.")
         .def(
