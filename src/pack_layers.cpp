@@ -28,13 +28,13 @@ PackLayer describe(const PackData& p) {
 }
 
 // Every name a substance answers to, normalised: its id, name, synonyms and salt forms.
-std::vector<std::string> substance_names(const Substance& s) {
+std::vector<std::string> substance_names(const Substance& s, bool with_id = true) {
     std::vector<std::string> out;
     auto add = [&](const std::string& text) {
         std::string key = normalize_name(text);
         if (!key.empty() && std::find(out.begin(), out.end(), key) == out.end()) out.push_back(std::move(key));
     };
-    add(s.id);
+    if (with_id) add(s.id);
     add(s.name);
     for (const auto& syn : s.synonyms) add(syn);
     for (const auto& salt : s.salts) add(s.name + " " + salt);
@@ -61,8 +61,9 @@ std::string meaning_conflict(const Substance& a, const Substance& b) {
         if (!x.empty() && !y.empty() && x != y) return std::string(label) + " " + x + " vs " + y;
     }
     if (kind_of(a) != kind_of(b)) return "kind " + kind_of(a) + " vs " + kind_of(b);
+    // b's own id is left out: the shared id is the question, not the answer.
     const auto na = substance_names(a);
-    for (const auto& n : substance_names(b))
+    for (const auto& n : substance_names(b, false))
         if (std::find(na.begin(), na.end(), n) != na.end()) return {};
     return "no name in common (\"" + a.name + "\" vs \"" + b.name + "\")";
 }

@@ -197,7 +197,7 @@ TEST(Layers, SameIdWithAnotherMeaningIsAnIntegrityErrorNamingBothFiles) {
 TEST(Layers, CheckOnTheFirstPackAloneIsUnchangedByLayering) {
     TempDir dir;
     const KnowledgeBase kb = layered(dir);
-    for (const std::vector<std::string> regimen : {std::vector<std::string>{"ketamine", "Suboxone"},
+    for (const std::vector<std::string>& regimen : {std::vector<std::string>{"ketamine", "Suboxone"},
                                                    std::vector<std::string>{"methadone", "clarithromycin"}}) {
         EXPECT_EQ(warning_rules(kb.check(regimen)), warning_rules(rxtest::kb().check(regimen)));
     }
@@ -295,7 +295,7 @@ TEST(DDInterImport, BadInputIsAClearErrorNamingFileAndLine) {
     EXPECT_EQ(import_error(dir, kHeader + "DDInter1,\"Testdrug A,DDInter2,Testdrug B,Minor\n"),
               file + ":2: a quoted field is not closed before the end of the file");
     EXPECT_EQ(import_error(dir, kHeader + "DDInter1,Testdrug A,DDInter2,Testdrug B,Minor\n", 10),
-              file + ": file is 76 bytes, over the limit of 10 bytes (--max-file-bytes)");
+              file + ": file is 90 bytes, over the limit of 10 bytes (--max-file-bytes)");
 }
 
 TEST(DDInterImport, CliWritesJsonAndRefusesRxpackUntilSnapshotsExist) {

@@ -212,7 +212,8 @@ def test_service_pack_option_layers_and_answers_ddinter_only_pairs(ddinter_fixtu
     kb = cds_hooks.load_packs(["builtin", str(ddinter_fixture)])
     assert [l.name for l in kb.info.layers][1] == "DDInter"
     cards = _cards(kb, _sign([_order("d1", "Testdrug A")], {"meds": _bundle(_order("a1", "Testdrug B", status="active"))}))
-    [card] = [c for c in cards if c["indicator"] != "info"]
+    [card] = [c for c in cards if c["summary"].startswith("Testdrug A + Testdrug B")]
     assert card["summary"] == "Testdrug A + Testdrug B: DDInter rates this pair Minor"
+    assert card["indicator"] == "info"  # minor severity
     assert "**Pack:** DDInter" in card["detail"]
     assert cds_hooks.load_packs([]).info == rxcaution.KnowledgeBase.builtin().info
