@@ -7,7 +7,7 @@ Checked against the compiled module by ``python -m mypy.stubtest rxcaution._core
 import enum
 import os
 from collections.abc import Sequence
-from typing import Any, ClassVar, final, overload, type_check_only
+from typing import Any, ClassVar, final, type_check_only
 
 __version__: str
 
@@ -743,12 +743,10 @@ class KnowledgeBase(metaclass=_Pybind11Type):
 
     @staticmethod
     def builtin() -> KnowledgeBase: ...
-    @overload
     @staticmethod
-    def load(path: str | os.PathLike[str], *, max_file_bytes: int = 67108864) -> KnowledgeBase: ...
-    @overload
-    @staticmethod
-    def load(paths: list[str | os.PathLike[str]], *, max_file_bytes: int = 67108864) -> KnowledgeBase: ...
+    def load(
+        path: str | os.PathLike[str] | list[str | os.PathLike[str]], *, max_file_bytes: int = 67108864
+    ) -> KnowledgeBase: ...
     @staticmethod
     def from_json(
         text: str | bytes, *, max_file_bytes: int = 67108864, origin: str = "<memory>"
