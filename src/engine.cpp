@@ -342,9 +342,14 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
             const auto& rules = building[key];
             const EdgeProps props{EdgeKind::Interacts, static_cast<std::uint32_t>(kb->pair_rule_pool.size()),
                                   static_cast<std::uint32_t>(rules.size())};
-            for (std::uint32_t r : rules)
-                kb->pair_rule_pool.push_back({r, p.interactions[r].severity, p.interactions[r].evidence,
-                                              !p.interactions[r].supersedes.empty()});
+            Severity noted = Severity::Minor;
+            if (auto notes = kb->pair_annotations.find(key); notes != kb->pair_annotations.end())
+                for (std::uint32_t r : notes->second) noted = std::max(noted, p.interactions[r].severity);
+            for (std::uint32_t r : rules) {
+                const Severity own = p.interactions[r].severity;
+                kb->pair_rule_pool.push_back({r, own, p.interactions[r].evidence, !p.interactions[r].supersedes.empty(),
+                                              static_cast<std::uint8_t>(std::max(own, noted))});
+            }
             const auto x = static_cast<Vertex>(key >> 32), y = static_cast<Vertex>(key & 0xFFFFFFFFu);
             edges.push_back({x, y, props});
             edges.push_back({y, x, props});

@@ -104,8 +104,13 @@ struct KnowledgeBaseImpl {
         Severity severity;
         EvidenceGrade evidence;
         bool supersedes;  // the rule replaces more general ones
+        // The severity the min_severity filter compares: the rule's own, or in a layered pack the
+        // highest rating the pair's annotations give, so that filtering never hides a pair that
+        // a later pack rates at or above the threshold (the warning keeps the rule's severity).
+        std::uint8_t filter_severity;
     };
     static_assert(sizeof(Severity) == sizeof(int));
+    static_assert(sizeof(PoolRule) == 16, "the pair pool stays four words a rule");
     std::vector<PoolRule> pair_rule_pool;  // spans referenced by Interacts edges
     std::vector<std::uint32_t> interacts_end;   // per substance: edge index where its Interacts edges end
     // Side index for the pair probe: one bit per substance pair that has compiled rules, kept

@@ -359,3 +359,74 @@ TEST(DDInterImport, RealFilesEveryRatedOudPairWarnsWithTheCuratedRuleLeading) {
     EXPECT_GT(led_by_curated, 0u);
     std::cout << "[ ddinter ] OUD pairs rated by DDInter: " << pairs << ", led by a curated rule: " << led_by_curated << "\n";
 }
+
+namespace {
+// A one-substance (or more) pack around the fixture's manifest and source.
+std::string small_pack(const nlohmann::ordered_json& substances, const nlohmann::ordered_json& interactions) {
+    auto p = nlohmann::ordered_json::parse(fixture_pack());
+    p["substances"] = substances;
+    p["interactions"] = interactions;
+    return p.dump();
+}
+}  // namespace
+
+TEST(Layers, SubstancesUnifyByIdentifierAndAmbiguousOnesStayApart) {
+    TempDir dir;
+    // A DrugBank id the curated methadone carries; a name and a synonym that are two curated substances.
+    const fs::path file = dir.write(
+        "ids.json", small_pack({{{"id", "x-1"}, {"name", "Testdrug Q"}, {"identifiers", {{"drugbank", "DB00333"}}},
+                                 {"identifier_sources", {{{"source", "ddinter"}}}}},
+                                {{"id", "x-2"}, {"name", "methadone"}, {"synonyms", {"buprenorphine"}}}},
+                               nlohmann::ordered_json::array()));
+    const KnowledgeBase kb = KnowledgeBase::load(std::vector<fs::path>{"builtin", file});
+    const PackLayer& layer = kb.info().layers[1];
+    EXPECT_EQ(layer.unified_by_identifier, 1u);
+    EXPECT_EQ(layer.ambiguous, 1u);
+    EXPECT_EQ(layer.added, 0u);
+    EXPECT_EQ(kb.resolve("Testdrug Q").id, "methadone");  // the other pack's name now finds it
+    EXPECT_EQ(kb.resolve("methadone").id, "methadone");   // the curated name stays the curated substance's
+    ASSERT_NE(kb.find_substance("x-2"), nullptr);
+    EXPECT_EQ(kb.find_substance("x-2")->name, "methadone (DDInter)");
+}
+
+TEST(Layers, RuleIdUsedByTwoPacksIsAnIntegrityError) {
+    TempDir dir;
+    auto pack = nlohmann::ordered_json::parse(fixture_pack());
+    pack["interactions"][2]["id"] = "methadone-naltrexone";  // a curated rule id
+    const fs::path file = dir.write("rule.json", pack.dump());
+    try {
+        (void)KnowledgeBase::load(std::vector<fs::path>{"builtin", file});
+        FAIL() << "expected an IntegrityError";
+    } catch (const IntegrityError& e) {
+        EXPECT_NE(std::string(e.what()).find(file.generic_string() +
+                                             ": interaction rule 'methadone-naltrexone' is also defined by <builtin> with a "
+                                             "different meaning (a rule id already used)"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
+// DDInter rates Apalutamide-Methadone Major (DDInter107 x DDInter1166, file A); the curated pack's
+// rule for the pair is moderate. A --min-severity major check must not hide the pair.
+TEST(Layers, MinSeverityNeverHidesAPairALaterPackRatesHigher) {
+    TempDir dir;
+    nlohmann::ordered_json rule = nlohmann::ordered_json::parse(fixture_pack())["interactions"][0];
+    rule["id"] = "ddinter-107-1166";
+    rule["participants"] = {{{"substance", "apalutamide"}}, {{"substance", "methadone"}}};
+    const fs::path file =
+        dir.write("apalutamide.json", small_pack({{{"id", "apalutamide"}, {"name", "Apalutamide"}}, {{"id", "methadone"}, {"name", "Methadone"}}},
+                                                 nlohmann::ordered_json::array({rule})));
+    const KnowledgeBase kb = KnowledgeBase::load(std::vector<fs::path>{"builtin", file});
+    CheckContext major;
+    major.min_severity = Severity::Major;
+    ASSERT_TRUE(rxtest::kb().check({"apalutamide", "methadone"}, major).warnings().empty());
+    const Report r = kb.check({"apalutamide", "methadone"}, major);
+    // The curated rules still lead, at their own severity, each carrying DDInter's rating.
+    EXPECT_EQ(warning_rules(r), warning_rules(rxtest::kb().check({"apalutamide", "methadone"})));
+    ASSERT_FALSE(r.warnings().empty());
+    for (const auto& w : r.details()) {
+        EXPECT_EQ(w.severity, Severity::Moderate) << w.rule;
+        ASSERT_EQ(w.annotations.size(), 1u);
+        EXPECT_EQ(w.annotations[0].text, "DDInter rates this pair Major (this warning: moderate).");
+    }
+}
