@@ -144,6 +144,9 @@ DataError
                     py::gil_scoped_release release;
                     return KnowledgeBase::load(paths, load_options(max_file_bytes));
                 }
+                if (!py::isinstance<py::str>(path) && !py::hasattr(path, "__fspath__"))
+                    throw py::type_error("load(): path must be str, os.PathLike or a list of them, not " +
+                                         std::string(py::str(py::type::of(path).attr("__name__"))));
                 const auto one = path.cast<std::filesystem::path>();
                 py::gil_scoped_release release;
                 return KnowledgeBase::load(one, load_options(max_file_bytes));
