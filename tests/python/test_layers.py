@@ -73,6 +73,10 @@ def test_load_list_layers_packs_and_names_each(ddinter_fixture: Path) -> None:
     assert same.info == kb.info
     assert rxcaution.load("builtin").info == builtin.info
     assert len(builtin.info.layers) == 1
+    with pytest.raises(TypeError, match="each pack must be str or os.PathLike, not int"):
+        rxcaution.KnowledgeBase.load(["builtin", 42])
+    with pytest.raises(rxcaution.DataError, match="no pack given"):
+        rxcaution.KnowledgeBase.load([])
 
 
 def test_curated_rule_leads_and_ddinter_rating_is_an_annotation(ddinter_fixture: Path) -> None:

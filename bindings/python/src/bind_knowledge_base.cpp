@@ -140,7 +140,13 @@ DataError
                 // One entry point for a pack or a list of packs (an overload would hide the
                 // signature from help() and the stub checks).
                 if (py::isinstance<py::list>(path) || py::isinstance<py::tuple>(path)) {
-                    const auto paths = path.cast<std::vector<std::filesystem::path>>();
+                    std::vector<std::filesystem::path> paths;
+                    for (const auto& item : path) {
+                        if (!py::isinstance<py::str>(item) && !py::hasattr(item, "__fspath__"))
+                            throw py::type_error("load(): each pack must be str or os.PathLike, not " +
+                                                 std::string(py::str(py::type::of(item).attr("__name__"))));
+                        paths.push_back(item.cast<std::filesystem::path>());
+                    }
                     py::gil_scoped_release release;
                     return KnowledgeBase::load(paths, load_options(max_file_bytes));
                 }
