@@ -2,6 +2,7 @@
 // `python -m rxcaution` run exactly the same code.
 
 #include "cli.hpp"
+#include "import_ddinter.hpp"
 #include <rxcaution/errors.hpp>
 #include <rxcaution/knowledge_base.hpp>
 
@@ -33,10 +34,11 @@ usage:
   rxcaution resolve [--format text|json] [--pack PATH] TEXT...
   rxcaution show [--format text|json] [--pack PATH] ID
   rxcaution validate PATH
-  rxcaution compile PACK -o OUT.rxpack
+  rxcaution compile PACK... -o OUT.rxpack
   rxcaution stats [--format text|json] [--pack PATH]
   rxcaution graph [--format dot|svg] [--pack-file PATH] [--condition C]... MED...
   rxcaution graph --pack [--format dot|svg] [--pack-file PATH]
+  rxcaution import ddinter DIR|CSV... -o OUT.json|OUT.rxpack [--join PACK]... [--max-file-bytes N]
   rxcaution --help | --version
 
 check     warnings for a medication list (brands, salts, synonyms and RxCUIs are understood)
@@ -47,6 +49,12 @@ compile   validate a pack and write its compiled snapshot (loads without parsing
           --pack and every PATH accept it)
 stats     counts of the pack by kind, severity and evidence grade
 graph     Graphviz picture of a regimen's warnings, or of the pack's class hierarchy
+import    turn the DDInter CSV downloads into a pack to layer under the curated one
+          (DDInter is CC BY-NC-SA 4.0: so is the pack written)
+
+--pack PATH may be given more than once: the packs are layered, the first leading where they
+overlap (its warning shows the others' ratings); `--pack builtin` is the built-in pack, e.g.
+`--pack builtin --pack ddinter.json`.
 
 exit status: 0 done; 1 usage or pack error; 2 a medication or condition could not be resolved
 (check, unless --allow-unresolved); 3 a warning at or above --fail-on was found.
@@ -63,7 +71,7 @@ struct Args {
     std::vector<std::string> positional;
     std::vector<std::string> conditions;
     std::string format;
-    std::optional<std::string> pack;
+    std::vector<std::string> packs;
     std::optional<std::string> output;
     bool allow_unresolved = false;
     bool whole_pack = false;
@@ -99,8 +107,8 @@ Args parse(const std::vector<std::string>& argv) {
         else if (s == "--format" || s == "-f") a.format = value(s);
         else if (s.rfind("--format=", 0) == 0) a.format = s.substr(9);
         else if (s == "--pack" && a.command == "graph") a.whole_pack = true;
-        else if (s == "--pack" || s == "--pack-file") a.pack = value(s);
-        else if (s.rfind("--pack=", 0) == 0) a.pack = s.substr(7);
+        else if (s == "--pack" || s == "--pack-file") a.packs.push_back(value(s));
+        else if (s.rfind("--pack=", 0) == 0) a.packs.push_back(s.substr(7));
         else if (s == "--output" || s == "-o") a.output = value(s);
         else if (s.rfind("--output=", 0) == 0) a.output = s.substr(9);
         else if (s == "--allow-unresolved") a.allow_unresolved = true;
@@ -113,7 +121,10 @@ Args parse(const std::vector<std::string>& argv) {
     return a;
 }
 
-KnowledgeBase open(const Args& a) { return a.pack ? KnowledgeBase::load(*a.pack) : KnowledgeBase::builtin(); }
+KnowledgeBase open(const Args& a) {
+    if (a.packs.empty()) return KnowledgeBase::builtin();
+    return KnowledgeBase::load(std::vector<std::filesystem::path>(a.packs.begin(), a.packs.end()));
+}
 
 void require_format(const Args& a, std::initializer_list<const char*> allowed) {
     if (a.format.empty()) return;
@@ -377,6 +388,23 @@ json stats_json(const KnowledgeBase& kb) {
     const PackInfo& info = kb.info();
     json o;
     o["pack"] = {{"name", info.name}, {"version", info.version}, {"format_version", info.format_version}};
+    if (info.layers.size() > 1) {
+        json layers = json::array();
+        for (const auto& l : info.layers)
+            layers.push_back({{"name", l.name},
+                              {"version", l.version},
+                              {"licence", l.licence},
+                              {"origin", l.origin},
+                              {"substances", l.substances},
+                              {"interaction_rules", l.interactions},
+                              {"unified_by_id", l.unified_by_id},
+                              {"unified_by_identifier", l.unified_by_identifier},
+                              {"unified_by_name", l.unified_by_name},
+                              {"ambiguous", l.ambiguous},
+                              {"added", l.added},
+                              {"annotating_rules", l.annotating_rules}});
+        o["pack"]["layers"] = layers;
+    }
     o["counts"] = {{"substances", info.substances},
                    {"products", info.products},
                    {"classes", info.classes},
@@ -416,6 +444,14 @@ int cmd_stats(const Args& a, std::ostream& out) {
         return kOk;
     }
     out << "pack " << o["pack"]["name"].get<std::string>() << " " << o["pack"]["version"].get<std::string>() << "\n";
+    if (o["pack"].contains("layers"))
+        for (const auto& l : o["pack"]["layers"])
+            out << "  layer " << l["name"].get<std::string>() << " " << l["version"].get<std::string>() << " ("
+                << l["licence"].get<std::string>() << "; " << l["origin"].get<std::string>() << "): " << l["substances"].dump()
+                << " substances (unified by id " << l["unified_by_id"].dump() << ", identifier "
+                << l["unified_by_identifier"].dump() << ", name " << l["unified_by_name"].dump() << "; ambiguous "
+                << l["ambiguous"].dump() << "; new " << l["added"].dump() << "), " << l["interaction_rules"].dump()
+                << " interaction rules (" << l["annotating_rules"].dump() << " annotate an earlier pack's warning)\n";
     for (const auto& item : o["counts"].items()) out << "  " << item.key() << ": " << item.value().dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
     for (const char* section : {"interactions", "contraindications"}) {
         out << section << " by severity:";
@@ -441,9 +477,9 @@ int cmd_validate(const Args& a, std::ostream& out) {
 }
 
 int cmd_compile(const Args& a, std::ostream& out) {
-    if (a.positional.size() != 1) throw UsageError("compile: give exactly one pack path");
+    if (a.positional.empty()) throw UsageError("compile: give the pack (or packs, highest priority first) to compile");
     if (!a.output) throw UsageError("compile: give the snapshot to write with -o OUT.rxpack");
-    const KnowledgeBase kb = KnowledgeBase::load(a.positional[0]);
+    const KnowledgeBase kb = KnowledgeBase::load(std::vector<std::filesystem::path>(a.positional.begin(), a.positional.end()));
     kb.save(*a.output);
     const PackInfo& i = kb.info();
     std::error_code ec;
@@ -494,6 +530,64 @@ int cmd_graph(const Args& a, std::ostream& out) {
     return kOk;
 }
 
+std::size_t size_arg(const std::string& option, const std::string& value) {
+    try {
+        std::size_t used = 0;
+        const unsigned long long n = std::stoull(value, &used);
+        if (used == value.size() && n > 0) return static_cast<std::size_t>(n);
+    } catch (const std::exception&) {
+    }
+    throw UsageError(option + ": expected a positive number of bytes, got \"" + value + "\"");
+}
+
+int cmd_import(const std::vector<std::string>& argv, std::ostream& out) {
+    if (argv.size() < 2 || argv[1] != "ddinter") throw UsageError("import: the one importer is `import ddinter DIR -o OUT.json|OUT.rxpack`");
+    importer::DDInterOptions options;
+    std::string output;
+    std::vector<std::string> joins;
+    for (std::size_t i = 2; i < argv.size(); ++i) {
+        const std::string& s = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argv.size()) throw UsageError(s + " needs a value");
+            return argv[++i];
+        };
+        if (s == "-o" || s == "--output") output = value();
+        else if (s == "--join") joins.push_back(value());
+        else if (s == "--max-file-bytes") options.max_file_bytes = size_arg(s, value());
+        else if (s == "--pack-version") options.pack_version = value();
+        else if (s.size() > 1 && s[0] == '-') throw UsageError("unknown option " + s);
+        else options.inputs.emplace_back(s);
+    }
+    if (options.inputs.empty()) throw UsageError("import ddinter: give the DDInter directory or its CSV files");
+    if (output.empty()) throw UsageError("import ddinter: give the output file with -o OUT.json or -o OUT.rxpack");
+    const std::filesystem::path out_path(output);
+    const bool snapshot = out_path.extension() == ".rxpack";
+    if (!snapshot && out_path.extension() != ".json")
+        throw UsageError("import ddinter: the output must be a .json pack or a .rxpack snapshot, got \"" + output + "\"");
+    const KnowledgeBase join =
+        joins.empty() ? KnowledgeBase::builtin() : KnowledgeBase::load(std::vector<std::filesystem::path>(joins.begin(), joins.end()));
+    importer::DDInterSummary summary;
+    const std::string pack = importer::import_ddinter(options, join, summary);
+    // The pack is loaded once before it is written: what is written always loads.
+    LoadOptions load_options;
+    load_options.max_file_bytes = std::max(load_options.max_file_bytes, pack.size());
+    const KnowledgeBase loaded = KnowledgeBase::from_json(pack, load_options, output);
+    std::size_t bytes = pack.size();
+    if (snapshot) {
+        loaded.save(out_path);
+        std::error_code ec;
+        bytes = static_cast<std::size_t>(std::filesystem::file_size(out_path, ec));
+    } else {
+        std::ofstream f(out_path, std::ios::binary | std::ios::trunc);
+        if (!f) throw Error("import ddinter: cannot write " + output);
+        f << pack;
+        if (!f.flush()) throw Error("import ddinter: cannot write " + output);
+    }
+    for (const auto& line : summary.lines()) out << line << "\n";
+    out << "wrote " << output << " (" << bytes << " bytes; licence CC BY-NC-SA 4.0: non-commercial, share alike)\n";
+    return kOk;
+}
+
 }  // namespace
 
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -507,6 +601,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
             out << "rxcaution 0.1.0 (built-in pack " << i.name << " " << i.version << ")\n";
             return kOk;
         }
+        if (args[0] == "import") return cmd_import(args, out);
         const Args a = parse(args);
         for (const auto& p : a.positional)
             if (p == "--help") {

@@ -19,6 +19,12 @@ It is a benchmark input, never a file of this repository, and it is not clinical
 rxcaution (the rules carry no effect, mechanism or management beyond what the CSVs say).
 
 Exits 0 with a plain message when the DDInter folder is absent (so CI without the data passes).
+
+`rxcaution import ddinter DIR -o OUT.json` (apps/import_ddinter.cpp) is the user-facing importer.
+On the eight files both give the same pairs and severities (1,902 substances, 130,422 rules,
+Unknown left out, 0 conflicting Levels); the importer also joins DDInter drugs to the curated
+pack's substances (their ids) so that the result layers under it (`--pack builtin --pack OUT`).
+This script stays for the benchmarks, whose peers need a standalone pack with name-derived ids.
 """
 
 from __future__ import annotations

@@ -275,7 +275,7 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, std::vecto
                         const Hit& h = hits[next_hit++];
                         for (std::uint32_t k = 0; k < h.count; ++k) {
                             const auto& pr = h.rules[k];
-                            if (pr.severity < context.min_severity) continue;
+                            if (static_cast<Severity>(pr.filter_severity) < context.min_severity) continue;
                             if (contains(fired, tag(0, pr.rule))) continue;
                             fired.push_back(tag(0, pr.rule));
                             any_supersedes = any_supersedes || pr.supersedes;

@@ -423,14 +423,42 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
         keys.reserve(building.size());
         for (const auto& kv : building) keys.push_back(kv.first);
         std::sort(keys.begin(), keys.end());  // deterministic pool layout
+        if (!p.interaction_layers.empty()) {
+            // Precedence of layers: on a pair, only the rules of the highest-priority layer that
+            // has any lead; the others become annotations of their warnings.
+            kb->rule_layer = p.interaction_layers;
+            std::vector<bool> annotating(n_rules, false);
+            for (std::uint64_t key : keys) {
+                auto& rules = building[key];
+                std::uint16_t lead = 0xFFFF;
+                for (std::uint32_t r : rules) lead = std::min(lead, kb->rule_layer[r]);
+                auto moved = std::stable_partition(rules.begin(), rules.end(),
+                                                   [&](std::uint32_t r) { return kb->rule_layer[r] == lead; });
+                if (moved == rules.end()) continue;
+                auto& notes = kb->pair_annotations[key];
+                for (auto it = moved; it != rules.end(); ++it) {
+                    notes.push_back(*it);
+                    annotating[*it] = true;
+                }
+                rules.erase(moved, rules.end());
+            }
+            for (auto& layer : p.info.layers) layer.annotating_rules = 0;
+            for (std::uint32_t r = 0; r < n_rules; ++r)
+                if (annotating[r]) ++p.info.layers[kb->rule_layer[r]].annotating_rules;
+        }
         edges.reserve(edges.size() + 2 * keys.size());
         for (std::uint64_t key : keys) {
             const auto& rules = building[key];
             const EdgeProps props{EdgeKind::Interacts, static_cast<std::uint32_t>(kb->pair_rule_pool.size()),
                                   static_cast<std::uint32_t>(rules.size())};
-            for (std::uint32_t r : rules)
-                kb->pair_rule_pool.push_back({r, p.interactions[r].severity, p.interactions[r].evidence,
-                                              !p.interactions[r].supersedes.empty()});
+            Severity noted = Severity::Minor;
+            if (auto notes = kb->pair_annotations.find(key); notes != kb->pair_annotations.end())
+                for (std::uint32_t r : notes->second) noted = std::max(noted, p.interactions[r].severity);
+            for (std::uint32_t r : rules) {
+                const Severity own = p.interactions[r].severity;
+                kb->pair_rule_pool.push_back({r, own, p.interactions[r].evidence, !p.interactions[r].supersedes.empty(),
+                                              static_cast<std::uint8_t>(std::max(own, noted))});
+            }
             const auto x = static_cast<Vertex>(key >> 32), y = static_cast<Vertex>(key & 0xFFFFFFFFu);
             edges.push_back({x, y, props});
             edges.push_back({y, x, props});

@@ -3,6 +3,7 @@
 #include "detail/embedded_snapshot.hpp"
 #include "detail/impl.hpp"
 #include "detail/snapshot.hpp"
+#include "detail/pack_layers.hpp"
 
 #include <rxcaution/errors.hpp>
 
@@ -42,6 +43,7 @@ KnowledgeBase KnowledgeBase::builtin() {
         if (bytes.empty()) throw DataError("<builtin>", "<builtin>: this build carries no built-in pack");
         auto kb = std::const_pointer_cast<detail::KnowledgeBaseImpl>(detail::read_snapshot(bytes, "<builtin>"));
         kb->pack.info.origin = "<builtin>";
+        if (kb->pack.info.layers.size() == 1) kb->pack.info.layers.front().origin = "<builtin>";
         return std::shared_ptr<const detail::KnowledgeBaseImpl>(std::move(kb));
     }();
     return KnowledgeBase(impl);
@@ -76,7 +78,9 @@ std::optional<std::string> read_if_snapshot(const std::filesystem::path& path, c
 std::shared_ptr<const detail::KnowledgeBaseImpl> with_origin(std::shared_ptr<const detail::KnowledgeBaseImpl> impl,
                                                              std::string origin) {
     // Only this function holds the new implementation: setting where it came from is safe.
-    std::const_pointer_cast<detail::KnowledgeBaseImpl>(impl)->pack.info.origin = std::move(origin);
+    auto& info = std::const_pointer_cast<detail::KnowledgeBaseImpl>(impl)->pack.info;
+    if (info.layers.size() == 1) info.layers.front().origin = origin;
+    info.origin = std::move(origin);
     return impl;
 }
 }  // namespace
@@ -86,12 +90,43 @@ KnowledgeBase KnowledgeBase::load(const std::filesystem::path& path, const LoadO
         return KnowledgeBase(with_origin(detail::read_snapshot(*bytes, path.generic_string()), path.generic_string()));
     detail::PackData pack = detail::load_pack_path(path, options);
     pack.info.origin = path.generic_string();
+    detail::set_single_layer(pack);
     return KnowledgeBase(detail::build_impl(std::move(pack)));
+}
+
+KnowledgeBase KnowledgeBase::load(const std::vector<std::filesystem::path>& paths, const LoadOptions& options) {
+    if (paths.empty()) throw DataError("<packs>", "no pack given: a layered knowledge base needs at least one pack");
+    auto one = [&](const std::filesystem::path& path) -> KnowledgeBase {
+        return path == kBuiltinName ? builtin() : load(path, options);
+    };
+    if (paths.size() == 1) return one(paths[0]);
+    std::vector<detail::PackData> layers;
+    layers.reserve(paths.size());
+    for (const auto& path : paths) {
+        // The built-in pack and snapshots are compiled already: their entities are copied out
+        // (the built-in instance stays shared) and merged like any pack's.
+        if (path == kBuiltinName) {
+            layers.push_back(detail::pack_of(*builtin().impl_));
+            continue;
+        }
+        if (auto bytes = read_if_snapshot(path, options)) {
+            detail::PackData pack = detail::pack_of(*detail::read_snapshot(*bytes, path.generic_string()));
+            pack.info.origin = path.generic_string();
+            if (pack.info.layers.size() == 1) pack.info.layers.front().origin = pack.info.origin;
+            layers.push_back(std::move(pack));
+            continue;
+        }
+        detail::PackData pack = detail::load_pack_path(path, options);
+        pack.info.origin = path.generic_string();
+        layers.push_back(std::move(pack));
+    }
+    return KnowledgeBase(detail::build_impl(detail::merge_layers(std::move(layers))));
 }
 
 KnowledgeBase KnowledgeBase::from_json(std::string_view text, const LoadOptions& options, std::string_view origin) {
     detail::PackData pack = detail::load_pack({std::string(origin), text, {}}, detail::PackLayout::Bundled, {}, options);
     pack.info.origin = std::string(origin);
+    detail::set_single_layer(pack);
     return KnowledgeBase(detail::build_impl(std::move(pack)));
 }
 
@@ -292,9 +327,7 @@ RefList<ContraindicationRule> KnowledgeBase::contraindications_for(std::string_v
 std::string KnowledgeBase::to_json() const {
     if (!impl_->encoded_rules) return detail::write_bundled_json(impl_->pack);
     // Read from a snapshot: the rules are encoded; write them from decoded copies.
-    detail::PackData copy = impl_->pack;
-    copy.interactions = impl_->all_interactions();
-    return detail::write_bundled_json(copy);
+    return detail::write_bundled_json(detail::pack_of(*impl_));
 }
 
 }  // namespace rxcaution

@@ -336,6 +336,36 @@ std::vector<std::string> Renderer::explanation(const Warning& w) const {
     return out;
 }
 
+std::string capitalised(Severity s) {
+    std::string out(to_string(s));
+    if (!out.empty()) out[0] = static_cast<char>(out[0] - 'a' + 'A');
+    return out;
+}
+
+std::string_view Renderer::pack_of(const Warning& w) const {
+    if (!kb_.layered() || w.kind != WarningKind::DrugDrug) return {};
+    return kb_.pack.info.layers[kb_.rule_layer[w.rule]].name;
+}
+
+std::vector<Annotation> Renderer::annotations(const Warning& w) const {
+    std::vector<Annotation> out;
+    if (w.kind != WarningKind::DrugDrug) return out;
+    const auto* rules = kb_.annotations_for(w.substance_a, w.substance_b);
+    if (!rules) return out;
+    for (std::uint32_t r : *rules) {
+        const InteractionRule& rule = kb_.pack.interactions[r];
+        Annotation a;
+        a.pack = kb_.pack.info.layers[kb_.rule_layer[r]].name;
+        a.rule = rule.id;
+        a.severity = rule.severity;
+        a.agrees = rule.severity == w.severity;
+        a.text = a.pack + " rates this pair " + capitalised(rule.severity) +
+                 (a.agrees ? std::string(" (agrees).") : " (this warning: " + std::string(to_string(w.severity)) + ").");
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
 WarningDetails Renderer::details(const Warning& w) const {
     WarningDetails x;
     x.id = id(w);
@@ -355,6 +385,8 @@ WarningDetails Renderer::details(const Warning& w) const {
     x.disagreement = std::string(disagreement(w));
     x.sources = sources(w);
     x.explanation = explanation(w);
+    x.pack = std::string(pack_of(w));
+    x.annotations = annotations(w);
     return x;
 }
 
@@ -453,6 +485,11 @@ std::string Report::mechanism(const Warning& w) const { return detail::Renderer(
 std::string Report::management(const Warning& w) const { return detail::Renderer(*this).management(w); }
 std::vector<SourceRef> Report::sources(const Warning& w) const { return detail::Renderer(*this).sources(w); }
 std::vector<std::string> Report::explanation(const Warning& w) const { return detail::Renderer(*this).explanation(w); }
+std::vector<Annotation> Report::annotations(const Warning& w) const { return detail::Renderer(*this).annotations(w); }
+const std::vector<PackLayer>& Report::packs() const noexcept {
+    static const std::vector<PackLayer> none;
+    return data_->kb ? data_->kb->pack.info.layers : none;
+}
 
 std::optional<Severity> Report::max_severity() const noexcept { return data_->max_severity; }
 

@@ -194,6 +194,22 @@ void write_warning(Writer& w, const Renderer& r, const Warning& x, std::string& 
         }
     w.end_array();
     w.key("explanation"); w.strings(r.explanation(x));
+    if (r.layered()) {
+        // Only for layered knowledge bases, so that a single pack's report keeps its exact bytes.
+        w.key("pack"); w.nullable(r.pack_of(x));
+        w.key("annotations");
+        w.begin_array();
+        for (const auto& a : r.annotations(x)) {
+            w.begin_object();
+            w.key("pack"); w.value(a.pack);
+            w.key("rule"); w.value(a.rule);
+            w.key("severity"); w.value(to_string(a.severity));
+            w.key("agrees"); w.boolean(a.agrees);
+            w.key("text"); w.value(a.text);
+            w.end_object();
+        }
+        w.end_array();
+    }
     w.end_object();
 }
 
@@ -206,6 +222,19 @@ std::string report_json_text(const Report& report, int indent) {
     w.begin_object();
     w.key("name"); w.value(report.pack_name());
     w.key("version"); w.value(report.pack_version());
+    if (report.packs().size() > 1) {
+        w.key("layers");
+        w.begin_array();
+        for (const auto& l : report.packs()) {
+            w.begin_object();
+            w.key("name"); w.value(l.name);
+            w.key("version"); w.value(l.version);
+            w.key("licence"); w.value(l.licence);
+            w.key("origin"); w.value(l.origin);
+            w.end_object();
+        }
+        w.end_array();
+    }
     w.end_object();
     w.key("inputs");
     w.begin_array();

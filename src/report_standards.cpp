@@ -124,6 +124,7 @@ std::string to_fhir(const Report& report, int indent) {
         std::string detail = w.summary + ". " + w.effect;
         if (!w.condition.empty()) detail += " (condition: " + w.condition + ")";
         detail += " Severity: " + std::string(to_string(w.severity)) + ".";
+        for (const auto& a : w.annotations) detail += " " + a.text;
         issue["detail"] = detail;
         for (const auto& s : w.sources)
             if (!s.url.empty()) {
@@ -229,6 +230,8 @@ std::string to_cds_hooks(const Report& report, const CdsHooksOptions& options, i
         if (!w.seriousness.empty()) md += " (label placement: " + w.seriousness + ")";
         md += "\n\n";
         if (!w.disagreement.empty()) md += "**Sources disagree:** " + w.disagreement + "\n\n";
+        if (!w.pack.empty()) md += "**Pack:** " + w.pack + "\n\n";
+        for (const auto& a : w.annotations) md += "**Also rated:** " + a.text + "\n\n";
         if (!options.input_labels.empty()) {
             std::string lines;
             for (std::size_t i : w.input_indexes)

@@ -17,7 +17,14 @@ std::string upper(std::string_view s) {
 std::string to_text(const Report& report) {
     std::ostringstream out;
     using detail::printable;
-    out << "rxcaution check - pack " << report.pack_name() << " " << report.pack_version() << "\n";
+    if (report.packs().size() > 1) {
+        // Every pack in use, with its licence: a layered pack may come under other terms.
+        out << "rxcaution check - packs (the first leads where they overlap):\n";
+        for (const auto& l : report.packs())
+            out << "  " << l.name << " " << l.version << " (licence: " << l.licence << ")\n";
+    } else {
+        out << "rxcaution check - pack " << report.pack_name() << " " << report.pack_version() << "\n";
+    }
     out << "Reference software, not medical advice.\n\n";
     out << "Medications:\n";
     for (const auto& r : report.inputs()) {
@@ -69,6 +76,8 @@ std::string to_text(const Report& report) {
             if (!w.seriousness.empty()) out << " (label placement: " << w.seriousness << ")";
             out << "\n";
             if (!w.disagreement.empty()) out << "   Sources disagree: " << w.disagreement << "\n";
+            if (!w.pack.empty()) out << "   Pack: " << w.pack << "\n";
+            for (const auto& a : w.annotations) out << "   Also rated: " << a.text << "\n";
             out << "   Why:\n";
             for (const auto& step : w.explanation) out << "     - " << printable(step) << "\n";
             if (!w.sources.empty()) {

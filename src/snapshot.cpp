@@ -20,6 +20,7 @@
 #include <map>
 #include <optional>
 #include <type_traits>
+#include <unordered_map>
 
 namespace rxcaution::detail {
 
@@ -470,6 +471,18 @@ void write_pack(Out& out, const KnowledgeBaseImpl& kb) {
     for (std::size_t v : {i.substances, i.products, i.classes, i.class_memberships, i.conditions, i.interactions,
                           i.contraindications, i.treatments, i.sources, i.compiled_pairs})
         out.num(static_cast<std::uint64_t>(v));
+    // The packs it was built from (one for a single pack), as PackInfo::layers describes them.
+    out.count(i.layers.size());
+    for (const PackLayer& l : i.layers) {
+        // A single pack's origin is where the snapshot is read from, not where it was compiled
+        // from: left out, so the same pack gives the same bytes wherever it was compiled.
+        const std::string none;
+        for (const std::string* t : {&l.name, &l.version, &l.licence, i.layers.size() == 1 ? &none : &l.origin})
+            out.text(*t);
+        for (std::size_t v : {l.substances, l.interactions, l.unified_by_id, l.unified_by_identifier, l.unified_by_name,
+                              l.ambiguous, l.added, l.annotating_rules})
+            out.num(static_cast<std::uint64_t>(v));
+    }
 }
 
 void read_pack(In& in, KnowledgeBaseImpl& kb, std::shared_ptr<const StringTable> table, const std::string& file) {
@@ -510,6 +523,13 @@ void read_pack(In& in, KnowledgeBaseImpl& kb, std::shared_ptr<const StringTable>
     for (std::size_t* v : {&i.substances, &i.products, &i.classes, &i.class_memberships, &i.conditions, &i.interactions,
                            &i.contraindications, &i.treatments, &i.sources, &i.compiled_pairs})
         *v = static_cast<std::size_t>(in.num<std::uint64_t>());
+    i.layers.resize(in.count32(4 * 4 + 8 * 8, "packs"));
+    for (PackLayer& l : i.layers) {
+        for (std::string* t : {&l.name, &l.version, &l.licence, &l.origin}) t->assign(in.text_view());
+        for (std::size_t* v : {&l.substances, &l.interactions, &l.unified_by_id, &l.unified_by_identifier,
+                               &l.unified_by_name, &l.ambiguous, &l.added, &l.annotating_rules})
+            *v = static_cast<std::size_t>(in.num<std::uint64_t>());
+    }
     if (i.substances != pack.substances.size() || i.products != pack.products.size() ||
         i.classes != pack.classes.size() || i.conditions != pack.conditions.size() ||
         i.interactions != kb.rule_count || i.contraindications != pack.contraindications.size() ||
@@ -569,6 +589,20 @@ struct Writing {
     void enumeration(E& e, int /*last*/, const char*) { out.num(static_cast<std::uint8_t>(e)); }
     void flag(bool& b, const char*) { out.num(static_cast<std::uint8_t>(b ? 1 : 0)); }
     void i32(std::int32_t& v, std::int64_t /*lo*/, std::int64_t /*hi*/, const char*) { out.num(v); }
+    void small(std::uint8_t& v, int /*bound*/, const char*) { out.num(v); }
+    void layers(std::vector<std::uint16_t>& v, std::size_t /*bound*/, const char*) { out.block(v); }
+    void annotations(std::unordered_map<std::uint64_t, std::vector<std::uint32_t>>& m, std::uint64_t, std::uint64_t,
+                     const char* what) {
+        std::vector<std::uint64_t> keys;
+        keys.reserve(m.size());
+        for (const auto& kv : m) keys.push_back(kv.first);
+        std::sort(keys.begin(), keys.end());
+        std::vector<std::vector<std::uint32_t>> rows;
+        rows.reserve(keys.size());
+        for (std::uint64_t k : keys) rows.push_back(m.at(k));
+        out.block(keys);
+        nested(rows, 0, what);
+    }
 };
 
 struct Reading {
@@ -616,6 +650,29 @@ struct Reading {
         v = in.num<std::int32_t>();
         if (v < lo || v >= hi) in.fail(std::string(what) + " out of range");
     }
+    void small(std::uint8_t& v, int bound, const char* what) {
+        v = in.num<std::uint8_t>();
+        if (v >= bound) in.fail(std::string(what) + " out of range");
+    }
+    void layers(std::vector<std::uint16_t>& v, std::size_t bound, const char* what) {
+        in.block(v, what);
+        for (std::uint16_t x : v)
+            if (x >= bound) in.fail(std::string(what) + " out of range");
+    }
+    void annotations(std::unordered_map<std::uint64_t, std::vector<std::uint32_t>>& m, std::uint64_t n_sub,
+                     std::uint64_t n_rules, const char* what) {
+        std::vector<std::uint64_t> keys;
+        in.block(keys, what);
+        std::vector<std::vector<std::uint32_t>> rows;
+        nested(rows, n_rules, what);
+        if (rows.size() != keys.size()) in.fail(std::string(what) + ": keys disagree with the rows");
+        m.reserve(keys.size());
+        for (std::size_t k = 0; k < keys.size(); ++k) {
+            const std::uint64_t a = keys[k] >> 32, b = keys[k] & 0xFFFFFFFFu;
+            if (a >= b || b >= n_sub || (k > 0 && keys[k - 1] >= keys[k])) in.fail(std::string(what) + ": invalid pair");
+            m.emplace(keys[k], std::move(rows[k]));
+        }
+    }
 };
 
 constexpr int kLastSeverity = static_cast<int>(Severity::Contraindicated);
@@ -641,11 +698,12 @@ void visit_compiled(Io& io, KnowledgeBaseImpl& kb) {
         s.u32(e.offset, std::numeric_limits<std::uint32_t>::max(), "edge rule offset");
         s.u32(e.count, std::numeric_limits<std::uint32_t>::max(), "edge rule count");
     });
-    io.records(kb.pair_rule_pool, 7, "pair rules", [n_rules](auto& s, KnowledgeBaseImpl::PoolRule& r) {
+    io.records(kb.pair_rule_pool, 8, "pair rules", [n_rules](auto& s, KnowledgeBaseImpl::PoolRule& r) {
         s.u32(r.rule, n_rules, "pair rule");
         s.enumeration(r.severity, kLastSeverity, "severity");
         s.enumeration(r.evidence, kLastGrade, "evidence grade");
         s.flag(r.supersedes, "supersedes flag");
+        s.small(r.filter_severity, kLastSeverity + 1, "filter severity");
     });
     io.ids(kb.interacts_end, std::numeric_limits<std::uint32_t>::max(), "interaction edge end");
     io.words(kb.pair_bits, "pair bits");
@@ -685,6 +743,10 @@ void visit_compiled(Io& io, KnowledgeBaseImpl& kb) {
     io.ids(kb.contraindication_rank, ranks, "rule rank");
     io.ids(kb.class_rank, ranks, "rule rank");
     io.u32(kb.duplicate_ingredient_rank, ranks, "rule rank");
+    // Layered knowledge bases: each rule's layer, and the lower layers' rules that annotate a
+    // pair a higher layer covers (keys in ascending order, so the bytes are canonical).
+    io.layers(kb.rule_layer, p.info.layers.size(), "rule layer");
+    io.annotations(kb.pair_annotations, n_sub, n_rules, "pair annotations");
 }
 
 // The sizes and shapes the queries rely on (they index without checks).
@@ -739,9 +801,24 @@ void check_shapes(In& in, const KnowledgeBaseImpl& kb) {
              kb.product_ingredients.size() == n_prod && kb.contraindications_by_product.size() == n_prod,
          "product tables have the wrong size");
     need(kb.condition_ancestors.size() == p.conditions.size(), "condition tables have the wrong size");
+    // The renderer indexes the layers by each rule's layer when there is more than one pack.
+    need(p.info.layers.size() < 65536 && (p.info.layers.size() <= 1 ? kb.rule_layer.empty() || kb.rule_layer.size() == n_rules
+                                                                 : kb.rule_layer.size() == n_rules),
+         "rule layers have the wrong size");
 }
 
 }  // namespace
+
+PackData pack_of(const KnowledgeBaseImpl& kb) {
+    PackData copy = kb.pack;
+    if (kb.encoded_rules) {
+        copy.interactions.clear();
+        copy.interactions.reserve(kb.interaction_count());
+        for_each_interaction(kb, [&](const InteractionRule& rule) { copy.interactions.push_back(rule); });
+    }
+    if (kb.layered()) copy.interaction_layers = kb.rule_layer;
+    return copy;
+}
 
 bool looks_like_snapshot(std::string_view head) noexcept { return head.substr(0, kSnapshotMagic.size()) == kSnapshotMagic; }
 

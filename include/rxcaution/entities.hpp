@@ -201,6 +201,26 @@ struct Profile {
     std::vector<ProfileItem> risks;
 };
 
+/// One pack of a layered knowledge base (see KnowledgeBase::load with a list of paths), with how
+/// its substances were unified with those of the packs before it.
+struct PackLayer {
+    std::string name;
+    std::string version;
+    std::string licence;
+    std::string origin;  ///< path loaded from, `<builtin>` or `<memory>`
+    std::size_t substances = 0;    ///< substances of this pack, as loaded
+    std::size_t interactions = 0;  ///< interaction rules of this pack
+    /// How this pack's substances met those of the packs before it (all zero for the first pack):
+    std::size_t unified_by_id = 0;          ///< same id, same meaning
+    std::size_t unified_by_identifier = 0;  ///< same DrugBank id, UNII or RxCUI
+    std::size_t unified_by_name = 0;        ///< same normalised name or synonym
+    std::size_t ambiguous = 0;   ///< matched several earlier substances: kept apart, reported here
+    std::size_t added = 0;       ///< new substances
+    /// Interaction rules of this pack on a substance pair that an earlier pack already covers:
+    /// they annotate that pack's warning ("DDInter rates this pair Major") instead of warning again.
+    std::size_t annotating_rules = 0;
+};
+
 /// What a pack is, and how much it holds.
 struct PackInfo {
     std::string name;
@@ -219,6 +239,10 @@ struct PackInfo {
     std::size_t treatments = 0;
     std::size_t sources = 0;
     std::size_t compiled_pairs = 0;  ///< substance pairs in the compiled interaction index
+    /// The packs this knowledge base was built from, highest priority first: one entry for a
+    /// single pack; for a layered knowledge base, each pack with its own name, version and licence
+    /// (the fields above then describe the merged whole).
+    std::vector<PackLayer> layers;
 };
 
 }  // namespace rxcaution

@@ -87,6 +87,25 @@ public:
     /// @throws DataError when the file cannot be written.
     void save(const std::filesystem::path& path) const;
 
+    /// The name that stands for the built-in pack in a list of packs (`--pack builtin`). A file
+    /// of that name in the working directory is given as `./builtin`.
+    static constexpr const char* kBuiltinName = "builtin";
+
+    /// Loads several packs as one layered knowledge base, the first with the highest priority.
+    /// Each entry is loaded as load(path) does, or is the built-in pack when it is exactly
+    /// kBuiltinName. Substances unify by id, then by identifier (DrugBank id, UNII, RxCUI), then by
+    /// normalised name or synonym; `info().layers` names every pack (name, version, licence) and
+    /// counts how its substances unified. Where a higher-priority pack has a rule for a substance
+    /// pair, a later pack's rules for that pair do not warn again: they annotate the leading
+    /// warning (Report::annotations). A list of one path is the same as load(path).
+    /// @param paths the packs, highest priority first (at least one).
+    /// @param options load limits, for every file.
+    /// @throws the errors of load() for each pack; DataError for an empty list; IntegrityError
+    ///         naming both packs when an id means different things in two of them (a substance
+    ///         whose identifiers, kind or names disagree; a rule, class, product or treatment id
+    ///         used twice).
+    static KnowledgeBase load(const std::vector<std::filesystem::path>& paths, const LoadOptions& options = {});
+
     /// Loads a bundled pack (one JSON object with a `manifest` and the sections) from text.
     /// @param text the JSON text; @param options load limits;
     /// @param origin the name used in error messages.
@@ -194,7 +213,8 @@ public:
 
     /// The pack as one bundled JSON document, written from the loaded entities (every citation
     /// with its grade spelled out); `from_json(to_json())` gives an identical knowledge base and
-    /// writes the same text again (used for pickling).
+    /// writes the same text again (used for pickling). A layered knowledge base is written as one
+    /// merged pack: the layers (and so the annotations) are not kept.
     [[nodiscard]] std::string to_json() const;
 
     /// Graphviz DOT of the subgraph a check used: inputs -> ingredients -> classes -> fired rules,

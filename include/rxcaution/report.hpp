@@ -97,6 +97,19 @@ struct Warning {
     std::uint32_t superseded_begin = 0, superseded_count = 0;
 };
 
+/// In a layered knowledge base, another pack's rating of a warning's substance pair: a rule of a
+/// lower-priority pack on a pair that the warning's pack already covers, shown on the leading
+/// warning instead of as a second warning.
+struct Annotation {
+    std::string pack;  ///< name of the pack whose rule this is
+    std::string rule;  ///< that rule's id
+    Severity severity = Severity::Moderate;  ///< that rule's severity
+    bool agrees = false;  ///< the same severity as the warning
+    /// One sentence: "DDInter rates this pair Major (agrees)." or "DDInter rates this pair
+    /// Moderate (this warning: major)."
+    std::string text;
+};
+
 /// A warning written out in full: every field as text, as the JSON contract gives it.
 struct WarningDetails {
     std::string id;       ///< deterministic: same regimen and pack -> same id
@@ -116,6 +129,10 @@ struct WarningDetails {
     std::string disagreement;
     std::vector<SourceRef> sources;
     std::vector<std::string> explanation;  ///< input -> ingredient -> class -> rule, one step per line
+    /// Layered knowledge bases only (else empty): the name of the pack whose rule this is
+    /// (drug-drug warnings), and the other packs' ratings of the same pair.
+    std::string pack;
+    std::vector<Annotation> annotations;
 };
 
 /// The answer to `KnowledgeBase::check`. Immutable; safe to read from many threads. It shares
@@ -167,6 +184,12 @@ public:
     [[nodiscard]] std::string management(const Warning& w) const;
     [[nodiscard]] std::vector<SourceRef> sources(const Warning& w) const;
     [[nodiscard]] std::vector<std::string> explanation(const Warning& w) const;
+    /// Layered knowledge bases: the other packs' ratings of a drug-drug warning's pair (empty
+    /// otherwise). Looked up when asked for; check() never reads them.
+    [[nodiscard]] std::vector<Annotation> annotations(const Warning& w) const;
+
+    /// The packs that answered, highest priority first (one for a single pack).
+    [[nodiscard]] const std::vector<PackLayer>& packs() const noexcept;
 
     /// Highest severity among the warnings; empty when there is none.
     [[nodiscard]] std::optional<Severity> max_severity() const noexcept;

@@ -125,8 +125,13 @@ struct KnowledgeBaseImpl {
         Severity severity;
         EvidenceGrade evidence;
         bool supersedes;  // the rule replaces more general ones
+        // The severity the min_severity filter compares: the rule's own, or in a layered pack the
+        // highest rating the pair's annotations give, so that filtering never hides a pair that
+        // a later pack rates at or above the threshold (the warning keeps the rule's severity).
+        std::uint8_t filter_severity;
     };
     static_assert(sizeof(Severity) == sizeof(int));
+    static_assert(sizeof(PoolRule) == 16, "the pair pool stays four words a rule");
     std::vector<PoolRule> pair_rule_pool;  // spans referenced by Interacts edges
     std::vector<std::uint32_t> interacts_end;   // per substance: edge index where its Interacts edges end
     // Side index for the pair probe: one bit per substance pair that has compiled rules, kept
@@ -148,6 +153,20 @@ struct KnowledgeBaseImpl {
         EvidenceGrade evidence;
     };
     std::vector<RuleFacts> interaction_facts, contraindication_facts;
+
+    // Layered knowledge bases (pack_layers.cpp): the layer of each interaction rule (empty for a
+    // single pack), and, by substance pair (smaller index << 32 | larger), the rules of lower
+    // layers on a pair that a higher layer already covers. Those are kept out of the pair index,
+    // so check() never sees them; the renderer reads them to annotate the leading warning.
+    std::vector<std::uint16_t> rule_layer;
+    std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> pair_annotations;
+    [[nodiscard]] const std::vector<std::uint32_t>* annotations_for(std::uint32_t a, std::uint32_t b) const {
+        if (pair_annotations.empty()) return nullptr;
+        const std::uint64_t key = a < b ? (static_cast<std::uint64_t>(a) << 32) | b : (static_cast<std::uint64_t>(b) << 32) | a;
+        auto it = pair_annotations.find(key);
+        return it == pair_annotations.end() ? nullptr : &it->second;
+    }
+    [[nodiscard]] bool layered() const { return pack.info.layers.size() > 1; }
 
     // Interned rule participants.
     std::vector<Part> rule_first, rule_second, contraindication_subject;

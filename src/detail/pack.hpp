@@ -44,6 +44,10 @@ struct PackData {
     // Parallel to the vectors above while the pack is read and checked (emptied afterwards).
     std::vector<Origin> source_origins, substance_origins, product_origins, class_origins, condition_origins,
         interaction_origins, contraindication_origins, treatment_origins, profile_origins;
+    // Layered knowledge bases (pack_layers.cpp): the layer of each interaction rule, parallel to
+    // `interactions` (0 is the highest priority); empty when the pack is a single layer.
+    std::vector<std::uint16_t> interaction_layers;
+
     // File names as shown in messages, indexed by Origin::file.
     std::vector<std::string> origin_files;
     // The data files a manifest names (empty for a bundled pack).

@@ -23,6 +23,9 @@ std::string did_you_mean_sentence(const std::vector<std::string>& suggestions);
 // "Not checked: 'x' is not a medication rxcaution knows" and its variants.
 std::string not_known_sentence(std::string_view what, std::string_view input);
 
+// "Major" for Severity::Major: how sources such as DDInter write their levels.
+std::string capitalised(Severity s);
+
 // Replaces terminal control characters (ESC, other C0 and C1 codes, DEL) with U+FFFD so that text
 // from callers cannot drive a terminal; tab and newline are kept.
 std::string printable(std::string_view text);
@@ -46,6 +49,11 @@ public:
     [[nodiscard]] std::vector<SourceRef> sources(const Warning& w) const;
     [[nodiscard]] std::vector<std::string> explanation(const Warning& w) const;
     [[nodiscard]] WarningDetails details(const Warning& w) const;
+    // Layered knowledge bases: the pack of a drug-drug warning's rule ("" otherwise, and always
+    // for a single pack), and the lower layers' ratings of its pair.
+    [[nodiscard]] std::string_view pack_of(const Warning& w) const;
+    [[nodiscard]] std::vector<Annotation> annotations(const Warning& w) const;
+    [[nodiscard]] bool layered() const { return kb_.layered(); }
 
     // The same fields without copies, for writers that stream (JSON): a view into the pack, or
     // into `scratch` when the text has to be composed.

@@ -31,6 +31,10 @@ inline constexpr std::size_t kSnapshotHeaderBytes = 32;
 // is wrong (never a crash, a hang or an allocation larger than the input).
 [[nodiscard]] std::shared_ptr<const KnowledgeBaseImpl> read_snapshot(std::string_view bytes, const std::string& file);
 
+// A copy of the knowledge base's pack with every interaction rule decoded (and, for a layered
+// one, each rule's layer): what to_json writes and what layering merges.
+[[nodiscard]] PackData pack_of(const KnowledgeBaseImpl& kb);
+
 // The checksum stored in the header (64-bit, fast, for detecting damage; not a signature).
 RXCAUTION_EXPORT [[nodiscard]] std::uint64_t snapshot_checksum(std::string_view payload) noexcept;
 

@@ -251,3 +251,32 @@ TEST(Snapshot, FuzzSeedsAreSnapshotsOfTheCurrentFormat) {
     }
     EXPECT_EQ(seeds, 3);
 }
+
+TEST(Snapshot, LayeredKnowledgeBaseKeepsItsLayersAndAnnotations) {
+    // The curated pack over a small second pack: the snapshot keeps every layer, each rule's
+    // layer and the annotations, and answers as the layered original does.
+    const KnowledgeBase layered =
+        KnowledgeBase::load(std::vector<fs::path>{"builtin", fs::path(RXCAUTION_TEST_DATA_DIR) / "mini_bundled.json"});
+    ASSERT_EQ(layered.info().layers.size(), 2u);
+    const KnowledgeBase copy = KnowledgeBase::from_snapshot(layered.to_snapshot(), "layered.rxpack");
+    ASSERT_EQ(copy.info().layers.size(), 2u);
+    for (std::size_t i = 0; i < 2; ++i) {
+        EXPECT_EQ(copy.info().layers[i].name, layered.info().layers[i].name);
+        EXPECT_EQ(copy.info().layers[i].origin, layered.info().layers[i].origin);
+        EXPECT_EQ(copy.info().layers[i].annotating_rules, layered.info().layers[i].annotating_rules);
+    }
+    for (const auto& meds : std::vector<std::vector<std::string>>{{"alpha", "beta", "methadone"}, {"alpha", "gamma"}})
+        EXPECT_EQ(rxcaution::to_json(copy.check(meds)), rxcaution::to_json(layered.check(meds)));
+    EXPECT_EQ(reports_json(copy), reports_json(layered));
+    EXPECT_EQ(copy.to_snapshot(), layered.to_snapshot());
+    // A snapshot is a layer like any pack.
+    TempDir dir;
+    const fs::path file = dir.path / "mini.rxpack";
+    KnowledgeBase::load(fs::path(RXCAUTION_TEST_DATA_DIR) / "mini_bundled.json").save(file);
+    const KnowledgeBase again = KnowledgeBase::load(std::vector<fs::path>{"builtin", file});
+    EXPECT_EQ(again.info().layers[1].origin, file.generic_string());
+    // The same warnings (the JSON differs only in the second layer's origin).
+    const auto a = again.check({"alpha", "beta", "methadone"}), b = layered.check({"alpha", "beta", "methadone"});
+    EXPECT_EQ(rxtest::rule_ids(a), rxtest::rule_ids(b));
+    EXPECT_EQ(rxtest::rule_ids(a), std::vector<std::string>{"alpha-beta"});
+}

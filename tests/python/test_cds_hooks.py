@@ -144,13 +144,14 @@ def with_rule(cards: List[Dict[str, Any]], rule: str) -> List[Dict[str, Any]]:
 # --- discovery ----------------------------------------------------------------------------------
 
 
-def test_discovery_lists_both_services(client: Client) -> None:
+def test_discovery_lists_the_services(client: Client) -> None:
     status, doc = client.get("/cds-services")
     assert status == 200
     services = {s["id"]: s for s in doc["services"]}
-    assert set(services) == {"rxcaution-order-select", "rxcaution-order-sign"}
+    assert set(services) == {"rxcaution-order-select", "rxcaution-order-sign", "rxcaution-medication-prescribe"}
     assert services["rxcaution-order-select"]["hook"] == "order-select"
     assert services["rxcaution-order-sign"]["hook"] == "order-sign"
+    assert services["rxcaution-medication-prescribe"]["hook"] == "medication-prescribe"
     for service in services.values():
         assert service["title"]
         assert "not medical advice" in service["description"]
@@ -522,7 +523,7 @@ def test_command_line_serves_discovery() -> None:
         client = Client(f"http://127.0.0.1:{port}")
         wait_until_up(client, proc=proc)
         status, doc = client.get("/cds-services")
-        assert status == 200 and len(doc["services"]) == 2
+        assert status == 200 and len(doc["services"]) == 3
         assert client.cards(SIGN, fixture("order-select-unknown-medication.json") | {"hook": "order-sign"})
     finally:
         proc.terminate()

@@ -75,6 +75,12 @@ def test_info(tiny_kb):
         "treatments": 1,
         "sources": 2,
         "compiled_pairs": 3,
+        # A single pack is its own one layer.
+        "layers": [
+            {"name": "tiny", "version": "0.0.1", "licence": "CC0-1.0", "origin": "<tiny>", "substances": 4,
+             "interactions": 2, "unified_by_id": 0, "unified_by_identifier": 0, "unified_by_name": 0,
+             "ambiguous": 0, "added": 0, "annotating_rules": 0}
+        ],
     }
     assert repr(info) == "PackInfo(name='tiny', version='0.0.1', origin='<tiny>')"
 

@@ -72,6 +72,9 @@ def test_drug_condition_warning(report):
             "patient condition 'high blood pressure' resolved to hypertension",
             "rule delta-hypertension: delta in hypertension (contraindicated, evidence label)",
         ],
+        # Filled only in a layered knowledge base.
+        "pack": "",
+        "annotations": [],
     }
 
 

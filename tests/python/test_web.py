@@ -396,7 +396,11 @@ def test_a_markup_pack_name_is_escaped_in_the_page(tiny_pack: Dict[str, Any]) ->
 def test_the_cds_hooks_service_is_served_by_the_same_app(client: Client) -> None:
     answer = client.get("/cds-services")
     assert answer.status == 200
-    assert [s["id"] for s in answer.json()["services"]] == ["rxcaution-order-select", "rxcaution-order-sign"]
+    assert [s["id"] for s in answer.json()["services"]] == [
+        "rxcaution-order-select",
+        "rxcaution-order-sign",
+        "rxcaution-medication-prescribe",
+    ]
     # Its own error handling is kept.
     answer = client.post("/cds-services/rxcaution-order-sign", b"{")
     assert answer.status == 400 and answer.json()["error"].startswith("request body is not valid JSON")

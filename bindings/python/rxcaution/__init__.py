@@ -51,6 +51,7 @@ output and exit statuses.
 from __future__ import annotations
 
 from ._core import (
+    Annotation,
     Citation,
     ClassMember,
     Condition,
@@ -71,6 +72,7 @@ from ._core import (
     LimitError,
     NotFoundError,
     PackInfo,
+    PackLayer,
     ParseError,
     Participant,
     Product,
@@ -93,10 +95,39 @@ from ._core import (
 )
 from ._core import __version__ as __version__
 
+import os as _os
+from typing import Sequence as _Sequence, Union as _Union
+
+_PathLike = _Union[str, "_os.PathLike[str]"]
+
+
+def load(packs: _Union[_PathLike, _Sequence[_PathLike]], *, max_file_bytes: int = 64 * 1024 * 1024) -> KnowledgeBase:
+    """Loads a pack, or several packs layered (the first leads where they overlap).
+
+    Parameters
+    ----------
+    packs : str, os.PathLike or a list of them
+        A pack directory or file, or a list of them, highest priority first; ``"builtin"`` in a
+        list is the built-in pack (``rxcaution.load(["builtin", "ddinter.json"])``).
+    max_file_bytes : int, default 67108864
+        Files larger than this are rejected with a :class:`DataError` before parsing.
+
+    Returns
+    -------
+    KnowledgeBase
+        See :meth:`KnowledgeBase.load`.
+    """
+    if isinstance(packs, (str, _os.PathLike)):
+        packs = [packs]
+    return KnowledgeBase.load(list(packs), max_file_bytes=max_file_bytes)
+
 # `Warning` is deliberately left out of __all__: a star import would shadow the built-in
 # warning category. Use `rxcaution.Warning`.
 __all__ = [
     "disclaimer",
+    "load",
+    "Annotation",
+    "PackLayer",
     "Citation",
     "ClassMember",
     "Condition",

@@ -21,6 +21,18 @@ Endpoints (CDS Hooks 2.0, https://cds-hooks.hl7.org):
 ``POST /cds-services/{id}/feedback``
     CDS Hooks feedback (``{"feedback": [{"card": uuid, "outcome": ...}]}``); counted in memory only.
 
+What clients send
+-----------------
+Prefetch keys are only names: the service reads *every* prefetched value, a Bundle or a single
+resource, whatever its key, and tells resources apart by ``resourceType``; its own template keys
+matter only for the "patient data was not sent" card (a template is missing when its key is
+absent and no resource of its type came under another key). The deprecated CDS Hooks 1.0
+``medication-prescribe`` hook (``context.medications``: an array of resources or a Bundle) is
+answered by every service and has its own discovery entry. DSTU2/STU3 shapes are read as R4 ones:
+``MedicationOrder`` like ``MedicationRequest``, a plain-string ``clinicalStatus`` and
+``verificationStatus``, and a STU3 ``MedicationStatement`` with ``taken: "n"`` (DSTU2
+``wasNotTaken: true``) is not counted as taken.
+
 How a request becomes a check
 -----------------------------
 * Every medication resource (``MedicationRequest``, ``MedicationStatement``,
@@ -119,7 +131,9 @@ every limit). After a large request the process hands freed memory back to the s
 (``malloc_trim``, with glibc), so one large request does not leave the service large.
 
 Command-line options: ``--host`` (default 127.0.0.1), ``--port`` (default 8080), ``--pack PATH``
-(a knowledge pack instead of the built-in one), ``--include-active-interactions``,
+(a knowledge pack instead of the built-in one; repeat it to layer packs, the first leading, with
+``builtin`` naming the built-in pack: ``--pack builtin --pack ddinter.json``),
+``--include-active-interactions``,
 ``--cors-origin ORIGIN`` (repeatable; for browser-based clients such as a CDS Hooks sandbox),
 ``--log-level`` and one option per limit (``--max-body-bytes``, ``--max-draft-orders``,
 ``--max-prefetch-resources``, ``--max-check-medications``, ``--max-check-conditions``,
@@ -173,7 +187,9 @@ __all__ = [
     "create_app",
     "discovery_document",
     "evaluate_request",
+    "load_packs",
     "main",
+    "MEDICATION_PRESCRIBE",
 ]
 
 log = logging.getLogger("rxcaution.cds_hooks")
@@ -184,7 +200,22 @@ DISCLAIMER = disclaimer()  # the library's own line, as in every report
 #: Coding systems read as RxNorm (the FHIR URI and the HL7 OID form).
 RXNORM_SYSTEMS = frozenset({"http://www.nlm.nih.gov/research/umls/rxnorm", "urn:oid:2.16.840.1.113883.6.88"})
 
-_MEDICATION_TYPES = ("MedicationRequest", "MedicationStatement", "MedicationDispense", "MedicationAdministration")
+# MedicationOrder is the DSTU2 name of MedicationRequest, still sent by older clients.
+_MEDICATION_TYPES = (
+    "MedicationRequest",
+    "MedicationStatement",
+    "MedicationDispense",
+    "MedicationAdministration",
+    "MedicationOrder",
+)
+#: The deprecated CDS Hooks 1.0 hook, answered by every service (``context.medications``).
+MEDICATION_PRESCRIBE = "medication-prescribe"
+# The resource type each of the service's own prefetch templates asks for.
+_PREFETCH_TYPES: Dict[str, Tuple[str, ...]] = {
+    "medicationRequests": ("MedicationRequest", "MedicationOrder"),
+    "medicationStatements": ("MedicationStatement",),
+    "conditions": ("Condition",),
+}
 # Statuses meaning the patient no longer takes (or never took) the medication.
 _INACTIVE_MEDICATION_STATUSES = frozenset({"stopped", "completed", "cancelled", "entered-in-error", "not-taken"})
 _ACTIVE_CLINICAL_STATUSES = frozenset({"active", "recurrence", "relapse"})
@@ -298,6 +329,16 @@ SERVICES: Dict[str, ServiceSpec] = {
                 "duplicate-therapy warnings around opioid use disorder care. " + DISCLAIMER
             ),
         ),
+        ServiceSpec(
+            id="rxcaution-medication-prescribe",
+            hook=MEDICATION_PRESCRIBE,
+            title="rxcaution: interaction check of medications being prescribed (CDS Hooks 1.0 hook)",
+            description=(
+                "The deprecated medication-prescribe hook, for clients that still send it: checks "
+                "context.medications against each other, the patient's active medications and "
+                "conditions. Every service also accepts this hook. " + DISCLAIMER
+            ),
+        ),
     )
 }
 
@@ -376,6 +417,38 @@ def _bundle_resources(entries: List[Any], path: str, limits: Limits) -> List[Tup
             _text(resource, "id", rpath, limits)  # ids are echoed in card details
         out.append((rpath, resource))
     return out
+
+
+def _prefetch_entries(value: Any, path: str) -> List[Any]:
+    """The entries of one prefetched value: a Bundle's entries, or a single resource as one entry."""
+    if isinstance(value, dict) and value.get("resourceType") == "Bundle":
+        return _bundle_entries(value, path)
+    if isinstance(value, dict) and isinstance(value.get("resourceType"), str):
+        return [{"resource": value}]
+    raise RequestError(f"{path} must be a FHIR Bundle or a single resource (an object with a resourceType)")
+
+
+def _prescribe_entries(value: Any) -> Tuple[List[Any], str]:
+    """``context.medications`` of the medication-prescribe hook: an array of resources (CDS Hooks
+    1.0) or a Bundle (as some clients send it), as Bundle entries."""
+    if isinstance(value, list):
+        return [{"resource": r} if isinstance(r, dict) else r for r in value], "context.medications"
+    if isinstance(value, dict) and value.get("resourceType") == "Bundle":
+        return _bundle_entries(value, "context.medications"), "context.medications"
+    raise RequestError("context.medications must be an array of medication resources or a FHIR Bundle")
+
+
+def _not_taken(resource: Mapping[str, Any]) -> bool:
+    """A STU3 MedicationStatement with ``taken: "n"``, or a DSTU2 one with ``wasNotTaken: true``."""
+    return resource.get("taken") == "n" or resource.get("wasNotTaken") is True
+
+
+def _status_codes(value: Any, path: str, limits: Limits) -> set:
+    """The codes of a status: a CodeableConcept (R4) or a plain code string (DSTU2/STU3)."""
+    if isinstance(value, str):
+        return {value.strip()} if value.strip() else set()
+    codings, _ = _codeable_concept(value, path, limits)
+    return {code for _, code, _ in codings if code}
 
 
 def _codeable_concept(value: Any, path: str, limits: Limits) -> Tuple[List[Tuple[str, str, str]], Optional[str]]:
@@ -497,8 +570,7 @@ class _Mapper:
             status = resource.get(key)
             if status is None:
                 continue
-            codings, _ = _codeable_concept(status, f"{path}.{key}", self.limits)
-            codes = {code for _, code, _ in codings if code}
+            codes = _status_codes(status, f"{path}.{key}", self.limits)
             if allowed is not None and codes and not codes & allowed:
                 return None
             if allowed is None and codes & _EXCLUDED_VERIFICATION_STATUSES:
@@ -535,8 +607,11 @@ def _validate_request(service: ServiceSpec, body: Any) -> Tuple[Dict[str, Any], 
     if hook is None:
         raise RequestError("request body.hook is missing")
     _expect(hook, str, "request body.hook")
-    if hook != service.hook:
-        raise RequestError(f"service '{service.id}' answers hook '{service.hook}', not '{hook}'")
+    if hook != service.hook and hook != MEDICATION_PRESCRIBE:
+        raise RequestError(
+            f"service '{service.id}' answers hook '{service.hook}', not '{hook}' "
+            f"(every service also answers the older '{MEDICATION_PRESCRIBE}')"
+        )
     instance = body.get("hookInstance")
     if not isinstance(instance, str) or not instance:
         raise RequestError("request body.hookInstance must be a non-empty string")
@@ -544,7 +619,12 @@ def _validate_request(service: ServiceSpec, body: Any) -> Tuple[Dict[str, Any], 
     if context is None:
         raise RequestError("request body.context is missing")
     _expect(context, dict, "request body.context")
-    if context.get("draftOrders") is None:
+    if hook == MEDICATION_PRESCRIBE:
+        if context.get("medications") is None:
+            raise RequestError(
+                "context.medications is missing (the medication-prescribe hook sends the orders being written there)"
+            )
+    elif context.get("draftOrders") is None:
         raise RequestError("context.draftOrders is missing (a FHIR Bundle of the orders being written)")
     prefetch = body.get("prefetch")
     if prefetch is None:
@@ -592,21 +672,25 @@ def evaluate_request(
     context, prefetch = _validate_request(service, body)
     mapper = _Mapper(kb, limits)
 
-    draft_entries = _bundle_entries(context["draftOrders"], "context.draftOrders")
+    prescribe = body["hook"] == MEDICATION_PRESCRIBE
+    if prescribe:
+        draft_entries, draft_path = _prescribe_entries(context["medications"])
+    else:
+        draft_entries, draft_path = _bundle_entries(context["draftOrders"], "context.draftOrders"), "context.draftOrders"
     if len(draft_entries) > limits.max_draft_orders:
         raise RequestError(
             f"context.draftOrders has {len(draft_entries)} entries; this service accepts at most "
             f"{limits.max_draft_orders} draft orders per request (limit max_draft_orders)",
             status=413,
         )
+    # Prefetch keys are only names, chosen by whoever wrote the templates: every prefetched value
+    # is read, a Bundle or a single resource, and its resources are told apart by resourceType.
     prefetch_entries: List[Tuple[str, List[Any]]] = []
-    missing: List[str] = []
-    for prefetch_key in _PREFETCH:
-        if prefetch_key not in prefetch:
-            missing.append(prefetch_key)
-        elif prefetch[prefetch_key] is not None:
-            path = f"prefetch.{prefetch_key}"
-            prefetch_entries.append((path, _bundle_entries(prefetch[prefetch_key], path)))
+    for prefetch_key, value in prefetch.items():
+        if value is None:
+            continue  # the patient has no such data
+        path = f"prefetch.{prefetch_key}"
+        prefetch_entries.append((path, _prefetch_entries(value, path)))
     prefetch_count = sum(len(entries) for _, entries in prefetch_entries)
     if prefetch_count > limits.max_prefetch_resources:
         raise RequestError(
@@ -614,10 +698,16 @@ def evaluate_request(
             f"{limits.max_prefetch_resources} prefetch resources per request (limit max_prefetch_resources)",
             status=413,
         )
-    drafts = _bundle_resources(draft_entries, "context.draftOrders", limits)
+    drafts = _bundle_resources(draft_entries, draft_path, limits)
     prefetched: List[Tuple[str, Dict[str, Any]]] = []
     for path, entries in prefetch_entries:
         prefetched += _bundle_resources(entries, path, limits)
+    # A template of this service's is missing only when its key is absent and no resource of its
+    # type came under another key (a client with its own templates sends its own keys).
+    sent_types = {resource["resourceType"] for _, resource in prefetched}
+    missing = [
+        key for key, types in _PREFETCH_TYPES.items() if key not in prefetch and not sent_types.intersection(types)
+    ]
 
     medications_by_ref: Dict[str, Dict[str, Any]] = {}
     for _, resource in drafts + prefetched:
@@ -626,7 +716,7 @@ def evaluate_request(
 
     # A set: membership is tested once per draft order (a list made order-select quadratic).
     selections: Optional[set[str]] = None
-    if service.hook == "order-select" and context.get("selections") is not None:
+    if not prescribe and service.hook == "order-select" and context.get("selections") is not None:
         raw = _expect(context["selections"], list, "context.selections")
         if len(raw) > limits.max_draft_orders:
             raise RequestError(
@@ -657,6 +747,8 @@ def evaluate_request(
         if rtype in _MEDICATION_TYPES:
             status = resource.get("status")
             if isinstance(status, str) and status in _INACTIVE_MEDICATION_STATUSES:
+                continue
+            if _not_taken(resource):
                 continue
             key = _resource_key(resource)
             if key is not None and key in draft_keys:
@@ -1139,7 +1231,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
-    parser.add_argument("--pack", help="knowledge pack to load instead of the built-in one (directory or file)")
+    parser.add_argument(
+        "--pack",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="knowledge pack to load instead of the built-in one (directory or file); repeat it to layer "
+        "packs, the first leading: --pack builtin --pack ddinter.json",
+    )
     parser.add_argument(
         "--include-active-interactions",
         action="store_true",
@@ -1180,6 +1279,14 @@ _LIMIT_OPTIONS: Tuple[Tuple[str, type, str], ...] = (
 )
 
 
+def load_packs(packs: Sequence[str]) -> KnowledgeBase:
+    """The knowledge base of the ``--pack`` options: the built-in pack when there is none, else the
+    packs layered in the order given (``builtin`` names the built-in pack)."""
+    if not packs:
+        return KnowledgeBase.builtin()
+    return KnowledgeBase.load(list(packs))
+
+
 def main(argv: Optional[Iterable[str]] = None) -> int:
     """Command-line entry point: ``python -m rxcaution.cds_hooks [--host H] [--port P] ...``."""
     import uvicorn
@@ -1190,7 +1297,7 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
         limits = Limits(**{name: getattr(args, name) for name, _, _ in _LIMIT_OPTIONS})
     except ValueError as exc:
         _parser().error(str(exc))
-    kb = KnowledgeBase.load(args.pack) if args.pack else KnowledgeBase.builtin()
+    kb = load_packs(args.pack)
     app = create_app(
         kb,
         include_active_interactions=args.include_active_interactions,

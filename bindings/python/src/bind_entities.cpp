@@ -202,6 +202,24 @@ void bind_entities(py::module_& m) {
         .repr({"substance"})
         .finish();
 
+    ValueClass<PackLayer>(m, "PackLayer", "One pack of a layered knowledge base, with how its substances unified.")
+        .field("name", &PackLayer::name, "Pack name.")
+        .field("version", &PackLayer::version, "Pack version.")
+        .field("licence", &PackLayer::licence, "Licence of the pack's content.")
+        .field("origin", &PackLayer::origin, "Path loaded from, ``<builtin>`` or ``<memory>``.")
+        .field("substances", &PackLayer::substances, "Substances of this pack, as loaded.")
+        .field("interactions", &PackLayer::interactions, "Interaction rules of this pack.")
+        .field("unified_by_id", &PackLayer::unified_by_id, "Substances unified with an earlier pack's by id.")
+        .field("unified_by_identifier", &PackLayer::unified_by_identifier,
+               "Substances unified by DrugBank id, UNII or RxCUI.")
+        .field("unified_by_name", &PackLayer::unified_by_name, "Substances unified by normalised name or synonym.")
+        .field("ambiguous", &PackLayer::ambiguous, "Substances that matched several earlier ones (kept apart).")
+        .field("added", &PackLayer::added, "New substances.")
+        .field("annotating_rules", &PackLayer::annotating_rules,
+               "Rules on pairs an earlier pack covers: they annotate its warnings.")
+        .repr({"name", "version", "origin"})
+        .finish();
+
     ValueClass<PackInfo>(m, "PackInfo", "What a pack is, and how much it holds.")
         .field("name", &PackInfo::name, "Pack name.")
         .field("version", &PackInfo::version, "Pack version.")
@@ -220,6 +238,8 @@ void bind_entities(py::module_& m) {
         .field("sources", &PackInfo::sources, "Number of sources.")
         .field("compiled_pairs", &PackInfo::compiled_pairs,
                "Substance pairs in the compiled interaction index.")
+        .field("layers", &PackInfo::layers,
+               "The packs this knowledge base was built from (:class:`PackLayer`), highest priority first.")
         .repr({"name", "version", "origin"})
         .finish();
 }

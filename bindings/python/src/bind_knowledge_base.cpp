@@ -136,19 +136,42 @@ DataError
 )doc")
         .def_static(
             "load",
-            [](const std::filesystem::path& path, std::size_t max_file_bytes) {
+            [](const py::object& path, std::size_t max_file_bytes) {
+                // One entry point for a pack or a list of packs (an overload would hide the
+                // signature from help() and the stub checks).
+                if (py::isinstance<py::list>(path) || py::isinstance<py::tuple>(path)) {
+                    std::vector<std::filesystem::path> paths;
+                    for (const auto& item : path) {
+                        if (!py::isinstance<py::str>(item) && !py::hasattr(item, "__fspath__"))
+                            throw py::type_error("load(): each pack must be str or os.PathLike, not " +
+                                                 std::string(py::str(py::type::of(item).attr("__name__"))));
+                        paths.push_back(item.cast<std::filesystem::path>());
+                    }
+                    py::gil_scoped_release release;
+                    return KnowledgeBase::load(paths, load_options(max_file_bytes));
+                }
+                if (!py::isinstance<py::str>(path) && !py::hasattr(path, "__fspath__"))
+                    throw py::type_error("load(): path must be str, os.PathLike or a list of them, not " +
+                                         std::string(py::str(py::type::of(path).attr("__name__"))));
+                const auto one = path.cast<std::filesystem::path>();
                 py::gil_scoped_release release;
-                return KnowledgeBase::load(path, load_options(max_file_bytes));
+                return KnowledgeBase::load(one, load_options(max_file_bytes));
             },
             py::arg("path"), py::kw_only(), py::arg("max_file_bytes") = kDefaultMaxFileBytes,
-            R"doc(Loads a pack directory (containing manifest.json), a manifest file, a bundled pack file,
-or a compiled snapshot (``.rxpack``, from :meth:`save` or ``rxcaution compile``; recognised by its
-first bytes).
+            R"doc(Loads a pack directory (containing manifest.json), a manifest file, a bundled pack file, or a compiled snapshot
+(``.rxpack``, from :meth:`save` or ``rxcaution compile``; recognised by its first bytes); or, given a list, several packs as one layered knowledge base.
+
+In a list, the first pack has the highest priority and ``"builtin"`` is the built-in pack (a file
+of that name is given as ``"./builtin"``). Substances unify by id, then identifier (DrugBank id,
+UNII, RxCUI), then normalised name; ``info.layers`` names every pack with its version and licence
+and counts how its substances unified. Where an earlier pack has a rule for a substance pair, a
+later pack's rules for that pair annotate the leading warning (``Warning.annotations``) instead of
+warning again. A list of one entry is the same as loading that entry.
 
 Parameters
 ----------
-path : str or os.PathLike
-    Directory or file.
+path : str, os.PathLike or list of them
+    Directory or file, or a list of them (highest priority first).
 max_file_bytes : int, default 67108864
     Files larger than this are rejected with a :class:`DataError` before parsing.
 
@@ -159,13 +182,14 @@ KnowledgeBase
 Raises
 ------
 DataError
-    A file is missing, unreadable or too large.
+    A file is missing, unreadable or too large; an empty list.
 ParseError
     A file is not valid JSON.
 SchemaError
     A value has the wrong shape.
 IntegrityError
-    The pack is inconsistent (every problem is listed).
+    The pack is inconsistent (every problem is listed), or an id means different things in two
+    layered packs (both are named).
 UnsupportedFormatVersion
     The pack has another ``format_version``.
 

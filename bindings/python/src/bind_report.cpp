@@ -85,6 +85,16 @@ str
         .finish();
 
 
+    ValueClass<Annotation>(m, "Annotation",
+                           "In a layered knowledge base, another pack's rating of a warning's substance pair.")
+        .field("pack", &Annotation::pack, "Name of the pack whose rule this is.")
+        .field("rule", &Annotation::rule, "That rule's id.")
+        .field("severity", &Annotation::severity, "That rule's severity (:class:`Severity`).")
+        .field("agrees", &Annotation::agrees, "Whether it is the warning's severity.")
+        .field("text", &Annotation::text, "One sentence, e.g. \"DDInter rates this pair Major (agrees).\"")
+        .repr({"pack", "rule", "severity", "agrees"})
+        .finish();
+
     // A warning is plain data in C++; here it is the report plus a position, and every text field
     // is written by the library's renderer the first time it is read.
     ValueClass<PyWarning>(m, "Warning",
@@ -112,6 +122,10 @@ str
         .computed("sources", [](PyWarning& w) { return w.text().sources; }, "Sources cited (:class:`SourceRef`).")
         .computed("explanation", [](PyWarning& w) { return w.text().explanation; },
                   "Input -> ingredient -> class -> rule, one step per entry.")
+        .computed("pack", [](PyWarning& w) { return w.text().pack; },
+                  "Layered knowledge bases: the pack whose rule this is (drug-drug); else empty.")
+        .computed("annotations", [](PyWarning& w) { return w.text().annotations; },
+                  "Layered knowledge bases: the other packs' ratings of this pair (:class:`Annotation`).")
         .repr({"kind", "severity", "rule", "inputs"})
         .finish();
 

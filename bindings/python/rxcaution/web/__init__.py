@@ -705,7 +705,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
-    parser.add_argument("--pack", help="knowledge pack to load instead of the built-in one (directory or file)")
+    parser.add_argument(
+        "--pack",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="knowledge pack to load instead of the built-in one (directory or file); repeat it to layer "
+        "packs, the first leading: --pack builtin --pack ddinter.json",
+    )
     parser.add_argument(
         "--include-active-interactions",
         action="store_true",
@@ -728,7 +735,7 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
 
     args = _parser().parse_args(list(argv) if argv is not None else None)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    kb = KnowledgeBase.load(args.pack) if args.pack else KnowledgeBase.builtin()
+    kb = cds_hooks.load_packs(args.pack)
     app = create_app(kb, include_active_interactions=args.include_active_interactions, cors_origins=args.cors_origin)
     log.info("rxcaution checker page on http://%s:%d/", args.host, args.port)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, ws="none", lifespan="off")
