@@ -331,7 +331,7 @@ def test_to_json_round_trips(tiny_kb):
 def test_pickle_round_trip_gives_identical_results(tiny_kb):
     # Pickled as the compiled snapshot (issue 9): nothing is parsed or compiled on unpickling.
     state = tiny_kb.__getstate__()
-    assert state == tiny_kb.to_snapshot()
+    assert state == (tiny_kb.to_snapshot(), tiny_kb.info.origin)
     for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
         clone = pickle.loads(pickle.dumps(tiny_kb, protocol=protocol))
         assert type(clone) is KnowledgeBase

@@ -576,8 +576,9 @@ DataError
 )doc");
 
     // --- Python protocols ----------------------------------------------------------------------
-    // Pickled as a snapshot: no JSON to write or parse, no pack to validate or compile again.
-    // Pickles made by earlier versions hold the pack's JSON text; they still load.
+    // Pickled as (snapshot, origin): no JSON to write or parse, no pack to validate or compile
+    // again, and `info` unpickles equal. Pickles made by earlier versions hold the pack's JSON
+    // text; they still load.
     kb.def(py::pickle(
                [](const KnowledgeBase& self) {
                    std::string bytes;
@@ -585,13 +586,17 @@ DataError
                        py::gil_scoped_release release;
                        bytes = self.to_snapshot();
                    }
-                   return py::bytes(bytes);
+                   return py::make_tuple(py::bytes(bytes), utf8(self.info().origin));
                },
                [](const py::object& state) {
-                   if (py::isinstance<py::bytes>(state)) {
-                       std::string_view bytes = state.cast<py::bytes>();
+                   if (py::isinstance<py::tuple>(state)) {
+                       const auto items = state.cast<py::tuple>();
+                       if (items.size() != 2 || !py::isinstance<py::bytes>(items[0]))
+                           throw py::value_error("not a pickled KnowledgeBase state");
+                       const std::string origin = items[1].cast<Text>().value;
+                       std::string_view bytes = items[0].cast<py::bytes>();
                        py::gil_scoped_release release;
-                       return KnowledgeBase::from_snapshot(bytes, "<memory>");
+                       return KnowledgeBase::from_snapshot(bytes, origin);
                    }
                    return from_text(state, kDefaultMaxFileBytes, Text{"<memory>"});
                }))
