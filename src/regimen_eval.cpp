@@ -19,6 +19,29 @@ using Hit = PairHit;
 
 }  // namespace
 
+PairTable build_pair_table(const KnowledgeBaseImpl& kb) {
+    PairTable t;
+    t.pool = kb.pair_rule_pool.data();
+    const auto& fwd = kb.graph.m_forward;
+    const std::size_t substances = kb.interacts_end.size();
+    std::size_t pairs = 0;
+    for (std::size_t a = 0; a < substances; ++a) pairs += kb.interacts_end[a] - fwd.m_rowstart[a];
+    std::size_t capacity = 16;
+    while (capacity < 2 * pairs) capacity *= 2;  // load factor <= 1/2: probes stay short
+    t.slots.assign(capacity, PairTable::Slot{PairTable::kEmpty, 0, 0, {}});
+    t.mask = capacity - 1;
+    for (std::size_t a = 0; a < substances; ++a)
+        for (std::uint32_t e = fwd.m_rowstart[a], end = kb.interacts_end[a]; e < end; ++e) {
+            const EdgeProps& p = kb.graph[Graph::edge_descriptor(static_cast<Vertex>(a), e)];
+            if (p.kind != EdgeKind::Interacts) continue;
+            const std::uint64_t key = (static_cast<std::uint64_t>(a) << 32) | fwd.m_column[e];
+            std::uint64_t h = PairTable::hash(key) & t.mask;
+            while (t.slots[h].key != PairTable::kEmpty) h = (h + 1) & t.mask;
+            t.slots[h] = {key, p.offset, p.count, p.count ? kb.pair_rule_pool[p.offset] : KnowledgeBaseImpl::PoolRule{}};
+        }
+    return t;
+}
+
 void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, const EvalOptions& options,
                       EvalScratch& sc, std::vector<Warning>& warnings, std::vector<std::uint32_t>& superseded) {
     const std::size_t n = regimen.n;
@@ -167,7 +190,7 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
                     if (bits) {
                         if (kb.pair_bit(a, b)) {
                             std::size_t count = 0;
-                            const auto* rules = kb.rules_for_pair(a, b, count);
+                            const auto* rules = regimen.pairs ? regimen.pairs->find(a, b, count) : kb.rules_for_pair(a, b, count);
                             hits.push_back({static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(j),
                                             static_cast<std::uint32_t>(x), static_cast<std::uint32_t>(y), rules,
                                             static_cast<std::uint32_t>(count)});
