@@ -36,6 +36,7 @@ usage:
   rxcaution stats [--format text|json] [--pack PATH]
   rxcaution graph [--format dot|svg] [--pack-file PATH] [--condition C]... MED...
   rxcaution graph --pack [--format dot|svg] [--pack-file PATH]
+  rxcaution screen REGIMENS.csv|.parquet --out RESULTS.csv|.parquet|.jsonl ...   (in Python, see below)
   rxcaution --help | --version
 
 check     warnings for a medication list (brands, salts, synonyms and RxCUIs are understood)
@@ -44,6 +45,8 @@ show      an entity (substance, product, class, condition, rule, source) with it
 validate  load a pack and report every problem
 stats     counts of the pack by kind, severity and evidence grade
 graph     Graphviz picture of a regimen's warnings, or of the pack's class hierarchy
+screen    a population of regimens from a file; runs in Python (it reads Parquet and streams):
+          python -m rxcaution screen --help   (pip install 'rxcaution[screen]')
 
 exit status: 0 done; 1 usage or pack error; 2 a medication or condition could not be resolved
 (check, unless --allow-unresolved); 3 a warning at or above --fail-on was found.
@@ -486,6 +489,13 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
             const PackInfo& i = KnowledgeBase::builtin().info();
             out << "rxcaution 0.1.0 (built-in pack " << i.name << " " << i.version << ")\n";
             return kOk;
+        }
+        if (args[0] == "screen") {
+            // Parquet input/output needs pyarrow, which this executable cannot use; the Python entry
+            // point implements screen (and `python -m rxcaution` runs every other command here).
+            err << "rxcaution: screen runs in the Python package: python -m rxcaution screen "
+                   "REGIMENS.csv|.parquet --out RESULTS.csv|.parquet|.jsonl (pip install 'rxcaution[screen]')\n";
+            return kUsage;
         }
         const Args a = parse(args);
         for (const auto& p : a.positional)
