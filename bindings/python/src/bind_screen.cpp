@@ -310,7 +310,7 @@ void bind_screen(py::module_& m) {
         "screen",
         [](const py::object& self, const py::object& data, const py::object& conditions, const py::object& regimen_column,
            const py::object& medication_column, const py::object& condition_column, const py::object& min_severity,
-           const py::object& kinds, bool duplicate_therapy, unsigned threads, bool as_arrow) {
+           const py::object& kinds, bool duplicate_therapy, int threads, bool as_arrow) {
             // The front end is Python (pandas / pyarrow are optional and imported only here).
             return py::module_::import("rxcaution.screening")
                 .attr("screen")(self, data, py::arg("conditions") = conditions, py::arg("regimen_column") = regimen_column,
@@ -322,7 +322,7 @@ void bind_screen(py::module_& m) {
         py::arg("data"), py::kw_only(), py::arg("conditions") = py::none(), py::arg("regimen_column") = "regimen_id",
         py::arg("medication_column") = "medication", py::arg("condition_column") = "condition",
         py::arg_v("min_severity", Severity::Minor, "Severity.MINOR"), py::arg("kinds") = py::none(),
-        py::arg("duplicate_therapy") = true, py::arg("threads") = 0u, py::arg("as_arrow") = false,
+        py::arg("duplicate_therapy") = true, py::arg("threads") = 0, py::arg("as_arrow") = false,
         R"doc(Screens many regimens at once (population screening); needs the ``screen`` extra.
 
 Each distinct medication and condition text is resolved once; regimens are then checked on
