@@ -346,13 +346,25 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
             default: return w.rule == kNone ? kb.duplicate_ingredient_rank : kb.class_rank[w.rule];
         }
     };
-    std::stable_sort(warnings.begin(), warnings.end(), [&](const Warning& x, const Warning& y) {
+    auto before = [&](const Warning& x, const Warning& y) {
         if (x.severity != y.severity) return x.severity > y.severity;
         if (x.input_a != y.input_a) return x.input_a < y.input_a;
         if (x.input_b != y.input_b) return x.input_b + 1u < y.input_b + 1u;  // kNone (one input) first
         if (x.kind != y.kind) return x.kind < y.kind;
         return rank(x) < rank(y);
-    });
+    };
+    // A regimen has a handful of warnings: a stable insertion sort gives the same order as
+    // std::stable_sort without its temporary buffer (an allocation per regimen when screening).
+    if (warnings.size() <= 32) {
+        for (std::size_t k = 1; k < warnings.size(); ++k) {
+            const Warning w = warnings[k];
+            std::size_t m = k;
+            for (; m > 0 && before(w, warnings[m - 1]); --m) warnings[m] = warnings[m - 1];
+            warnings[m] = w;
+        }
+    } else {
+        std::stable_sort(warnings.begin(), warnings.end(), before);
+    }
 }
 
 }  // namespace rxcaution::detail
