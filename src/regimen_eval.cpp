@@ -96,6 +96,16 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
     auto& hits = sc.hits;
     hits.clear();
     const bool bits = !kb.pair_bits.empty();  // with the bit index, pairs are probed in the loop below
+    if (bits && regimen.pairs) {
+        // The table slots of the pairs that have rules are requested from memory up front, so that
+        // their cache misses overlap instead of stalling the loop below one after the other.
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t x = 0; x < ing[i].second; ++x)
+                for (std::size_t j = i + 1; j < n; ++j)
+                    for (std::size_t y = 0; y < ing[j].second; ++y)
+                        if (kb.pair_bit(ing[i].first[x], ing[j].first[y]))
+                            regimen.pairs->prefetch(ing[i].first[x], ing[j].first[y]);
+    }
     if (!bits) {
         auto& stamp = sc.stamp;
         auto& head = sc.head;

@@ -38,6 +38,10 @@ struct PairTable {
     std::uint64_t mask = 0;
     const KnowledgeBaseImpl::PoolRule* pool = nullptr;
     static std::uint64_t hash(std::uint64_t key) { return (key * 0x9E3779B97F4A7C15ull) >> 20; }
+    void prefetch(std::uint32_t a, std::uint32_t b) const {
+        const std::uint64_t key = (static_cast<std::uint64_t>(a) << 32) | b;
+        __builtin_prefetch(&slots[hash(key) & mask]);
+    }
     const KnowledgeBaseImpl::PoolRule* find(std::uint32_t a, std::uint32_t b, std::size_t& count) const {
         const std::uint64_t key = (static_cast<std::uint64_t>(a) << 32) | b;
         for (std::uint64_t h = hash(key) & mask;; h = (h + 1) & mask) {
