@@ -76,8 +76,9 @@ def screen(ddf: Any, kb: Optional[KnowledgeBase] = None, *, conditions: Any = No
     ddf : dask.dataframe.DataFrame
         One row per medication (``regimen_column``, ``medication_column``); each regimen within
         one partition.
-    kb : KnowledgeBase, optional
-        The knowledge base (default: the built-in pack). Sent to each worker once.
+    kb : KnowledgeBase or distributed.Future, optional
+        The knowledge base (default: the built-in pack). Sent to each worker once per call; to
+        send it once for many calls, pass ``client.scatter(kb, broadcast=True)`` instead.
     conditions : pandas.DataFrame, optional
         Conditions in long format (``regimen_column``, ``condition_column``); sent once like kb.
     min_severity, kinds, duplicate_therapy
@@ -101,22 +102,23 @@ def screen(ddf: Any, kb: Optional[KnowledgeBase] = None, *, conditions: Any = No
     for column in (regimen_column, medication_column):
         if column not in ddf.columns and not (column == regimen_column and ddf.index.name == column):
             raise KeyError(f"screen(): no column {column!r} (columns: {', '.join(map(str, ddf.columns))})")
-    kb_arg: Any = None
-    cond_arg: Any = conditions
     try:
         from distributed import get_client
 
         client = get_client()
     except (ImportError, ValueError):
         client = None
-    if client is not None:
-        # One copy per worker, up front; partitions then refer to it by key.
-        kb_arg = dask.delayed(client.scatter(kb, broadcast=True, hash=False))
-        if conditions is not None:
-            cond_arg = dask.delayed(client.scatter(conditions, broadcast=True, hash=False))
-    else:
-        kb_arg = dask.delayed(kb, pure=True)
-        if conditions is not None:
-            cond_arg = dask.delayed(conditions, pure=True)
+
+    def once(value: Any) -> Any:
+        """A graph task holding `value`: scattered to every worker up front when a client is active,
+        else embedded once; partitions refer to it by key, so it is not copied per partition."""
+        if type(value).__name__ == "Future":  # already scattered by the caller
+            return dask.delayed(value)
+        if client is not None:
+            return dask.delayed(client.scatter(value, broadcast=True, hash=False))
+        return dask.delayed(value, pure=True)
+
+    kb_arg = once(kb)
+    cond_arg = None if conditions is None else once(conditions)
     meta = _meta(pd, (ddf[regimen_column] if regimen_column in ddf.columns else ddf.index).dtype)
     return ddf.map_partitions(_screen_partition, kb_arg, cond_arg, options, meta=meta, align_dataframes=False)

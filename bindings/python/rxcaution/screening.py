@@ -330,53 +330,42 @@ def _tables(np: Any, out: dict, batch: _Batch, as_arrow: bool) -> tuple[Any, Any
         def opt_int(values: Any) -> Any:
             return pa.array(values, type=pa.int32(), mask=values < 0)
 
-        row_cols = {"regimen": batch_ids_arrow(pa, np, batch.regimen_ids, regimen)}
-        for name in ROW_COLUMNS[1:]:
-            if name in cat_columns:
-                row_cols[name] = cat(*cat_columns[name])
-            elif name in ("input_a", "input_b"):
-                row_cols[name] = opt_int(out[name])
-            else:
-                row_cols[name] = pa.array(out["superseded"], type=pa.int32())
-        summary_cols = {"regimen": batch_ids_arrow(pa, np, batch.regimen_ids, None),
-                        "medications": out["summary_medications"], "conditions": out["summary_conditions"],
-                        "warnings": out["summary_warnings"]}
-        for v, name in enumerate(SEVERITIES):
-            summary_cols[name] = np.ascontiguousarray(by[:, v])
-        summary_cols["max_severity"] = cat(max_sev.astype(np.int32), SEVERITIES, True)
-        summary_cols["unresolved_medications"] = um
-        summary_cols["unresolved_conditions"] = uc
-        summary_cols["complete"] = (um == 0) & (uc == 0)
-        return pa.table(row_cols), pa.table(summary_cols)
+        row_ids = batch_ids_arrow(pa, np, batch.regimen_ids, regimen)
+        summary_ids = batch_ids_arrow(pa, np, batch.regimen_ids, None)
+        make_table: Any = pa.table
+    else:
+        pd = require("pandas")
 
-    pd = require("pandas")
+        def cat(codes: Any, categories: list, ordered: bool) -> Any:
+            return pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object), ordered=ordered,
+                                             validate=False)
 
-    def cat_pd(codes: Any, categories: list, ordered: bool) -> Any:
-        return pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object), ordered=ordered,
-                                         validate=False)
+        def opt_int(values: Any) -> Any:
+            return pd.arrays.IntegerArray(values.astype(np.int32, copy=False), values < 0)
 
-    def opt_int_pd(values: Any) -> Any:
-        return pd.arrays.IntegerArray(values.astype(np.int32, copy=False), values < 0)
+        summary_ids = batch.regimen_ids
+        row_ids = summary_ids[regimen] if len(regimen) else summary_ids[:0]
 
-    ids = batch.regimen_ids
-    row_cols = {"regimen": ids[regimen] if len(regimen) else ids[:0]}
+        def make_table(columns: dict) -> Any:
+            return pd.DataFrame(columns, columns=list(columns))
+
+    row_cols = {"regimen": row_ids}
     for name in ROW_COLUMNS[1:]:
         if name in cat_columns:
-            row_cols[name] = cat_pd(*cat_columns[name])
+            row_cols[name] = cat(*cat_columns[name])
         elif name in ("input_a", "input_b"):
-            row_cols[name] = opt_int_pd(out[name])
+            row_cols[name] = opt_int(out[name])
         else:
-            row_cols[name] = out["superseded"]
-    summary_cols = {"regimen": ids, "medications": out["summary_medications"],
+            row_cols[name] = np.ascontiguousarray(out["superseded"], dtype=np.int32)
+    summary_cols = {"regimen": summary_ids, "medications": out["summary_medications"],
                     "conditions": out["summary_conditions"], "warnings": out["summary_warnings"]}
     for v, name in enumerate(SEVERITIES):
         summary_cols[name] = np.ascontiguousarray(by[:, v])
-    summary_cols["max_severity"] = cat_pd(max_sev.astype(np.int32), SEVERITIES, True)
+    summary_cols["max_severity"] = cat(max_sev.astype(np.int32), SEVERITIES, True)
     summary_cols["unresolved_medications"] = um
     summary_cols["unresolved_conditions"] = uc
     summary_cols["complete"] = (um == 0) & (uc == 0)
-    return pd.DataFrame(row_cols, columns=ROW_COLUMNS), pd.DataFrame(summary_cols, columns=SUMMARY_COLUMNS)
-
+    return make_table(row_cols), make_table(summary_cols)
 
 def batch_ids_arrow(pa: Any, np: Any, ids: Any, take: Any) -> Any:
     arr = ids if isinstance(ids, (pa.Array, pa.ChunkedArray)) else pa.array(ids)

@@ -28,6 +28,13 @@ namespace rxcaution::python {
 
 namespace {
 
+// Text -> code; a lookup by string_view builds no std::string.
+struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+using detail_text_map = std::unordered_map<std::string, std::int32_t, TextHash, std::equal_to<>>;
+
 ScreenOptions screen_options(Severity min_severity, bool duplicate_therapy, const std::vector<WarningKind>& kinds,
                              unsigned threads) {
     ScreenOptions o;
@@ -48,15 +55,74 @@ std::string text_of(py::handle item) {
     return std::move(py::detail::cast_op<Text&>(caster).value);
 }
 
+// Pointer -> code, open addressing: a str object met again (the common case: populations reuse
+// the same str objects) costs one probe in a flat array.
+struct ObjectCodes {
+    std::vector<std::pair<PyObject*, std::int32_t>> slots = std::vector<std::pair<PyObject*, std::int32_t>>(1024);
+    std::size_t used = 0;
+    static std::size_t hash(PyObject* p) { return (reinterpret_cast<std::uintptr_t>(p) >> 4) * 0x9E3779B97F4A7C15ull >> 16; }
+    std::int32_t* find_or_slot(PyObject* p, bool& found) {
+        if (2 * (used + 1) > slots.size()) grow();
+        const std::size_t mask = slots.size() - 1;
+        for (std::size_t h = hash(p) & mask;; h = (h + 1) & mask) {
+            if (slots[h].first == p) {
+                found = true;
+                return &slots[h].second;
+            }
+            if (!slots[h].first) {
+                found = false;
+                slots[h].first = p;
+                ++used;
+                return &slots[h].second;
+            }
+        }
+    }
+    void grow() {
+        std::vector<std::pair<PyObject*, std::int32_t>> old(slots.size() * 2);
+        old.swap(slots);
+        const std::size_t mask = slots.size() - 1;
+        for (const auto& [p, code] : old)
+            if (p)
+                for (std::size_t h = hash(p) & mask;; h = (h + 1) & mask)
+                    if (!slots[h].first) {
+                        slots[h] = {p, code};
+                        break;
+                    }
+    }
+};
+
 // Dictionary encoding of a list of lists of str.
 struct ListEncoder {
     std::vector<py::object> keep;  // every sequence read: its items stay alive, so identities stay unique
-    std::unordered_map<PyObject*, std::int32_t> by_object;
-    std::unordered_map<std::string, std::int32_t> by_text;
+    ObjectCodes by_object;
+    detail_text_map by_text;
     std::vector<std::string> texts;
     py::list distinct;  // the first str object of each distinct text
     std::vector<std::int64_t> offsets{0};
     std::vector<std::int32_t> codes;
+
+    std::int32_t code_of(PyObject* item) {
+        if (!PyUnicode_Check(item))
+            throw py::type_error("screen(): medications and conditions must be str, not " +
+                                 std::string(py::str(py::type::of(py::handle(item)).attr("__name__"))));
+        Py_ssize_t size = 0;
+        const char* utf8 = PyUnicode_AsUTF8AndSize(item, &size);
+        std::string fixed;
+        std::string_view text;
+        if (utf8) {
+            text = std::string_view(utf8, static_cast<std::size_t>(size));
+        } else {  // lone surrogates: replaced as everywhere in the bindings
+            PyErr_Clear();
+            fixed = text_of(item);
+            text = fixed;
+        }
+        if (const auto it = by_text.find(text); it != by_text.end()) return it->second;
+        const auto code = static_cast<std::int32_t>(texts.size());
+        texts.emplace_back(text);
+        by_text.emplace(std::string(text), code);
+        distinct.append(py::reinterpret_borrow<py::object>(item));
+        return code;
+    }
 
     void add_list(py::handle seq, const char* what) {
         if (PyUnicode_Check(seq.ptr()))
@@ -66,19 +132,17 @@ struct ListEncoder {
         const Py_ssize_t n = PySequence_Fast_GET_SIZE(fast.ptr());
         PyObject** items = PySequence_Fast_ITEMS(fast.ptr());
         for (Py_ssize_t k = 0; k < n; ++k) {
-            PyObject* item = items[k];
-            if (const auto it = by_object.find(item); it != by_object.end()) {
-                codes.push_back(it->second);
-                continue;
+            bool found = false;
+            std::int32_t* slot = by_object.find_or_slot(items[k], found);
+            if (!found) {
+                try {
+                    *slot = code_of(items[k]);
+                } catch (...) {
+                    *slot = -1;  // never read: the error ends the call
+                    throw;
+                }
             }
-            std::string text = text_of(item);
-            const auto [it, fresh] = by_text.try_emplace(std::move(text), static_cast<std::int32_t>(texts.size()));
-            if (fresh) {
-                texts.push_back(it->first);
-                distinct.append(py::reinterpret_borrow<py::object>(item));
-            }
-            by_object.emplace(item, it->second);
-            codes.push_back(it->second);
+            codes.push_back(*slot);
         }
         offsets.push_back(static_cast<std::int64_t>(codes.size()));
         keep.push_back(std::move(fast));
