@@ -39,6 +39,7 @@ usage:
   rxcaution graph [--format dot|svg] [--pack-file PATH] [--condition C]... MED...
   rxcaution graph --pack [--format dot|svg] [--pack-file PATH]
   rxcaution import ddinter DIR|CSV... -o OUT.json|OUT.rxpack [--join PACK]... [--max-file-bytes N]
+  rxcaution screen REGIMENS.csv|.parquet --out RESULTS.csv|.parquet|.jsonl ...   (in Python, see below)
   rxcaution --help | --version
 
 check     warnings for a medication list (brands, salts, synonyms and RxCUIs are understood)
@@ -55,6 +56,8 @@ import    turn the DDInter CSV downloads into a pack to layer under the curated 
 --pack PATH may be given more than once: the packs are layered, the first leading where they
 overlap (its warning shows the others' ratings); `--pack builtin` is the built-in pack, e.g.
 `--pack builtin --pack ddinter.json`.
+screen    a population of regimens from a file; runs in Python (it reads Parquet and streams):
+          python -m rxcaution screen --help   (pip install 'rxcaution[screen]')
 
 exit status: 0 done; 1 usage or pack error; 2 a medication or condition could not be resolved
 (check, unless --allow-unresolved); 3 a warning at or above --fail-on was found.
@@ -602,6 +605,13 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
             return kOk;
         }
         if (args[0] == "import") return cmd_import(args, out);
+        if (args[0] == "screen") {
+            // Parquet input/output needs pyarrow, which this executable cannot use; the Python entry
+            // point implements screen (and `python -m rxcaution` runs every other command here).
+            err << "rxcaution: screen runs in the Python package: python -m rxcaution screen "
+                   "REGIMENS.csv|.parquet --out RESULTS.csv|.parquet|.jsonl (pip install 'rxcaution[screen]')\n";
+            return kUsage;
+        }
         const Args a = parse(args);
         for (const auto& p : a.positional)
             if (p == "--help") {

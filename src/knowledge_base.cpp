@@ -248,6 +248,11 @@ const std::vector<Substance>& KnowledgeBase::substances() const noexcept { retur
 const std::vector<Product>& KnowledgeBase::products() const noexcept { return impl_->pack.products; }
 const std::vector<DrugClass>& KnowledgeBase::classes() const noexcept { return impl_->pack.classes; }
 const std::vector<Condition>& KnowledgeBase::conditions() const noexcept { return impl_->pack.conditions; }
+std::string_view KnowledgeBase::interaction_id(std::size_t index) const {
+    if (index >= impl_->interaction_count()) throw NotFoundError("#" + std::to_string(index), {}, "interaction rule");
+    return impl_->interaction_id(static_cast<std::uint32_t>(index));
+}
+
 const std::vector<InteractionRule>& KnowledgeBase::interactions() const noexcept { return impl_->all_interactions(); }
 const std::vector<ContraindicationRule>& KnowledgeBase::contraindications() const noexcept {
     return impl_->pack.contraindications;

@@ -6,6 +6,7 @@
 #include <rxcaution/export.hpp>
 #include <rxcaution/ref_list.hpp>
 #include <rxcaution/report.hpp>
+#include <rxcaution/screen.hpp>
 #include <rxcaution/types.hpp>
 
 #include <cstddef>
@@ -141,6 +142,24 @@ public:
     /// @throws LimitError as above.
     [[nodiscard]] Report check(std::vector<std::string>&& medications, const CheckContext& context = {}) const;
 
+    /// Screens many regimens in one call (population screening; see screen.hpp). Each distinct text
+    /// is resolved once; regimens are checked on `options.threads` threads. Every regimen gets
+    /// exactly the warnings check() gives it (same order), as rows, followed by a row for each
+    /// input that did not resolve. The result does not depend on the number of threads.
+    /// @param batch the regimens, columnar (dictionary-encoded texts, CSR offsets).
+    /// @param options filters and threads.
+    /// @throws std::invalid_argument for a malformed batch (offsets not starting at 0, decreasing or
+    ///         not ending at the number of codes; a code outside its dictionary; condition offsets
+    ///         for another number of regimens); LimitError for more than kMaxScreenRegimens regimens,
+    ///         kMaxScreenEntries entries or kMaxScreenDistinct distinct texts, or a regimen over the
+    ///         limits of check() (kMaxCheckMedications, kMaxCheckConditions).
+    [[nodiscard]] ScreenResult screen(const ScreenBatch& batch, const ScreenOptions& options = {}) const;
+    /// The same, from lists of texts (one list per regimen; `conditions` empty or one per regimen).
+    /// @throws the errors of OwnedScreenBatch and of screen(batch).
+    [[nodiscard]] ScreenResult screen(const std::vector<std::vector<std::string>>& regimens,
+                                      const std::vector<std::vector<std::string>>& conditions = {},
+                                      const ScreenOptions& options = {}) const;
+
     /// All drug-drug rules between two medications (direct and class-derived), most severe first;
     /// the same rules a check of the two would report.
     /// @return references into this knowledge base.
@@ -182,7 +201,13 @@ public:
     /// The profile of a substance. @return nullptr when the pack has none.
     [[nodiscard]] const Profile* find_profile(std::string_view substance_id) const noexcept;
 
-    /// Every entity of a kind, in pack order.
+    /// The id of the interaction rule at `index` (pack order, as in Warning::rule), without building
+    /// the rule (a snapshot keeps its rules encoded until one is read).
+    /// @throws NotFoundError when index >= info().interactions.
+    [[nodiscard]] std::string_view interaction_id(std::size_t index) const;
+
+    /// Every entity of a kind, in pack order. For a knowledge base read from a snapshot,
+    /// interactions() builds every rule on its first call (once); the lookups above build one.
     [[nodiscard]] const std::vector<Substance>& substances() const noexcept;
     [[nodiscard]] const std::vector<Product>& products() const noexcept;
     [[nodiscard]] const std::vector<DrugClass>& classes() const noexcept;

@@ -161,3 +161,19 @@ def test_population_misspells_and_invents_names_when_asked(tmp_path):
         typed = [row["medication"].lower() for row in csv.DictReader(handle)]
     outside = [m for m in typed if m not in names]
     assert 0.2 * len(typed) < len(outside) < 0.7 * len(typed)
+
+
+@needs_ddinter
+def test_screen_bench_quick_run_reports_every_contender(tmp_path):
+    pytest.importorskip("rxcaution")
+    pytest.importorskip("pandas")
+    out = tmp_path / "screen.json"
+    proc = run("screen_bench.py", "--ddinter", DDINTER_DIR, "--regimens", 3000, "--check-sample", 500,
+               "--repeats", 1, "--no-dask", "--workdir", tmp_path, "--json", out, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "population: 3,000 regimens" in proc.stdout
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    for name in ("dict peer loop", "kb.check loop", "kb.screen list, 1 thread", "kb.screen list, 2 threads",
+                 "kb.screen DataFrame, 2 threads"):
+        assert figures["results"][name] > 0, name
+    assert "screen 2 threads / 1 thread = " in proc.stdout

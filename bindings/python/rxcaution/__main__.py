@@ -1,7 +1,9 @@
 """``python -m rxcaution``: the rxcaution command-line tool.
 
 The C++ function behind the ``rxcaution`` executable does all the work (``_core.run_cli``), so the
-subcommands, the output and the exit statuses are the same byte for byte.
+subcommands, the output and the exit statuses are the same byte for byte. The one exception is
+``screen`` (population screening from CSV or Parquet files), which needs pyarrow and runs here, in
+``rxcaution.screen_cli``; the C++ executable points to it.
 """
 
 from __future__ import annotations
@@ -40,7 +42,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         The exit status: 0 done; 1 usage or pack error; 2 a medication or condition could not be
         resolved; 3 a warning at or above ``--fail-on`` was found.
     """
-    code, out, err = run_cli(list(sys.argv[1:] if argv is None else argv))
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "screen":
+        from . import screen_cli
+
+        return screen_cli.main(args[1:])
+    code, out, err = run_cli(args)
     try:
         _write(sys.stdout, out)
     except BrokenPipeError:

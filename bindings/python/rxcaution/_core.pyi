@@ -9,6 +9,8 @@ import os
 from collections.abc import Sequence
 from typing import Any, ClassVar, final, type_check_only
 
+from rxcaution.screening import ScreenResult
+
 __version__: str
 
 @type_check_only
@@ -765,6 +767,20 @@ class KnowledgeBase(metaclass=_Pybind11Type):
         min_severity: Severity = Severity.MINOR,
         duplicate_therapy: bool = True,
     ) -> Report: ...
+    def screen(
+        self,
+        data: Any,
+        *,
+        conditions: Any = None,
+        regimen_column: str = "regimen_id",
+        medication_column: str = "medication",
+        condition_column: str = "condition",
+        min_severity: Severity = Severity.MINOR,
+        kinds: Sequence[WarningKind] | None = None,
+        duplicate_therapy: bool = True,
+        threads: int = 0,
+        as_arrow: bool = False,
+    ) -> ScreenResult: ...
     def interactions_between(self, a: str, b: str) -> list[InteractionRule]: ...
     def find_substance(self, id: str) -> Substance | None: ...
     def substance(self, id: str) -> Substance: ...

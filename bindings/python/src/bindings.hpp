@@ -68,6 +68,7 @@ void bind_errors(py::module_& m);          // rxcaution/errors.hpp
 void bind_entities(py::module_& m);        // rxcaution/entities.hpp
 void bind_report(py::module_& m);          // rxcaution/report.hpp
 void bind_knowledge_base(py::module_& m);  // rxcaution/knowledge_base.hpp
+void bind_screen(py::module_& m);         // rxcaution/screen.hpp (after bind_knowledge_base)
 void bind_cli(py::module_& m);             // rxcaution/cli.hpp
 
 /// Converts a field value read from a bound object to plain, JSON-compatible Python data:

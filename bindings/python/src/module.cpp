@@ -14,5 +14,6 @@ PYBIND11_MODULE(_core, m) {
     rxcaution::python::bind_entities(m);
     rxcaution::python::bind_report(m);
     rxcaution::python::bind_knowledge_base(m);
+    rxcaution::python::bind_screen(m);
     rxcaution::python::bind_cli(m);
 }

@@ -1,0 +1,192 @@
+"""Population screening throughput (issue 11), in one run, on the DDInter-derived pack.
+
+Contenders on the same synthetic population (bench/population.py: Zipf-like drug popularity,
+2-20 medications per regimen skewed to small lists, some misspellings and unknown names):
+
+* dict peer: a dict of lower-cased name pairs, every pair of a regimen looked up (bench/peers.py);
+* ``kb.check`` in a loop;
+* ``kb.screen`` on 1 and 2 threads (list of lists; and a pandas long DataFrame on 2 threads);
+* ``rxcaution.dask.screen`` on a ``LocalCluster`` with 2 worker processes (1 thread each).
+
+Throughput is pair-evaluations per second: the sum over regimens of n(n-1)/2 for n medications.
+The loops use CPU time of the process (the machine is shared), screen and Dask wall time.
+Optionally (--cli-regimens N) the command line screens an N-regimen Parquet file and its time and
+peak resident memory are read from ``/usr/bin/time -v``.
+
+    python bench/screen_bench.py                         # 200,000 regimens
+    python bench/screen_bench.py --regimens 1000000 --cli-regimens 1000000 --json out.json
+
+The DDInter CSVs are read from ../shared/datasets/ddinter (never copied into the repository); the
+script exits 0 with a message when they are absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import ddinter_pack  # noqa: E402  (sibling scripts)
+import peers  # noqa: E402
+import population  # noqa: E402
+
+
+def pair_evals(regimens: list[list[str]]) -> int:
+    return sum(len(r) * (len(r) - 1) // 2 for r in regimens)
+
+
+def best_of(fn, repeats: int, clock=time.perf_counter) -> float:
+    times = []
+    for _ in range(repeats):
+        start = clock()
+        fn()
+        times.append(clock() - start)
+    return min(times) if repeats > 2 else statistics.median(times)
+
+
+def run_dask(kb, frame, partitions: int) -> float | str:
+    try:
+        import dask.dataframe as dd
+        from distributed import Client, LocalCluster
+
+        import rxcaution.dask as rx_dask
+    except ImportError as exc:
+        return f"not available ({exc})"
+    ids = frame["regimen_id"].to_numpy()
+    bounds = [ids.min() + (ids.max() - ids.min() + 1) * k // partitions for k in range(partitions + 1)]
+    parts = [frame[(frame.regimen_id >= lo) & (frame.regimen_id < hi)] for lo, hi in zip(bounds, bounds[1:])]
+    ddf = dd.concat([dd.from_pandas(p, npartitions=1) for p in parts if len(p)])
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        # Persisted first, so that neither timing includes moving the population into the cluster.
+        ddf = ddf.persist()
+        client.wait_for_workers(2)
+        start = time.perf_counter()
+        kb_future = client.scatter(kb, broadcast=True)  # the knowledge base, once per worker
+        shipped = time.perf_counter() - start
+        client.compute(rx_dask.screen(ddf, kb_future)).result()  # warm-up: imports on the workers
+        start = time.perf_counter()
+        n = len(client.compute(rx_dask.screen(ddf, kb_future)).result())
+        elapsed = time.perf_counter() - start
+    print(f"  (Dask: shipping the knowledge base to both workers took {shipped:.2f} s, once; not in the figure)")
+    return elapsed if n >= 0 else "failed"
+
+
+def run_cli(pack: Path, parquet: Path, out: Path) -> dict:
+    cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "rxcaution", "screen", str(parquet), "--out", str(out),
+           "--pack", str(pack), "--allow-unresolved"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
+    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", proc.stderr)
+    seconds = None
+    if wall:
+        parts = [float(p) for p in wall.group(1).split(":")]
+        seconds = sum(p * 60 ** (len(parts) - 1 - k) for k, p in enumerate(parts))
+    return {"exit": proc.returncode, "peak_rss_mb": int(rss.group(1)) / 1024 if rss else None, "seconds": seconds,
+            "summary": proc.stdout.strip().splitlines()[:4], "output_mb": out.stat().st_size / 1e6 if out.exists() else None}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ddinter", type=Path, default=ddinter_pack.DEFAULT_DDINTER)
+    parser.add_argument("--regimens", type=int, default=200_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--check-sample", type=int, default=50_000, help="regimens timed for the loops")
+    parser.add_argument("--dask-partitions", type=int, default=8)
+    parser.add_argument("--no-dask", action="store_true")
+    parser.add_argument("--cli-regimens", type=int, default=0, help="also time the CLI on a Parquet file this big")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep the pack and files here (default: temp)")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+    if not ddinter_pack.dataset_files(args.ddinter):
+        print(f"DDInter dataset not found at {args.ddinter}: nothing to measure (it is not part of the repository).")
+        return 0
+    import pandas as pd
+
+    import rxcaution
+
+    tmp = tempfile.TemporaryDirectory() if args.workdir is None else None
+    work = Path(tmp.name) if tmp else args.workdir
+    work.mkdir(parents=True, exist_ok=True)
+    pack_path = work / "ddinter-pack.json"
+    if not pack_path.exists():
+        data = ddinter_pack.read_ddinter(args.ddinter)
+        ddinter_pack.write_pack(ddinter_pack.build_pack(data, ddinter_pack.select_pairs(data, None)), pack_path)
+    kb = rxcaution.KnowledgeBase.load(str(pack_path), max_file_bytes=1 << 30)
+    substances, _ = population.pack_names(pack_path)
+    regs = [meds for _, meds in population.regimens(substances, args.regimens, seed=args.seed, zipf=0.8, min_size=2,
+                                                     max_size=20, misspell_rate=0.02, unknown_rate=0.01)]
+    frame = pd.DataFrame([(i, m) for i, meds in enumerate(regs) for m in meds], columns=["regimen_id", "medication"])
+    evals = pair_evals(regs)
+    sample = regs[: args.check_sample]
+    sample_evals = pair_evals(sample)
+    print(f"population: {len(regs):,} regimens, {len(frame):,} medications (mean {len(frame) / len(regs):.2f}), "
+          f"{evals:,} pair-evaluations; pack {kb.info.name} {kb.info.version}")
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
+    results: dict[str, float | str] = {}
+
+    pairs = peers.dict_peer_load(ddinter_pack.dataset_files(args.ddinter))
+    results["dict peer loop"] = sample_evals / best_of(lambda: [peers.dict_peer_check(pairs, r) for r in sample],
+                                                       args.repeats, time.process_time)
+    results["kb.check loop"] = sample_evals / best_of(lambda: [kb.check(r) for r in sample], args.repeats,
+                                                      time.process_time)
+    # On one thread CPU time is also shown: on a shared machine it leaves out the time other
+    # processes held the core (the loops above use it too).
+    results["kb.screen list, 1 thread (CPU time)"] = evals / best_of(lambda: kb.screen(regs, threads=1), args.repeats,
+                                                                    time.process_time)
+    for threads in (1, 2):
+        results[f"kb.screen list, {threads} thread{'s' * (threads > 1)}"] = evals / best_of(
+            lambda t=threads: kb.screen(regs, threads=t), args.repeats)
+    results["kb.screen DataFrame, 2 threads"] = evals / best_of(lambda: kb.screen(frame, threads=2), args.repeats)
+    if not args.no_dask:
+        dask_time = run_dask(kb, frame, args.dask_partitions)
+        results["rxcaution.dask.screen, 2 workers"] = evals / dask_time if isinstance(dask_time, float) else dask_time
+
+    width = max(map(len, results))
+    base = results["dict peer loop"]
+    for name, value in results.items():
+        if isinstance(value, str):
+            print(f"  {name:<{width}}  {value}")
+        else:
+            print(f"  {name:<{width}}  {value / 1e6:8.2f} M pair-evals/s  ({value / base:6.1f}x the dict peer)")
+    one, two = results["kb.screen list, 1 thread"], results["kb.screen list, 2 threads"]
+    dask = results.get("rxcaution.dask.screen, 2 workers")
+    cpu_one = results["kb.screen list, 1 thread (CPU time)"]
+    print("targets (issue 11):")
+    print(f"  screen 1 thread {one / 1e6:.1f} M/s wall, {cpu_one / 1e6:.1f} M/s CPU time (target >= 50 M/s), "
+          f"{cpu_one / base:.1f}x the dict peer in CPU time (target >= 20x)")
+    print(f"  screen 2 threads / 1 thread = {two / one:.2f}x (target >= 1.7x)")
+    if isinstance(dask, float):
+        print(f"  Dask 2 workers time / screen 2 threads time = {two / dask:.2f}x (target <= 2x)")
+    cli = None
+    if args.cli_regimens:
+        parquet = work / f"population-{args.cli_regimens}.parquet"
+        if not parquet.exists():
+            population.main([str(pack_path), str(parquet), "--regimens", str(args.cli_regimens), "--seed",
+                             str(args.seed)])
+        cli = run_cli(pack_path, parquet, work / "screen-results.parquet")
+        print(f"CLI: {args.cli_regimens:,} regimens from Parquet in {cli['seconds']:.1f} s, peak RSS "
+              f"{cli['peak_rss_mb']:.0f} MB, exit {cli['exit']}, output {cli['output_mb']:.0f} MB")
+        for line in cli["summary"]:
+            print("  " + line)
+    if args.json:
+        args.json.write_text(json.dumps({"results": results, "cli": cli, "regimens": len(regs),
+                                         "load_average_end": os.getloadavg()[0],
+                                         "pair_evaluations": evals}, indent=2), encoding="utf-8")
+    if tmp:
+        tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

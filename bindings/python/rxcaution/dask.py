@@ -1,0 +1,127 @@
+"""Population screening on more than one machine: ``rxcaution.dask.screen`` over a Dask DataFrame.
+
+Each partition is screened by ``KnowledgeBase.screen`` on a worker; the knowledge base travels to
+each worker once (it is scattered to every worker when a ``distributed`` client is active, or
+else is a single task of the graph that every partition depends on), never once per partition.
+
+    from distributed import Client
+    import dask.dataframe as dd
+    import rxcaution, rxcaution.dask
+
+    client = Client("tcp://scheduler:8786")          # an existing cluster (or LocalCluster())
+    ddf = dd.read_parquet("population/*.parquet")    # regimen_id, medication: long format
+    kb = rxcaution.KnowledgeBase.load("pack.json")
+    rows = rxcaution.dask.screen(ddf, kb)            # lazy Dask DataFrame of result rows
+    rows.to_parquet("results/")                      # or rows.compute()
+
+A regimen's rows must all be in the same partition (e.g. write the files so that no regimen spans
+two of them, or ``ddf.set_index("regimen_id")`` first); within a partition they are grouped as in
+``KnowledgeBase.screen``. The rows of the partitions, concatenated in partition order, are then
+exactly what ``kb.screen`` gives for the whole table (the text columns are plain strings here,
+where ``kb.screen`` gives pandas categoricals).
+
+Needs ``pip install 'rxcaution[dask]'``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence
+
+from ._core import KnowledgeBase, Severity
+from .screening import ROW_COLUMNS, require
+
+__all__ = ["screen"]
+
+_TEXT_COLUMNS = ["kind", "severity", "evidence", "rule", "medication_a", "medication_b", "substance_a", "substance_b",
+                 "condition"]
+
+
+def _plain(frame: Any) -> Any:
+    """Categorical text columns as object columns: every partition then has the same dtypes."""
+    for name in _TEXT_COLUMNS:
+        frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
+    return frame
+
+
+def _screen_partition(part: Any, kb: KnowledgeBase, conditions: Any, options: dict) -> Any:
+    if options["regimen_column"] not in part.columns:  # the regimen id is the index (set_index)
+        part = part.reset_index()
+    cond = None
+    if conditions is not None:
+        rc = options["regimen_column"]
+        cond = conditions[conditions[rc].isin(part[rc].unique())]
+    if len(part) == 0:
+        return _meta(require("pandas"), part[options["regimen_column"]].dtype)
+    result = kb.screen(part, conditions=cond, **options)
+    return _plain(result.rows)
+
+
+def _meta(pd: Any, regimen_dtype: Any) -> Any:
+    meta = pd.DataFrame({name: pd.Series([], dtype=object) for name in ROW_COLUMNS})
+    meta["regimen"] = pd.Series([], dtype=regimen_dtype)
+    meta["input_a"] = pd.Series([], dtype="Int32")
+    meta["input_b"] = pd.Series([], dtype="Int32")
+    meta["superseded"] = pd.Series([], dtype="int32")
+    return meta
+
+
+def screen(ddf: Any, kb: Optional[KnowledgeBase] = None, *, conditions: Any = None,
+           regimen_column: str = "regimen_id", medication_column: str = "medication",
+           condition_column: str = "condition", min_severity: Severity = Severity.MINOR,
+           kinds: Optional[Sequence[Any]] = None, duplicate_therapy: bool = True, threads: int = 1) -> Any:
+    """Screens a Dask DataFrame in long format, partition by partition (lazy).
+
+    Parameters
+    ----------
+    ddf : dask.dataframe.DataFrame
+        One row per medication (``regimen_column``, ``medication_column``); each regimen within
+        one partition.
+    kb : KnowledgeBase or distributed.Future, optional
+        The knowledge base (default: the built-in pack). Sent to each worker once per call; to
+        send it once for many calls, pass ``client.scatter(kb, broadcast=True)`` instead.
+    conditions : pandas.DataFrame, optional
+        Conditions in long format (``regimen_column``, ``condition_column``); sent once like kb.
+    min_severity, kinds, duplicate_therapy
+        As for :meth:`KnowledgeBase.screen`.
+    threads : int, default 1
+        Threads per partition (Dask already runs one task per worker thread).
+
+    Returns
+    -------
+    dask.dataframe.DataFrame
+        The result rows (columns of ``KnowledgeBase.screen``'s ``rows``; text as plain strings).
+    """
+    dask = require("dask", "dask")
+    require("dask.dataframe", "dask")
+    pd = require("pandas", "dask")
+    if kb is None:
+        kb = KnowledgeBase.builtin()
+    options = {"regimen_column": regimen_column, "medication_column": medication_column,
+               "condition_column": condition_column, "min_severity": min_severity, "kinds": kinds,
+               "duplicate_therapy": duplicate_therapy, "threads": threads}
+    for column in (regimen_column, medication_column):
+        if column not in ddf.columns and not (column == regimen_column and ddf.index.name == column):
+            raise KeyError(f"screen(): no column {column!r} (columns: {', '.join(map(str, ddf.columns))})")
+    try:
+        from distributed import get_client
+
+        client = get_client()
+    except (ImportError, ValueError):
+        client = None
+
+    def once(value: Any) -> Any:
+        """A graph task holding `value`: scattered to every worker up front when a client is active,
+        else embedded once; partitions refer to it by key, so it is not copied per partition."""
+        # A Future is passed as it is: wrapped in dask.delayed it would become a new task per call,
+        # and the knowledge base would be copied between the workers again each time (measured:
+        # about 6 s per call for the DDInter-derived pack, against 0.1 s).
+        if type(value).__name__ == "Future":  # already scattered by the caller
+            return value
+        if client is not None:
+            return client.scatter(value, broadcast=True, hash=False)
+        return dask.delayed(value, pure=True)
+
+    kb_arg = once(kb)
+    cond_arg = None if conditions is None else once(conditions)
+    meta = _meta(pd, (ddf[regimen_column] if regimen_column in ddf.columns else ddf.index).dtype)
+    return ddf.map_partitions(_screen_partition, kb_arg, cond_arg, options, meta=meta, align_dataframes=False)

@@ -1,0 +1,372 @@
+"""Population screening: many regimens checked in one call (``KnowledgeBase.screen``).
+
+Input is a list of medication lists, or a table in long format (one row per medication, a
+regimen id column and a medication column) as a pandas DataFrame or a pyarrow Table. The table's
+columns are dictionary-encoded here (``pandas.factorize`` / pyarrow ``dictionary_encode``), so the
+C++ core receives each distinct text once plus integer codes, and screens with the GIL released.
+
+The result has two tables in long format:
+
+``rows``
+    one row per warning, then one per input that did not resolve (it was NOT checked): a regimen
+    with no row has no warning among the inputs that were checked, which never means "safe".
+    Columns: ``regimen``, ``kind``, ``severity``, ``evidence``, ``rule``, ``input_a``, ``input_b``
+    (positions of the inputs inside the regimen), ``medication_a``, ``medication_b`` (their
+    text), ``substance_a``, ``substance_b`` (ids), ``condition`` (the typed condition of a
+    drug-condition or unresolved-condition row), ``superseded`` (rules this warning replaced).
+``summary``
+    one row per regimen: ``regimen``, ``medications``, ``conditions``, ``warnings``, counts per
+    severity, ``max_severity``, ``unresolved_medications``, ``unresolved_conditions``,
+    ``complete`` (every input resolved).
+
+``explain(i)`` gives the full :class:`rxcaution.Warning` (summary, management, sources,
+explanation) of row ``i``; ``report(regimen)`` the full :class:`rxcaution.Report` of a regimen.
+
+pandas and pyarrow are optional: ``pip install 'rxcaution[screen]'``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Optional, Sequence
+
+from . import _core
+from ._core import KnowledgeBase, Report, Severity, Warning, WarningKind
+
+__all__ = ["ScreenResult", "screen", "ROW_COLUMNS", "SUMMARY_COLUMNS", "KINDS", "SEVERITIES"]
+
+KINDS = ["drug-drug", "drug-condition", "duplicate-therapy", "unresolved-medication", "unresolved-condition"]
+SEVERITIES = ["minor", "moderate", "major", "contraindicated"]
+EVIDENCE = ["label", "label-quoted", "secondary", "weak", "derived"]
+ROW_COLUMNS = ["regimen", "kind", "severity", "evidence", "rule", "input_a", "input_b", "medication_a",
+               "medication_b", "substance_a", "substance_b", "condition", "superseded"]
+SUMMARY_COLUMNS = ["regimen", "medications", "conditions", "warnings", "minor", "moderate", "major",
+                   "contraindicated", "max_severity", "unresolved_medications", "unresolved_conditions", "complete"]
+
+
+def require(module: str, extra: str = "screen") -> Any:
+    """Imports an optional dependency, or raises an ImportError naming the extra that installs it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ImportError(f"rxcaution screening needs {module.split('.')[0]}, which is not installed: "
+                          f"pip install 'rxcaution[{extra}]'") from exc
+
+
+@dataclass
+class _Batch:
+    """The columnar batch as screened (kept for explain/report)."""
+
+    regimen_ids: Any  # numpy array or pyarrow array of regimen ids, one per regimen
+    medication_texts: list
+    regimen_offsets: Any
+    medication_codes: Any
+    condition_texts: list
+    condition_offsets: Any  # None when no conditions
+    condition_codes: Any
+
+    def medications(self, r: int) -> list[str]:
+        lo, hi = int(self.regimen_offsets[r]), int(self.regimen_offsets[r + 1])
+        return [self.medication_texts[int(c)] for c in self.medication_codes[lo:hi]]
+
+    def conditions(self, r: int) -> list[str]:
+        if self.condition_offsets is None:
+            return []
+        lo, hi = int(self.condition_offsets[r]), int(self.condition_offsets[r + 1])
+        return [self.condition_texts[int(c)] for c in self.condition_codes[lo:hi]]
+
+
+@dataclass
+class ScreenResult:
+    """What :meth:`KnowledgeBase.screen` returns (see the module documentation for the columns)."""
+
+    rows: Any
+    """One row per warning or unresolved input (pandas DataFrame, or pyarrow Table)."""
+    summary: Any
+    """One row per regimen (pandas DataFrame, or pyarrow Table)."""
+    pairs_evaluated: int
+    """Medication input pairs in the batch (sum of n(n-1)/2 over regimens)."""
+    kb: KnowledgeBase = field(repr=False)
+    _batch: _Batch = field(repr=False)
+    _row_regimen: Any = field(repr=False)  # regimen position of every row (numpy)
+    _options: dict = field(repr=False)
+
+    def report(self, regimen: int) -> Report:
+        """The full report of the regimen at position ``regimen`` (0-based, in summary order):
+        the check screen ran for it, with every text written out."""
+        return self.kb.check(self._batch.medications(regimen), conditions=self._batch.conditions(regimen),
+                             min_severity=self._options["min_severity"],
+                             duplicate_therapy=self._options["duplicate_therapy"])
+
+    def explain(self, row: int) -> Warning:
+        """The warning of row ``row`` (0-based position in ``rows``) written out in full.
+
+        Raises ValueError for an unresolved-input row: it has no warning (the input was not
+        checked); ``report(regimen).inputs`` gives its suggestions."""
+        n = len(self._row_regimen)
+        if not 0 <= row < n:
+            raise IndexError(f"row {row} is outside the {n} rows")
+        kind = int(self._columns["kind"][row])
+        if kind >= 3:
+            raise ValueError(f"row {row} is an {KINDS[kind]} row: the input was not checked, there is no warning")
+        regimen = int(self._row_regimen[row])
+        # Warning rows of a regimen come in the report's order: the k-th one is warnings[k]
+        # (the kinds filter may have left some out, so match the fields).
+        report = self.report(regimen)
+        a, b = int(self._columns["input_a"][row]), int(self._columns["input_b"][row])
+        want = [a] if b < 0 else [a, b]
+        for w in report.warnings:
+            if int(w.kind) == kind and list(w.input_indexes) == want and w.rule == self._rule_id(row):
+                return w
+        raise ValueError(f"row {row}: its warning is not in the regimen's report")
+
+    # filled by screen()
+    _columns: dict = field(default_factory=dict, repr=False)
+    _rule_ids: list = field(default_factory=list, repr=False)
+
+    def _rule_id(self, row: int) -> Optional[str]:
+        code = int(self._columns["rule"][row])
+        return None if code < 0 else self._rule_ids[code]
+
+
+def _kinds(kinds: Optional[Iterable[Any]]) -> list:
+    if kinds is None:
+        return []
+    out = []
+    for k in kinds:
+        out.append(k if isinstance(k, WarningKind) else WarningKind(str(k)))
+    if not out:
+        raise ValueError("screen(): kinds is empty; pass None for every kind")
+    return out
+
+
+def _is_pandas(obj: Any) -> bool:
+    return type(obj).__module__.startswith("pandas") and hasattr(obj, "columns")
+
+
+def _is_arrow(obj: Any) -> bool:
+    return type(obj).__module__.startswith("pyarrow") and hasattr(obj, "schema")
+
+
+def _encode_texts(np: Any, codes: Any, uniques: Any) -> tuple[list, Any]:
+    """Distinct texts as str (a missing value becomes "", which never resolves) and int32 codes."""
+    texts = ["" if u is None or (isinstance(u, float) and u != u) else (u if isinstance(u, str) else str(u))
+             for u in uniques]
+    codes = np.asarray(codes)
+    if (codes < 0).any():  # missing values
+        texts.append("")
+        codes = np.where(codes < 0, len(texts) - 1, codes)
+    return texts, codes.astype(np.int32, copy=False)
+
+
+def _csr(np: Any, regimen_codes: Any, value_codes: Any, regimens: int) -> tuple[Any, Any]:
+    """Offsets and codes grouped by regimen; a regimen's entries keep their table order."""
+    regimen_codes = np.asarray(regimen_codes, dtype=np.int64)
+    if len(regimen_codes) and (np.diff(regimen_codes) < 0).any():
+        order = np.argsort(regimen_codes, kind="stable")
+        regimen_codes = regimen_codes[order]
+        value_codes = value_codes[order]
+    offsets = np.zeros(regimens + 1, dtype=np.int64)
+    np.cumsum(np.bincount(regimen_codes, minlength=regimens), out=offsets[1:])
+    return offsets, np.ascontiguousarray(value_codes, dtype=np.int32)
+
+
+def _factorize_frame(pd: Any, np: Any, data: Any, conditions: Any, rc: str, mc: str, cc: str) -> _Batch:
+    for frame, col in ((data, mc), (conditions, cc)):
+        if frame is None:
+            continue
+        for c in (rc, col):
+            if c not in frame.columns:
+                raise KeyError(f"screen(): no column {c!r} (columns: {', '.join(map(str, frame.columns))}); "
+                               "set regimen_column / medication_column / condition_column")
+    keys = data[rc] if conditions is None else pd.concat([data[rc], conditions[rc]], ignore_index=True)
+    reg_codes, reg_uniques = pd.factorize(keys, sort=False, use_na_sentinel=False)
+    regimens = len(reg_uniques)
+    med_codes, med_uniques = pd.factorize(data[mc], sort=False)
+    texts, med_codes = _encode_texts(np, med_codes, med_uniques)
+    offsets, codes = _csr(np, reg_codes[: len(data)], med_codes, regimens)
+    batch = _Batch(np.asarray(reg_uniques), texts, offsets, codes, [], None, None)
+    if conditions is not None:
+        c_codes, c_uniques = pd.factorize(conditions[cc], sort=False)
+        batch.condition_texts, c_codes = _encode_texts(np, c_codes, c_uniques)
+        batch.condition_offsets, batch.condition_codes = _csr(np, reg_codes[len(data):], c_codes, regimens)
+    return batch
+
+
+def _factorize_arrow(pa: Any, np: Any, data: Any, conditions: Any, rc: str, mc: str, cc: str) -> _Batch:
+    pc = require("pyarrow.compute")
+
+    def column(table: Any, name: str) -> Any:
+        if name not in table.column_names:
+            raise KeyError(f"screen(): no column {name!r} (columns: {', '.join(table.column_names)}); "
+                           "set regimen_column / medication_column / condition_column")
+        return table.column(name)
+
+    def encoded(col: Any) -> tuple[Any, list]:
+        enc = pc.dictionary_encode(col).combine_chunks()
+        indices = enc.indices.to_numpy(zero_copy_only=False)
+        if enc.indices.null_count:
+            indices = np.where(pc.is_null(enc.indices).to_numpy(zero_copy_only=False), -1, indices)
+        return indices, enc.dictionary.to_pylist()
+
+    keys = column(data, rc)
+    if conditions is not None:
+        keys = pa.chunked_array(keys.chunks + column(conditions, rc).cast(keys.type).chunks, type=keys.type)
+    reg_codes, reg_uniques = encoded(keys)
+    if (reg_codes < 0).any():  # a missing regimen id is a regimen of its own
+        reg_uniques.append(None)
+        reg_codes = np.where(reg_codes < 0, len(reg_uniques) - 1, reg_codes)
+    regimens = len(reg_uniques)
+    med_codes, med_uniques = encoded(column(data, mc))
+    texts, med_codes = _encode_texts(np, med_codes, med_uniques)
+    offsets, codes = _csr(np, reg_codes[: data.num_rows], med_codes, regimens)
+    batch = _Batch(pa.array(reg_uniques, type=keys.type), texts, offsets, codes, [], None, None)
+    if conditions is not None:
+        c_codes, c_uniques = encoded(column(conditions, cc))
+        batch.condition_texts, c_codes = _encode_texts(np, c_codes, c_uniques)
+        batch.condition_offsets, batch.condition_codes = _csr(np, reg_codes[data.num_rows:], c_codes, regimens)
+    return batch
+
+
+def screen(kb: KnowledgeBase, data: Any, *, conditions: Any = None, regimen_column: str = "regimen_id",
+           medication_column: str = "medication", condition_column: str = "condition",
+           min_severity: Severity = Severity.MINOR, kinds: Optional[Sequence[Any]] = None,
+           duplicate_therapy: bool = True, threads: int = 0, as_arrow: bool = False) -> ScreenResult:
+    """Implementation of :meth:`KnowledgeBase.screen` (see its documentation)."""
+    np = require("numpy")
+    if as_arrow:
+        pa = require("pyarrow")
+    else:
+        pd = require("pandas")
+    if threads < 0:
+        raise ValueError("screen(): threads must be >= 0 (0 uses every core)")
+    min_severity = min_severity if isinstance(min_severity, Severity) else Severity(str(min_severity))
+    kind_list = _kinds(kinds)
+    options = {"min_severity": min_severity, "duplicate_therapy": bool(duplicate_therapy)}
+
+    if _is_pandas(data):
+        pdm = require("pandas")
+        if conditions is not None and not _is_pandas(conditions):
+            raise TypeError("screen(): with a DataFrame, conditions must be a DataFrame too")
+        batch = _factorize_frame(pdm, np, data, conditions, regimen_column, medication_column, condition_column)
+        out = None
+    elif _is_arrow(data):
+        pam = require("pyarrow")
+        if conditions is not None and not _is_arrow(conditions):
+            raise TypeError("screen(): with a pyarrow Table, conditions must be a Table too")
+        batch = _factorize_arrow(pam, np, data, conditions, regimen_column, medication_column, condition_column)
+        out = None
+    elif isinstance(data, (str, bytes)) or not hasattr(data, "__len__"):
+        raise TypeError("screen(): data must be a list of lists of str, a pandas DataFrame or a pyarrow Table, "
+                        f"not {type(data).__name__}")
+    else:
+        out = _core._screen_lists(kb, data, conditions, min_severity, bool(duplicate_therapy), kind_list, int(threads))
+        batch = _Batch(np.arange(len(out["regimen_offsets"]) - 1, dtype=np.int64), out["medication_texts"],
+                       out["regimen_offsets"], out["medication_codes"], out["condition_texts"],
+                       out["condition_offsets"] if conditions is not None else None,
+                       out["condition_codes"] if conditions is not None else None)
+    if out is None:
+        out = _core._screen_columns(kb, batch.medication_texts, batch.regimen_offsets, batch.medication_codes,
+                                    batch.condition_texts, batch.condition_offsets, batch.condition_codes,
+                                    min_severity, bool(duplicate_therapy), kind_list, int(threads))
+    rows, summary = _tables(np, out, batch, as_arrow)
+    result = ScreenResult(rows=rows, summary=summary, pairs_evaluated=int(out["pairs_evaluated"]), kb=kb, _batch=batch,
+                          _row_regimen=out["regimen"], _options=options)
+    result._columns = {k: out[k] for k in ("kind", "input_a", "input_b", "rule")}
+    result._rule_ids = list(out["rule_ids"])
+    return result
+
+
+def _entry_codes(np: Any, regimen: Any, position: Any, offsets: Any, codes: Any) -> Any:
+    """The dictionary code of entry `position` of each row's regimen (-1 where position is -1)."""
+    if offsets is None or len(codes) == 0:
+        return np.full(len(regimen), -1, dtype=np.int32)
+    valid = position >= 0
+    at = offsets[regimen] + np.where(valid, position, 0)
+    return np.where(valid, codes[np.minimum(at, len(codes) - 1)], -1).astype(np.int32)
+
+
+def _unique_categories(np: Any, texts: list, codes: Any) -> tuple[list, Any]:
+    """Categories must be unique: texts equal after str() (e.g. 1 and "1") share a code."""
+    if len(set(texts)) == len(texts):
+        return texts, codes
+    first: dict = {}
+    remap = np.array([first.setdefault(t, len(first)) for t in texts], dtype=np.int32)
+    return list(first), np.where(codes >= 0, remap[np.maximum(codes, 0)], -1).astype(np.int32)
+
+
+def _tables(np: Any, out: dict, batch: _Batch, as_arrow: bool) -> tuple[Any, Any]:
+    regimen = out["regimen"]
+    input_a, input_b = out["input_a"], out["input_b"]
+    med_a = _entry_codes(np, regimen, input_a, batch.regimen_offsets, batch.medication_codes)
+    med_b = _entry_codes(np, regimen, input_b, batch.regimen_offsets, batch.medication_codes)
+    cond = _entry_codes(np, regimen, out["condition_input"], batch.condition_offsets, batch.condition_codes)
+    med_texts, med_a = _unique_categories(np, list(batch.medication_texts), med_a)
+    _, med_b = _unique_categories(np, list(batch.medication_texts), med_b)
+    cond_texts, cond = _unique_categories(np, list(batch.condition_texts), cond)
+    max_sev = out["summary_max_severity"]
+    by = out["summary_by_severity"]
+    um, uc = out["summary_unresolved_medications"], out["summary_unresolved_conditions"]
+    cat_columns = {
+        "kind": (out["kind"].astype(np.int32), KINDS, False),
+        "severity": (out["severity"].astype(np.int32), SEVERITIES, True),
+        "evidence": (out["evidence"].astype(np.int32), EVIDENCE, False),
+        "rule": (out["rule"], list(out["rule_ids"]), False),
+        "medication_a": (med_a, med_texts, False),
+        "medication_b": (med_b, med_texts, False),
+        "substance_a": (out["substance_a"], list(out["substance_ids"]), False),
+        "substance_b": (out["substance_b"], list(out["substance_ids"]), False),
+        "condition": (cond, cond_texts, False),
+    }
+    if as_arrow:
+        pa = require("pyarrow")
+
+        def cat(codes: Any, categories: list, ordered: bool) -> Any:
+            indices = pa.array(codes, type=pa.int32(), mask=codes < 0)
+            return pa.DictionaryArray.from_arrays(indices, pa.array(categories, type=pa.string()), ordered=ordered)
+
+        def opt_int(values: Any) -> Any:
+            return pa.array(values, type=pa.int32(), mask=values < 0)
+
+        row_ids = batch_ids_arrow(pa, np, batch.regimen_ids, regimen)
+        summary_ids = batch_ids_arrow(pa, np, batch.regimen_ids, None)
+        make_table: Any = pa.table
+    else:
+        pd = require("pandas")
+
+        def cat(codes: Any, categories: list, ordered: bool) -> Any:
+            return pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object), ordered=ordered,
+                                             validate=False)
+
+        def opt_int(values: Any) -> Any:
+            return pd.arrays.IntegerArray(values.astype(np.int32, copy=False), values < 0)
+
+        summary_ids = batch.regimen_ids
+        row_ids = summary_ids[regimen] if len(regimen) else summary_ids[:0]
+
+        def make_table(columns: dict) -> Any:
+            return pd.DataFrame(columns, columns=list(columns))
+
+    row_cols = {"regimen": row_ids}
+    for name in ROW_COLUMNS[1:]:
+        if name in cat_columns:
+            row_cols[name] = cat(*cat_columns[name])
+        elif name in ("input_a", "input_b"):
+            row_cols[name] = opt_int(out[name])
+        else:
+            row_cols[name] = np.ascontiguousarray(out["superseded"], dtype=np.int32)
+    summary_cols = {"regimen": summary_ids, "medications": out["summary_medications"],
+                    "conditions": out["summary_conditions"], "warnings": out["summary_warnings"]}
+    for v, name in enumerate(SEVERITIES):
+        summary_cols[name] = np.ascontiguousarray(by[:, v])
+    summary_cols["max_severity"] = cat(max_sev.astype(np.int32), SEVERITIES, True)
+    summary_cols["unresolved_medications"] = um
+    summary_cols["unresolved_conditions"] = uc
+    summary_cols["complete"] = (um == 0) & (uc == 0)
+    return make_table(row_cols), make_table(summary_cols)
+
+def batch_ids_arrow(pa: Any, np: Any, ids: Any, take: Any) -> Any:
+    arr = ids if isinstance(ids, (pa.Array, pa.ChunkedArray)) else pa.array(ids)
+    return arr if take is None else arr.take(pa.array(take, type=pa.int64()))

@@ -1,0 +1,159 @@
+#pragma once
+/// @file screen.hpp
+/// Population screening: many regimens checked in one call (`KnowledgeBase::screen`).
+///
+/// Input is columnar, the way a table arrives: a dictionary of distinct medication texts, one code
+/// per medication entry, and offsets that cut the entries into regimens (compressed sparse rows);
+/// the same for patient conditions. Each distinct text is resolved once per call; the regimens are
+/// then pure integer work on the compiled knowledge base, spread over a thread pool. Results are
+/// compact rows in a deterministic order; `screen_report` / `explain` give the full report of any
+/// regimen or row on request.
+///
+/// Screening runs exactly the check `KnowledgeBase::check` runs: for every regimen, its warning
+/// rows are the check's warnings, in the check's order. Inputs that were not checked (unknown
+/// text) are rows of their own, never dropped: "no warning row" must never be read as "safe".
+
+#include <rxcaution/export.hpp>
+#include <rxcaution/report.hpp>
+#include <rxcaution/types.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rxcaution {
+
+class KnowledgeBase;
+
+/// Most regimens one screen() call accepts (callers stream larger populations in chunks; the
+/// command-line `screen` and the Python and Dask front ends do).
+inline constexpr std::size_t kMaxScreenRegimens = 50'000'000;
+/// Most medication entries (all regimens together) one screen() call accepts.
+inline constexpr std::size_t kMaxScreenEntries = 500'000'000;
+/// Most distinct texts (medications or conditions) one screen() call accepts; codes are int32.
+inline constexpr std::size_t kMaxScreenDistinct = 0x7FFFFFFF;
+// Per regimen, the limits of check() apply (kMaxCheckMedications medications and
+// kMaxCheckConditions conditions, in knowledge_base.hpp).
+
+/// A batch of regimens in columnar form. Nothing is copied: the spans must stay valid during the
+/// call.
+///
+/// Regimen r has the medication entries `medication_codes[regimen_offsets[r] ..
+/// regimen_offsets[r + 1])`, each an index into `medication_texts`; its position inside that range
+/// is the entry's input index (as in a check's medication list). Conditions are laid out the same
+/// way; leave the three condition spans empty for none.
+struct ScreenBatch {
+    std::span<const std::string> medication_texts;   ///< distinct medication texts (a dictionary)
+    std::span<const std::int64_t> regimen_offsets;   ///< regimens + 1 non-decreasing offsets, first 0
+    std::span<const std::int32_t> medication_codes;  ///< one per entry; last offset = its size
+    std::span<const std::string> condition_texts;    ///< distinct condition texts
+    std::span<const std::int64_t> condition_offsets;  ///< empty, or regimens + 1 offsets
+    std::span<const std::int32_t> condition_codes;   ///< one per condition entry
+};
+
+/// What to screen for.
+struct ScreenOptions {
+    /// Warnings below this severity are left out (as CheckContext::min_severity).
+    Severity min_severity = Severity::Minor;
+    /// Report duplicate-therapy warnings (as CheckContext::duplicate_therapy).
+    bool duplicate_therapy = true;
+    /// Warning kinds to return; empty means all. Rows for unresolved inputs are always returned.
+    std::vector<WarningKind> kinds;
+    /// Worker threads; 0 means std::thread::hardware_concurrency(). Results do not depend on it.
+    unsigned threads = 0;
+};
+
+/// What a row says.
+enum class ScreenRowKind : std::uint8_t {
+    DrugDrug = 0,            ///< a drug-drug warning
+    DrugCondition = 1,       ///< a drug-condition warning
+    DuplicateTherapy = 2,    ///< a duplicate-therapy warning
+    UnresolvedMedication = 3,  ///< a medication entry that did not resolve: it was NOT checked
+    UnresolvedCondition = 4,   ///< a condition entry that did not resolve: it was NOT checked
+};
+
+/// `drug-drug`, `drug-condition`, `duplicate-therapy`, `unresolved-medication`, `unresolved-condition`.
+RXCAUTION_EXPORT std::string_view to_string(ScreenRowKind kind) noexcept;
+
+/// One result row. Warning rows carry the fields of the check's `Warning`; absent indexes are kNone.
+struct ScreenRow {
+    std::uint64_t regimen = 0;  ///< index of the regimen in the batch
+    ScreenRowKind kind = ScreenRowKind::DrugDrug;
+    Severity severity = Severity::Minor;  ///< meaningless for unresolved rows
+    EvidenceGrade evidence = EvidenceGrade::Secondary;
+    /// Input indexes inside the regimen (Warning::input_a/b). Unresolved medication: input_a is the
+    /// entry. Unresolved condition: condition_input is the condition entry.
+    std::uint32_t input_a = kNone, input_b = kNone;
+    std::uint32_t substance_a = kNone, substance_b = kNone;  ///< as Warning::substance_a/b
+    /// As Warning::rule: index into interactions(), contraindications() or classes() by kind;
+    /// kNone for a duplicate ingredient and for unresolved rows.
+    std::uint32_t rule = kNone;
+    std::uint32_t condition_input = kNone;  ///< condition entry inside the regimen (drug-condition)
+    /// Number of rules this warning superseded (Warning::superseded_count); details via explain().
+    std::uint32_t superseded_count = 0;
+};
+
+/// Per regimen totals.
+struct ScreenSummary {
+    std::uint32_t medications = 0;       ///< entries
+    std::uint32_t conditions = 0;        ///< condition entries
+    std::uint32_t warnings = 0;          ///< warning rows (after the kinds filter)
+    std::uint32_t by_severity[4] = {};   ///< warning rows per Severity value
+    std::uint32_t unresolved_medications = 0;
+    std::uint32_t unresolved_conditions = 0;
+    std::int8_t max_severity = -1;       ///< highest Severity value among its warnings, -1 for none
+};
+
+/// The answer to `KnowledgeBase::screen`.
+struct ScreenResult {
+    /// By regimen, then warnings in the order check() gives them, then unresolved medications (by
+    /// entry), then unresolved conditions (by entry).
+    std::vector<ScreenRow> rows;
+    /// One per regimen of the batch.
+    std::vector<ScreenSummary> summaries;
+    /// Medication input pairs the batch holds (sum of n(n-1)/2 over regimens).
+    std::uint64_t pairs_evaluated = 0;
+    /// Per distinct medication text: whether it resolved (same order as ScreenBatch::medication_texts).
+    std::vector<bool> medication_resolved;
+    /// Per distinct condition text: whether it resolved.
+    std::vector<bool> condition_resolved;
+};
+
+/// The full report of regimen `regimen` of a batch: the check screen() ran for it, with its
+/// options (min_severity, duplicate_therapy; the kinds filter does not apply to a report).
+/// @throws std::out_of_range for a regimen outside the batch; std::invalid_argument for a
+///         malformed batch; LimitError as KnowledgeBase::check.
+RXCAUTION_EXPORT Report screen_report(const KnowledgeBase& kb, const ScreenBatch& batch, std::size_t regimen,
+                                      const ScreenOptions& options = {});
+
+/// A warning row written out in full (summary, explanation, sources...), from the regimen's report.
+/// @throws std::invalid_argument for an unresolved-input row (it has no warning: see
+///         screen_report(...).input(i) for its suggestions) or a row this batch did not produce;
+///         the errors of screen_report().
+RXCAUTION_EXPORT WarningDetails explain(const KnowledgeBase& kb, const ScreenBatch& batch, const ScreenRow& row,
+                                        const ScreenOptions& options = {});
+
+/// Convenience: a batch built from lists of texts (dictionary-encoded here). The returned object
+/// owns its storage; `batch()` views it.
+class RXCAUTION_EXPORT OwnedScreenBatch {
+public:
+    /// @param regimens medications per regimen, as typed.
+    /// @param conditions conditions per regimen (empty, or one list per regimen).
+    /// @throws std::invalid_argument when `conditions` is neither empty nor as long as `regimens`;
+    ///         LimitError for more than kMaxScreenRegimens regimens or kMaxScreenEntries entries.
+    explicit OwnedScreenBatch(const std::vector<std::vector<std::string>>& regimens,
+                              const std::vector<std::vector<std::string>>& conditions = {});
+    /// A view for screen(); valid while this object lives and is not moved.
+    [[nodiscard]] ScreenBatch batch() const noexcept;
+
+private:
+    std::vector<std::string> medication_texts_, condition_texts_;
+    std::vector<std::int64_t> regimen_offsets_, condition_offsets_;
+    std::vector<std::int32_t> medication_codes_, condition_codes_;
+};
+
+}  // namespace rxcaution

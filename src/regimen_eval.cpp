@@ -1,0 +1,382 @@
+// The integer core of a regimen check (see detail/regimen_eval.hpp). Moved here unchanged from
+// check.cpp so that check() and screen() run the same code.
+
+#include "detail/regimen_eval.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+namespace rxcaution::detail {
+
+namespace {
+
+// Small per-pair sets: the few rules that already fired for one input pair.
+bool contains(const std::vector<std::uint64_t>& v, std::uint64_t x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+
+std::uint64_t tag(std::uint32_t kind, std::uint32_t rule) { return (static_cast<std::uint64_t>(kind) << 32) | rule; }
+
+using Hit = PairHit;
+
+}  // namespace
+
+PairTable build_pair_table(const KnowledgeBaseImpl& kb) {
+    PairTable t;
+    t.pool = kb.pair_rule_pool.data();
+    const auto& fwd = kb.graph.m_forward;
+    const std::size_t substances = kb.interacts_end.size();
+    std::size_t pairs = 0;
+    for (std::size_t a = 0; a < substances; ++a) pairs += kb.interacts_end[a] - fwd.m_rowstart[a];
+    std::size_t capacity = 16;
+    while (capacity < 2 * pairs) capacity *= 2;  // load factor <= 1/2: probes stay short
+    t.slots.assign(capacity, PairTable::Slot{PairTable::kEmpty, 0, 0, {}});
+    t.mask = capacity - 1;
+    for (std::size_t a = 0; a < substances; ++a)
+        for (std::uint32_t e = fwd.m_rowstart[a], end = kb.interacts_end[a]; e < end; ++e) {
+            const EdgeProps& p = kb.graph[Graph::edge_descriptor(static_cast<Vertex>(a), e)];
+            if (p.kind != EdgeKind::Interacts) continue;
+            const std::uint64_t key = (static_cast<std::uint64_t>(a) << 32) | fwd.m_column[e];
+            std::uint64_t h = PairTable::hash(key) & t.mask;
+            while (t.slots[h].key != PairTable::kEmpty) h = (h + 1) & t.mask;
+            t.slots[h] = {key, p.offset, p.count, p.count ? kb.pair_rule_pool[p.offset] : KnowledgeBaseImpl::PoolRule{}};
+        }
+    return t;
+}
+
+void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, const EvalOptions& options,
+                      EvalScratch& sc, std::vector<Warning>& warnings, std::vector<std::uint32_t>& superseded) {
+    const std::size_t n = regimen.n;
+    const IngredientSpan* ing = regimen.ing;
+    const auto& pack = kb.pack;
+    auto& fired = sc.fired;  // (kind, rule) already reported for the current input pair
+    fired.clear();
+
+    bool any_supersedes = false;
+    auto push_interaction = [&](std::uint32_t r, Severity severity, EvidenceGrade evidence, std::size_t i, std::size_t j,
+                                std::uint32_t a, std::uint32_t b) {
+        Warning w;
+        w.kind = WarningKind::DrugDrug;
+        w.severity = severity;
+        w.evidence = evidence;
+        w.rule = r;
+        w.input_a = static_cast<std::uint32_t>(i);
+        w.input_b = static_cast<std::uint32_t>(j);
+        w.substance_a = a;
+        w.substance_b = b;
+        warnings.push_back(w);
+    };
+    auto add_interaction = [&](std::uint32_t r, std::size_t i, std::size_t j, std::uint32_t a, std::uint32_t b) {
+        const auto facts = kb.interaction_facts[r];
+        if (facts.severity < options.min_severity) return;
+        any_supersedes = any_supersedes || !kb.rule_supersedes[r].empty();
+        push_interaction(r, facts.severity, facts.evidence, i, j, a, b);
+    };
+    auto add_class_duplicate = [&](std::uint32_t c, std::size_t i, std::size_t j, std::uint32_t a, std::uint32_t b) {
+        const DrugClass& cls = pack.classes[c];
+        if (cls.duplicate_therapy->severity < options.min_severity) return;
+        if (contains(fired, tag(3, c))) return;
+        fired.push_back(tag(3, c));
+        Warning w;
+        w.kind = WarningKind::DuplicateTherapy;
+        w.severity = cls.duplicate_therapy->severity;
+        w.evidence = EvidenceGrade::Secondary;
+        for (const auto& cit : cls.duplicate_therapy->sources) w.evidence = std::min(w.evidence, cit.grade);
+        w.rule = c;
+        w.input_a = static_cast<std::uint32_t>(i);
+        w.input_b = static_cast<std::uint32_t>(j);
+        w.substance_a = a;
+        w.substance_b = b == a ? kNone : b;
+        warnings.push_back(w);
+    };
+
+    // --- drug-drug: find every ingredient pair with compiled rules ----------------------------
+    // For each ingredient a of input i, either walk a's partners in the graph and keep those that
+    // are ingredients of a later input (cost: a's degree), or binary-search a's row for each later
+    // ingredient (cost: later ingredients x log degree), whichever is cheaper. The hits are then
+    // consumed in (i, j, x, y) order, the order the warnings have always been produced in.
+    auto& hits = sc.hits;
+    hits.clear();
+    const bool bits = !kb.pair_bits.empty();  // with the bit index, pairs are probed in the loop below
+    if (bits && regimen.pairs) {
+        // The table slots of the pairs that have rules are requested from memory up front, so that
+        // their cache misses overlap instead of stalling the loop below one after the other.
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t x = 0; x < ing[i].second; ++x)
+                for (std::size_t j = i + 1; j < n; ++j)
+                    for (std::size_t y = 0; y < ing[j].second; ++y)
+                        if (kb.pair_bit(ing[i].first[x], ing[j].first[y]))
+                            regimen.pairs->prefetch(ing[i].first[x], ing[j].first[y]);
+    }
+    if (!bits) {
+        auto& stamp = sc.stamp;
+        auto& head = sc.head;
+        auto& epoch = sc.epoch;
+        const std::size_t n_sub = pack.substances.size();
+        if (stamp.size() < n_sub) {
+            stamp.assign(n_sub, 0);
+            head.assign(n_sub, 0);
+            epoch = 0;
+        }
+        if (++epoch == 0) {
+            std::fill(stamp.begin(), stamp.end(), 0);
+            epoch = 1;
+        }
+        auto& occ = sc.occ;
+        auto& later = sc.later;  // ingredients of inputs after i
+        occ.clear();
+        later.assign(n + 1, 0);
+        for (std::size_t j = n; j-- > 0;) later[j] = later[j + 1] + ing[j].second;
+        for (std::size_t j = 0; j < n; ++j)
+            for (std::size_t y = 0; y < ing[j].second; ++y) {
+                const std::uint32_t t = ing[j].first[y];
+                occ.push_back({static_cast<std::uint32_t>(j), static_cast<std::uint32_t>(y),
+                               stamp[t] == epoch ? head[t] : kNone});
+                head[t] = static_cast<std::uint32_t>(occ.size() - 1);
+                stamp[t] = epoch;
+            }
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto [ia, na] = ing[i];
+            const std::size_t partners = later[i + 1];
+            if (partners == 0) continue;
+            for (std::size_t x = 0; x < na; ++x) {
+                const std::uint32_t a = ia[x];
+                if (kb.partner_count(a) <= 32 * partners) {
+                    kb.for_each_partner(
+                        a, [&](std::uint32_t t) { return stamp[t] == epoch; },
+                        [&](std::uint32_t t, const KnowledgeBaseImpl::PoolRule* rules, std::uint32_t count) {
+                        for (std::uint32_t o = head[t]; o != kNone; o = occ[o].next)
+                            if (occ[o].j > i)
+                                hits.push_back({static_cast<std::uint32_t>(i), occ[o].j, static_cast<std::uint32_t>(x),
+                                                occ[o].y, rules, count});
+                    });
+                } else {
+                    for (std::size_t j = i + 1; j < n; ++j)
+                        for (std::size_t y = 0; y < ing[j].second; ++y) {
+                            std::size_t count = 0;
+                            const auto* rules = kb.rules_for_pair(a, ing[j].first[y], count);
+                            if (count)
+                                hits.push_back({static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(j),
+                                                static_cast<std::uint32_t>(x), static_cast<std::uint32_t>(y), rules,
+                                                static_cast<std::uint32_t>(count)});
+                        }
+                }
+            }
+        }
+        std::sort(hits.begin(), hits.end(), [](const Hit& p, const Hit& q) {
+            return std::tie(p.i, p.j, p.x, p.y) < std::tie(q.i, q.j, q.x, q.y);
+        });
+    }
+
+    // --- drug-drug and duplicate therapy, in input-pair order --------------------------------
+    std::size_t next_hit = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto [ia, na] = ing[i];
+        if (na == 0) continue;
+        for (std::size_t j = i + 1; j < n; ++j) {
+            const auto [ib, nb] = ing[j];
+            if (nb == 0) continue;
+            fired.clear();
+            for (std::size_t x = 0; x < na; ++x) {
+                const std::uint32_t a = ia[x];
+                for (std::size_t y = 0; y < nb; ++y) {
+                    const std::uint32_t b = ib[y];
+                    if (a == b) {
+                        if (!options.duplicate_therapy) continue;
+                        if (!kb.duplicate_classes_by_substance[a].empty()) {
+                            for (std::uint32_t c : kb.duplicate_classes_by_substance[a]) add_class_duplicate(c, i, j, a, a);
+                            continue;
+                        }
+                        if (Severity::Moderate < options.min_severity) continue;
+                        Warning w;
+                        w.kind = WarningKind::DuplicateTherapy;
+                        w.severity = Severity::Moderate;
+                        w.evidence = EvidenceGrade::Derived;
+                        w.rule = kNone;
+                        w.input_a = static_cast<std::uint32_t>(i);
+                        w.input_b = static_cast<std::uint32_t>(j);
+                        w.substance_a = a;
+                        warnings.push_back(w);
+                        continue;
+                    }
+                    if (bits) {
+                        if (kb.pair_bit(a, b)) {
+                            std::size_t count = 0;
+                            const auto* rules = regimen.pairs ? regimen.pairs->find(a, b, count) : kb.rules_for_pair(a, b, count);
+                            hits.push_back({static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(j),
+                                            static_cast<std::uint32_t>(x), static_cast<std::uint32_t>(y), rules,
+                                            static_cast<std::uint32_t>(count)});
+                        }
+                    }
+                    while (next_hit < hits.size() && hits[next_hit].i == i && hits[next_hit].j == j &&
+                           hits[next_hit].x == x && hits[next_hit].y == y) {
+                        const Hit& h = hits[next_hit++];
+                        for (std::uint32_t k = 0; k < h.count; ++k) {
+                            const auto& pr = h.rules[k];
+                            // In a layered pack, the highest rating the pair's annotations give
+                            // (so filtering never hides a pair a later pack rates at the threshold).
+                            if (static_cast<Severity>(pr.filter_severity) < options.min_severity) continue;
+                            if (contains(fired, tag(0, pr.rule))) continue;
+                            fired.push_back(tag(0, pr.rule));
+                            any_supersedes = any_supersedes || pr.supersedes;
+                            push_interaction(pr.rule, pr.severity, pr.evidence, i, j, a, b);
+                        }
+                    }
+                    if (options.duplicate_therapy)
+                        for (std::uint32_t c : kb.duplicate_classes_by_substance[a])
+                            if (kb.in_class(b, c)) add_class_duplicate(c, i, j, a, b);
+                }
+            }
+        }
+    }
+
+    // Rules stated for one product (e.g. a depot formulation) fire only when that product is an input.
+    auto input_matches = [&](std::size_t i, const Part& p) -> std::int64_t {
+        const InputRef& ref = regimen.refs[i];
+        const auto [list, len] = ing[i];
+        if (p.kind == EntityKind::Product) {
+            if (ref.resolved && ref.kind == EntityKind::Product && ref.index == p.index)
+                return len == 0 ? -1 : static_cast<std::int64_t>(list[0]);
+            return -1;
+        }
+        for (std::size_t k = 0; k < len; ++k)
+            if (kb.matches(list[k], p)) return list[k];
+        return -1;
+    };
+    using ProductHit = EvalScratch::ProductHit;
+    auto& product_fired = sc.product_fired;  // (rule, input pair) already reported
+    product_fired.clear();
+    for (std::size_t i = 0; i < n; ++i) {
+        const InputRef& ref = regimen.refs[i];
+        if (!ref.resolved || ref.kind != EntityKind::Product || regimen.duplicate_of[i] != kNone) continue;
+        for (std::uint32_t r : kb.interactions_by_product[ref.index]) {
+            const bool this_first = kb.rule_first[r].kind == EntityKind::Product && kb.rule_first[r].index == ref.index;
+            const Part& mine = this_first ? kb.rule_first[r] : kb.rule_second[r];
+            const Part& other = this_first ? kb.rule_second[r] : kb.rule_first[r];
+            const std::int64_t a = input_matches(i, mine);
+            if (a < 0) continue;
+            for (std::size_t j = 0; j < n; ++j) {
+                if (j == i) continue;
+                const std::int64_t b = input_matches(j, other);
+                if (b < 0 || b == a) continue;
+                const std::size_t lo = std::min(i, j), hi = std::max(i, j);
+                const ProductHit key{r, lo, hi};
+                if (std::find(product_fired.begin(), product_fired.end(), key) != product_fired.end()) continue;
+                product_fired.push_back(key);
+                if (i < j) add_interaction(r, i, j, static_cast<std::uint32_t>(a), static_cast<std::uint32_t>(b));
+                else add_interaction(r, j, i, static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(a));
+            }
+        }
+    }
+
+    // --- drug-condition -------------------------------------------------------------------------
+    if (regimen.patient) {
+        const std::int64_t* patient = regimen.patient;
+        auto& candidates = sc.candidates;  // rule, substance (kNone: product)
+        for (std::size_t i = 0; i < n; ++i) {
+            const InputRef& ref = regimen.refs[i];
+            if (!ref.resolved || regimen.duplicate_of[i] != kNone) continue;
+            candidates.clear();
+            if (ref.kind == EntityKind::Product)
+                for (std::uint32_t r : kb.contraindications_by_product[ref.index]) candidates.emplace_back(r, kNone);
+            const auto [list, len] = ing[i];
+            for (std::size_t k = 0; k < len; ++k)
+                for (std::uint32_t r : kb.contraindications_by_substance[list[k]]) candidates.emplace_back(r, list[k]);
+            fired.clear();
+            for (auto [r, s] : candidates) {
+                const auto facts = kb.contraindication_facts[r];
+                if (facts.severity < options.min_severity) continue;
+                const std::int64_t typed = patient[kb.contraindication_condition[r]];
+                if (typed < 0) continue;
+                if (contains(fired, tag(1, r))) continue;
+                fired.push_back(tag(1, r));
+                Warning w;
+                w.kind = WarningKind::DrugCondition;
+                w.severity = facts.severity;
+                w.evidence = facts.evidence;
+                w.rule = r;
+                w.input_a = static_cast<std::uint32_t>(i);
+                w.substance_a = s;
+                w.condition_input = static_cast<std::uint32_t>(typed);
+                warnings.push_back(w);
+            }
+        }
+    }
+
+    // A more specific rule replaces the general rules it names when both fired for the same inputs
+    // (unless the general one is more severe); the surviving warning says which one it replaced,
+    // so nothing disappears silently. Warnings are grouped by input pair first, so this costs
+    // O(W log W) rather than comparing every warning with every other.
+    if (any_supersedes) {
+        std::vector<std::uint32_t> order;
+        order.reserve(warnings.size());
+        for (std::uint32_t k = 0; k < warnings.size(); ++k)
+            if (warnings[k].kind == WarningKind::DrugDrug) order.push_back(k);
+        {
+            auto pair_of = [&](std::uint32_t k) { return std::pair{warnings[k].input_a, warnings[k].input_b}; };
+            std::stable_sort(order.begin(), order.end(), [&](std::uint32_t x, std::uint32_t y) { return pair_of(x) < pair_of(y); });
+            std::vector<char> drop(warnings.size(), 0);
+            std::vector<std::pair<std::uint32_t, std::vector<std::uint32_t>>> lines;  // warning -> superseded rules
+            for (std::size_t g = 0; g < order.size();) {
+                std::size_t end = g;
+                while (end < order.size() && pair_of(order[end]) == pair_of(order[g])) ++end;
+                // Within a group `order` keeps generation order, as the explanation lines expect.
+                std::vector<std::uint32_t> group(order.begin() + static_cast<std::ptrdiff_t>(g),
+                                                 order.begin() + static_cast<std::ptrdiff_t>(end));
+                std::sort(group.begin(), group.end());
+                for (std::uint32_t k : group) {
+                    const auto& sup = kb.rule_supersedes[warnings[k].rule];
+                    if (sup.empty()) continue;
+                    std::vector<std::uint32_t> replaced;
+                    for (std::uint32_t o : group) {
+                        const Warning& other = warnings[o];
+                        if (std::find(sup.begin(), sup.end(), other.rule) == sup.end()) continue;
+                        if (other.severity > warnings[k].severity) continue;  // never trade a warning for a milder one
+                        drop[o] = 1;
+                        replaced.push_back(other.rule);
+                    }
+                    if (!replaced.empty()) lines.emplace_back(k, std::move(replaced));
+                }
+                g = end;
+            }
+            for (auto& [k, replaced] : lines) {
+                warnings[k].superseded_begin = static_cast<std::uint32_t>(superseded.size());
+                warnings[k].superseded_count = static_cast<std::uint32_t>(replaced.size());
+                superseded.insert(superseded.end(), replaced.begin(), replaced.end());
+            }
+            std::size_t out = 0;
+            for (std::size_t k = 0; k < warnings.size(); ++k)
+                if (!drop[k]) warnings[out++] = warnings[k];
+            warnings.resize(out);
+        }
+    }
+
+    // Most severe first, then in the order the caller listed the inputs (a single-input warning
+    // before a pair starting at the same input), then kind, then rule id.
+    auto rank = [&](const Warning& w) -> std::uint32_t {
+        switch (w.kind) {
+            case WarningKind::DrugDrug: return kb.interaction_rank[w.rule];
+            case WarningKind::DrugCondition: return kb.contraindication_rank[w.rule];
+            default: return w.rule == kNone ? kb.duplicate_ingredient_rank : kb.class_rank[w.rule];
+        }
+    };
+    auto before = [&](const Warning& x, const Warning& y) {
+        if (x.severity != y.severity) return x.severity > y.severity;
+        if (x.input_a != y.input_a) return x.input_a < y.input_a;
+        if (x.input_b != y.input_b) return x.input_b + 1u < y.input_b + 1u;  // kNone (one input) first
+        if (x.kind != y.kind) return x.kind < y.kind;
+        return rank(x) < rank(y);
+    };
+    // A regimen has a handful of warnings: a stable insertion sort gives the same order as
+    // std::stable_sort without its temporary buffer (an allocation per regimen when screening).
+    if (warnings.size() <= 32) {
+        for (std::size_t k = 1; k < warnings.size(); ++k) {
+            const Warning w = warnings[k];
+            std::size_t m = k;
+            for (; m > 0 && before(w, warnings[m - 1]); --m) warnings[m] = warnings[m - 1];
+            warnings[m] = w;
+        }
+    } else {
+        std::stable_sort(warnings.begin(), warnings.end(), before);
+    }
+}
+
+}  // namespace rxcaution::detail

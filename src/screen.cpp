@@ -1,0 +1,434 @@
+// Population screening: the distinct texts of a batch are resolved once, then every regimen is the
+// integer core check() runs (detail/regimen_eval.hpp), on a few threads, each working through
+// chunks of regimens with its own buffers. Rows of a chunk are kept apart and joined in chunk order,
+// so the result is the same on any number of threads.
+
+#include "detail/regimen_eval.hpp"
+
+#include <rxcaution/errors.hpp>
+#include <rxcaution/knowledge_base.hpp>
+#include <rxcaution/screen.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+namespace rxcaution {
+
+std::string_view to_string(ScreenRowKind kind) noexcept {
+    switch (kind) {
+        case ScreenRowKind::DrugDrug: return "drug-drug";
+        case ScreenRowKind::DrugCondition: return "drug-condition";
+        case ScreenRowKind::DuplicateTherapy: return "duplicate-therapy";
+        case ScreenRowKind::UnresolvedMedication: return "unresolved-medication";
+        case ScreenRowKind::UnresolvedCondition: return "unresolved-condition";
+    }
+    return "unknown";
+}
+
+namespace {
+
+using detail::EvalOptions;
+using detail::EvalScratch;
+using detail::IngredientSpan;
+using detail::InputRef;
+using detail::KnowledgeBaseImpl;
+using detail::RegimenView;
+
+void check_codes(std::span<const std::int32_t> codes, std::size_t dictionary, const char* what) {
+    for (std::size_t k = 0; k < codes.size(); ++k)
+        if (codes[k] < 0 || static_cast<std::size_t>(codes[k]) >= dictionary)
+            throw std::invalid_argument(std::string("screen: ") + what + " code " + std::to_string(codes[k]) +
+                                        " at entry " + std::to_string(k) + " is outside its dictionary of " +
+                                        std::to_string(dictionary) + " texts");
+}
+
+void check_offsets(std::span<const std::int64_t> offsets, std::size_t entries, std::size_t per_regimen_limit,
+                   const char* what) {
+    if (offsets.empty() || offsets.front() != 0)
+        throw std::invalid_argument(std::string("screen: ") + what + " offsets must start at 0");
+    for (std::size_t r = 0; r + 1 < offsets.size(); ++r) {
+        if (offsets[r + 1] < offsets[r])
+            throw std::invalid_argument(std::string("screen: ") + what + " offsets decrease at regimen " +
+                                        std::to_string(r));
+        const auto n = static_cast<std::size_t>(offsets[r + 1] - offsets[r]);
+        if (n > per_regimen_limit) throw LimitError(what, per_regimen_limit, n);
+    }
+    if (static_cast<std::uint64_t>(offsets.back()) != entries)
+        throw std::invalid_argument(std::string("screen: the last ") + what + " offset (" +
+                                    std::to_string(offsets.back()) + ") is not the number of codes (" +
+                                    std::to_string(entries) + ")");
+}
+
+// Throws for anything the workers would otherwise read out of bounds, before any work starts.
+void validate(const ScreenBatch& b) {
+    if (b.regimen_offsets.empty()) throw std::invalid_argument("screen: regimen offsets must hold regimens + 1 values");
+    const std::size_t regimens = b.regimen_offsets.size() - 1;
+    if (regimens > kMaxScreenRegimens) throw LimitError("regimens per screen", kMaxScreenRegimens, regimens);
+    if (b.medication_codes.size() > kMaxScreenEntries)
+        throw LimitError("medication entries per screen", kMaxScreenEntries, b.medication_codes.size());
+    if (b.condition_codes.size() > kMaxScreenEntries)
+        throw LimitError("condition entries per screen", kMaxScreenEntries, b.condition_codes.size());
+    if (b.medication_texts.size() > kMaxScreenDistinct)
+        throw LimitError("distinct medication texts", kMaxScreenDistinct, b.medication_texts.size());
+    if (b.condition_texts.size() > kMaxScreenDistinct)
+        throw LimitError("distinct condition texts", kMaxScreenDistinct, b.condition_texts.size());
+    check_offsets(b.regimen_offsets, b.medication_codes.size(), kMaxCheckMedications, "medications");
+    check_codes(b.medication_codes, b.medication_texts.size(), "medication");
+    if (b.condition_offsets.empty()) {
+        if (!b.condition_codes.empty())
+            throw std::invalid_argument("screen: condition codes given without condition offsets");
+        return;
+    }
+    if (b.condition_offsets.size() != b.regimen_offsets.size())
+        throw std::invalid_argument("screen: condition offsets are for " + std::to_string(b.condition_offsets.size() - 1) +
+                                    " regimens, medication offsets for " + std::to_string(regimens));
+    check_offsets(b.condition_offsets, b.condition_codes.size(), kMaxCheckConditions, "conditions");
+    check_codes(b.condition_codes, b.condition_texts.size(), "condition");
+}
+
+// A distinct medication text, resolved once for the whole batch.
+struct Distinct {
+    InputRef ref;
+    std::uint32_t key = 0;  // its normalised text, interned: equal keys are repeats of each other
+    IngredientSpan ing{nullptr, 0};
+};
+
+struct Worker {
+    EvalScratch eval;
+    std::vector<InputRef> refs;
+    std::vector<std::uint32_t> duplicate_of;
+    std::vector<IngredientSpan> ing;
+    std::vector<std::uint32_t> key_stamp, key_first;  // per key: regimen stamp, first entry
+    std::uint32_t stamp = 0;
+    std::vector<std::int64_t> patient;  // per pack condition, -1 when absent
+    std::vector<std::uint32_t> touched;
+    std::vector<Warning> warnings;
+    std::vector<std::uint32_t> superseded;
+};
+
+// The pair table of a knowledge base, built by the first screen and kept while the knowledge base
+// lives (entries of knowledge bases that are gone are dropped on the next call).
+std::shared_ptr<const detail::PairTable> pair_table_for(const std::shared_ptr<const KnowledgeBaseImpl>& kb) {
+    static std::mutex mutex;
+    static std::vector<std::pair<std::weak_ptr<const KnowledgeBaseImpl>, std::shared_ptr<const detail::PairTable>>> cache;
+    const std::lock_guard<std::mutex> lock(mutex);
+    std::erase_if(cache, [](const auto& entry) { return entry.first.expired(); });
+    for (const auto& [owner, table] : cache)
+        if (!owner.owner_before(kb) && !kb.owner_before(owner)) return table;
+    auto table = std::make_shared<const detail::PairTable>(detail::build_pair_table(*kb));
+    cache.emplace_back(kb, table);
+    return table;
+}
+
+struct Shared {
+    const detail::PairTable* pairs;
+    const KnowledgeBaseImpl& kb;
+    const ScreenBatch& batch;
+    const ScreenOptions& options;
+    EvalOptions eval_options;
+    std::uint32_t kind_mask;  // bit per WarningKind
+    const std::vector<Distinct>& meds;
+    std::size_t key_count;
+    const std::vector<std::int64_t>& condition_index;
+};
+
+void screen_chunk(const Shared& s, Worker& w, std::size_t first, std::size_t last, std::vector<ScreenRow>& rows,
+                  std::vector<ScreenSummary>& summaries) {
+    const KnowledgeBaseImpl& kb = s.kb;
+    const ScreenBatch& b = s.batch;
+    const bool with_conditions = !b.condition_offsets.empty();
+    if (w.key_stamp.size() < s.key_count) {
+        w.key_stamp.assign(s.key_count, 0);
+        w.key_first.assign(s.key_count, 0);
+        w.stamp = 0;
+    }
+    if (with_conditions && w.patient.size() != kb.pack.conditions.size()) w.patient.assign(kb.pack.conditions.size(), -1);
+    for (std::size_t r = first; r < last; ++r) {
+        const auto begin = static_cast<std::size_t>(b.regimen_offsets[r]);
+        const std::size_t n = static_cast<std::size_t>(b.regimen_offsets[r + 1]) - begin;
+        const std::int32_t* codes = b.medication_codes.data() + begin;
+        w.refs.resize(n);
+        w.duplicate_of.resize(n);
+        w.ing.resize(n);
+        // Repeats (same normalised text) are found through a per-key stamp: O(n) per regimen.
+        if (++w.stamp == 0) {
+            std::fill(w.key_stamp.begin(), w.key_stamp.end(), 0);
+            w.stamp = 1;
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            const Distinct& d = s.meds[static_cast<std::size_t>(codes[i])];
+            if (w.key_stamp[d.key] == w.stamp) {
+                const std::uint32_t f = w.key_first[d.key];
+                w.duplicate_of[i] = f;
+                w.refs[i] = w.refs[f];
+                w.ing[i] = {nullptr, 0};
+                continue;
+            }
+            w.key_stamp[d.key] = w.stamp;
+            w.key_first[d.key] = static_cast<std::uint32_t>(i);
+            w.duplicate_of[i] = kNone;
+            w.refs[i] = d.ref;
+            w.ing[i] = d.ing;
+        }
+        // Conditions, expanded to their ancestors, as check() does.
+        std::size_t nc = 0;
+        const std::int32_t* ccodes = nullptr;
+        bool any_condition = false;
+        if (with_conditions) {
+            const auto cbegin = static_cast<std::size_t>(b.condition_offsets[r]);
+            nc = static_cast<std::size_t>(b.condition_offsets[r + 1]) - cbegin;
+            ccodes = b.condition_codes.data() + cbegin;
+            for (std::size_t c = 0; c < nc; ++c) {
+                const std::int64_t ci = s.condition_index[static_cast<std::size_t>(ccodes[c])];
+                if (ci < 0) continue;
+                for (std::uint32_t a : kb.condition_ancestors[static_cast<std::size_t>(ci)])
+                    if (w.patient[a] < 0) {
+                        w.patient[a] = static_cast<std::int64_t>(c);
+                        w.touched.push_back(a);
+                        any_condition = true;
+                    }
+            }
+        }
+        RegimenView view;
+        view.pairs = s.pairs;
+        view.n = n;
+        view.refs = w.refs.data();
+        view.duplicate_of = w.duplicate_of.data();
+        view.ing = w.ing.data();
+        view.patient = any_condition ? w.patient.data() : nullptr;
+        w.warnings.clear();
+        w.superseded.clear();
+        detail::evaluate_regimen(kb, view, s.eval_options, w.eval, w.warnings, w.superseded);
+        for (std::uint32_t a : w.touched) w.patient[a] = -1;
+        w.touched.clear();
+
+        ScreenSummary sum;
+        sum.medications = static_cast<std::uint32_t>(n);
+        sum.conditions = static_cast<std::uint32_t>(nc);
+        for (const Warning& x : w.warnings) {
+            if (!((s.kind_mask >> static_cast<unsigned>(x.kind)) & 1u)) continue;
+            ScreenRow row;
+            row.regimen = r;
+            row.kind = static_cast<ScreenRowKind>(x.kind);
+            row.severity = x.severity;
+            row.evidence = x.evidence;
+            row.input_a = x.input_a;
+            row.input_b = x.input_b;
+            row.substance_a = x.substance_a;
+            row.substance_b = x.substance_b;
+            row.rule = x.rule;
+            row.condition_input = x.condition_input;
+            row.superseded_count = x.superseded_count;
+            rows.push_back(row);
+            ++sum.warnings;
+            ++sum.by_severity[static_cast<int>(x.severity)];
+            sum.max_severity = std::max(sum.max_severity, static_cast<std::int8_t>(x.severity));
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            if (w.refs[i].resolved) continue;
+            ScreenRow row;
+            row.regimen = r;
+            row.kind = ScreenRowKind::UnresolvedMedication;
+            row.input_a = static_cast<std::uint32_t>(i);
+            rows.push_back(row);
+            ++sum.unresolved_medications;
+        }
+        for (std::size_t c = 0; c < nc; ++c) {
+            if (s.condition_index[static_cast<std::size_t>(ccodes[c])] >= 0) continue;
+            ScreenRow row;
+            row.regimen = r;
+            row.kind = ScreenRowKind::UnresolvedCondition;
+            row.condition_input = static_cast<std::uint32_t>(c);
+            rows.push_back(row);
+            ++sum.unresolved_conditions;
+        }
+        summaries[r] = sum;
+    }
+}
+
+}  // namespace
+
+ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions& options) const {
+    validate(batch);
+    const KnowledgeBaseImpl& kb = *impl_;
+    const std::size_t regimens = batch.regimen_offsets.size() - 1;
+    ScreenResult result;
+    result.summaries.resize(regimens);
+
+    // Each distinct text once: normalised, interned by normalised text, resolved.
+    std::vector<Distinct> meds(batch.medication_texts.size());
+    std::vector<std::uint32_t> singles(meds.size());
+    result.medication_resolved.assign(meds.size(), false);
+    {
+        detail::TextMap<std::uint32_t> keys;
+        keys.reserve(meds.size());
+        std::string key;
+        for (std::size_t d = 0; d < meds.size(); ++d) {
+            detail::normalize_name_into(batch.medication_texts[d], key);
+            const auto [it, fresh] = keys.try_emplace(key, static_cast<std::uint32_t>(keys.size()));
+            meds[d].key = it->second;
+            const InputRef ref = kb.resolve_normalized(key);
+            meds[d].ref = ref;
+            result.medication_resolved[d] = ref.resolved;
+            if (!ref.resolved) continue;
+            if (ref.kind == EntityKind::Product) {
+                const auto& active = kb.product_active_ingredients[ref.index];
+                meds[d].ing = {active.data(), active.size()};
+            } else {
+                singles[d] = ref.index;
+                meds[d].ing = {&singles[d], 1};
+            }
+        }
+        const std::size_t key_count = keys.size();
+        keys = {};
+        std::vector<std::int64_t> condition_index(batch.condition_texts.size());
+        result.condition_resolved.assign(condition_index.size(), false);
+        for (std::size_t c = 0; c < condition_index.size(); ++c) {
+            condition_index[c] = kb.resolve_condition_index(batch.condition_texts[c]);
+            result.condition_resolved[c] = condition_index[c] >= 0;
+        }
+        for (std::size_t r = 0; r < regimens; ++r) {
+            const auto n = static_cast<std::uint64_t>(batch.regimen_offsets[r + 1] - batch.regimen_offsets[r]);
+            result.pairs_evaluated += n * (n ? n - 1 : 0) / 2;
+        }
+
+        std::uint32_t mask = 0;
+        if (options.kinds.empty()) mask = 0x7;
+        for (WarningKind k : options.kinds) mask |= 1u << static_cast<unsigned>(k);
+        // Leaving out duplicate therapy also spares looking for it.
+        const bool duplicates = options.duplicate_therapy && ((mask >> static_cast<unsigned>(WarningKind::DuplicateTherapy)) & 1u);
+        const auto pairs = kb.pair_bits.empty() ? nullptr : pair_table_for(impl_);
+        const Shared shared{pairs.get(), kb, batch, options, EvalOptions{options.min_severity, duplicates}, mask, meds, key_count,
+                            condition_index};
+
+        unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+        // Chunks small enough to balance the threads, large enough that taking one costs nothing.
+        const std::size_t chunk = std::clamp<std::size_t>(regimens / (std::size_t{threads} * 16 + 1), 64, 16384);
+        const std::size_t chunks = (regimens + chunk - 1) / chunk;
+        threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(chunks, 1)));
+        std::vector<std::vector<ScreenRow>> chunk_rows(chunks);
+        std::atomic<std::size_t> next{0};
+        auto run = [&](Worker& w) {
+            for (std::size_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;)
+                screen_chunk(shared, w, c * chunk, std::min(regimens, (c + 1) * chunk), chunk_rows[c], result.summaries);
+        };
+        if (threads <= 1) {
+            Worker w;
+            run(w);
+        } else {
+            std::vector<std::exception_ptr> errors(threads);
+            std::vector<std::thread> pool;
+            pool.reserve(threads - 1);
+            auto guarded = [&](unsigned t) {
+                try {
+                    Worker w;
+                    run(w);
+                } catch (...) {
+                    errors[t] = std::current_exception();
+                    next.store(chunks);  // the others stop at their next chunk
+                }
+            };
+            for (unsigned t = 1; t < threads; ++t) pool.emplace_back(guarded, t);
+            guarded(0);
+            for (auto& th : pool) th.join();
+            for (auto& e : errors)
+                if (e) std::rethrow_exception(e);
+        }
+        std::size_t total = 0;
+        for (const auto& v : chunk_rows) total += v.size();
+        result.rows.reserve(total);
+        for (auto& v : chunk_rows) {
+            result.rows.insert(result.rows.end(), v.begin(), v.end());
+            v = {};
+        }
+    }
+    return result;
+}
+
+ScreenResult KnowledgeBase::screen(const std::vector<std::vector<std::string>>& regimens,
+                                   const std::vector<std::vector<std::string>>& conditions,
+                                   const ScreenOptions& options) const {
+    const OwnedScreenBatch owned(regimens, conditions);
+    return screen(owned.batch(), options);
+}
+
+OwnedScreenBatch::OwnedScreenBatch(const std::vector<std::vector<std::string>>& regimens,
+                                   const std::vector<std::vector<std::string>>& conditions) {
+    if (!conditions.empty() && conditions.size() != regimens.size())
+        throw std::invalid_argument("screen: " + std::to_string(conditions.size()) + " condition lists for " +
+                                    std::to_string(regimens.size()) + " regimens");
+    if (regimens.size() > kMaxScreenRegimens) throw LimitError("regimens per screen", kMaxScreenRegimens, regimens.size());
+    auto encode = [](const std::vector<std::vector<std::string>>& lists, std::vector<std::string>& texts,
+                     std::vector<std::int64_t>& offsets, std::vector<std::int32_t>& codes, const char* what) {
+        std::unordered_map<std::string_view, std::int32_t> seen;
+        offsets.reserve(lists.size() + 1);
+        offsets.push_back(0);
+        for (const auto& list : lists) {
+            if (codes.size() + list.size() > kMaxScreenEntries)
+                throw LimitError(what, kMaxScreenEntries, codes.size() + list.size());
+            for (const auto& text : list) {
+                const auto [it, fresh] = seen.try_emplace(text, static_cast<std::int32_t>(seen.size()));
+                codes.push_back(it->second);
+            }
+            offsets.push_back(static_cast<std::int64_t>(codes.size()));
+        }
+        texts.resize(seen.size());
+        for (const auto& [text, code] : seen) texts[static_cast<std::size_t>(code)] = std::string(text);
+    };
+    encode(regimens, medication_texts_, regimen_offsets_, medication_codes_, "medication entries per screen");
+    if (!conditions.empty())
+        encode(conditions, condition_texts_, condition_offsets_, condition_codes_, "condition entries per screen");
+}
+
+ScreenBatch OwnedScreenBatch::batch() const noexcept {
+    ScreenBatch b;
+    b.medication_texts = medication_texts_;
+    b.regimen_offsets = regimen_offsets_;
+    b.medication_codes = medication_codes_;
+    b.condition_texts = condition_texts_;
+    b.condition_offsets = condition_offsets_;
+    b.condition_codes = condition_codes_;
+    return b;
+}
+
+Report screen_report(const KnowledgeBase& kb, const ScreenBatch& batch, std::size_t regimen, const ScreenOptions& options) {
+    validate(batch);
+    const std::size_t regimens = batch.regimen_offsets.size() - 1;
+    if (regimen >= regimens)
+        throw std::out_of_range("screen: regimen " + std::to_string(regimen) + " is outside a batch of " +
+                                std::to_string(regimens));
+    std::vector<std::string> meds;
+    for (auto k = batch.regimen_offsets[regimen]; k < batch.regimen_offsets[regimen + 1]; ++k)
+        meds.push_back(batch.medication_texts[static_cast<std::size_t>(batch.medication_codes[static_cast<std::size_t>(k)])]);
+    CheckContext context;
+    context.min_severity = options.min_severity;
+    context.duplicate_therapy = options.duplicate_therapy;
+    if (!batch.condition_offsets.empty())
+        for (auto k = batch.condition_offsets[regimen]; k < batch.condition_offsets[regimen + 1]; ++k)
+            context.conditions.push_back(
+                batch.condition_texts[static_cast<std::size_t>(batch.condition_codes[static_cast<std::size_t>(k)])]);
+    return kb.check(std::move(meds), context);
+}
+
+WarningDetails explain(const KnowledgeBase& kb, const ScreenBatch& batch, const ScreenRow& row, const ScreenOptions& options) {
+    if (row.kind == ScreenRowKind::UnresolvedMedication || row.kind == ScreenRowKind::UnresolvedCondition)
+        throw std::invalid_argument("screen: an " + std::string(to_string(row.kind)) +
+                                    " row has no warning to explain (the input was not checked)");
+    const Report report = screen_report(kb, batch, static_cast<std::size_t>(row.regimen), options);
+    for (const Warning& w : report.warnings())
+        if (static_cast<int>(w.kind) == static_cast<int>(row.kind) && w.input_a == row.input_a &&
+            w.input_b == row.input_b && w.rule == row.rule && w.substance_a == row.substance_a &&
+            w.substance_b == row.substance_b && w.condition_input == row.condition_input)
+            return report.details(w);
+    throw std::invalid_argument("screen: regimen " + std::to_string(row.regimen) +
+                                " has no such warning (a row of another batch or other options?)");
+}
+
+}  // namespace rxcaution

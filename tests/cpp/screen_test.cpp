@@ -1,0 +1,272 @@
+// KnowledgeBase::screen: exact rows for known regimens of the built-in pack, unresolved inputs as
+// rows, options, limits, malformed batches, and the same rows as check() on any number of threads.
+
+#include "test_support.hpp"
+
+#include <rxcaution/screen.hpp>
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <vector>
+
+using namespace rxcaution;
+using rxtest::kb;
+
+namespace {
+
+// A row as text, so that a failing comparison prints something readable.
+std::string row_text(const ScreenRow& r) {
+    const auto& k = kb();
+    std::string s = std::to_string(r.regimen) + " " + std::string(to_string(r.kind));
+    auto idx = [](std::uint32_t v) { return v == kNone ? std::string("-") : std::to_string(v); };
+    s += " " + idx(r.input_a) + "," + idx(r.input_b);
+    if (r.kind == ScreenRowKind::UnresolvedMedication || r.kind == ScreenRowKind::UnresolvedCondition)
+        return s + " c" + idx(r.condition_input);
+    s += " " + std::string(to_string(r.severity));
+    std::string rule = "duplicate-ingredient";
+    if (r.rule != kNone) {
+        if (r.kind == ScreenRowKind::DrugDrug) rule = k.interactions()[r.rule].id;
+        else if (r.kind == ScreenRowKind::DrugCondition) rule = k.contraindications()[r.rule].id;
+        else rule = k.classes()[r.rule].id;
+    }
+    s += " " + rule;
+    s += " " + (r.substance_a == kNone ? std::string("-") : k.substances()[r.substance_a].id);
+    s += "/" + (r.substance_b == kNone ? std::string("-") : k.substances()[r.substance_b].id);
+    if (r.condition_input != kNone) s += " c" + std::to_string(r.condition_input);
+    return s;
+}
+
+std::vector<std::string> rows_text(const ScreenResult& res) {
+    std::vector<std::string> out;
+    for (const auto& r : res.rows) out.push_back(row_text(r));
+    return out;
+}
+
+ScreenOptions threads(unsigned n) {
+    ScreenOptions o;
+    o.threads = n;
+    return o;
+}
+
+}  // namespace
+
+TEST(Screen, KnownRegimensGiveExactRows) {
+    const auto res = kb().screen({{"methadone", "ketamine"}, {"Suboxone", "alprazolam"}, {"sertraline"}}, {}, threads(1));
+    EXPECT_EQ(rows_text(res), (std::vector<std::string>{
+                                  "0 drug-drug 0,1 major ketamine-methadone methadone/ketamine",
+                                  "0 drug-drug 0,1 major methadone-cns-depressants methadone/ketamine",
+                                  "1 drug-drug 0,1 major buprenorphine-cns-depressants buprenorphine/alprazolam",
+                              }));
+    ASSERT_EQ(res.summaries.size(), 3u);
+    EXPECT_EQ(res.summaries[0].warnings, 2u);
+    EXPECT_EQ(res.summaries[0].by_severity[static_cast<int>(Severity::Major)], 2u);
+    EXPECT_EQ(res.summaries[0].max_severity, static_cast<int>(Severity::Major));
+    EXPECT_EQ(res.summaries[2].warnings, 0u);
+    EXPECT_EQ(res.summaries[2].max_severity, -1);
+    EXPECT_EQ(res.pairs_evaluated, 2u);  // 1 + 1 + 0
+}
+
+TEST(Screen, UnresolvedInputsAndConditionsAreRowsOfTheirOwn) {
+    const auto res = kb().screen(
+        {{"ketamine", "methadone", "blah"}, {"zzz", "zzz"}},
+        {{"significant-hypertension", "blorp", "cardiovascular-disease"}, {}}, threads(1));
+    EXPECT_EQ(rows_text(res), (std::vector<std::string>{
+                                  "0 drug-condition 0,- contraindicated ketamine-significant-hypertension ketamine/- c0",
+                                  "0 drug-drug 0,1 major ketamine-methadone ketamine/methadone",
+                                  "0 drug-drug 0,1 major methadone-cns-depressants ketamine/methadone",
+                                  "0 drug-condition 0,- moderate ketamine-cardiovascular-disease ketamine/- c0",  // reached through significant-hypertension
+                                  "0 unresolved-medication 2,- c-",
+                                  "0 unresolved-condition -,- c1",
+                                  "1 unresolved-medication 0,- c-",
+                                  "1 unresolved-medication 1,- c-",
+                              }));
+    EXPECT_EQ(res.summaries[0].unresolved_medications, 1u);
+    EXPECT_EQ(res.summaries[0].unresolved_conditions, 1u);
+    EXPECT_EQ(res.summaries[0].max_severity, static_cast<int>(Severity::Contraindicated));
+    EXPECT_EQ(res.summaries[1].unresolved_medications, 2u);
+    EXPECT_EQ(res.summaries[1].warnings, 0u);
+}
+
+TEST(Screen, RepeatsAreCheckedOnceAsCheckDoes) {
+    // "Methadone" repeats "methadone" (same normalised text): no warning; Dolophine is methadone again.
+    const auto res = kb().screen({{"methadone", "Methadone", "Dolophine"}}, {}, threads(1));
+    EXPECT_EQ(rows_text(res), (std::vector<std::string>{
+                                  "0 duplicate-therapy 0,2 moderate duplicate-ingredient methadone/-"}));
+}
+
+TEST(Screen, OptionsFilterSeverityKindsAndDuplicates) {
+    const std::vector<std::vector<std::string>> regs{{"ketamine", "methadone", "Dolophine"}};
+    const std::vector<std::vector<std::string>> conds{{"cardiovascular-disease"}};
+    ScreenOptions major;
+    major.min_severity = Severity::Major;
+    major.threads = 1;
+    for (const auto& row : kb().screen(regs, conds, major).rows) EXPECT_GE(row.severity, Severity::Major) << row_text(row);
+    EXPECT_EQ(kb().screen(regs, conds, major).rows.size(), 4u);  // 2 drugs x 2 rules, no moderate rows
+
+    ScreenOptions only_condition;
+    only_condition.kinds = {WarningKind::DrugCondition};
+    only_condition.threads = 1;
+    EXPECT_EQ(rows_text(kb().screen(regs, conds, only_condition)),
+              (std::vector<std::string>{"0 drug-condition 0,- moderate ketamine-cardiovascular-disease ketamine/- c0"}));
+
+    ScreenOptions no_dup;
+    no_dup.duplicate_therapy = false;
+    no_dup.threads = 1;
+    for (const auto& row : kb().screen(regs, conds, no_dup).rows)
+        EXPECT_NE(row.kind, ScreenRowKind::DuplicateTherapy) << row_text(row);
+    ScreenOptions all;
+    all.threads = 1;
+    const auto full = kb().screen(regs, conds, all);
+    EXPECT_EQ(std::count_if(full.rows.begin(), full.rows.end(),
+                            [](const ScreenRow& r) { return r.kind == ScreenRowKind::DuplicateTherapy; }),
+              1);
+}
+
+TEST(Screen, ExplainAndReportGiveTheCheckOfTheRegimen) {
+    const OwnedScreenBatch owned({{"sertraline"}, {"ketamine", "Suboxone"}});
+    const auto res = kb().screen(owned.batch(), threads(1));
+    ASSERT_FALSE(res.rows.empty());
+    const auto details = explain(kb(), owned.batch(), res.rows[0]);
+    const Report check = kb().check({"ketamine", "Suboxone"});
+    EXPECT_EQ(details.id, check.details(check.warnings()[0]).id);
+    EXPECT_EQ(details.explanation, check.details(check.warnings()[0]).explanation);
+    EXPECT_EQ(screen_report(kb(), owned.batch(), 1).input_count(), 2u);
+    EXPECT_THROW((void)screen_report(kb(), owned.batch(), 2), std::out_of_range);
+
+    const OwnedScreenBatch unknown({{"zzz"}});
+    const auto ures = kb().screen(unknown.batch());
+    ASSERT_EQ(ures.rows.size(), 1u);
+    try {
+        (void)explain(kb(), unknown.batch(), ures.rows[0]);
+        FAIL() << "explained an unresolved row";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_STREQ(e.what(), "screen: an unresolved-medication row has no warning to explain (the input was not checked)");
+    }
+}
+
+TEST(Screen, MalformedBatchesAndLimitsThrow) {
+    const std::vector<std::string> texts{"methadone", "ketamine"};
+    const std::vector<std::int32_t> codes{0, 1};
+    const std::vector<std::int64_t> bad_start{1, 2};
+    ScreenBatch b;
+    b.medication_texts = texts;
+    b.medication_codes = codes;
+    b.regimen_offsets = bad_start;
+    try {
+        (void)kb().screen(b);
+        FAIL();
+    } catch (const std::invalid_argument& e) {
+        EXPECT_STREQ(e.what(), "screen: medications offsets must start at 0");
+    }
+    const std::vector<std::int64_t> short_end{0, 1};
+    b.regimen_offsets = short_end;
+    try {
+        (void)kb().screen(b);
+        FAIL();
+    } catch (const std::invalid_argument& e) {
+        EXPECT_STREQ(e.what(), "screen: the last medications offset (1) is not the number of codes (2)");
+    }
+    const std::vector<std::int32_t> bad_codes{0, 2};
+    const std::vector<std::int64_t> ok{0, 2};
+    b.regimen_offsets = ok;
+    b.medication_codes = bad_codes;
+    try {
+        (void)kb().screen(b);
+        FAIL();
+    } catch (const std::invalid_argument& e) {
+        EXPECT_STREQ(e.what(), "screen: medication code 2 at entry 1 is outside its dictionary of 2 texts");
+    }
+    // A regimen over check()'s limit is refused like check() refuses it.
+    const std::vector<std::int32_t> many(kMaxCheckMedications + 1, 0);
+    const std::vector<std::int64_t> many_off{0, static_cast<std::int64_t>(many.size())};
+    b.medication_codes = many;
+    b.regimen_offsets = many_off;
+    try {
+        (void)kb().screen(b);
+        FAIL();
+    } catch (const LimitError& e) {
+        EXPECT_EQ(e.limit(), kMaxCheckMedications);
+        EXPECT_EQ(e.actual(), kMaxCheckMedications + 1);
+    }
+    EXPECT_THROW((void)kb().screen({{"methadone"}}, {{}, {}}), std::invalid_argument);
+    // No regimens: nothing to do, nothing thrown.
+    const std::vector<std::int64_t> none{0};
+    ScreenBatch empty;
+    empty.regimen_offsets = none;
+    EXPECT_TRUE(kb().screen(empty).rows.empty());
+}
+
+// Random regimens drawn from the pack's names (and a few unknown, repeated and differently typed
+// ones): screen rows equal check() warnings in order for every regimen, on 1, 2 and 4 threads.
+TEST(Screen, EqualsCheckOnRandomRegimensOnAnyNumberOfThreads) {
+    std::vector<std::string> names;
+    for (const auto& s : kb().substances()) names.push_back(s.name);
+    for (const auto& p : kb().products()) names.push_back(p.name);
+    names.push_back("zorvatinex");
+    names.push_back("METHADONE");
+    std::vector<std::string> condition_names;
+    for (const auto& c : kb().conditions()) condition_names.push_back(c.id);
+    condition_names.push_back("not a condition");
+    std::mt19937 rng(11);
+    std::vector<std::vector<std::string>> regs, conds;
+    for (int r = 0; r < 3000; ++r) {
+        std::vector<std::string> meds, cs;
+        const int n = static_cast<int>(rng() % 9);
+        for (int i = 0; i < n; ++i) meds.push_back(names[rng() % names.size()]);
+        const int nc = static_cast<int>(rng() % 3);
+        for (int i = 0; i < nc; ++i) cs.push_back(condition_names[rng() % condition_names.size()]);
+        regs.push_back(std::move(meds));
+        conds.push_back(std::move(cs));
+    }
+    const auto one = kb().screen(regs, conds, threads(1));
+    std::size_t k = 0;
+    for (std::size_t r = 0; r < regs.size(); ++r) {
+        CheckContext ctx;
+        ctx.conditions = conds[r];
+        const Report rep = kb().check(regs[r], ctx);
+        for (const Warning& w : rep.warnings()) {
+            ASSERT_LT(k, one.rows.size());
+            const ScreenRow& row = one.rows[k++];
+            ASSERT_EQ(row.regimen, r);
+            EXPECT_EQ(static_cast<int>(row.kind), static_cast<int>(w.kind));
+            EXPECT_EQ(row.severity, w.severity);
+            EXPECT_EQ(std::tie(row.input_a, row.input_b, row.substance_a, row.substance_b, row.rule, row.condition_input),
+                      std::tie(w.input_a, w.input_b, w.substance_a, w.substance_b, w.rule, w.condition_input))
+                << "regimen " << r;
+        }
+        // Then one row per unresolved input, medications before conditions.
+        for (const auto& in : rep.inputs()) {
+            if (in.resolved) continue;
+            ASSERT_LT(k, one.rows.size());
+            EXPECT_EQ(one.rows[k++].kind, ScreenRowKind::UnresolvedMedication);
+        }
+        for (const auto& c : rep.conditions()) {
+            if (c.resolved) continue;
+            ASSERT_LT(k, one.rows.size());
+            EXPECT_EQ(one.rows[k++].kind, ScreenRowKind::UnresolvedCondition);
+        }
+    }
+    EXPECT_EQ(k, one.rows.size());
+    for (unsigned t : {2u, 4u}) {
+        const auto many = kb().screen(regs, conds, threads(t));
+        EXPECT_EQ(rows_text(many), rows_text(one)) << t << " threads";
+    }
+}
+
+// Several threads screening at once, each with its own pool (run under TSan by tools/run-tests.sh).
+TEST(Screen, ConcurrentScreensOnSharedKnowledgeBase) {
+    std::vector<std::vector<std::string>> regs;
+    for (int r = 0; r < 2000; ++r)
+        regs.push_back({"methadone", r % 2 ? "ketamine" : "Suboxone", "alprazolam", r % 3 ? "sertraline" : "zzz"});
+    const auto expected = rows_text(kb().screen(regs, {}, threads(1)));
+    std::vector<std::thread> ts;
+    std::vector<int> same(3, 0);
+    for (int t = 0; t < 3; ++t)
+        ts.emplace_back([&, t] { same[static_cast<std::size_t>(t)] = rows_text(kb().screen(regs, {}, threads(2))) == expected; });
+    for (auto& th : ts) th.join();
+    EXPECT_EQ(same, (std::vector<int>{1, 1, 1}));
+}

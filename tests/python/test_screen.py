@@ -1,0 +1,194 @@
+"""KnowledgeBase.screen (issue 11): list, pandas and pyarrow inputs, exact columns and rows,
+explain/report, errors, the missing-extra message, and property tests against check()."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+
+import pytest
+
+import rxcaution
+from rxcaution import Severity, WarningKind
+
+pd = pytest.importorskip("pandas", reason="pandas is part of the test extra: pip install 'rxcaution[test]'")
+pa = pytest.importorskip("pyarrow", reason="pyarrow is part of the test extra: pip install 'rxcaution[test]'")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from rxcaution.screening import ROW_COLUMNS, SUMMARY_COLUMNS  # noqa: E402
+
+KB = rxcaution.KnowledgeBase.builtin()
+
+
+def plain_rows(frame) -> list[tuple]:
+    """Rows as tuples of plain values (NaN/NA -> None)."""
+    frame = frame.astype(object).where(frame.notna(), None)
+    return [tuple(r) for r in frame.itertuples(index=False)]
+
+
+def test_list_of_lists_gives_exact_rows_and_columns():
+    res = KB.screen([["methadone", "ketamine"], ["Suboxone", "alprazolam", "zorvatinex"], ["sertraline"]], threads=1)
+    assert list(res.rows.columns) == ROW_COLUMNS
+    assert list(res.summary.columns) == SUMMARY_COLUMNS
+    assert plain_rows(res.rows) == [
+        (0, "drug-drug", "major", "label", "ketamine-methadone", 0, 1, "methadone", "ketamine", "methadone",
+         "ketamine", None, 1),
+        (0, "drug-drug", "major", "label", "methadone-cns-depressants", 0, 1, "methadone", "ketamine", "methadone",
+         "ketamine", None, 0),
+        (1, "drug-drug", "major", "label", "buprenorphine-cns-depressants", 0, 1, "Suboxone", "alprazolam",
+         "buprenorphine", "alprazolam", None, 0),
+        (1, "unresolved-medication", None, None, None, 2, None, "zorvatinex", None, None, None, None, 0),
+    ]
+    assert plain_rows(res.summary) == [
+        (0, 2, 0, 2, 0, 0, 2, 0, "major", 0, 0, True),
+        (1, 3, 0, 1, 0, 0, 1, 0, "major", 1, 0, False),
+        (2, 1, 0, 0, 0, 0, 0, 0, None, 0, 0, True),
+    ]
+    assert res.pairs_evaluated == 1 + 3 + 0
+    assert str(res.rows["severity"].dtype) == "category" and res.rows["severity"].cat.ordered
+
+
+def test_pandas_long_format_with_conditions_keeps_table_order_of_regimens():
+    meds = pd.DataFrame({"rid": ["b", "a", "b", "a", "c"],
+                         "drug": ["ketamine", "Suboxone", "methadone", "alprazolam", "aspirin-ish"]})
+    conds = pd.DataFrame({"rid": ["b", "b", "c"], "dx": ["significant-hypertension", "blorp", "hypertension"]})
+    res = KB.screen(meds, conditions=conds, regimen_column="rid", medication_column="drug", condition_column="dx",
+                    threads=2)
+    rows = plain_rows(res.rows[["regimen", "kind", "rule", "input_a", "input_b", "medication_a", "condition"]])
+    assert rows == [
+        ("b", "drug-condition", "ketamine-significant-hypertension", 0, None, "ketamine", "significant-hypertension"),
+        ("b", "drug-drug", "ketamine-methadone", 0, 1, "ketamine", None),
+        ("b", "drug-drug", "methadone-cns-depressants", 0, 1, "ketamine", None),
+        ("b", "drug-condition", "ketamine-cardiovascular-disease", 0, None, "ketamine", "significant-hypertension"),
+        ("b", "unresolved-condition", None, None, None, None, "blorp"),
+        ("a", "drug-drug", "buprenorphine-cns-depressants", 0, 1, "Suboxone", None),
+        ("c", "unresolved-medication", None, 0, None, "aspirin-ish", None),
+    ]
+    assert list(res.summary["regimen"]) == ["b", "a", "c"]
+    assert list(res.summary["complete"]) == [False, True, False]
+    assert res.summary["max_severity"].tolist()[:2] == ["contraindicated", "major"]
+
+
+def test_arrow_input_and_output_equal_pandas():
+    meds = pd.DataFrame({"regimen_id": [3, 3, 1, 1, 1], "medication": ["Suboxone", "alprazolam", "methadone",
+                                                                      "Methadone", "Dolophine"]})
+    from_pandas = KB.screen(meds)
+    from_arrow = KB.screen(pa.Table.from_pandas(meds), as_arrow=True)
+    assert isinstance(from_arrow.rows, pa.Table)
+    assert from_arrow.rows.column_names == ROW_COLUMNS
+    assert plain_rows(from_arrow.rows.to_pandas()) == plain_rows(from_pandas.rows)
+    assert plain_rows(from_arrow.summary.to_pandas()) == plain_rows(from_pandas.summary)
+    # Methadone repeats methadone (checked once); Dolophine is methadone again: one duplicate warning.
+    assert plain_rows(from_pandas.rows[["regimen", "kind", "rule", "input_a", "input_b"]])[-1] == (
+        1, "duplicate-therapy", "duplicate-ingredient", 0, 2)
+
+
+def test_explain_and_report_give_the_full_check():
+    res = KB.screen([["sertraline"], ["ketamine", "Suboxone"], ["zzz"]])
+    w = res.explain(0)
+    check = KB.check(["ketamine", "Suboxone"])
+    assert w.id == check.warnings[0].id
+    assert w.explanation == check.warnings[0].explanation
+    assert res.report(1).to_json() == check.to_json()
+    last = len(res.rows) - 1
+    assert res.rows["kind"][last] == "unresolved-medication"
+    with pytest.raises(ValueError, match="unresolved-medication row: the input was not checked"):
+        res.explain(last)
+    with pytest.raises(IndexError):
+        res.explain(last + 1)
+
+
+def test_options_and_errors():
+    regs = [["ketamine", "methadone", "Dolophine"]]
+    conds = [["cardiovascular-disease"]]
+    major = KB.screen(regs, conditions=conds, min_severity=Severity.MAJOR)
+    assert set(major.rows["severity"]) == {"major"}
+    only = KB.screen(regs, conditions=conds, kinds=[WarningKind.DRUG_CONDITION])
+    assert list(only.rows["rule"]) == ["ketamine-cardiovascular-disease"]
+    no_dup = KB.screen(regs, duplicate_therapy=False)
+    assert "duplicate-therapy" not in set(no_dup.rows["kind"])
+    with pytest.raises(KeyError, match="no column 'medication'"):
+        KB.screen(pd.DataFrame({"regimen_id": [1], "drug": ["x"]}))
+    with pytest.raises(TypeError, match="must be a list of lists of str"):
+        KB.screen("methadone")
+    with pytest.raises(TypeError, match="must be str, not int"):
+        KB.screen([["methadone", 5]])
+    with pytest.raises(ValueError, match="1 condition lists for 2 regimens"):
+        KB.screen([["a"], ["b"]], conditions=[["x"]])
+    with pytest.raises(ValueError, match="threads must be >= 0"):
+        KB.screen([["a"]], threads=-1)
+    with pytest.raises(rxcaution.LimitError):
+        KB.screen([["methadone"] * 10001])
+    empty = KB.screen([])
+    assert len(empty.rows) == 0 and len(empty.summary) == 0 and list(empty.rows.columns) == ROW_COLUMNS
+
+
+def test_a_missing_extra_is_named():
+    code = ("import sys; sys.modules['pandas'] = None\n"
+            "import rxcaution\n"
+            "try:\n"
+            "    rxcaution.KnowledgeBase.builtin().screen([['methadone']])\n"
+            "except ImportError as e:\n"
+            "    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == ("rxcaution screening needs pandas, which is not installed: "
+                                  "pip install 'rxcaution[screen]'"), out.stderr
+
+
+# --- properties: screen == check ------------------------------------------------------------------
+
+NAMES = sorted({s.name for s in KB.substances()} | {p.name for p in KB.products()}) + [
+    "zorvatinex", "METHADONE", "methadone hydrochloride", "subutex"]
+CONDITIONS = [c.id for c in KB.conditions()] + ["not a condition"]
+
+
+def check_rows(meds: list[str], conds: list[str]) -> list[tuple]:
+    rep = KB.check(meds, conditions=conds)
+    return sorted((str(w.kind), w.rule, str(w.severity), tuple(w.input_indexes)) for w in rep.warnings)
+
+
+def screen_rows(res, regimen: int) -> list[tuple]:
+    part = res.rows[(res.rows["regimen"] == regimen) & res.rows["kind"].isin(["drug-drug", "drug-condition",
+                                                                               "duplicate-therapy"])]
+    out = []
+    for kind, rule, sev, a, b in zip(part["kind"], part["rule"], part["severity"], part["input_a"], part["input_b"]):
+        out.append((kind, rule, sev, (int(a),) if pd.isna(b) else (int(a), int(b))))
+    return sorted(out)
+
+
+def semantic(res, regimen: int) -> set[tuple]:
+    """Warnings of a regimen independent of input positions: kind, rule, severity, substances."""
+    part = res.rows[res.rows["regimen"] == regimen]
+    return {(k, r, s, frozenset(x for x in (sa, sb) if isinstance(x, str)))
+            for k, r, s, sa, sb in zip(part["kind"], part["rule"], part["severity"], part["substance_a"],
+                                       part["substance_b"]) if not k.startswith("unresolved")}
+
+
+def test_screen_equals_check_on_thousands_of_random_regimens():
+    rng = random.Random(2026)
+    regs = [[rng.choice(NAMES) for _ in range(rng.randint(0, 9))] for _ in range(4000)]
+    conds = [[rng.choice(CONDITIONS) for _ in range(rng.choice((0, 0, 1, 2)))] for _ in range(4000)]
+    res = KB.screen(regs, conditions=conds, threads=2)
+    for r in range(len(regs)):
+        assert screen_rows(res, r) == check_rows(regs[r], conds[r]), regs[r]
+    unresolved = res.summary["unresolved_medications"].tolist()
+    assert unresolved == [len(KB.check(m).unresolved) for m in regs]
+
+
+regimen = st.lists(st.sampled_from(NAMES), min_size=0, max_size=8)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(regimen, min_size=1, max_size=60), st.randoms(use_true_random=False))
+def test_property_screen_equals_check_permutation_and_subset(regs, rnd):
+    res = KB.screen(regs, threads=1)
+    permuted = [rnd.sample(r, len(r)) for r in regs]
+    extended = [r + [rnd.choice(NAMES) for _ in range(rnd.randint(0, 3))] for r in regs]
+    res_perm = KB.screen(permuted)
+    res_ext = KB.screen(extended)
+    for i, meds in enumerate(regs):
+        assert screen_rows(res, i) == check_rows(meds, [])
+        assert semantic(res_perm, i) == semantic(res, i), (meds, permuted[i])
+        assert semantic(res, i) <= semantic(res_ext, i), (meds, extended[i])

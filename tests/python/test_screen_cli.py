@@ -1,0 +1,145 @@
+"""`python -m rxcaution screen` (issue 11): CSV and Parquet in, CSV / Parquet / JSON Lines out,
+chunking that never splits a regimen, the end summary and the exit codes of `check`; and the
+Dask front end on a real LocalCluster with two worker processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import rxcaution
+
+pd = pytest.importorskip("pandas", reason="pandas is part of the test extra: pip install 'rxcaution[test]'")
+pa = pytest.importorskip("pyarrow", reason="pyarrow is part of the test extra: pip install 'rxcaution[test]'")
+import pyarrow.parquet as pq  # noqa: E402
+
+from rxcaution.screening import ROW_COLUMNS  # noqa: E402
+
+KB = rxcaution.KnowledgeBase.builtin()
+
+
+def population(n: int, seed: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = random.Random(seed)
+    names = [s.name for s in KB.substances()] + ["zorvatinex", "Suboxone", "METHADONE"]
+    meds = [(r, m) for r in range(n) for m in rng.sample(names, rng.randint(1, 7))]
+    conds = [(r, rng.choice(["hypertension", "long QT syndrome", "not a condition"])) for r in range(0, n, 4)]
+    return (pd.DataFrame(meds, columns=["regimen_id", "medication"]),
+            pd.DataFrame(conds, columns=["regimen_id", "condition"]))
+
+
+def run(*args: object, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rxcaution", "screen", *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout, check=False)
+
+
+def expected(meds: pd.DataFrame, conds: pd.DataFrame | None, **kw) -> pd.DataFrame:
+    rows = KB.screen(meds, conditions=conds, **kw).rows
+    return rows.astype(object).where(rows.notna(), None)
+
+
+def normalise(frame: pd.DataFrame) -> list[tuple]:
+    frame = frame[ROW_COLUMNS].astype(object).where(frame[ROW_COLUMNS].notna(), None)
+    return [tuple(None if v is None else (int(v) if isinstance(v, float) and v.is_integer() else v) for v in row)
+            for row in frame.itertuples(index=False)]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("screen")
+    meds, conds = population(600)
+    meds.to_csv(d / "pop.csv", index=False)
+    pq.write_table(pa.Table.from_pandas(meds, preserve_index=False), d / "pop.parquet", row_group_size=500)
+    conds.to_csv(d / "cond.csv", index=False)
+    return d, meds, conds
+
+
+@pytest.mark.parametrize("src, dst", [("pop.csv", "out.csv"), ("pop.parquet", "out.parquet"),
+                                      ("pop.parquet", "out.jsonl")])
+def test_files_in_and_out_equal_kb_screen_with_small_chunks(files, src, dst):
+    d, meds, conds = files
+    out = d / dst
+    # 97-row chunks: many chunk boundaries, each must fall between regimens.
+    proc = run(d / src, "--out", out, "--conditions", d / "cond.csv", "--chunk-rows", 97, "--threads", 2,
+               "--allow-unresolved")
+    assert proc.returncode == 0, proc.stderr
+    if dst.endswith(".csv"):
+        got = pd.read_csv(out, keep_default_na=True)
+    elif dst.endswith(".parquet"):
+        got = pq.read_table(out).to_pandas()
+    else:
+        got = pd.DataFrame([json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()])
+    assert list(got.columns) == ROW_COLUMNS
+    assert normalise(got) == normalise(expected(meds, conds))
+    lines = proc.stdout.splitlines()
+    summary = KB.screen(meds, conditions=conds).summary
+    assert lines[0].startswith(f"screened {len(summary):,} regimens ({len(meds):,} medication entries, ")
+    unresolved = int(summary["unresolved_medications"].sum())
+    unresolved_c = int(summary["unresolved_conditions"].sum())
+    assert lines[2] == (f"NOT CHECKED: {unresolved:,} medication entries and {unresolved_c:,} condition entries "
+                        "did not resolve")
+    assert lines[-1] == rxcaution.disclaimer()
+    assert proc.stderr.startswith("rxcaution screen: NOT CHECKED:")  # and no progress bar: not a terminal
+    assert "\r" not in proc.stderr
+
+
+def test_exit_codes_follow_check(tmp_path):
+    ok = tmp_path / "ok.csv"
+    pd.DataFrame({"regimen_id": [1, 1], "medication": ["methadone", "ketamine"]}).to_csv(ok, index=False)
+    assert run(ok, "--out", tmp_path / "r.csv").returncode == 0
+    assert run(ok, "--out", tmp_path / "r.csv", "--fail-on", "major").returncode == 3
+    assert run(ok, "--out", tmp_path / "r.csv", "--fail-on", "contraindicated").returncode == 0
+    unknown = tmp_path / "unknown.csv"
+    pd.DataFrame({"regimen_id": [1], "medication": ["zorvatinex"]}).to_csv(unknown, index=False)
+    proc = run(unknown, "--out", tmp_path / "u.csv")
+    assert proc.returncode == 2
+    assert run(unknown, "--out", tmp_path / "u.csv", "--allow-unresolved").returncode == 0
+    bad = run(ok, "--out", tmp_path / "r.txt")
+    assert bad.returncode == 1 and "--out" in bad.stderr and "expected .csv or .parquet or .jsonl" in bad.stderr
+    missing = run(tmp_path / "nope.csv", "--out", tmp_path / "r.csv")
+    assert missing.returncode == 1 and "no such file" in missing.stderr
+    column = run(ok, "--out", tmp_path / "r.csv", "--medication-column", "drug")
+    assert column.returncode == 1 and "drug" in column.stderr
+    assert run("--out", tmp_path / "r.csv").returncode == 1  # usage: no input
+
+
+def test_cxx_executable_points_to_python():
+    exe = os.environ.get("RXCAUTION_CLI")
+    if not exe or not Path(exe).exists():
+        pytest.skip("RXCAUTION_CLI (the C++ executable) not set; tools/run-tests.sh sets it")
+    proc = subprocess.run([exe, "screen", "x.csv", "--out", "y.csv"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert proc.stderr == ("rxcaution: screen runs in the Python package: python -m rxcaution screen "
+                           "REGIMENS.csv|.parquet --out RESULTS.csv|.parquet|.jsonl (pip install 'rxcaution[screen]')\n")
+
+
+# --- Dask ------------------------------------------------------------------------------------------
+
+def test_dask_localcluster_two_processes_equals_single_process():
+    dd = pytest.importorskip("dask.dataframe", reason="dask is part of the test extra")
+    distributed = pytest.importorskip("distributed", reason="distributed is part of the test extra")
+    import rxcaution.dask as rx_dask
+    from rxcaution.dask import _plain
+
+    meds, conds = population(1500, seed=9)
+    parts = [meds[(meds.regimen_id >= lo) & (meds.regimen_id < lo + 400)] for lo in range(0, 1500, 400)]
+    ddf = dd.concat([dd.from_pandas(p, npartitions=1) for p in parts])
+    want = _plain(KB.screen(meds, conditions=conds).rows).reset_index(drop=True)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None, death_timeout=60) as cluster, \
+            distributed.Client(cluster, timeout=60) as client:
+        assert len(client.scheduler_info()["workers"]) == 2
+        future = client.compute(rx_dask.screen(ddf, KB, conditions=conds))
+        got = future.result(timeout=240).reset_index(drop=True)
+        # set_index keeps each regimen in one partition too
+        by_index = client.compute(rx_dask.screen(dd.from_pandas(meds, npartitions=3).set_index("regimen_id",
+                                                                                            sorted=True), KB,
+                                                 conditions=conds)).result(timeout=240).reset_index(drop=True)
+    assert len(want) > 1000
+    pd.testing.assert_frame_equal(got, want)
+    pd.testing.assert_frame_equal(by_index, want)
