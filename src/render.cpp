@@ -385,7 +385,10 @@ std::string to_text(const Resolution& r) {
     if (r.vocabulary_only) line += "; drug vocabulary only (DrugBank " + r.drugbank + ")";
     line += "; ingredients:";
     for (const auto& i : r.ingredients) line += " " + i;
-    for (const auto& nc : r.not_checked) line += "; not checked: " + nc;
+    // A product's inactive ingredients are shown by `show`; an RxNorm-style name's unchecked
+    // ingredients are only known here.
+    if (r.id.empty())
+        for (const auto& nc : r.not_checked) line += "; not checked: " + nc;
     if (r.coverage == Coverage::NoRules) line += "; recognised, but this pack has no interaction rules for " + r.name;
     return line;
 }

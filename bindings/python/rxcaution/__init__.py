@@ -78,6 +78,8 @@ from ._core import (
     ProfileItem,
     Report,
     Resolution,
+    Coverage,
+    ConditionCode,
     SchemaError,
     Severity,
     Source,
@@ -98,6 +100,8 @@ from ._core import __version__ as __version__
 __all__ = [
     "disclaimer",
     "Citation",
+    "Coverage",
+    "ConditionCode",
     "ClassMember",
     "Condition",
     "ConditionResolution",
