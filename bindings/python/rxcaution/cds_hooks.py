@@ -509,15 +509,14 @@ class _Mapper:
         if resource.get("code") is None:
             return (f"{_resource_key(resource) or 'Condition'} (no code)", None)
         codings, text = _codeable_concept(resource["code"], f"{path}.code", self.limits)
-        candidates = (
-            _condition_code_queries(codings) + ([text] if text else []) + [display for _, _, display in codings if display]
-        )
-        for candidate in candidates:
+        codes = _condition_code_queries(codings)
+        candidates = ([text] if text else []) + [display for _, _, display in codings if display]
+        for candidate in codes + candidates:
             resolution = self.kb.resolve_condition(candidate)
             if resolution.resolved:
                 return (candidate, resolution.id)
         if candidates:
-            return (candidates[0], None)
+            return (candidates[0], None)  # unrecognised: reported under its text, not a code
         coded = ", ".join(f"{system}|{code}" for system, code, _ in codings if code) or "no code"
         return (f"{_resource_key(resource) or 'Condition'} (coded only: {coded})", None)
 
