@@ -284,7 +284,9 @@ InputRef KnowledgeBaseImpl::resolve_input(std::string_view raw, std::string_view
     if (auto parsed = parse_rxnorm_name(raw)) {
         // Each ingredient resolves like a typed name, without the RxNorm step.
         std::string part_key;
+        bool part_ambiguous = false;
         auto one = [&](std::string_view text, InputRef& out) {
+            part_ambiguous = false;
             normalize_name_into(text, part_key);
             if (part_key.empty()) return false;
             if (auto it = names.find(std::string_view(part_key)); it != names.end()) {
@@ -298,7 +300,10 @@ InputRef KnowledgeBaseImpl::resolve_input(std::string_view raw, std::string_view
                     out = r;
                     return true;
                 }
-                if (h) return false;  // ambiguous ingredient: not guessed
+                if (h) {
+                    part_ambiguous = true;  // not guessed
+                    return false;
+                }
             }
             if (InputRef r = resolve_normalized(part_key); r.resolved) {
                 out = r;
@@ -313,7 +318,10 @@ InputRef KnowledgeBaseImpl::resolve_input(std::string_view raw, std::string_view
                         out = r;
                         return true;
                     }
-                    if (h) return false;
+                    if (h) {
+                        part_ambiguous = true;
+                        return false;
+                    }
                 }
             }
             return false;
@@ -321,9 +329,12 @@ InputRef KnowledgeBaseImpl::resolve_input(std::string_view raw, std::string_view
         // A known brand in brackets names the product itself (its inactive ingredients and its
         // own rules come with it) when its ingredients include every ingredient the name lists.
         std::vector<InputRef> refs(parsed->ingredients.size());
-        std::vector<char> ok(parsed->ingredients.size(), 0);
+        std::vector<char> ok(parsed->ingredients.size(), 0), ambiguous(parsed->ingredients.size(), 0);
         std::size_t resolved = 0;
-        for (std::size_t k = 0; k < refs.size(); ++k) resolved += (ok[k] = one(parsed->ingredients[k], refs[k]) ? 1 : 0);
+        for (std::size_t k = 0; k < refs.size(); ++k) {
+            resolved += (ok[k] = one(parsed->ingredients[k], refs[k]) ? 1 : 0);
+            ambiguous[k] = part_ambiguous ? 1 : 0;
+        }
         if (!parsed->brand.empty()) {
             normalize_name_into(parsed->brand, part_key);
             if (auto it = names.find(std::string_view(part_key)); it != names.end() && resolved == refs.size()) {
@@ -358,6 +369,7 @@ InputRef KnowledgeBaseImpl::resolve_input(std::string_view raw, std::string_view
         for (std::size_t k = 0; k < refs.size(); ++k) {
             NamePart part;
             part.text = std::string(parsed->ingredients[k]);
+            part.ambiguous = ambiguous[k] != 0;
             if (ok[k]) {
                 part.vocab = refs[k].vocab;
                 if (refs[k].form == RefForm::Entity) {
@@ -468,6 +480,8 @@ Resolution KnowledgeBaseImpl::resolution(std::string_view text, const InputRef& 
                 if (part.vocab != kNoIndex && voc)
                     reason = "recognised as " + std::string(voc->name(part.vocab)) + " (DrugBank " +
                              std::string(voc->drugbank(part.vocab)) + "), but this pack has no rules for it";
+                else if (part.ambiguous)
+                    reason = "names several drugs of the vocabulary, so it was not guessed and not checked";
                 else
                     reason = "not recognised by the pack or its vocabulary, so not checked";
                 r.not_checked.push_back(part.text + ": " + reason);

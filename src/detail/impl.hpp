@@ -105,6 +105,7 @@ struct NamePart {
     std::uint32_t substance = kNoIndex;  // pack substance, or kNoIndex
     std::uint32_t vocab = kNoIndex;      // vocabulary drug, or kNoIndex
     std::string text;                    // as written in the input
+    bool ambiguous = false;              // unresolved because several vocabulary drugs share the name
 };
 
 // The ingredients of the composite inputs of one check (or one resolve call).

@@ -153,6 +153,11 @@ TEST(RxnormName, IngredientsOutsideThePackAreListedAsNotChecked) {
     ASSERT_TRUE(u.resolved);
     EXPECT_EQ(u.ingredients, std::vector<std::string>{"oxycodone"});
     EXPECT_EQ(u.not_checked, std::vector<std::string>{"zzqx: not recognised by the pack or its vocabulary, so not checked"});
+    // An ingredient whose name several vocabulary drugs share is not guessed.
+    const Resolution a = kb().resolve("salbutamol 0.1 MG/ACTUAT / oxycodone 5 MG Oral Tablet");
+    ASSERT_TRUE(a.resolved);
+    EXPECT_EQ(a.not_checked,
+              std::vector<std::string>{"salbutamol: names several drugs of the vocabulary, so it was not guessed and not checked"});
     // Every ingredient outside the pack: recognised, no rules.
     const Resolution n = kb().resolve("Amoxicillin 250 MG / Clavulanate 125 MG Oral Tablet");
     EXPECT_TRUE(n.resolved);
