@@ -84,8 +84,10 @@ TEST(RxnormName, PlainNamesAreNotRxnormNames) {
 
 TEST(RxnormName, HostileInputCostsLinearTime) {
     // Each shape would be quadratic for a parser that rescans: separators, nesting, brackets,
-    // numbers. Linearity is checked as a ratio (10x the text must cost well under 100x the time),
-    // so that the test holds on a loaded machine and under sanitizers.
+    // numbers. Quadratic work on 100 kB is ~10^10 steps (many seconds); linear work is a few
+    // milliseconds (tens under sanitizers). The bound sits far between, so that it holds on a
+    // loaded machine and under TSan; a ratio of sizes is not used because cache effects alone
+    // make 10x the text cost up to 40x the time.
     auto shape = [](int which, std::size_t size) {
         std::string text;
         switch (which) {
@@ -128,10 +130,8 @@ TEST(RxnormName, HostileInputCostsLinearTime) {
         return best;
     };
     for (int which = 0; which < 5; ++which) {
-        const double small = cost(shape(which, 10000));
-        const double large = cost(shape(which, 100000));
-        EXPECT_LT(large, 30.0 * small + 5.0) << "shape " << which << ": " << small << " ms for 10 kB, " << large
-                                             << " ms for 100 kB";
+        const double ms = cost(shape(which, 100000));
+        EXPECT_LT(ms, 2000.0) << "shape " << which;
     }
     // More ingredients than kMaxRxnormIngredients: not taken as a name at all.
     EXPECT_FALSE(parse_rxnorm_name(shape(0, 100000)).has_value());
