@@ -177,12 +177,17 @@ int cmd_resolve(const Args& a, std::ostream& out) {
             json o;
             o["input"] = r.input;
             o["status"] = r.resolved ? "resolved" : "unresolved";
-            o["id"] = r.resolved ? json(r.id) : json(nullptr);
+            o["id"] = r.resolved && !r.id.empty() ? json(r.id) : json(nullptr);
             o["name"] = r.resolved ? json(r.name) : json(nullptr);
             o["kind"] = r.resolved ? json(std::string(to_string(r.kind))) : json(nullptr);
             o["matched_by"] = r.resolved ? json(r.matched_by) : json(nullptr);
             o["ingredients"] = r.ingredients;
             o["suggestions"] = r.suggestions;
+            o["not_checked"] = r.not_checked;
+            o["coverage"] = std::string(to_string(r.coverage));
+            o["drugbank"] = r.drugbank.empty() ? json(nullptr) : json(r.drugbank);
+            o["vocabulary_only"] = r.vocabulary_only;
+            o["ambiguous"] = r.ambiguous;
             all.push_back(o);
         } else {
             out << to_text(r) << "\n";

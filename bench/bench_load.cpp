@@ -4,6 +4,9 @@
 //   rxcaution_bench_load --text PATH [N]    KnowledgeBase::from_json(text of PATH)
 //   rxcaution_bench_load --builtin          first KnowledgeBase::builtin() of the process
 //   rxcaution_bench_load --round-trip PATH  from_json(to_json(kb)) after loading PATH
+//   rxcaution_bench_load --vocabulary       builtin(), then the first name that needs the drug
+//                                           vocabulary (parsed on first use), then a second one
+//   rxcaution_bench_load --resolve TEXT [N] mean time of KnowledgeBase::resolve(TEXT) over N calls
 //
 // Prints one line per load: milliseconds, and the number of rules as a check that it loaded.
 
@@ -30,6 +33,29 @@ int main(int argc, char** argv) {
     }
     const std::string mode = argv[1];
     try {
+        if (mode == "--vocabulary") {
+            auto start = std::chrono::steady_clock::now();
+            const auto kb = KnowledgeBase::builtin();
+            std::printf("builtin %.2f ms\n", ms_since(start));
+            start = std::chrono::steady_clock::now();
+            const auto first = kb.resolve("warfarin");
+            std::printf("first vocabulary lookup (parses the vocabulary) %.2f ms (%s)\n", ms_since(start), first.id.c_str());
+            start = std::chrono::steady_clock::now();
+            const auto second = kb.resolve("metformin");
+            std::printf("second vocabulary lookup %.3f ms (%s)\n", ms_since(start), second.id.c_str());
+            return 0;
+        }
+        if (mode == "--resolve" && argc >= 3) {
+            const auto kb = KnowledgeBase::builtin();
+            const std::string text = argv[2];
+            const int n = argc > 3 ? std::atoi(argv[3]) : 10000;
+            auto r = kb.resolve(text);  // warm-up: the vocabulary is parsed on first use
+            const auto start = std::chrono::steady_clock::now();
+            for (int i = 0; i < n; ++i) r = kb.resolve(text);
+            std::printf("resolve %.2f us (%s by %s, %zu ingredients)\n", ms_since(start) * 1000.0 / n,
+                        r.resolved ? "resolved" : "unresolved", r.matched_by.c_str(), r.ingredients.size());
+            return 0;
+        }
         if (mode == "--builtin") {
             const auto start = std::chrono::steady_clock::now();
             const auto kb = KnowledgeBase::builtin();

@@ -73,8 +73,10 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, std::vecto
         }
         // Suggestions for an unresolved entry are searched only when the report is read: the
         // search costs far more than a check, and screening never reads them.
-        ref = kb.resolve_normalized(keys[i]);
+        ref = kb.resolve_input(medications[i], keys[i], data->parts);
         if (!ref.resolved) continue;
+        if (ref.form == RefForm::VocabularyOnly) continue;  // recognised, but no substance of the pack: nothing to check
+        if (ref.form == RefForm::Composite) continue;       // its ingredient span is taken below, once the pool stops growing
         if (ref.kind == EntityKind::Product) {
             const auto& active = kb.product_active_ingredients[ref.index];
             ing[i] = {active.data(), active.size()};
@@ -82,6 +84,11 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, std::vecto
             singles[i] = ref.index;
             ing[i] = {&singles[i], 1};
         }
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        const InputRef& ref = data->refs[i];
+        if (ref.resolved && ref.form == RefForm::Composite && data->duplicate_of[i] == kNone)
+            ing[i] = {data->parts.substances.data() + ref.subs_begin, ref.subs_count};
     }
     // Patient conditions, expanded to their ancestors; remember which typed condition led where.
     const std::size_t nc = context.conditions.size();

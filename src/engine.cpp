@@ -26,6 +26,11 @@ const char* to_text(MatchedBy m) noexcept {
         case MatchedBy::Drugbank: return "drugbank";
         case MatchedBy::Unii: return "unii";
         case MatchedBy::Normalized: return "normalized";
+        case MatchedBy::VocabularyName: return "vocabulary-name";
+        case MatchedBy::VocabularySynonym: return "vocabulary-synonym";
+        case MatchedBy::Cas: return "cas";
+        case MatchedBy::RxnormName: return "rxnorm-name";
+        case MatchedBy::RxnormBrand: return "rxnorm-brand";
     }
     return "name";
 }
@@ -157,6 +162,34 @@ void KnowledgeBaseImpl::participating_rules(Vertex v, std::vector<std::uint32_t>
     for (auto [e, end] = boost::out_edges(v, graph); e != end; ++e)
         if (graph[*e].kind == EdgeKind::Participates) out.push_back(boost::target(*e, graph) - rule_base);
 }
+
+// Which substances and products some rule could involve (see substance_has_rules).
+void mark_rule_coverage(KnowledgeBaseImpl& kb) {
+    const auto& p = kb.pack;
+    kb.substance_has_rules.assign(p.substances.size(), 0);
+    kb.product_has_rules.assign(p.products.size(), 0);
+    auto mark = [&kb](const Part& part) {
+        switch (part.kind) {
+            case EntityKind::Substance: kb.substance_has_rules[part.index] = 1; break;
+            case EntityKind::Class:
+                for (std::uint32_t s : kb.class_members[part.index]) kb.substance_has_rules[s] = 1;
+                break;
+            case EntityKind::Product: kb.product_has_rules[part.index] = 1; break;
+            default: break;
+        }
+    };
+    for (std::size_t r = 0; r < kb.rule_first.size(); ++r) {
+        mark(kb.rule_first[r]);
+        mark(kb.rule_second[r]);
+    }
+    for (const Part& subject : kb.contraindication_subject) mark(subject);
+    for (std::uint32_t c = 0; c < p.classes.size(); ++c)
+        if (p.classes[c].duplicate_therapy) mark({EntityKind::Class, c});
+    for (std::uint32_t x = 0; x < p.products.size(); ++x)
+        for (std::uint32_t s : kb.product_active_ingredients[x])
+            if (kb.substance_has_rules[s]) kb.product_has_rules[x] = 1;
+}
+
 
 void set_vertex_ranges(KnowledgeBaseImpl& kb) {
     const auto& p = kb.pack;
@@ -536,6 +569,8 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
         }
     }
 
+    mark_rule_coverage(*kb);
+    index_condition_codes(*kb);
     return kb;
 }
 

@@ -128,7 +128,12 @@ std::string KnowledgeBase::regimen_dot(const std::vector<std::string>& medicatio
         }
         const std::size_t in = b.node("input:" + input, ref.resolved ? input : input + "\nNOT CHECKED", "box",
                                       ref.resolved ? "#e8f0fe" : "#cccccc");
-        if (ref.resolved) {
+        if (ref.resolved && ref.form == detail::RefForm::Composite) {
+            for (std::uint32_t k = 0; k < ref.subs_count; ++k) {
+                const std::string& id = pack.substances[d.parts.substances[ref.subs_begin + k]].id;
+                b.edge(in, b.node("substance:" + id, id, "ellipse", "#fff2cc"), "contains", "gray");
+            }
+        } else if (ref.resolved && ref.form == detail::RefForm::Entity) {
             const std::string& id = pack.substances[ref.index].id;
             b.edge(in, b.node("substance:" + id, id, "ellipse", "#fff2cc"), "is", "gray");
         }

@@ -240,6 +240,15 @@ const Field symptom_fields[] = {
 };
 const ObjectType symptom_t = object_type<Symptom>("symptom", symptom_fields);
 
+constexpr std::string_view condition_code_systems[] = {"icd-10-cm", "snomed-ct"};
+const Field condition_code_fields[] = {
+    RX_FIELD(ConditionCode, "system", system, Required, Choice, .choices = condition_code_systems),
+    RX_FIELD(ConditionCode, "code", code, Required, Text),
+    RX_FIELD(ConditionCode, "display", display, Optional, Text),
+    RX_FIELD(ConditionCode, "sources", sources, Cited, Objects, .type = &citation_t),
+};
+const ObjectType condition_code_t = object_type<ConditionCode>("condition code", condition_code_fields);
+
 const Field condition_fields[] = {
     RX_FIELD(Condition, "id", id, Required, Text),
     RX_FIELD(Condition, "name", name, Required, Text),
@@ -247,6 +256,7 @@ const Field condition_fields[] = {
     RX_FIELD(Condition, "parents", parents, Optional, Texts),
     RX_FIELD(Condition, "symptoms", symptoms, Optional, Objects, .type = &symptom_t),
     RX_FIELD(Condition, "notes", notes, Optional, Text),
+    RX_FIELD(Condition, "codes", codes, Optional, Objects, .type = &condition_code_t),
 };
 const ObjectType condition_t = object_type<Condition>("condition", condition_fields);
 

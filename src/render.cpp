@@ -89,6 +89,16 @@ std::string printable(std::string_view text) {
 
 std::string Renderer::input_step(std::size_t i) const {
     const InputRef& ref = d_.refs[i];
+    if (ref.form == RefForm::Composite) {
+        // An RxNorm-style name: its ingredients, as the report lists them.
+        const Resolution r = kb_.resolution(d_.inputs[i], ref, {}, &d_.parts);
+        std::string step = in_quotes(d_.inputs[i]) + " resolved by its RxNorm-style name to " + r.name +
+                           ", whose checked ingredients are ";
+        for (std::size_t k = 0; k < r.ingredients.size(); ++k)
+            step += (k ? (k + 1 == r.ingredients.size() ? " and " : ", ") : "") + r.ingredients[k];
+        for (const auto& nc : r.not_checked) step += " (not checked: " + nc + ")";
+        return step;
+    }
     std::string step = in_quotes(d_.inputs[i]) + " resolved to " + std::string(to_string(ref.kind)) + " ";
     if (ref.kind == EntityKind::Product) {
         const Product& p = kb_.pack.products[ref.index];
@@ -126,8 +136,9 @@ std::string Renderer::id(const Warning& w) const {
         }
         case WarningKind::DrugCondition: {
             const InputRef& ref = d_.refs[w.input_a];
-            const std::string& entity =
-                ref.kind == EntityKind::Product ? pack.products[ref.index].id : pack.substances[ref.index].id;
+            const std::string& entity = ref.form == RefForm::Composite ? pack.substances[w.substance_a].id
+                                        : ref.kind == EntityKind::Product ? pack.products[ref.index].id
+                                                                          : pack.substances[ref.index].id;
             return pack.contraindications[w.rule].id + ":" + entity;
         }
         case WarningKind::DuplicateTherapy:
@@ -397,10 +408,26 @@ std::string printable(std::string_view text) { return detail::printable(text); }
 std::string_view disclaimer() noexcept { return detail::kDisclaimer; }
 
 std::string to_text(const Resolution& r) {
-    if (!r.resolved) return detail::printable(r.input) + " -> unknown" + detail::did_you_mean_clause(r.suggestions);
-    std::string line = detail::printable(r.input) + " -> " + std::string(to_string(r.kind)) + " " + r.id + " (" + r.name +
-                       "; matched by " + r.matched_by + "); ingredients:";
+    if (!r.resolved) {
+        if (!r.ambiguous.empty()) {
+            std::string line = detail::printable(r.input) + " -> ambiguous: names ";
+            for (std::size_t k = 0; k < r.ambiguous.size(); ++k)
+                line += (k ? (k + 1 == r.ambiguous.size() ? " and " : ", ") : "") + r.ambiguous[k];
+            return line + " (not guessed; give one of them)";
+        }
+        return detail::printable(r.input) + " -> unknown" + detail::did_you_mean_clause(r.suggestions);
+    }
+    std::string line = detail::printable(r.input) + " -> " + std::string(to_string(r.kind)) + " " +
+                       (r.id.empty() ? std::string("(RxNorm-style name)") : r.id) + " (" + r.name + "; matched by " +
+                       r.matched_by + ")";
+    if (r.vocabulary_only) line += "; drug vocabulary only (DrugBank " + r.drugbank + ")";
+    line += "; ingredients:";
     for (const auto& i : r.ingredients) line += " " + i;
+    // A product's inactive ingredients are shown by `show`; an RxNorm-style name's unchecked
+    // ingredients are only known here.
+    if (r.id.empty())
+        for (const auto& nc : r.not_checked) line += "; not checked: " + nc;
+    if (r.coverage == Coverage::NoRules) line += "; recognised, but this pack has no interaction rules for " + r.name;
     return line;
 }
 
@@ -435,7 +462,9 @@ bool Report::input_resolved(std::size_t i) const { return data_->refs.at(i).reso
 Resolution Report::input(std::size_t i) const {
     const auto& ref = data_->refs.at(i);
     const std::string& text = data_->inputs[i];
-    Resolution r = data_->kb->resolution(text, ref, ref.resolved ? std::vector<std::string>{} : data_->kb->suggest(text));
+    Resolution r = data_->kb->resolution(
+        text, ref, ref.resolved || ref.form == detail::RefForm::Ambiguous ? std::vector<std::string>{} : data_->kb->suggest(text),
+        &data_->parts);
     if (data_->duplicate_of[i] != kNone) r.duplicate_of = data_->duplicate_of[i];
     return r;
 }
@@ -458,6 +487,9 @@ std::vector<ConditionResolution> Report::conditions() const {
             r.resolved = true;
             r.id = cond.id;
             r.name = cond.name;
+            const char* by = "";
+            (void)d.kb->resolve_condition_index(d.condition_inputs[c], by);
+            r.matched_by = by;
         } else {
             r.suggestions = d.kb->suggest_condition(d.condition_inputs[c]);
         }

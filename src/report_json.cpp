@@ -254,6 +254,10 @@ std::string report_json_text(const Report& report, int indent) {
         w.key("duplicate_of");
         if (r.duplicate_of) w.number(*r.duplicate_of);
         else w.null();
+        w.key("coverage"); w.value(to_string(r.coverage));
+        w.key("drugbank"); w.nullable(r.drugbank);
+        w.key("vocabulary_only"); w.boolean(r.vocabulary_only);
+        w.key("ambiguous"); w.strings(r.ambiguous);
         w.end_object();
     }
     w.end_array();
@@ -266,6 +270,7 @@ std::string report_json_text(const Report& report, int indent) {
         w.key("id"); w.nullable(c.id);
         w.key("name"); w.nullable(c.name);
         w.key("suggestions"); w.strings(c.suggestions);
+        w.key("matched_by"); w.nullable(c.matched_by);
         w.end_object();
     }
     w.end_array();

@@ -186,8 +186,30 @@ std::string to_fhir(const Report& report, int indent) {
         entry["resource"] = outcome;
         entries.push_back(entry);
     };
-    for (const auto& r : report.inputs())
+    // A recognised medication no rule of the pack involves is not "checked and fine" either: one
+    // OperationOutcome (severity information, code `informational`) per such input says so.
+    auto no_rules = [&](const Resolution& r) {
+        json issue;
+        issue["severity"] = "information";
+        issue["code"] = "informational";
+        json details;
+        details["text"] = "'" + r.input + "' was recognised as " + r.name +
+                          ", but this pack has no interaction rules for it: no warning about it does not mean it is safe.";
+        issue["details"] = details;
+        json outcome;
+        const std::string uuid = stable_uuid("no-rules:" + r.input);
+        outcome["resourceType"] = "OperationOutcome";
+        outcome["id"] = uuid;
+        outcome["issue"] = json::array({issue});
+        json entry;
+        entry["fullUrl"] = "urn:uuid:" + uuid;
+        entry["resource"] = outcome;
+        entries.push_back(entry);
+    };
+    for (const auto& r : report.inputs()) {
         if (!r.resolved) not_checked("medication", r.input, r.suggestions);
+        else if (r.coverage == Coverage::NoRules && !r.duplicate_of) no_rules(r);
+    }
     for (const auto& c : report.conditions())
         if (!c.resolved) not_checked("condition", c.input, c.suggestions);
     // FHIR JSON forbids empty arrays: a report with nothing to say has no `entry` at all.
@@ -302,6 +324,21 @@ std::string to_cds_hooks(const Report& report, const CdsHooksOptions& options, i
                          "**, so its interactions were **not checked**. No warning for it does not mean it is safe.";
         if (!r.suggestions.empty()) md += "\n\n" + detail::did_you_mean_sentence(r.suggestions);
         info_card("unresolved:" + r.input, detail::not_known_sentence("medication", r.input), md);
+    }
+    {
+        // Recognised medications with no rule in this pack: one info card lists them all.
+        std::vector<std::string> names, lines;
+        for (const auto& r : report.inputs()) {
+            if (!r.resolved || r.coverage != Coverage::NoRules || r.duplicate_of) continue;
+            names.push_back(r.input);
+            lines.push_back("- " + r.input + " (recognised as " + r.name + ")");
+        }
+        if (!names.empty())
+            info_card("no-rules:" + detail::join_names(names, "\n"),
+                      std::to_string(names.size()) + " medication(s) recognised, but this pack has no rules for them",
+                      "rxcaution recognised these medications, but its pack has **no interaction rules** for them, so "
+                      "they were not checked against anything. No warning about them does not mean they are safe.\n\n" +
+                          detail::join_names(lines, "\n"));
     }
     if (options.unresolved_condition_card) {
         std::vector<std::string> names, lines;

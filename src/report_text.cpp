@@ -27,6 +27,7 @@ std::string to_text(const Report& report) {
     }
     out << "Reference software, not medical advice.\n\n";
     out << "Medications:\n";
+    std::vector<std::string> no_rules;  // recognised inputs no rule of the pack involves
     for (const auto& r : report.inputs()) {
         if (r.duplicate_of) {
             out << "  " << printable(r.input) << " -> repeats entry " << (*r.duplicate_of + 1)
@@ -39,7 +40,22 @@ std::string to_text(const Report& report) {
                 out << ": ";
                 for (std::size_t k = 0; k < r.ingredients.size(); ++k) out << (k ? " + " : "") << r.ingredients[k];
             }
-            out << ")\n";
+            if (r.vocabulary_only) out << ", DrugBank " << r.drugbank;
+            out << ")";
+            if (r.coverage == Coverage::NoRules) {
+                out << " - recognised, but this pack has no interaction rules for " << r.name;
+                no_rules.push_back(r.input);
+            }
+            out << "\n";
+            // Ingredients of an RxNorm-style name that are not checked (a product's inactive
+            // ingredients are shown in the warnings' explanations, as before).
+            if (r.matched_by == "rxnorm-name" && r.id.empty())
+                for (const auto& nc : r.not_checked) out << "      not checked: " << printable(nc) << "\n";
+        } else if (!r.ambiguous.empty()) {
+            out << "  " << printable(r.input) << " -> NOT CHECKED: ambiguous, it names ";
+            for (std::size_t k = 0; k < r.ambiguous.size(); ++k)
+                out << (k ? (k + 1 == r.ambiguous.size() ? " and " : ", ") : "") << r.ambiguous[k];
+            out << " (not guessed)\n";
         } else {
             out << "  " << printable(r.input) << " -> NOT CHECKED: unknown medication"
                 << detail::did_you_mean_clause(r.suggestions) << "\n";
@@ -49,7 +65,11 @@ std::string to_text(const Report& report) {
     if (!conditions.empty()) {
         out << "Conditions:\n";
         for (const auto& c : conditions) {
-            if (c.resolved) out << "  " << printable(c.input) << " -> " << c.name << "\n";
+            if (c.resolved) {
+                out << "  " << printable(c.input) << " -> " << c.name;
+                if (c.matched_by == "code" || c.matched_by == "words") out << " (matched by " << c.matched_by << ")";
+                out << "\n";
+            }
             else
                 out << "  " << printable(c.input) << " -> NOT CHECKED: unknown condition"
                     << detail::did_you_mean_clause(c.suggestions) << "\n";
@@ -91,6 +111,12 @@ std::string to_text(const Report& report) {
                 }
             }
         }
+    }
+    if (!no_rules.empty()) {
+        out << "\nNOTE: " << no_rules.size() << " medication" << (no_rules.size() == 1 ? " was" : "s were")
+            << " recognised but this pack has no rules for " << (no_rules.size() == 1 ? "it" : "them") << ": ";
+        for (std::size_t k = 0; k < no_rules.size(); ++k) out << (k ? ", " : "") << "'" << printable(no_rules[k]) << "'";
+        out << ". No warning about " << (no_rules.size() == 1 ? "it" : "them") << " means nothing.\n";
     }
     const auto unresolved = report.unresolved();
     if (!unresolved.empty()) {

@@ -3,6 +3,7 @@
 // accepted silently: a misspelling stays unresolved and gets suggestions.
 
 #include "detail/impl.hpp"
+#include "detail/rxnorm_name.hpp"
 
 #include <algorithm>
 #include <set>
@@ -170,8 +171,8 @@ std::vector<std::string> KnowledgeBaseImpl::suggest(std::string_view text) const
     });
 }
 
-std::vector<std::string> KnowledgeBaseImpl::suggest_condition(std::string_view text) const {
-    return rank(normalize_name(text), condition_pool, [this](std::uint32_t c) { return pack.conditions[c].name; });
+std::vector<std::string> suggest_condition_names(const KnowledgeBaseImpl& kb, std::string_view text) {
+    return rank(normalize_name(text), kb.condition_pool, [&kb](std::uint32_t c) { return kb.pack.conditions[c].name; });
 }
 
 InputRef KnowledgeBaseImpl::resolve_ref(std::string_view text) const {
@@ -200,17 +201,297 @@ InputRef KnowledgeBaseImpl::resolve_normalized(std::string_view key) const {
     return {};
 }
 
+const Vocabulary* KnowledgeBaseImpl::vocabulary() const {
+    const Vocabulary* v = builtin_vocabulary();
+    if (!v) return nullptr;
+    std::call_once(vocabulary_once, [&] {
+        // Join by the identifiers the pack's substances carry, never by name: a substance without
+        // a DrugBank id or UNII stays apart from the vocabulary.
+        for (std::uint32_t s = 0; s < pack.substances.size(); ++s) {
+            const auto& ids = pack.substances[s].identifiers;
+            std::uint32_t d = ids.drugbank.empty() ? kNoIndex : v->by_drugbank(ids.drugbank);
+            if (d == kNoIndex && !ids.unii.empty()) d = v->by_unii(ids.unii);
+            if (d != kNoIndex) vocabulary_join.emplace_back(d, s);
+        }
+        std::sort(vocabulary_join.begin(), vocabulary_join.end());
+        // Two substances claiming one drug (never seen): the first keeps it.
+        vocabulary_join.erase(std::unique(vocabulary_join.begin(), vocabulary_join.end(),
+                                          [](const auto& x, const auto& y) { return x.first == y.first; }),
+                              vocabulary_join.end());
+    });
+    return v;
+}
+
+std::uint32_t KnowledgeBaseImpl::vocabulary_substance(std::uint32_t drug) const {
+    auto it = std::lower_bound(vocabulary_join.begin(), vocabulary_join.end(), std::pair{drug, 0u});
+    return it != vocabulary_join.end() && it->first == drug ? it->second : kNoIndex;
+}
+
+namespace {
+
+MatchedBy vocabulary_matched_by(Vocabulary::KeyKind k) {
+    switch (k) {
+        case Vocabulary::KeyKind::Drugbank: return MatchedBy::Drugbank;
+        case Vocabulary::KeyKind::Unii: return MatchedBy::Unii;
+        case Vocabulary::KeyKind::Cas: return MatchedBy::Cas;
+        case Vocabulary::KeyKind::Name: return MatchedBy::VocabularyName;
+        case Vocabulary::KeyKind::Synonym: return MatchedBy::VocabularySynonym;
+    }
+    return MatchedBy::VocabularyName;
+}
+
+// A vocabulary lookup as an input reference: the pack's substance when joined, else the
+// vocabulary drug alone; ambiguous names stay unresolved.
+InputRef vocabulary_ref(const KnowledgeBaseImpl& kb, const Vocabulary& v, std::string_view key, bool& hit) {
+    hit = false;
+    const Vocabulary::Match m = v.match(key);
+    if (m.range.empty()) return {};
+    hit = true;
+    InputRef r;
+    if (m.drug == kNoIndex) {
+        r.form = RefForm::Ambiguous;
+        return r;
+    }
+    r.resolved = true;
+    r.vocab = m.drug;
+    r.matched_by = vocabulary_matched_by(m.kind);
+    const std::uint32_t s = kb.vocabulary_substance(m.drug);
+    if (s != kNoIndex) {
+        r.kind = EntityKind::Substance;
+        r.index = s;
+    } else {
+        r.form = RefForm::VocabularyOnly;
+        r.index = kNoIndex;
+    }
+    return r;
+}
+
+}  // namespace
+
+InputRef KnowledgeBaseImpl::resolve_input(std::string_view raw, std::string_view key, ResolvedParts& pool) const {
+    if (key.empty()) return {};
+    if (auto it = names.find(key); it != names.end())
+        return InputRef{true, it->second.kind, it->second.index, it->second.matched_by};
+    const Vocabulary* v = vocabulary();
+    bool hit = false;
+    if (v) {
+        InputRef r = vocabulary_ref(*this, *v, key, hit);
+        if (hit) return r;  // resolved, or ambiguous (reported, not guessed)
+    }
+    if (InputRef r = resolve_normalized(key); r.resolved) return r;
+    // RxNorm-style names before the vocabulary's rewrites: dropping dose words from
+    // "acetaminophen 325 MG / oxycodone 5 MG Oral Tablet" would leave a name of neither.
+    if (auto parsed = parse_rxnorm_name(raw)) {
+        // Each ingredient resolves like a typed name, without the RxNorm step.
+        std::string part_key;
+        bool part_ambiguous = false;
+        auto one = [&](std::string_view text, InputRef& out) {
+            part_ambiguous = false;
+            normalize_name_into(text, part_key);
+            if (part_key.empty()) return false;
+            if (auto it = names.find(std::string_view(part_key)); it != names.end()) {
+                out = InputRef{true, it->second.kind, it->second.index, MatchedBy::RxnormName};
+                return true;
+            }
+            bool h = false;
+            if (v) {
+                InputRef r = vocabulary_ref(*this, *v, part_key, h);
+                if (h && r.resolved) {
+                    out = r;
+                    return true;
+                }
+                if (h) {
+                    part_ambiguous = true;  // not guessed
+                    return false;
+                }
+            }
+            if (InputRef r = resolve_normalized(part_key); r.resolved) {
+                out = r;
+                return true;
+            }
+            if (v) {
+                const Rewrites rw = rewrites(part_key);
+                for (const std::string* k : {&rw.no_dose, &rw.no_salt}) {
+                    if (k->empty() || *k == part_key) continue;
+                    InputRef r = vocabulary_ref(*this, *v, *k, h);
+                    if (h && r.resolved) {
+                        out = r;
+                        return true;
+                    }
+                    if (h) {
+                        part_ambiguous = true;
+                        return false;
+                    }
+                }
+            }
+            return false;
+        };
+        // A known brand in brackets names the product itself (its inactive ingredients and its
+        // own rules come with it) when its ingredients include every ingredient the name lists.
+        std::vector<InputRef> refs(parsed->ingredients.size());
+        std::vector<char> ok(parsed->ingredients.size(), 0), ambiguous(parsed->ingredients.size(), 0);
+        std::size_t resolved = 0;
+        for (std::size_t k = 0; k < refs.size(); ++k) {
+            resolved += (ok[k] = one(parsed->ingredients[k], refs[k]) ? 1 : 0);
+            ambiguous[k] = part_ambiguous ? 1 : 0;
+        }
+        if (!parsed->brand.empty()) {
+            normalize_name_into(parsed->brand, part_key);
+            if (auto it = names.find(std::string_view(part_key)); it != names.end() && resolved == refs.size()) {
+                const NameTarget t = it->second;
+                std::vector<std::uint32_t> have;
+                if (t.kind == EntityKind::Product) have = product_ingredients[t.index];
+                else have = {t.index};
+                bool all = true;
+                for (const InputRef& r : refs) {
+                    const bool in = r.form == RefForm::Entity && r.kind == EntityKind::Substance &&
+                                    std::find(have.begin(), have.end(), r.index) != have.end();
+                    const bool same = r.form == RefForm::Entity && r.kind == t.kind && r.index == t.index;
+                    all = all && (in || same);
+                }
+                if (all) return InputRef{true, t.kind, t.index, MatchedBy::RxnormBrand};
+            }
+        }
+        if (resolved == 0) return {};
+        if (refs.size() == 1) {
+            InputRef r = refs[0];
+            r.matched_by = MatchedBy::RxnormName;
+            return r;
+        }
+        InputRef r;
+        r.resolved = true;
+        r.form = RefForm::Composite;
+        r.kind = EntityKind::Substance;  // never read as an entity: form says where its ingredients are
+        r.index = kNoIndex;
+        r.matched_by = MatchedBy::RxnormName;
+        r.parts_begin = static_cast<std::uint32_t>(pool.parts.size());
+        r.subs_begin = static_cast<std::uint32_t>(pool.substances.size());
+        for (std::size_t k = 0; k < refs.size(); ++k) {
+            NamePart part;
+            part.text = std::string(parsed->ingredients[k]);
+            part.ambiguous = ambiguous[k] != 0;
+            if (ok[k]) {
+                part.vocab = refs[k].vocab;
+                if (refs[k].form == RefForm::Entity) {
+                    // A product named inside a multi-ingredient string stands for its active ingredients.
+                    if (refs[k].kind == EntityKind::Product) {
+                        for (std::uint32_t s : product_active_ingredients[refs[k].index])
+                            if (std::find(pool.substances.begin() + r.subs_begin, pool.substances.end(), s) ==
+                                pool.substances.end())
+                                pool.substances.push_back(s);
+                        part.substance = product_active_ingredients[refs[k].index].empty()
+                                             ? kNoIndex
+                                             : product_active_ingredients[refs[k].index].front();
+                    } else {
+                        part.substance = refs[k].index;
+                        if (std::find(pool.substances.begin() + r.subs_begin, pool.substances.end(), part.substance) ==
+                            pool.substances.end())
+                            pool.substances.push_back(part.substance);
+                    }
+                }
+            }
+            pool.parts.push_back(std::move(part));
+        }
+        r.parts_count = static_cast<std::uint32_t>(pool.parts.size()) - r.parts_begin;
+        r.subs_count = static_cast<std::uint32_t>(pool.substances.size()) - r.subs_begin;
+        return r;
+    }
+    if (v) {
+        const Rewrites rw = rewrites(std::string(key));
+        for (const std::string* k : {&rw.no_dose, &rw.no_salt}) {
+            if (k->empty() || *k == key) continue;
+            InputRef r = vocabulary_ref(*this, *v, *k, hit);
+            if (hit) {
+                if (r.resolved) r.matched_by = r.matched_by == MatchedBy::VocabularySynonym ? r.matched_by
+                                                                                             : MatchedBy::VocabularyName;
+                return r;
+            }
+        }
+    }
+    return {};
+}
+
+Coverage KnowledgeBaseImpl::coverage(const InputRef& ref, const ResolvedParts* pool) const {
+    if (!ref.resolved) return Coverage::Unresolved;
+    switch (ref.form) {
+        case RefForm::Entity:
+            if (ref.kind == EntityKind::Product) return product_has_rules[ref.index] ? Coverage::Covered : Coverage::NoRules;
+            return substance_has_rules[ref.index] ? Coverage::Covered : Coverage::NoRules;
+        case RefForm::Composite:
+            if (pool)
+                for (std::uint32_t k = 0; k < ref.subs_count; ++k)
+                    if (substance_has_rules[pool->substances[ref.subs_begin + k]]) return Coverage::Covered;
+            return Coverage::NoRules;
+        case RefForm::VocabularyOnly: return Coverage::NoRules;
+        case RefForm::Ambiguous: return Coverage::Unresolved;
+    }
+    return Coverage::Unresolved;
+}
+
 Resolution KnowledgeBaseImpl::resolution(std::string_view text, const InputRef& ref,
-                                         std::vector<std::string> suggestions) const {
+                                         std::vector<std::string> suggestions, const ResolvedParts* pool) const {
     Resolution r;
     r.input = std::string(text);
+    r.coverage = coverage(ref, pool);
+    const Vocabulary* v = (ref.vocab != kNoIndex || ref.form == RefForm::Ambiguous) ? vocabulary() : nullptr;
     if (!ref.resolved) {
+        if (ref.form == RefForm::Ambiguous && v) {
+            // The same key that was looked up: the caller's text, normalised.
+            std::vector<std::string> names_seen;
+            std::string key = normalize_name(text);
+            auto cands = v->candidates(key);
+            if (cands.empty()) {
+                const Rewrites rw = rewrites(key);
+                for (const std::string* k : {&rw.no_dose, &rw.no_salt})
+                    if (cands.empty() && !k->empty()) cands = v->candidates(*k);
+            }
+            for (std::uint32_t d : cands) {
+                r.ambiguous.push_back(std::string(v->name(d)) + " (" + std::string(v->drugbank(d)) + ")");
+                names_seen.emplace_back(v->name(d));
+            }
+            if (suggestions.empty()) suggestions = names_seen;
+        }
         r.suggestions = std::move(suggestions);
         return r;
     }
     r.resolved = true;
     r.kind = ref.kind;
     r.matched_by = to_text(ref.matched_by);
+    if (v && ref.vocab != kNoIndex) r.drugbank = std::string(v->drugbank(ref.vocab));
+    if (ref.form == RefForm::VocabularyOnly) {
+        r.kind = EntityKind::Substance;
+        r.id = r.drugbank;
+        r.name = std::string(v->name(ref.vocab));
+        r.vocabulary_only = true;
+        return r;
+    }
+    if (ref.form == RefForm::Composite) {
+        const Vocabulary* voc = vocabulary();
+        r.kind = EntityKind::Product;
+        if (pool) {
+            for (std::uint32_t k = 0; k < ref.parts_count; ++k) {
+                const NamePart& part = pool->parts[ref.parts_begin + k];
+                std::string shown = part.text;
+                if (part.substance != kNoIndex) shown = pack.substances[part.substance].name;
+                else if (part.vocab != kNoIndex && voc) shown = std::string(voc->name(part.vocab));
+                r.name += (k ? " / " : "") + shown;
+                if (part.substance != kNoIndex) continue;
+                std::string reason;
+                if (part.vocab != kNoIndex && voc)
+                    reason = "recognised as " + std::string(voc->name(part.vocab)) + " (DrugBank " +
+                             std::string(voc->drugbank(part.vocab)) + "), but this pack has no rules for it";
+                else if (part.ambiguous)
+                    reason = "names several drugs of the vocabulary, so it was not guessed and not checked";
+                else
+                    reason = "not recognised by the pack or its vocabulary, so not checked";
+                r.not_checked.push_back(part.text + ": " + reason);
+                r.not_checked_ingredients.push_back({part.text, reason});
+            }
+            for (std::uint32_t k = 0; k < ref.subs_count; ++k)
+                r.ingredients.push_back(pack.substances[pool->substances[ref.subs_begin + k]].id);
+        }
+        return r;
+    }
     if (ref.kind == EntityKind::Product) {
         const auto& p = pack.products[ref.index];
         r.id = p.id;
@@ -230,30 +511,10 @@ Resolution KnowledgeBaseImpl::resolution(std::string_view text, const InputRef& 
 }
 
 Resolution KnowledgeBaseImpl::resolve(std::string_view text) const {
-    const InputRef ref = resolve_ref(text);
-    return resolution(text, ref, ref.resolved ? std::vector<std::string>{} : suggest(text));
-}
-
-std::int64_t KnowledgeBaseImpl::resolve_condition_index(std::string_view text) const {
-    thread_local std::string key;
-    normalize_name_into(text, key);
-    if (key.empty()) return -1;
-    auto it = condition_names.find(std::string_view(key));
-    return it == condition_names.end() ? -1 : static_cast<std::int64_t>(it->second);
-}
-
-ConditionResolution KnowledgeBaseImpl::resolve_condition(std::string_view text) const {
-    ConditionResolution r;
-    r.input = std::string(text);
-    const std::int64_t c = resolve_condition_index(text);
-    if (c >= 0) {
-        r.resolved = true;
-        r.id = pack.conditions[static_cast<std::size_t>(c)].id;
-        r.name = pack.conditions[static_cast<std::size_t>(c)].name;
-        return r;
-    }
-    r.suggestions = suggest_condition(text);
-    return r;
+    ResolvedParts pool;
+    const InputRef ref = resolve_input(text, normalize_name(text), pool);
+    return resolution(text, ref, ref.resolved || ref.form == RefForm::Ambiguous ? std::vector<std::string>{} : suggest(text),
+                      &pool);
 }
 
 }  // namespace rxcaution::detail

@@ -39,6 +39,7 @@ using detail::EvalScratch;
 using detail::IngredientSpan;
 using detail::InputRef;
 using detail::KnowledgeBaseImpl;
+using detail::RefForm;
 using detail::RegimenView;
 
 void check_codes(std::span<const std::int32_t> codes, std::size_t dictionary, const char* what) {
@@ -265,6 +266,7 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
     // Each distinct text once: normalised, interned by normalised text, resolved.
     std::vector<Distinct> meds(batch.medication_texts.size());
     std::vector<std::uint32_t> singles(meds.size());
+    detail::ResolvedParts parts;  // ingredients of multi-ingredient (RxNorm-style) names
     result.medication_resolved.assign(meds.size(), false);
     {
         detail::TextMap<std::uint32_t> keys;
@@ -274,11 +276,16 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
             detail::normalize_name_into(batch.medication_texts[d], key);
             const auto [it, fresh] = keys.try_emplace(key, static_cast<std::uint32_t>(keys.size()));
             meds[d].key = it->second;
-            const InputRef ref = kb.resolve_normalized(key);
+            // Resolved as check() resolves: pack names, the drug vocabulary, RxNorm-style names.
+            const InputRef ref = kb.resolve_input(batch.medication_texts[d], key, parts);
             meds[d].ref = ref;
             result.medication_resolved[d] = ref.resolved;
             if (!ref.resolved) continue;
-            if (ref.kind == EntityKind::Product) {
+            if (ref.form == RefForm::VocabularyOnly) {
+                meds[d].ing = {nullptr, 0};  // recognised, but no substance of the pack: nothing to check
+            } else if (ref.form == RefForm::Composite) {
+                continue;  // its ingredient span is taken below, once the pool stops growing
+            } else if (ref.kind == EntityKind::Product) {
                 const auto& active = kb.product_active_ingredients[ref.index];
                 meds[d].ing = {active.data(), active.size()};
             } else {
@@ -286,6 +293,9 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
                 meds[d].ing = {&singles[d], 1};
             }
         }
+        for (std::size_t d = 0; d < meds.size(); ++d)
+            if (meds[d].ref.resolved && meds[d].ref.form == RefForm::Composite)
+                meds[d].ing = {parts.substances.data() + meds[d].ref.subs_begin, meds[d].ref.subs_count};
         const std::size_t key_count = keys.size();
         keys = {};
         std::vector<std::int64_t> condition_index(batch.condition_texts.size());

@@ -911,6 +911,9 @@ std::shared_ptr<const KnowledgeBaseImpl> read_snapshot(std::string_view bytes, c
     if (!in.at_end()) in.fail("unread bytes after the compiled engine");
     check_shapes(in, *kb);
     build_lookups(*kb);
+    // Cheap to derive from what was read: not stored.
+    mark_rule_coverage(*kb);
+    index_condition_codes(*kb);
     return kb;
 }
 

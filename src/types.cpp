@@ -70,4 +70,13 @@ std::optional<EvidenceGrade> parse_evidence_grade(std::string_view text) noexcep
     return std::nullopt;
 }
 
+std::string_view to_string(Coverage coverage) noexcept {
+    switch (coverage) {
+        case Coverage::Covered: return "covered";
+        case Coverage::NoRules: return "no-rules";
+        case Coverage::Unresolved: return "unresolved";
+    }
+    return "unresolved";
+}
+
 }  // namespace rxcaution

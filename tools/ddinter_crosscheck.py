@@ -137,6 +137,9 @@ class Resolved:
     resolved: bool
     kind: str = ""
     id: str = ""
+    # Recognised through the drug vocabulary only (issue 10): a real drug the pack has no substance
+    # (and so no rule) for. Such names are not pack substances in the comparison.
+    vocabulary_only: bool = False
 
 
 class PythonBackend:
@@ -153,7 +156,11 @@ class PythonBackend:
         out = {}
         for name in names:
             r = self.kb.resolve(name)
-            out[name] = Resolved(bool(r.resolved), str(r.kind).lower().rsplit(".", 1)[-1], r.id) if r.resolved else Resolved(False)
+            out[name] = (
+                Resolved(bool(r.resolved), str(r.kind).lower().rsplit(".", 1)[-1], r.id, bool(getattr(r, "vocabulary_only", False)))
+                if r.resolved
+                else Resolved(False)
+            )
         return out
 
     def members_of(self, class_id: str) -> list[str]:
@@ -201,7 +208,11 @@ class CliBackend:
             chunk = names[i : i + 200]
             for item in json.loads(self._run("resolve", "--format", "json", "--", *chunk, ok=(0, 2))):
                 ok = item["status"] == "resolved"
-                out[item["input"]] = Resolved(ok, item["kind"] or "", item["id"] or "") if ok else Resolved(False)
+                out[item["input"]] = (
+                    Resolved(ok, item["kind"] or "", item["id"] or "", bool(item.get("vocabulary_only", False)))
+                    if ok
+                    else Resolved(False)
+                )
         return out
 
     def members_of(self, class_id: str) -> list[str]:
@@ -294,6 +305,32 @@ def oud_major_coverage(ddinter: DDInter, substance_of: dict[str, str], compared:
     }
 
 
+def oud_partner_resolution(ddinter: DDInter, substance_of: dict[str, str], vocabulary_only: set[str]) -> dict:
+    """DDInter's rated pairs in which one drug is an OUD medicine: how often the partner drug is a
+    substance of the pack (it can meet a rule), and how often it is recognised at all (pack or drug
+    vocabulary: an input that is reported as `no-rules` rather than as an unknown word)."""
+    out = {}
+    for level in ("Major", "Moderate", "Minor"):
+        pairs = in_pack = recognised = 0
+        for (a, b), lv in ddinter.levels.items():
+            if lv != level:
+                continue
+            for x, y in ((a, b), (b, a)):
+                if substance_of.get(x) in OUD_SUBSTANCES:
+                    pairs += 1
+                    in_pack += y in substance_of
+                    recognised += y in substance_of or y in vocabulary_only
+                    break
+        out[level] = {
+            "pairs": pairs,
+            "partner_in_pack": in_pack,
+            "partner_recognised": recognised,
+            "in_pack_rate": (in_pack / pairs) if pairs else None,
+            "recognised_rate": (recognised / pairs) if pairs else None,
+        }
+    return out
+
+
 def qt_tier_effect(compared: list[dict], backend) -> dict:
     """Pairs of two QT-prolonging drugs, grouped by their tiers: our severity against DDInter's level."""
     tier_of: dict[str, str] = {}
@@ -332,9 +369,13 @@ def compare(ddinter: DDInter, backend, examples: int = 20) -> dict:
     resolution = backend.resolve_many(names)
     substance_of: dict[str, str] = {}  # DDInter id -> our substance id
     skipped_product: list[str] = []
+    vocabulary_only: set[str] = set()  # DDInter ids recognised by the drug vocabulary only
     for ddid, name in ddinter.names.items():
         r = resolution[name]
         if not r.resolved:
+            continue
+        if r.vocabulary_only:
+            vocabulary_only.add(ddid)
             continue
         if r.kind != "substance":
             skipped_product.append(name)
@@ -433,6 +474,7 @@ def compare(ddinter: DDInter, backend, examples: int = 20) -> dict:
         "disagreements": disagreements,
         "by_severity": by_severity(compared),
         "oud_major_coverage": oud_major_coverage(ddinter, substance_of, compared, examples),
+        "oud_partner_resolution": oud_partner_resolution(ddinter, substance_of, vocabulary_only),
         "qt_tiers": qt_tier_effect(compared, backend),
         "ddinter_major_or_moderate_without_rule": len(ddinter_only),
         "ddinter_only_examples": ddinter_only[:examples],
@@ -505,6 +547,12 @@ def print_report(result: dict, examples: int = 20, out=None) -> None:
     p(f"  not warned: {oud['not_warned']} (first {min(examples, len(oud['not_warned_examples']))})")
     for m in oud["not_warned_examples"][:examples]:
         p(f"    {' + '.join(m['ddinter']):<44} {m['ours']}")
+    p("")
+    p("Partners of the OUD medicines in DDInter's rated pairs: in the pack (can meet a rule) / recognised at all "
+      "(pack or drug vocabulary)")
+    for level, row in result.get("oud_partner_resolution", {}).items():
+        if row["pairs"]:
+            p(f"  {level:<10}{row['pairs']:>6} pairs   in pack {row['in_pack_rate']:.1%}   recognised {row['recognised_rate']:.1%}")
     p("")
     qt = result["qt_tiers"]
     if qt["available"]:

@@ -112,6 +112,14 @@ struct Symptom {
     std::vector<Citation> sources;
 };
 
+/// A code of a patient condition in a public code system, with the source that states it.
+struct ConditionCode {
+    std::string system;  ///< `icd-10-cm` or `snomed-ct`
+    std::string code;    ///< e.g. `F11.20` (ICD-10-CM, with its dot) or `38341003` (SNOMED CT)
+    std::string display; ///< the code system's title for the code, as the source gives it
+    std::vector<Citation> sources;
+};
+
 /// A patient condition; conditions form a DAG through `parents`.
 struct Condition {
     std::string id;
@@ -120,6 +128,9 @@ struct Condition {
     std::vector<std::string> parents;
     std::vector<Symptom> symptoms;
     std::string notes;
+    /// Codes of the condition (ICD-10-CM, SNOMED CT), each from a cited source; a condition given
+    /// by code in a check resolves through them.
+    std::vector<ConditionCode> codes;
 };
 
 /// One side of a rule: a substance, a class, or a product (for facts that a source states for one

@@ -38,7 +38,10 @@ struct Resolution {
     EntityKind kind = EntityKind::Substance;  ///< substance or product (meaningful when resolved)
     std::string id;                 ///< entity id (empty when unresolved)
     std::string name;               ///< display name (empty when unresolved)
-    std::string matched_by;         ///< id, name, synonym, salt, brand, rxcui, normalized (empty when unresolved)
+    /// id, name, synonym, salt, brand, rxcui, drugbank, unii, normalized; through the vocabulary:
+    /// vocabulary-name, vocabulary-synonym, cas; rxnorm-name (an RxNorm-style name parsed into its
+    /// ingredients), rxnorm-brand (its bracketed brand). Empty when unresolved.
+    std::string matched_by;
     std::vector<std::string> ingredients;  ///< substance ids (the substance itself for a substance)
     /// Ingredients of the product that are not checked for interactions (see InactiveIngredient),
     /// with the pack's reason, as "id: reason".
@@ -49,6 +52,18 @@ struct Resolution {
     /// In a check: the position of an earlier entry with the same text (ignoring case, spacing and
     /// punctuation). A repeat is checked once, through that entry, and adds no warning.
     std::optional<std::size_t> duplicate_of;
+    /// Whether the pack's rules can say anything about this input: `Covered`, `NoRules`
+    /// (recognised, but no rule involves it: no warning about it means nothing) or `Unresolved`.
+    Coverage coverage = Coverage::Unresolved;
+    /// The DrugBank id of the vocabulary drug the input matched (empty when it matched the pack's
+    /// own names, or nothing).
+    std::string drugbank;
+    /// True when the input is a drug of the vocabulary that the pack has no substance for: then
+    /// `id` is its DrugBank id, `name` its vocabulary name and `ingredients` is empty.
+    bool vocabulary_only = false;
+    /// When unresolved because the name belongs to several vocabulary drugs: those drugs, as
+    /// "Name (DrugBank id)". Nothing is guessed.
+    std::vector<std::string> ambiguous;
 };
 
 /// What a condition text resolved to.
@@ -58,6 +73,10 @@ struct ConditionResolution {
     std::string id;
     std::string name;
     std::vector<std::string> suggestions;
+    /// How it matched: `code` (an ICD-10-CM or SNOMED CT code of the condition), `name`,
+    /// `synonym`, `id`, `words` (the same words in another order, or with qualifiers such as
+    /// "severe" around a pack name); empty when unresolved.
+    std::string matched_by;
 };
 
 /// A source as cited by a warning.

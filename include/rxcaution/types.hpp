@@ -28,6 +28,13 @@ enum class EntityKind : int { Substance, Product, Class, Condition, Treatment };
 /// Kind of a warning in a report.
 enum class WarningKind : int { DrugDrug, DrugCondition, DuplicateTherapy };
 
+/// What the loaded pack can say about a medication input.
+enum class Coverage : int {
+    Covered,     ///< resolved, and at least one rule of the pack could involve it
+    NoRules,     ///< recognised (pack or vocabulary), but no rule of the pack involves it: no warning means nothing
+    Unresolved,  ///< not recognised: not checked at all
+};
+
 /// Stable lowercase spelling: `minor`, `moderate`, `major`, `contraindicated`.
 RXCAUTION_EXPORT std::string_view to_string(Severity severity) noexcept;
 /// `label`, `label-quoted`, `secondary`, `weak`, `derived`.
@@ -36,6 +43,9 @@ RXCAUTION_EXPORT std::string_view to_string(EvidenceGrade grade) noexcept;
 RXCAUTION_EXPORT std::string_view to_string(EntityKind kind) noexcept;
 /// `drug-drug`, `drug-condition`, `duplicate-therapy`.
 RXCAUTION_EXPORT std::string_view to_string(WarningKind kind) noexcept;
+
+/// `covered`, `no-rules`, `unresolved`.
+RXCAUTION_EXPORT std::string_view to_string(Coverage coverage) noexcept;
 
 /// Parses the spelling produced by `to_string(Severity)` (case-insensitive).
 /// @return the severity, or `std::nullopt` for any other text.

@@ -20,6 +20,7 @@
 // a pair probe is a binary search in a short contiguous array.
 
 #include "detail/pack.hpp"
+#include "detail/vocabulary.hpp"
 
 #include <rxcaution/knowledge_base.hpp>
 
@@ -27,6 +28,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -47,7 +49,10 @@ using Graph = boost::compressed_sparse_row_graph<boost::directedS, boost::no_pro
 using Vertex = std::uint32_t;
 
 // How a name was matched; the text is part of the JSON contract (`matched_by`).
-enum class MatchedBy : std::uint8_t { Name, Id, Synonym, Salt, Brand, Rxcui, Drugbank, Unii, Normalized };
+enum class MatchedBy : std::uint8_t {
+    Name, Id, Synonym, Salt, Brand, Rxcui, Drugbank, Unii, Normalized,
+    VocabularyName, VocabularySynonym, Cas, RxnormName, RxnormBrand
+};
 const char* to_text(MatchedBy m) noexcept;
 
 // A name people may type, after normalisation, and what it stands for.
@@ -75,12 +80,38 @@ struct TextEq {
 template <class V>
 using TextMap = std::unordered_map<std::string, V, TextHash, TextEq>;
 
+// What an input stands for beyond a pack entity.
+enum class RefForm : std::uint8_t {
+    Entity,          // a substance or product of the pack (kind, index)
+    VocabularyOnly,  // a vocabulary drug the pack has no substance for: recognised, no rules
+    Composite,       // an RxNorm-style name with several ingredients (a span of ResolvedParts)
+    Ambiguous,       // unresolved: the name belongs to several vocabulary drugs
+};
+
 // One medication of a check, resolved.
 struct InputRef {
     bool resolved = false;
     EntityKind kind = EntityKind::Substance;
     std::uint32_t index = 0;
     MatchedBy matched_by = MatchedBy::Name;
+    RefForm form = RefForm::Entity;
+    std::uint32_t vocab = kNoIndex;                  // vocabulary drug, when matched through it
+    std::uint32_t parts_begin = 0, parts_count = 0;  // Composite: span of ResolvedParts::parts
+    std::uint32_t subs_begin = 0, subs_count = 0;    // Composite: span of ResolvedParts::substances
+};
+
+// An ingredient of a composite input.
+struct NamePart {
+    std::uint32_t substance = kNoIndex;  // pack substance, or kNoIndex
+    std::uint32_t vocab = kNoIndex;      // vocabulary drug, or kNoIndex
+    std::string text;                    // as written in the input
+    bool ambiguous = false;              // unresolved because several vocabulary drugs share the name
+};
+
+// The ingredients of the composite inputs of one check (or one resolve call).
+struct ResolvedParts {
+    std::vector<NamePart> parts;
+    std::vector<std::uint32_t> substances;  // pack substances of each composite, contiguous
 };
 
 // The interaction rules of a snapshot, kept encoded until a query reads one (snapshot.cpp). A
@@ -200,8 +231,31 @@ struct KnowledgeBaseImpl {
     std::vector<std::uint32_t> interaction_rank, contraindication_rank, class_rank;
     std::uint32_t duplicate_ingredient_rank = 0;
 
+    // --- vocabulary and coverage ----------------------------------------------------------------
+    // Per substance / product: 1 when at least one rule of the pack could involve it (an
+    // interaction or contraindication naming it, its class or its product, or a duplicate-therapy
+    // class it belongs to). Decides the `covered` / `no-rules` coverage of an input.
+    std::vector<std::uint8_t> substance_has_rules, product_has_rules;
+    // The drug vocabulary (shared by every knowledge base; parsed on first use) and its join to
+    // this pack's substances: by the DrugBank id, else the UNII, a substance carries. Computed on
+    // first use too, so that loading never pays for the vocabulary.
+    [[nodiscard]] const Vocabulary* vocabulary() const;
+    [[nodiscard]] std::uint32_t vocabulary_substance(std::uint32_t drug) const;  // kNoIndex when not joined
+    mutable std::once_flag vocabulary_once;
+    mutable std::vector<std::pair<std::uint32_t, std::uint32_t>> vocabulary_join;  // (drug, substance), sorted
+
     TextMap<NameTarget> names;                                         // normalised text -> entity
     TextMap<std::uint32_t> condition_names;                            // normalised text -> condition
+    // Condition codes: "icd-10-cm F1120" (dots dropped, upper case) / "snomed-ct 38341003" -> condition.
+    TextMap<std::uint32_t> condition_codes;
+    // Every condition name and synonym as a sorted set of words (without "of", "the", ...), and
+    // the variants of names with "X or Y" ("acute or severe bronchial asthma" is also "acute
+    // bronchial asthma" and "severe bronchial asthma"), for word-order-tolerant matching.
+    struct ConditionWords {
+        std::vector<std::string> words;  // sorted, unique
+        std::uint32_t condition;
+    };
+    std::vector<ConditionWords> condition_words;
     std::vector<std::pair<std::string, NameTarget>> suggestion_pool;   // every medication name
     std::vector<std::pair<std::string, std::uint32_t>> condition_pool;  // every condition name
 
@@ -230,11 +284,17 @@ struct KnowledgeBaseImpl {
     // Rules naming vertex v as a participant (its Participates edges), appended to out.
     void participating_rules(Vertex v, std::vector<std::uint32_t>& out) const;
     [[nodiscard]] InputRef resolve_ref(std::string_view text) const;
+    // Full resolution of what a caller typed (`key` is normalize_name(raw)): pack names, then the
+    // vocabulary, then the pack's rewrites, then RxNorm-style names. Composite ingredients go to `pool`.
+    [[nodiscard]] InputRef resolve_input(std::string_view raw, std::string_view key, ResolvedParts& pool) const;
+    [[nodiscard]] Coverage coverage(const InputRef& ref, const ResolvedParts* pool) const;
     // The same, for text already normalised (normalize_name).
     [[nodiscard]] InputRef resolve_normalized(std::string_view key) const;
     [[nodiscard]] std::int64_t resolve_condition_index(std::string_view text) const;
+    // The same, saying how it matched ("code", "name", "synonym", "id", "words").
+    [[nodiscard]] std::int64_t resolve_condition_index(std::string_view text, const char*& matched_by) const;
     [[nodiscard]] Resolution resolution(std::string_view text, const InputRef& ref,
-                                        std::vector<std::string> suggestions) const;
+                                        std::vector<std::string> suggestions, const ResolvedParts* pool = nullptr) const;
     [[nodiscard]] Resolution resolve(std::string_view text) const;
     [[nodiscard]] ConditionResolution resolve_condition(std::string_view text) const;
     [[nodiscard]] std::vector<std::string> suggest(std::string_view text) const;
@@ -247,6 +307,10 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack);
 // a name that two entities claim.
 void set_vertex_ranges(KnowledgeBaseImpl& kb);
 void build_lookups(KnowledgeBaseImpl& kb);
+// Fills condition_codes and condition_words (condition_match.cpp).
+void index_condition_codes(KnowledgeBaseImpl& kb);
+// Fills substance_has_rules and product_has_rules from the compiled rules (engine.cpp).
+void mark_rule_coverage(KnowledgeBaseImpl& kb);
 
 // Case/space/punctuation-insensitive form of what a person typed.
 std::string normalize_name(std::string_view text);

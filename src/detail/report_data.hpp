@@ -16,6 +16,7 @@ struct Report::Data {
     std::shared_ptr<const detail::KnowledgeBaseImpl> kb;
     std::vector<std::string> inputs;
     std::vector<detail::InputRef> refs;
+    detail::ResolvedParts parts;  // ingredients of composite (RxNorm-style) inputs
     std::vector<std::uint32_t> duplicate_of;  // per input: earlier entry with the same text, or kNone
     std::vector<std::string> condition_inputs;
     std::vector<std::int64_t> condition_refs;  // condition index, or -1 when unresolved

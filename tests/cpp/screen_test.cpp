@@ -208,9 +208,16 @@ TEST(Screen, EqualsCheckOnRandomRegimensOnAnyNumberOfThreads) {
     for (const auto& p : kb().products()) names.push_back(p.name);
     names.push_back("zorvatinex");
     names.push_back("METHADONE");
+    // Names that resolve through the drug vocabulary or as RxNorm-style strings, as in a record.
+    for (const char* text : {"warfarin", "aspirin", "acetaminophen 325 MG / oxycodone hydrochloride 5 MG Oral Tablet",
+                             "{30 (buprenorphine 8 MG / naloxone 2 MG Sublingual Tablet) } Pack",
+                             "alprazolam 0.5 MG Oral Tablet [Xanax]", "72 HR fentanyl 0.025 MG/HR Transdermal System"})
+        for (int copies = 0; copies < 20; ++copies) names.push_back(text);
     std::vector<std::string> condition_names;
     for (const auto& c : kb().conditions()) condition_names.push_back(c.id);
     condition_names.push_back("not a condition");
+    condition_names.push_back("F11.20");
+    condition_names.push_back("severe bronchial asthma");
     std::mt19937 rng(11);
     std::vector<std::vector<std::string>> regs, conds;
     for (int r = 0; r < 3000; ++r) {

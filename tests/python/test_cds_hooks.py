@@ -1058,3 +1058,45 @@ def test_every_limit_is_documented_with_its_default() -> None:
         assert f"| `{option}` |" in readme, option
         assert option in help_text, option
         assert f"(default: {getattr(defaults, f.name)})" in " ".join(help_text.split()), option
+
+
+# --- conditions by code (issue 10) --------------------------------------------------------------
+
+
+def coded_condition(rid: str, system: str, code: str, display: Optional[str] = None, text: Optional[str] = None) -> Dict[str, Any]:
+    coding: Dict[str, Any] = {"system": system, "code": code}
+    if display:
+        coding["display"] = display
+    concept: Dict[str, Any] = {"coding": [coding]}
+    if text:
+        concept["text"] = text
+    return {"resourceType": "Condition", "id": rid, "code": concept, "subject": {"reference": "Patient/pat-9"}}
+
+
+def test_conditions_match_by_icd10cm_code_first(kb: rxcaution.KnowledgeBase) -> None:
+    """A Condition coded in ICD-10-CM only (no text) drives the drug-condition rule, and the code
+    wins over a misleading text."""
+    body = hook_request("order-sign", drafts=[med_request("d1", "ketamine", status="draft")], active=[])
+    body["prefetch"]["conditions"] = bundle(
+        coded_condition("c1", "http://hl7.org/fhir/sid/icd-10-cm", "I10"),
+        coded_condition("c2", "http://hl7.org/fhir/sid/icd-10-cm", "F11.20", text="something else entirely"),
+    )
+    cards = cds_hooks.evaluate_request(kb, cds_hooks.SERVICES["rxcaution-order-sign"], body)["cards"]
+    [card] = with_rule(cards, "ketamine-cardiovascular-disease")
+    assert "patient condition 'http://hl7.org/fhir/sid/icd-10-cm|I10' resolved to hypertension" in card["detail"]
+    assert not [c for c in cards if c["indicator"] == "info"]  # both conditions were recognised
+    # The library says how each condition matched.
+    report = kb.check(["ketamine"], conditions=["http://hl7.org/fhir/sid/icd-10-cm|F11.20", "hypertension"])
+    assert [(c.id, c.matched_by) for c in report.conditions] == [("opioid-use-disorder", "code"), ("hypertension", "name")]
+
+
+def test_unknown_condition_codes_fall_back_to_text_and_are_reported_by_text(kb: rxcaution.KnowledgeBase) -> None:
+    body = hook_request("order-sign", drafts=[med_request("d1", "ketamine", status="draft")], active=[])
+    body["prefetch"]["conditions"] = bundle(
+        coded_condition("c1", "http://snomed.info/sct", "38341003", text="high blood pressure"),
+        coded_condition("c2", "http://hl7.org/fhir/sid/icd-10-cm", "Z99.99", display="Some unknown state"),
+    )
+    cards = cds_hooks.evaluate_request(kb, cds_hooks.SERVICES["rxcaution-order-sign"], body)["cards"]
+    assert with_rule(cards, "ketamine-cardiovascular-disease")
+    [info] = [c for c in cards if c["indicator"] == "info"]
+    assert "- Some unknown state" in info["detail"] and "Z99.99" not in info["detail"]

@@ -63,7 +63,8 @@ REGIMENS: Dict[str, Tuple[List[str], List[str]]] = {
     "duplicate therapy": (["methadone", "methadone hydrochloride"], []),
     "mixed regimen": (["Suboxone", "alprazolam", "ketamine", "clonidine"], ["hypertension"]),
     "unresolved input": (["Zorblaxin 5 mg", "methadone", "clarithromycin"], []),
-    "empty report": (["acetaminophen"], []),
+    "empty report": (["methadone"], []),
+    "no rules": (["acetaminophen", "warfarin"], []),
     "no medications": ([], []),
 }
 
@@ -171,6 +172,20 @@ def test_empty_report_leaves_entry_out(rendered, name: str) -> None:
     _, bundle = rendered[name]
     assert list(fhir_json_problems(bundle)) == []
     assert "entry" not in bundle
+
+
+def test_recognised_inputs_without_rules_get_an_informational_outcome(rendered) -> None:
+    """A recognised medication no rule involves is never silent: one OperationOutcome each."""
+    _, bundle = rendered["no rules"]
+    outcomes = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "OperationOutcome"]
+    texts = sorted(o["issue"][0]["details"]["text"] for o in outcomes)
+    assert [(o["issue"][0]["severity"], o["issue"][0]["code"]) for o in outcomes] == [("information", "informational")] * 2
+    assert texts == [
+        "'acetaminophen' was recognised as acetaminophen, but this pack has no interaction rules for it: no warning "
+        "about it does not mean it is safe.",
+        "'warfarin' was recognised as Warfarin, but this pack has no interaction rules for it: no warning about it "
+        "does not mean it is safe.",
+    ]
 
 
 @pytest.mark.parametrize("name", list(REGIMENS))

@@ -147,6 +147,7 @@ def test_resolve_condition(tiny_kb):
         "id": "hypertension",
         "name": "Hypertension",
         "suggestions": [],
+        "matched_by": "synonym",
     }
     miss = tiny_kb.resolve_condition("hypertensoin")
     assert (miss.resolved, miss.id, miss.suggestions) == (False, "", ["Hypertension"])
@@ -466,3 +467,55 @@ def test_classes_cannot_be_instantiated_or_subclassed(cls):
         cls()
     with pytest.raises(TypeError):
         type("Sub", (cls,), {})
+
+
+# --- vocabulary and coverage (issue 10) -----------------------------------------------------------
+
+
+def test_coverage_says_what_the_pack_can_say_about_each_input() -> None:
+    kb = rxcaution.KnowledgeBase.builtin()
+    report = kb.check(["warfarin", "ketamine", "ketamne", "salbutamol"])
+    assert [i.coverage for i in report.inputs] == [
+        rxcaution.Coverage.NO_RULES,
+        rxcaution.Coverage.COVERED,
+        rxcaution.Coverage.UNRESOLVED,
+        rxcaution.Coverage.UNRESOLVED,
+    ]
+    inputs = report.to_dict()["inputs"]
+    assert [i["coverage"] for i in inputs] == ["no-rules", "covered", "unresolved", "unresolved"]
+    assert (inputs[0]["id"], inputs[0]["drugbank"], inputs[0]["vocabulary_only"], inputs[0]["matched_by"]) == (
+        "DB00682",
+        "DB00682",
+        True,
+        "vocabulary-name",
+    )
+    assert inputs[3]["ambiguous"] == ["Albuterol (DB01001)", "Levosalbutamol (DB13139)"]
+    assert str(rxcaution.Coverage.NO_RULES) == "no-rules" and rxcaution.Coverage("no-rules") is rxcaution.Coverage.NO_RULES
+    assert "recognised, but this pack has no interaction rules for Warfarin" in report.to_text()
+
+
+def test_rxnorm_style_names_resolve_to_every_ingredient() -> None:
+    kb = rxcaution.KnowledgeBase.builtin()
+    r = kb.resolve("acetaminophen 325 MG / oxycodone hydrochloride 5 MG Oral Tablet")
+    assert (r.resolved, r.kind, r.id, r.matched_by, r.ingredients) == (
+        True,
+        rxcaution.EntityKind.PRODUCT,
+        "",
+        "rxnorm-name",
+        ["acetaminophen", "oxycodone"],
+    )
+    assert kb.resolve("{30 (buprenorphine 8 MG / naloxone 2 MG Sublingual Tablet) } Pack").ingredients == [
+        "buprenorphine",
+        "naloxone",
+    ]
+
+
+def test_condition_codes_and_word_order() -> None:
+    kb = rxcaution.KnowledgeBase.builtin()
+    assert [(c.system, c.code) for c in kb.condition("opioid-use-disorder").codes] == [
+        ("icd-10-cm", "F11.1"),
+        ("icd-10-cm", "F11.2"),
+    ]
+    r = kb.resolve_condition("asthma, severe")
+    assert (r.id, r.matched_by) == ("acute-or-severe-asthma", "words")
+    assert not kb.resolve_condition("severe").resolved

@@ -154,6 +154,10 @@ def test_to_json_is_the_documented_contract(report):
         "not_checked": [],
         "suggestions": ["beta"],
         "duplicate_of": None,
+        "coverage": "unresolved",
+        "drugbank": None,
+        "vocabulary_only": False,
+        "ambiguous": [],
     }
     assert doc["disclaimer"] == (
         "rxcaution is reference software, not medical advice. No warning found does not mean a combination is safe."

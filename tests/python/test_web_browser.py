@@ -344,6 +344,20 @@ def test_no_rules_coverage_is_shown_loudly_when_the_report_has_it(page: "webdriv
     ]
 
 
+def test_a_drug_outside_the_pack_is_shown_as_no_rules_from_the_real_report(page: "webdriver.Chrome") -> None:
+    """Issue 10: the engine now sends `coverage`; warfarin is recognised through the drug vocabulary
+    and shown as NO RULES, never as a silent pass."""
+    type_into(page, "med-input", "warfarin" + Keys.ENTER)
+    type_into(page, "med-input", "methadone" + Keys.ENTER)
+    wait(page, lambda d: "(2 inputs)" in text_of(d, "checked"), "the check of both medications")
+    assert [line for line in text_of(page, "not-checked").splitlines() if line.strip()] == [
+        "NOT CHECKED: 1 INPUT",
+        "The warnings below do not cover these. No warning about them does not mean they are safe with the rest.",
+        "NO RULES “warfarin” was recognised as Warfarin, but this pack has no interaction rules for it: "
+        "no warning about it means nothing.",
+    ]
+
+
 def test_server_errors_are_shown_not_swallowed(page: "webdriver.Chrome") -> None:
     page.execute_script(
         """

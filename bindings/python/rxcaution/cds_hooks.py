@@ -43,8 +43,11 @@ How a request becomes a check
   Medication in the same Bundle is followed. A medication that maps to nothing is still passed to
   the check under its text, so that the report lists it as unresolved and the answer carries a
   "Not checked" card for it.
-* Conditions are mapped by ``code.text`` and then each coding's ``display`` (SNOMED CT and ICD-10
-  codes are not in the pack). Conditions that are not recognised are listed in one ``info`` card.
+* Conditions are mapped by code first (codings of ``http://hl7.org/fhir/sid/icd-10-cm`` and
+  ``http://snomed.info/sct``, against the codes the pack's conditions carry; a more specific
+  ICD-10-CM code matches its category), then by ``code.text``, then by each coding's ``display``.
+  The report's ``conditions[].matched_by`` says which (``code``, ``name``, ``synonym``, ``words``).
+  Conditions that are not recognised are listed in one ``info`` card.
   Conditions whose clinical status is not active/recurrence/relapse, or whose verification status
   is refuted or entered-in-error, are skipped.
 * Prefetched medications whose status says they are no longer taken (stopped, completed,
@@ -578,15 +581,25 @@ class _Mapper:
         if resource.get("code") is None:
             return (f"{_resource_key(resource) or 'Condition'} (no code)", None)
         codings, text = _codeable_concept(resource["code"], f"{path}.code", self.limits)
+        codes = _condition_code_queries(codings)
         candidates = ([text] if text else []) + [display for _, _, display in codings if display]
-        for candidate in candidates:
+        for candidate in codes + candidates:
             resolution = self.kb.resolve_condition(candidate)
             if resolution.resolved:
                 return (candidate, resolution.id)
         if candidates:
-            return (candidates[0], None)
+            return (candidates[0], None)  # unrecognised: reported under its text, not a code
         coded = ", ".join(f"{system}|{code}" for system, code, _ in codings if code) or "no code"
         return (f"{_resource_key(resource) or 'Condition'} (coded only: {coded})", None)
+
+
+_CONDITION_CODE_SYSTEMS = ("http://hl7.org/fhir/sid/icd-10-cm", "http://snomed.info/sct")
+
+
+def _condition_code_queries(codings: List[Tuple[str, str, str]]) -> List[str]:
+    """The codings of a Condition the pack can match by code (ICD-10-CM, SNOMED CT), as the check
+    takes them (``system|code``): tried before the text, so the report says ``matched_by: code``."""
+    return [f"{system}|{code}" for system, code, _ in codings if system in _CONDITION_CODE_SYSTEMS and code]
 
 
 # --- the hook call ------------------------------------------------------------------------------

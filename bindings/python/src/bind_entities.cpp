@@ -112,6 +112,14 @@ void bind_entities(py::module_& m) {
         .repr({"name"})
         .finish();
 
+    ValueClass<ConditionCode>(m, "ConditionCode", "A code of a patient condition in a public code system, with its sources.")
+        .field("system", &ConditionCode::system, "``icd-10-cm`` or ``snomed-ct``.")
+        .field("code", &ConditionCode::code, "The code, e.g. ``F11.2``.")
+        .field("display", &ConditionCode::display, "The code system's title for it (may be empty).")
+        .field("sources", &ConditionCode::sources, "Citations.")
+        .repr({"system", "code"})
+        .finish();
+
     ValueClass<Condition>(m, "Condition", "A patient condition; conditions form a DAG through ``parents``.")
         .field("id", &Condition::id, "Stable id (lowercase slug).")
         .field("name", &Condition::name, "Display name.")
@@ -119,6 +127,7 @@ void bind_entities(py::module_& m) {
         .field("parents", &Condition::parents, "Ids of broader conditions.")
         .field("symptoms", &Condition::symptoms, "Symptoms, for syndromes (:class:`Symptom`).")
         .field("notes", &Condition::notes, "Free text (may be empty).")
+        .field("codes", &Condition::codes, "Codes (ICD-10-CM, SNOMED CT) with sources (:class:`ConditionCode`).")
         .repr({"id", "name"})
         .finish();
 

@@ -54,7 +54,9 @@ str
         .field("id", &Resolution::id, "Entity id (empty when unresolved).")
         .field("name", &Resolution::name, "Display name (empty when unresolved).")
         .field("matched_by", &Resolution::matched_by,
-               "``id``, ``name``, ``synonym``, ``salt``, ``brand``, ``rxcui``, ``normalized`` (empty when unresolved).")
+               "``id``, ``name``, ``synonym``, ``salt``, ``brand``, ``rxcui``, ``drugbank``, ``unii``, ``normalized``; through the "
+               "drug vocabulary ``vocabulary-name``, ``vocabulary-synonym``, ``cas``; ``rxnorm-name``, ``rxnorm-brand`` "
+               "(empty when unresolved).")
         .field("ingredients", &Resolution::ingredients, "Substance ids (the substance itself for a substance).")
         .field("not_checked", &Resolution::not_checked,
                "Ingredients of the product not checked for interactions, with the pack's reason, as ``id: reason``.")
@@ -63,6 +65,14 @@ str
                "The same ingredients as ``not_checked``, as :class:`NotChecked` data.")
         .field("duplicate_of", &Resolution::duplicate_of,
                "In a check: position of an earlier entry with the same text (checked once, through it), else None.")
+        .field("coverage", &Resolution::coverage,
+               "Whether the pack's rules can say anything about it (:class:`Coverage`): covered, no-rules, unresolved.")
+        .field("drugbank", &Resolution::drugbank,
+               "DrugBank id of the vocabulary drug it matched (empty when matched by the pack's own names, or nothing).")
+        .field("vocabulary_only", &Resolution::vocabulary_only,
+               "True for a drug of the vocabulary the pack has no substance for (``id`` is then its DrugBank id).")
+        .field("ambiguous", &Resolution::ambiguous,
+               "When unresolved because several vocabulary drugs share the name: those drugs, as ``Name (DrugBank id)``.")
         .repr({"input", "resolved", "kind", "id", "matched_by"})
         .finish();
 
@@ -72,6 +82,8 @@ str
         .field("id", &ConditionResolution::id, "Condition id (empty when unresolved).")
         .field("name", &ConditionResolution::name, "Display name (empty when unresolved).")
         .field("suggestions", &ConditionResolution::suggestions, "Up to 3 close names when unresolved, best first.")
+        .field("matched_by", &ConditionResolution::matched_by,
+               "``code``, ``name``, ``synonym``, ``id`` or ``words`` (empty when unresolved).")
         .repr({"input", "resolved", "id"})
         .finish();
 

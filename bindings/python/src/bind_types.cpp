@@ -148,6 +148,17 @@ An ``enum.IntEnum``; ``str()`` gives ``drug-drug``, ``drug-condition`` or ``dupl
                            {"An interaction between two medications.",
                             "A medication contraindicated in a patient condition.",
                             "The same ingredient, or two members of a duplicate-therapy class, taken together."});
+
+    bind_enum<Coverage>(m, "Coverage",
+                        R"doc(What the loaded pack can say about a medication input.
+
+An ``enum.IntEnum``; ``str()`` gives ``covered``, ``no-rules`` or ``unresolved`` (the JSON report's
+``coverage``).
+)doc",
+                        {{"COVERED", Coverage::Covered}, {"NO_RULES", Coverage::NoRules}, {"UNRESOLVED", Coverage::Unresolved}},
+                        {"Resolved, and at least one rule of the pack could involve it.",
+                         "Recognised (pack or drug vocabulary), but no rule of the pack involves it: no warning about it means nothing.",
+                         "Not recognised: not checked at all."});
 }
 
 }  // namespace rxcaution::python
