@@ -323,6 +323,10 @@ void check_pack(PackData& pack, Problems& problems, const std::string& pack_file
     check_ids_and_references(pack, problems, pack_file);
     check_citations(pack, problems);
     if (!problems.list.empty()) throw IntegrityError(pack_file, problems.list);
+    count_entities(pack);
+}
+
+void count_entities(PackData& pack) {
     auto& info = pack.info;
     info.substances = pack.substances.size();
     info.products = pack.products.size();

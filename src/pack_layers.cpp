@@ -191,16 +191,7 @@ public:
         info.licence = std::move(licence);
         info.origin = std::move(origin);
         info.description = "Layered knowledge base (first pack leads): " + info.name;
-        info.substances = out_.substances.size();
-        info.products = out_.products.size();
-        info.classes = out_.classes.size();
-        info.class_memberships = 0;
-        for (const auto& c : out_.classes) info.class_memberships += c.members.size();
-        info.conditions = out_.conditions.size();
-        info.interactions = out_.interactions.size();
-        info.contraindications = out_.contraindications.size();
-        info.treatments = out_.treatments.size();
-        info.sources = out_.sources.size();
+        count_entities(out_);
         return std::move(out_);
     }
 

@@ -121,6 +121,8 @@ PackData load_pack(const PackFile& first, PackLayout layout,
 // Integrity checks over a completely read pack; fills default citation grades. Throws
 // IntegrityError listing every problem (`problems` may already hold some from reading).
 void check_pack(PackData& pack, Problems& problems, const std::string& pack_file);
+// The entity counts of PackInfo, from the sections.
+void count_entities(PackData& pack);
 
 // The bundled document of a pack (manifest without `files`, then every section), written from the
 // structs. Loading it gives the same knowledge base.

@@ -1237,11 +1237,9 @@ def create_app(
     return app
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m rxcaution.cds_hooks",
-        description="Serve rxcaution as CDS Hooks services (order-select, order-sign). " + DISCLAIMER,
-    )
+def add_server_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every rxcaution server takes (this service and the checker page): where to
+    listen and which packs to load."""
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
     parser.add_argument(
@@ -1249,9 +1247,17 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="PATH",
-        help="knowledge pack to load instead of the built-in one (directory or file); repeat it to layer "
-        "packs, the first leading: --pack builtin --pack ddinter.json",
+        help="knowledge pack to load instead of the built-in one (directory, file or .rxpack snapshot); "
+        "repeat it to layer packs, the first leading: --pack builtin --pack ddinter.rxpack",
     )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m rxcaution.cds_hooks",
+        description="Serve rxcaution as CDS Hooks services (order-select, order-sign). " + DISCLAIMER,
+    )
+    add_server_arguments(parser)
     parser.add_argument(
         "--include-active-interactions",
         action="store_true",

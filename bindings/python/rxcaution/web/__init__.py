@@ -703,16 +703,7 @@ def _parser() -> argparse.ArgumentParser:
             "(/cds-services). " + DISCLAIMER
         ),
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
-    parser.add_argument(
-        "--pack",
-        action="append",
-        default=[],
-        metavar="PATH",
-        help="knowledge pack to load instead of the built-in one (directory or file); repeat it to layer "
-        "packs, the first leading: --pack builtin --pack ddinter.json",
-    )
+    cds_hooks.add_server_arguments(parser)
     parser.add_argument(
         "--include-active-interactions",
         action="store_true",
