@@ -138,10 +138,21 @@ public:
         return static_cast<std::size_t>(n);
     }
     // A string of the table (the table is read first; texts before it are raw, see read_table).
+    // Every use counts towards a limit on the text the entities expand to, so that a small file
+    // naming one long string many times cannot ask for gigabytes.
     std::string_view text_view() {
         const auto i = num<std::uint32_t>();
         if (!table_ || i >= table_->size()) fail("string number out of range");
-        return table_->at(i);
+        const std::string_view s = table_->at(i);
+        expanded_ += s.size();
+        if (expanded_ > expand_limit_)
+            fail("its texts expand to more than " + std::to_string(expand_limit_) + " bytes");
+        return s;
+    }
+    // At most 8 times the data, and never less than 256 MiB: a real pack's texts repeat far less,
+    // and its JSON (limited by LoadOptions::max_file_bytes) holds every text in full anyway.
+    void limit_expansion(std::uint64_t payload_bytes, std::uint64_t limit) {
+        expand_limit_ = limit ? limit : std::max<std::uint64_t>(8 * payload_bytes, 256ull << 20);
     }
     std::size_t count32(std::size_t min_bytes, const char* what) {
         const auto n = num<std::uint32_t>();
@@ -174,6 +185,8 @@ private:
     const char* end_;
     const std::string& file_;
     const StringTable* table_ = nullptr;
+    std::uint64_t expanded_ = 0;
+    std::uint64_t expand_limit_ = std::numeric_limits<std::uint64_t>::max();  // decoding one checked rule
 };
 
 // --- entities, through the field tables ----------------------------------------------------------
@@ -866,7 +879,8 @@ std::string write_snapshot(const KnowledgeBaseImpl& kb) {
     return bytes;
 }
 
-std::shared_ptr<const KnowledgeBaseImpl> read_snapshot(std::string_view bytes, const std::string& file) {
+std::shared_ptr<const KnowledgeBaseImpl> read_snapshot(std::string_view bytes, const std::string& file,
+                                                        std::uint64_t max_expanded_text) {
     if (!looks_like_snapshot(bytes))
         throw DataError(file, file + ": not an rxcaution snapshot (it does not start with the .rxpack signature)");
     if (bytes.size() < kSnapshotHeaderBytes)
@@ -902,6 +916,7 @@ std::shared_ptr<const KnowledgeBaseImpl> read_snapshot(std::string_view bytes, c
 
     auto kb = std::make_shared<KnowledgeBaseImpl>();
     In in(payload, file);
+    in.limit_expansion(payload.size(), max_expanded_text);
     std::shared_ptr<const StringTable> table = read_table(in);
     in.set_table(table.get());
     read_pack(in, *kb, table, file);

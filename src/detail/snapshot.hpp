@@ -29,13 +29,17 @@ inline constexpr std::size_t kSnapshotHeaderBytes = 32;
 // Reads a snapshot. Every length, count and index is checked against the bytes that are there
 // and the sizes already read, so damaged or hostile bytes give a DataError naming `file` and what
 // is wrong (never a crash, a hang or an allocation larger than the input).
-[[nodiscard]] std::shared_ptr<const KnowledgeBaseImpl> read_snapshot(std::string_view bytes, const std::string& file);
+// The texts the entities expand to (a string of the table counts each time it is used) are
+// limited to `max_expanded_text` bytes; 0 means 8 times the data, at least 256 MiB.
+[[nodiscard]] RXCAUTION_EXPORT std::shared_ptr<const KnowledgeBaseImpl> read_snapshot(std::string_view bytes,
+                                                                                      const std::string& file,
+                                                                                      std::uint64_t max_expanded_text = 0);
 
 // A copy of the knowledge base's pack with every interaction rule decoded (and, for a layered
 // one, each rule's layer): what to_json writes and what layering merges.
 [[nodiscard]] PackData pack_of(const KnowledgeBaseImpl& kb);
 
 // The checksum stored in the header (64-bit, fast, for detecting damage; not a signature).
-RXCAUTION_EXPORT [[nodiscard]] std::uint64_t snapshot_checksum(std::string_view payload) noexcept;
+[[nodiscard]] RXCAUTION_EXPORT std::uint64_t snapshot_checksum(std::string_view payload) noexcept;
 
 }  // namespace rxcaution::detail

@@ -280,3 +280,19 @@ TEST(Snapshot, LayeredKnowledgeBaseKeepsItsLayersAndAnnotations) {
     EXPECT_EQ(rxtest::rule_ids(a), rxtest::rule_ids(b));
     EXPECT_EQ(rxtest::rule_ids(a), std::vector<std::string>{"alpha-beta"});
 }
+
+TEST(Snapshot, TextExpansionIsLimited) {
+    // A string of the table may be named many times; what the names expand to is limited, so a
+    // small crafted file cannot ask for gigabytes. Shown with a small limit on the real snapshot.
+    const std::string bytes = rxtest::kb().to_snapshot();
+    try {
+        (void)rxcaution::detail::read_snapshot(bytes, "small.rxpack", 1000);
+        FAIL() << "expected a DataError";
+    } catch (const DataError& e) {
+        const std::string what = e.what();
+        EXPECT_EQ(what.rfind("small.rxpack: damaged snapshot: its texts expand to more than 1000 bytes (at payload byte ", 0), 0u)
+            << what;
+    }
+    // The default limit admits the real pack with room to spare.
+    EXPECT_NO_THROW((void)rxcaution::detail::read_snapshot(bytes, "builtin.rxpack"));
+}

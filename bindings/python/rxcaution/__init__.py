@@ -39,8 +39,9 @@ attributes. ``NotFoundError`` (also a ``KeyError``) carries the ``key`` and clos
 Threads and pickling
 --------------------
 A ``KnowledgeBase`` is immutable. Loading and ``check`` release the GIL, so one knowledge base
-can serve many threads at once. It pickles through the pack's own JSON serialiser
-(``to_json`` / ``from_json``) and copies cheaply (copies share the compiled pack).
+can serve many threads at once. It pickles as its compiled snapshot (``to_snapshot`` /
+``from_snapshot``, also ``save`` and ``load`` of a ``.rxpack`` file) and copies cheaply (copies
+share the compiled pack).
 
 Command line
 ------------

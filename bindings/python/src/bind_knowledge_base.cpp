@@ -123,7 +123,8 @@ combination is safe.
           },
           R"doc(The curated pack compiled into the library; needs no files.
 
-The first call validates and compiles it; later calls share the same instance.
+It is a snapshot compiled (and validated) when the library was built: the first call reads it;
+later calls share the same instance.
 
 Returns
 -------
