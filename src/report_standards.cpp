@@ -162,22 +162,16 @@ std::string to_fhir(const Report& report, int indent) {
         entry["resource"] = issue;
         entries.push_back(entry);
     }
-    // Inputs that were not checked must not vanish from the clinical record: one OperationOutcome
-    // per unresolved medication or condition says so.
-    auto not_checked = [&](const std::string& what, const std::string& input, const std::vector<std::string>& suggestions) {
+    // One OperationOutcome entry about one input, its id stable for the same input and reason.
+    auto outcome_entry = [&](const char* severity, const char* code, const std::string& text, const std::string& key) {
         json issue;
-        issue["severity"] = "warning";
-        issue["code"] = "not-found";
-        std::string text = detail::not_known_sentence(what, input) + ", so its interactions were not checked.";
-        if (!suggestions.empty()) {
-            text += ' ';
-            text += detail::did_you_mean_sentence(suggestions);
-        }
+        issue["severity"] = severity;
+        issue["code"] = code;
         json details;
         details["text"] = text;
         issue["details"] = details;
         json outcome;
-        const std::string uuid = stable_uuid("unresolved:" + input);
+        const std::string uuid = stable_uuid(key);
         outcome["resourceType"] = "OperationOutcome";
         outcome["id"] = uuid;
         outcome["issue"] = json::array({issue});
@@ -186,25 +180,23 @@ std::string to_fhir(const Report& report, int indent) {
         entry["resource"] = outcome;
         entries.push_back(entry);
     };
+    // Inputs that were not checked must not vanish from the clinical record: one OperationOutcome
+    // per unresolved medication or condition says so.
+    auto not_checked = [&](const std::string& what, const std::string& input, const std::vector<std::string>& suggestions) {
+        std::string text = detail::not_known_sentence(what, input) + ", so its interactions were not checked.";
+        if (!suggestions.empty()) {
+            text += ' ';
+            text += detail::did_you_mean_sentence(suggestions);
+        }
+        outcome_entry("warning", "not-found", text, "unresolved:" + input);
+    };
     // A recognised medication no rule of the pack involves is not "checked and fine" either: one
     // OperationOutcome (severity information, code `informational`) per such input says so.
     auto no_rules = [&](const Resolution& r) {
-        json issue;
-        issue["severity"] = "information";
-        issue["code"] = "informational";
-        json details;
-        details["text"] = "'" + r.input + "' was recognised as " + r.name +
-                          ", but this pack has no interaction rules for it: no warning about it does not mean it is safe.";
-        issue["details"] = details;
-        json outcome;
-        const std::string uuid = stable_uuid("no-rules:" + r.input);
-        outcome["resourceType"] = "OperationOutcome";
-        outcome["id"] = uuid;
-        outcome["issue"] = json::array({issue});
-        json entry;
-        entry["fullUrl"] = "urn:uuid:" + uuid;
-        entry["resource"] = outcome;
-        entries.push_back(entry);
+        outcome_entry("information", "informational",
+                      "'" + r.input + "' was recognised as " + r.name +
+                          ", but this pack has no interaction rules for it: no warning about it does not mean it is safe.",
+                      "no-rules:" + r.input);
     };
     for (const auto& r : report.inputs()) {
         if (!r.resolved) not_checked("medication", r.input, r.suggestions);
