@@ -128,6 +128,9 @@ const Membership kMemberships[] = {
     {"pazopanib", "qt-torsades-risk-drugs"},
     {"inotuzumab-ozogamicin", "qt-torsades-risk-drugs"},
     {"papaverine", "qt-review-listed-drugs"},
+    // an anorexiant with amphetamine-like CNS stimulation (Canadian SANOREX monograph)
+    {"mazindol", "psychostimulants"},
+    {"mazindol", "sympathomimetics"},
 };
 // clang-format on
 
