@@ -131,6 +131,8 @@ const Membership kMemberships[] = {
     // an anorexiant with amphetamine-like CNS stimulation (Canadian SANOREX monograph)
     {"mazindol", "psychostimulants"},
     {"mazindol", "sympathomimetics"},
+    // BESPONSA's boxed warning: hepatotoxicity including veno-occlusive disease
+    {"inotuzumab-ozogamicin", "boxed-hepatotoxicity-drugs"},
 };
 // clang-format on
 
