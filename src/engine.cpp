@@ -428,7 +428,11 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
             if (part.kind == EntityKind::Class) return kb->class_members[part.index];
             return {};  // product participants are matched against inputs, never expanded
         };
-        std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> building;
+        // (substance pair, rule) for every compiled pair, then grouped by sorting: a flat vector
+        // rather than a hash map of vectors (one allocation per pair, and a large part of the
+        // time and of the peak memory of loading a whole-formulary pack).
+        std::vector<std::pair<std::uint64_t, std::uint32_t>> compiled;
+        compiled.reserve(n_rules);
         kb->interactions_by_product.resize(p.products.size());
         for (std::uint32_t r = 0; r < n_rules; ++r) {
             const Part& f = kb->rule_first[r];
@@ -448,46 +452,58 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
                     if (x == y) continue;
                     const std::uint64_t key = x < y ? (static_cast<std::uint64_t>(x) << 32) | y
                                                     : (static_cast<std::uint64_t>(y) << 32) | x;
-                    auto& list = building[key];
-                    if (list.empty() || list.back() != r) list.push_back(r);
+                    compiled.emplace_back(key, r);
                 }
         }
+        // By pair (deterministic pool layout), each pair's rules in rule order, each rule once.
+        std::sort(compiled.begin(), compiled.end());
+        compiled.erase(std::unique(compiled.begin(), compiled.end()), compiled.end());
         std::vector<std::uint64_t> keys;
-        keys.reserve(building.size());
-        for (const auto& kv : building) keys.push_back(kv.first);
-        std::sort(keys.begin(), keys.end());  // deterministic pool layout
+        std::vector<std::uint32_t> pair_rules, group_begin, group_end;  // pair k: pair_rules[begin[k], end[k])
+        pair_rules.reserve(compiled.size());
+        for (const auto& [key, r] : compiled) {
+            if (keys.empty() || keys.back() != key) {
+                if (!keys.empty()) group_end.push_back(static_cast<std::uint32_t>(pair_rules.size()));
+                keys.push_back(key);
+                group_begin.push_back(static_cast<std::uint32_t>(pair_rules.size()));
+            }
+            pair_rules.push_back(r);
+        }
+        if (!keys.empty()) group_end.push_back(static_cast<std::uint32_t>(pair_rules.size()));
+        std::vector<std::pair<std::uint64_t, std::uint32_t>>().swap(compiled);
         if (!p.interaction_layers.empty()) {
             // Precedence of layers: on a pair, only the rules of the highest-priority layer that
             // has any lead; the others become annotations of their warnings.
             kb->rule_layer = p.interaction_layers;
             std::vector<bool> annotating(n_rules, false);
-            for (std::uint64_t key : keys) {
-                auto& rules = building[key];
+            for (std::size_t k = 0; k < keys.size(); ++k) {
+                const auto first = pair_rules.begin() + group_begin[k], last = pair_rules.begin() + group_end[k];
                 std::uint16_t lead = 0xFFFF;
-                for (std::uint32_t r : rules) lead = std::min(lead, kb->rule_layer[r]);
-                auto moved = std::stable_partition(rules.begin(), rules.end(),
-                                                   [&](std::uint32_t r) { return kb->rule_layer[r] == lead; });
-                if (moved == rules.end()) continue;
-                auto& notes = kb->pair_annotations[key];
-                for (auto it = moved; it != rules.end(); ++it) {
+                for (auto it = first; it != last; ++it) lead = std::min(lead, kb->rule_layer[*it]);
+                auto moved = std::stable_partition(first, last, [&](std::uint32_t r) { return kb->rule_layer[r] == lead; });
+                if (moved == last) continue;
+                auto& notes = kb->pair_annotations[keys[k]];
+                for (auto it = moved; it != last; ++it) {
                     notes.push_back(*it);
                     annotating[*it] = true;
                 }
-                rules.erase(moved, rules.end());
+                group_end[k] = static_cast<std::uint32_t>(moved - pair_rules.begin());
             }
             for (auto& layer : p.info.layers) layer.annotating_rules = 0;
             for (std::uint32_t r = 0; r < n_rules; ++r)
                 if (annotating[r]) ++p.info.layers[kb->rule_layer[r]].annotating_rules;
         }
         edges.reserve(edges.size() + 2 * keys.size());
-        for (std::uint64_t key : keys) {
-            const auto& rules = building[key];
+        kb->pair_rule_pool.reserve(pair_rules.size());
+        for (std::size_t k = 0; k < keys.size(); ++k) {
+            const std::uint64_t key = keys[k];
             const EdgeProps props{EdgeKind::Interacts, static_cast<std::uint32_t>(kb->pair_rule_pool.size()),
-                                  static_cast<std::uint32_t>(rules.size())};
+                                  group_end[k] - group_begin[k]};
             Severity noted = Severity::Minor;
             if (auto notes = kb->pair_annotations.find(key); notes != kb->pair_annotations.end())
                 for (std::uint32_t r : notes->second) noted = std::max(noted, p.interactions[r].severity);
-            for (std::uint32_t r : rules) {
+            for (std::uint32_t i = group_begin[k]; i < group_end[k]; ++i) {
+                const std::uint32_t r = pair_rules[i];
                 const Severity own = p.interactions[r].severity;
                 kb->pair_rule_pool.push_back({r, own, p.interactions[r].evidence, !p.interactions[r].supersedes.empty(),
                                               static_cast<std::uint8_t>(std::max(own, noted))});
@@ -553,6 +569,7 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
     // --- rule-id ranks for ordering warnings without string comparisons ---------------------
     {
         std::vector<std::pair<std::string_view, std::uint32_t*>> ids;
+        ids.reserve(p.interactions.size() + p.contraindications.size() + p.classes.size() + 1);
         kb->interaction_rank.resize(p.interactions.size());
         kb->contraindication_rank.resize(p.contraindications.size());
         kb->class_rank.resize(p.classes.size());
