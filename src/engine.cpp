@@ -359,7 +359,7 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
 
     // The class closure needs only the class edges: build them first as their own CSR graph,
     // search it, then compile the rule edges from the closure.
-    auto make_graph = [&](std::vector<EdgeRec>& list) {
+    auto make_graph = [&](std::vector<EdgeRec>& list, bool last_use) {
         // Sorted by (source, target) with two stable counting sorts (target, then source): linear
         // in edges and vertices, where a comparison sort of a 130,000-rule pack's half a million
         // edges was a sixth of its load time.
@@ -389,9 +389,11 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
             ends.emplace_back(e.s, e.t);
             props.push_back(e.props);
         }
+        // The rule graph is built at the peak of a load's memory: the edge list goes first.
+        if (last_use) std::vector<EdgeRec>().swap(list);
         return Graph(boost::edges_are_sorted, ends.begin(), ends.end(), props.begin(), kb->vertex_count);
     };
-    kb->graph = make_graph(edges);
+    kb->graph = make_graph(edges, false);
 
     // --- class closure: Boost BFS from each substance over member-of / subclass-of edges -----
     kb->substance_classes.resize(n_sub);
@@ -513,7 +515,9 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
             edges.push_back({y, x, props});
         }
         p.info.compiled_pairs = keys.size();
-        kb->graph = make_graph(edges);
+        for (auto* v : {&pair_rules, &group_begin, &group_end}) std::vector<std::uint32_t>().swap(*v);
+        kb->graph = Graph();  // the class graph has served; let it go before the full one is built
+        kb->graph = make_graph(edges, true);
         if (n_sub <= KnowledgeBaseImpl::kMaxPairBitsSubstances) {
             kb->pair_bits_stride = n_sub;
             kb->pair_bits.assign((static_cast<std::size_t>(n_sub) * n_sub + 63) / 64, 0);
