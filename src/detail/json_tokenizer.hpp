@@ -12,16 +12,17 @@
 // Mirrored nlohmann behaviour (json.hpp 3.11): an optional UTF-8 BOM; whitespace is space, tab,
 // LF, CR; strings reject control characters below 0x20, invalid UTF-8 (RFC 3629 ranges) and lone
 // or mismatched \u surrogates; numbers follow the JSON grammar and are typed as nlohmann types
-// them (strtoll / strtoull when they fit, else strtod; a non-finite double is rejected); a NUL
-// byte where a token starts ends the input (so it is accepted after the document, as nlohmann
-// does); no nesting limit (an explicit stack, no recursion); nothing but whitespace after the
-// document. No parse tree is built.
+// them (strtoll / strtoull when they fit, else strtod with the locale's decimal point; a
+// non-finite double is rejected); a NUL byte where a token starts ends the input (so it is
+// accepted after the document, as nlohmann does); no nesting limit (an explicit stack, no
+// recursion); nothing but whitespace after the document. No parse tree is built.
 
 #include <cerrno>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <clocale>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -338,7 +339,8 @@ private:
             return false;
         }
         if (peek() == '.') {
-            number_ += '.';
+            // As nlohmann: the locale's decimal point, for strtod (and in the text it reports).
+            number_ += *std::localeconv()->decimal_point;
             ++p_;
             if (!digits()) return false;
             is_float = true;
