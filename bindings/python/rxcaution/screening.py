@@ -344,6 +344,8 @@ def _tables(np: Any, out: dict, batch: _Batch, as_arrow: bool) -> tuple[Any, Any
             return pd.arrays.IntegerArray(values.astype(np.int32, copy=False), values < 0)
 
         summary_ids = batch.regimen_ids
+        if not isinstance(summary_ids, np.ndarray):  # ids of a pyarrow Table, answered as pandas
+            summary_ids = summary_ids.to_pandas().to_numpy()
         row_ids = summary_ids[regimen] if len(regimen) else summary_ids[:0]
 
         def make_table(columns: dict) -> Any:
