@@ -96,6 +96,39 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
     auto& hits = sc.hits;
     hits.clear();
     const bool bits = !kb.pair_bits.empty();  // with the bit index, pairs are probed in the loop below
+    // Without a pair table (check), the bit index's rank finds the rule spans. Every ingredient
+    // pair's bit is read first, then the spans of the few pairs that have rules, then their rules:
+    // three passes whose reads are independent, so that their cache misses overlap instead of
+    // forming a chain of dependent misses per pair. Hits come out in (i, j, x, y) order.
+    const bool ranked = bits && !regimen.pairs && !kb.pair_spans.empty();
+    if (ranked) {
+        auto& spans = sc.spans;
+        spans.clear();
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t x = 0; x < ing[i].second; ++x) {
+                const std::uint64_t row = static_cast<std::uint64_t>(ing[i].first[x]) * kb.pair_bits_stride;
+                for (std::size_t j = i + 1; j < n; ++j)
+                    for (std::size_t y = 0; y < ing[j].second; ++y) __builtin_prefetch(&kb.pair_bits[(row + ing[j].first[y]) >> 6]);
+            }
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t j = i + 1; j < n; ++j)
+                for (std::size_t x = 0; x < ing[i].second; ++x) {
+                    const std::uint32_t a = ing[i].first[x];
+                    for (std::size_t y = 0; y < ing[j].second; ++y) {
+                        const std::uint32_t b = ing[j].first[y];
+                        if (a == b || !kb.pair_bit(a, b)) continue;
+                        hits.push_back({static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(j),
+                                        static_cast<std::uint32_t>(x), static_cast<std::uint32_t>(y), nullptr, 0});
+                        spans.push_back(&kb.pair_span(a, b));
+                        __builtin_prefetch(spans.back());
+                    }
+                }
+        for (std::size_t k = 0; k < hits.size(); ++k) {
+            hits[k].rules = kb.pair_rule_pool.data() + spans[k]->offset;
+            hits[k].count = spans[k]->count;
+            __builtin_prefetch(hits[k].rules);
+        }
+    }
     if (bits && regimen.pairs) {
         // The table slots of the pairs that have rules are requested from memory up front, so that
         // their cache misses overlap instead of stalling the loop below one after the other.
@@ -171,6 +204,11 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
     for (std::size_t i = 0; i < n; ++i) {
         const auto [ia, na] = ing[i];
         if (na == 0) continue;
+        // Whether an ingredient of input i starts a duplicate-therapy class: read once per input
+        // rather than once per ingredient pair (most substances have none).
+        bool dup_classes = false;
+        if (options.duplicate_therapy)
+            for (std::size_t x = 0; x < na; ++x) dup_classes = dup_classes || !kb.duplicate_classes_by_substance[ia[x]].empty();
         for (std::size_t j = i + 1; j < n; ++j) {
             const auto [ib, nb] = ing[j];
             if (nb == 0) continue;
@@ -197,7 +235,7 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
                         warnings.push_back(w);
                         continue;
                     }
-                    if (bits) {
+                    if (bits && !ranked) {
                         if (kb.pair_bit(a, b)) {
                             std::size_t count = 0;
                             const auto* rules = regimen.pairs ? regimen.pairs->find(a, b, count) : kb.rules_for_pair(a, b, count);
@@ -220,7 +258,7 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
                             push_interaction(pr.rule, pr.severity, pr.evidence, i, j, a, b);
                         }
                     }
-                    if (options.duplicate_therapy)
+                    if (dup_classes)
                         for (std::uint32_t c : kb.duplicate_classes_by_substance[a])
                             if (kb.in_class(b, c)) add_class_duplicate(c, i, j, a, b);
                 }
