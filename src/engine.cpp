@@ -165,16 +165,18 @@ void KnowledgeBaseImpl::participating_rules(Vertex v, std::vector<std::uint32_t>
         if (graph[*e].kind == EdgeKind::Participates) out.push_back(boost::target(*e, graph) - rule_base);
 }
 
-bool build_pair_rank(KnowledgeBaseImpl& kb) {
-    kb.pair_rank_word.clear();
+bool build_check_index(KnowledgeBaseImpl& kb) {
+    kb.in_duplicate_class.assign(kb.duplicate_classes_by_substance.size(), 0);
+    for (std::size_t s = 0; s < kb.duplicate_classes_by_substance.size(); ++s)
+        kb.in_duplicate_class[s] = kb.duplicate_classes_by_substance[s].empty() ? 0 : 1;
+    kb.pair_ranked.clear();
     kb.pair_spans.clear();
     if (kb.pair_bits.empty()) return true;
     const std::size_t words = kb.pair_bits.size();
-    kb.pair_rank_word.resize(words);
+    kb.pair_ranked.resize(words);
     std::uint64_t total = 0;
     for (std::size_t w = 0; w < words; ++w) {
-        if (total > std::numeric_limits<std::uint32_t>::max()) return false;
-        kb.pair_rank_word[w] = static_cast<std::uint32_t>(total);
+        kb.pair_ranked[w] = {kb.pair_bits[w], total};
         total += static_cast<std::uint64_t>(__builtin_popcountll(kb.pair_bits[w]));
     }
     // Every Interacts edge must have its bit, and there must be no other bit: then the edges,
@@ -182,19 +184,16 @@ bool build_pair_rank(KnowledgeBaseImpl& kb) {
     const auto& fwd = kb.graph.m_forward;
     const std::size_t substances = kb.interacts_end.size();
     kb.pair_spans.reserve(static_cast<std::size_t>(total));
-    for (std::size_t a = 0; a < substances; ++a)
-        for (std::uint32_t e = fwd.m_rowstart[a], end = kb.interacts_end[a]; e < end; ++e) {
+    bool agree = true;
+    for (std::size_t a = 0; a < substances && agree; ++a)
+        for (std::uint32_t e = fwd.m_rowstart[a], end = kb.interacts_end[a]; e < end && agree; ++e) {
             const std::uint32_t b = fwd.m_column[e];
-            if (b >= kb.pair_bits_stride || !kb.pair_bit(static_cast<std::uint32_t>(a), b)) {
-                kb.pair_rank_word.clear();
-                kb.pair_spans.clear();
-                return false;
-            }
+            agree = b < kb.pair_bits_stride && kb.pair_bit(static_cast<std::uint32_t>(a), b);
             const EdgeProps& p = fwd.m_edge_properties[e];
             kb.pair_spans.push_back({p.offset, p.count});
         }
-    if (kb.pair_spans.size() != total) {
-        kb.pair_rank_word.clear();
+    if (!agree || kb.pair_spans.size() != total) {
+        kb.pair_ranked.clear();
         kb.pair_spans.clear();
         return false;
     }
@@ -552,7 +551,6 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
             while (e < fwd.m_rowstart[a + 1] && fwd.m_column[e] < n_sub) ++e;
             kb->interacts_end[a] = e;
         }
-        if (!build_pair_rank(*kb)) throw std::logic_error("pair bits disagree with the interaction edges");
     }
 
     kb->product_active_ingredients.resize(p.products.size());
@@ -608,6 +606,7 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
         }
     }
 
+    if (!build_check_index(*kb)) throw std::logic_error("pair bits disagree with the interaction edges");
     mark_rule_coverage(*kb);
     index_condition_codes(*kb);
     return kb;

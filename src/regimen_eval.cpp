@@ -96,31 +96,31 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
     auto& hits = sc.hits;
     hits.clear();
     const bool bits = !kb.pair_bits.empty();  // with the bit index, pairs are probed in the loop below
-    // Without a pair table (check), the bit index's rank finds the rule spans. Every ingredient
-    // pair's bit is read first, then the spans of the few pairs that have rules, then their rules:
-    // three passes whose reads are independent, so that their cache misses overlap instead of
+    // Without a pair table (check), the rank index finds the rule spans. Every ingredient pair's
+    // bit word is requested first, then the spans of the few pairs that have rules, then their
+    // rules: passes whose reads are independent, so that their cache misses overlap instead of
     // forming a chain of dependent misses per pair. Hits come out in (i, j, x, y) order.
-    const bool ranked = bits && !regimen.pairs && !kb.pair_spans.empty();
+    const bool ranked = bits && !regimen.pairs && !kb.pair_ranked.empty();
     if (ranked) {
         auto& spans = sc.spans;
         spans.clear();
         for (std::size_t i = 0; i < n; ++i)
-            for (std::size_t x = 0; x < ing[i].second; ++x) {
-                const std::uint64_t row = static_cast<std::uint64_t>(ing[i].first[x]) * kb.pair_bits_stride;
+            for (std::size_t x = 0; x < ing[i].second; ++x)
                 for (std::size_t j = i + 1; j < n; ++j)
-                    for (std::size_t y = 0; y < ing[j].second; ++y) __builtin_prefetch(&kb.pair_bits[(row + ing[j].first[y]) >> 6]);
-            }
+                    for (std::size_t y = 0; y < ing[j].second; ++y)
+                        __builtin_prefetch(&kb.ranked_word(ing[i].first[x], ing[j].first[y]));
         for (std::size_t i = 0; i < n; ++i)
             for (std::size_t j = i + 1; j < n; ++j)
                 for (std::size_t x = 0; x < ing[i].second; ++x) {
                     const std::uint32_t a = ing[i].first[x];
                     for (std::size_t y = 0; y < ing[j].second; ++y) {
                         const std::uint32_t b = ing[j].first[y];
-                        if (a == b || !kb.pair_bit(a, b)) continue;
+                        const KnowledgeBaseImpl::PairSpan* span = a == b ? nullptr : kb.pair_span(a, b);
+                        if (!span) continue;
                         hits.push_back({static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(j),
                                         static_cast<std::uint32_t>(x), static_cast<std::uint32_t>(y), nullptr, 0});
-                        spans.push_back(&kb.pair_span(a, b));
-                        __builtin_prefetch(spans.back());
+                        spans.push_back(span);
+                        __builtin_prefetch(span);
                     }
                 }
         for (std::size_t k = 0; k < hits.size(); ++k) {
@@ -208,7 +208,7 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
         // rather than once per ingredient pair (most substances have none).
         bool dup_classes = false;
         if (options.duplicate_therapy)
-            for (std::size_t x = 0; x < na; ++x) dup_classes = dup_classes || !kb.duplicate_classes_by_substance[ia[x]].empty();
+            for (std::size_t x = 0; x < na; ++x) dup_classes = dup_classes || kb.in_duplicate_class[ia[x]];
         for (std::size_t j = i + 1; j < n; ++j) {
             const auto [ib, nb] = ing[j];
             if (nb == 0) continue;
