@@ -212,6 +212,14 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
         for (std::size_t j = i + 1; j < n; ++j) {
             const auto [ib, nb] = ing[j];
             if (nb == 0) continue;
+            // With the rank index every hit is already known: a pair without one, whose inputs
+            // share no ingredient and start no duplicate-therapy class, has nothing to report.
+            if (ranked && !dup_classes && !(next_hit < hits.size() && hits[next_hit].i == i && hits[next_hit].j == j)) {
+                bool shared = false;
+                for (std::size_t x = 0; x < na && !shared; ++x)
+                    for (std::size_t y = 0; y < nb && !shared; ++y) shared = ia[x] == ib[y];
+                if (!shared) continue;
+            }
             fired.clear();
             for (std::size_t x = 0; x < na; ++x) {
                 const std::uint32_t a = ia[x];
