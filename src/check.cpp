@@ -20,8 +20,13 @@ struct Scratch {
     std::vector<IngredientSpan> ing;
     std::vector<std::string> keys;
     std::vector<std::uint32_t> by_key;
+    std::vector<const NameTarget*> found;
     EvalScratch eval;
 };
+
+// Up to this many inputs, repeats are found by comparing every pair (no sort, and no string
+// comparison for names the pack knows); beyond it, by sorting the texts.
+constexpr std::size_t kPairwiseDuplicates = 32;
 
 }  // namespace
 
@@ -52,19 +57,37 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, std::vecto
     singles.assign(n, 0);
     ing.assign(n, {nullptr, 0});
     if (keys.size() < n) keys.resize(n);
-    for (std::size_t i = 0; i < n; ++i) normalize_name_into(medications[i], keys[i]);
-    // A repeated entry (same normalised text) is checked once, through its first occurrence: found
-    // by sorting, so n entries cost O(n log n) however many repeat.
-    by_key.resize(n);
-    for (std::uint32_t i = 0; i < n; ++i) by_key[i] = i;
-    std::sort(by_key.begin(), by_key.end(), [&keys](std::uint32_t x, std::uint32_t y) {
-        const int c = keys[x].compare(keys[y]);
-        return c != 0 ? c < 0 : x < y;
-    });
-    for (std::size_t k = 1; k < n; ++k)
-        if (keys[by_key[k]] == keys[by_key[k - 1]])
-            data->duplicate_of[by_key[k]] =
-                data->duplicate_of[by_key[k - 1]] == kNone ? by_key[k - 1] : data->duplicate_of[by_key[k - 1]];
+    // Each text's entry in the pack's name table (most inputs are found there), or nullptr.
+    auto& found = sc.found;
+    found.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        normalize_name_into(medications[i], keys[i]);
+        const auto it = keys[i].empty() ? kb.names.end() : kb.names.find(std::string_view(keys[i]));
+        found[i] = it == kb.names.end() ? nullptr : &it->second;
+    }
+    // A repeated entry (same normalised text) is checked once, through its first occurrence.
+    if (n <= kPairwiseDuplicates) {
+        // Texts found in the name table are equal exactly when their entries are: only the texts
+        // it does not know are compared.
+        for (std::size_t i = 1; i < n; ++i)
+            for (std::size_t j = 0; j < i; ++j)
+                if (found[j] == found[i] && data->duplicate_of[j] == kNone && (found[i] || keys[j] == keys[i])) {
+                    data->duplicate_of[i] = static_cast<std::uint32_t>(j);
+                    break;
+                }
+    } else {
+        // Found by sorting, so n entries cost O(n log n) however many repeat.
+        by_key.resize(n);
+        for (std::uint32_t i = 0; i < n; ++i) by_key[i] = i;
+        std::sort(by_key.begin(), by_key.end(), [&keys](std::uint32_t x, std::uint32_t y) {
+            const int c = keys[x].compare(keys[y]);
+            return c != 0 ? c < 0 : x < y;
+        });
+        for (std::size_t k = 1; k < n; ++k)
+            if (keys[by_key[k]] == keys[by_key[k - 1]])
+                data->duplicate_of[by_key[k]] =
+                    data->duplicate_of[by_key[k - 1]] == kNone ? by_key[k - 1] : data->duplicate_of[by_key[k - 1]];
+    }
     for (std::size_t i = 0; i < n; ++i) {
         InputRef& ref = data->refs[i];
         if (const std::uint32_t first = data->duplicate_of[i]; first != kNone) {
@@ -73,7 +96,8 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, std::vecto
         }
         // Suggestions for an unresolved entry are searched only when the report is read: the
         // search costs far more than a check, and screening never reads them.
-        ref = kb.resolve_input(medications[i], keys[i], data->parts);
+        if (const NameTarget* t = found[i]) ref = InputRef{true, t->kind, t->index, t->matched_by};  // as resolve_input would
+        else ref = kb.resolve_input(medications[i], keys[i], data->parts);
         if (!ref.resolved) continue;
         if (ref.form == RefForm::VocabularyOnly) continue;  // recognised, but no substance of the pack: nothing to check
         if (ref.form == RefForm::Composite) continue;       // its ingredient span is taken below, once the pool stops growing

@@ -10,7 +10,9 @@
 #include <boost/graph/filtered_graph.hpp>
 
 #include <algorithm>
+#include <limits>
 #include <set>
+#include <stdexcept>
 #include <tuple>
 
 namespace rxcaution::detail {
@@ -161,6 +163,41 @@ const KnowledgeBaseImpl::PoolRule* KnowledgeBaseImpl::rules_for_pair(std::uint32
 void KnowledgeBaseImpl::participating_rules(Vertex v, std::vector<std::uint32_t>& out) const {
     for (auto [e, end] = boost::out_edges(v, graph); e != end; ++e)
         if (graph[*e].kind == EdgeKind::Participates) out.push_back(boost::target(*e, graph) - rule_base);
+}
+
+bool build_check_index(KnowledgeBaseImpl& kb) {
+    kb.in_duplicate_class.assign(kb.duplicate_classes_by_substance.size(), 0);
+    for (std::size_t s = 0; s < kb.duplicate_classes_by_substance.size(); ++s)
+        kb.in_duplicate_class[s] = kb.duplicate_classes_by_substance[s].empty() ? 0 : 1;
+    kb.pair_ranked.clear();
+    kb.pair_spans.clear();
+    if (kb.pair_bits.empty()) return true;
+    const std::size_t words = kb.pair_bits.size();
+    kb.pair_ranked.resize(words);
+    std::uint64_t total = 0;
+    for (std::size_t w = 0; w < words; ++w) {
+        kb.pair_ranked[w] = {kb.pair_bits[w], total};
+        total += static_cast<std::uint64_t>(__builtin_popcountll(kb.pair_bits[w]));
+    }
+    // Every Interacts edge must have its bit, and there must be no other bit: then the edges,
+    // sorted by target within rows of ascending substances, are the set bits in bit order.
+    const auto& fwd = kb.graph.m_forward;
+    const std::size_t substances = kb.interacts_end.size();
+    kb.pair_spans.reserve(static_cast<std::size_t>(total));
+    bool agree = true;
+    for (std::size_t a = 0; a < substances && agree; ++a)
+        for (std::uint32_t e = fwd.m_rowstart[a], end = kb.interacts_end[a]; e < end && agree; ++e) {
+            const std::uint32_t b = fwd.m_column[e];
+            agree = b < kb.pair_bits_stride && kb.pair_bit(static_cast<std::uint32_t>(a), b);
+            const EdgeProps& p = fwd.m_edge_properties[e];
+            kb.pair_spans.push_back({p.offset, p.count});
+        }
+    if (!agree || kb.pair_spans.size() != total) {
+        kb.pair_ranked.clear();
+        kb.pair_spans.clear();
+        return false;
+    }
+    return true;
 }
 
 // Which substances and products some rule could involve (see substance_has_rules).
@@ -590,6 +627,7 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
         }
     }
 
+    if (!build_check_index(*kb)) throw std::logic_error("pair bits disagree with the interaction edges");
     mark_rule_coverage(*kb);
     index_condition_codes(*kb);
     return kb;

@@ -96,6 +96,39 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
     auto& hits = sc.hits;
     hits.clear();
     const bool bits = !kb.pair_bits.empty();  // with the bit index, pairs are probed in the loop below
+    // Without a pair table (check), the rank index finds the rule spans. Every ingredient pair's
+    // bit word is requested first, then the spans of the few pairs that have rules, then their
+    // rules: passes whose reads are independent, so that their cache misses overlap instead of
+    // forming a chain of dependent misses per pair. Hits come out in (i, j, x, y) order.
+    const bool ranked = bits && !regimen.pairs && !kb.pair_ranked.empty();
+    if (ranked) {
+        auto& spans = sc.spans;
+        spans.clear();
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t x = 0; x < ing[i].second; ++x)
+                for (std::size_t j = i + 1; j < n; ++j)
+                    for (std::size_t y = 0; y < ing[j].second; ++y)
+                        __builtin_prefetch(&kb.ranked_word(ing[i].first[x], ing[j].first[y]));
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t j = i + 1; j < n; ++j)
+                for (std::size_t x = 0; x < ing[i].second; ++x) {
+                    const std::uint32_t a = ing[i].first[x];
+                    for (std::size_t y = 0; y < ing[j].second; ++y) {
+                        const std::uint32_t b = ing[j].first[y];
+                        const KnowledgeBaseImpl::PairSpan* span = a == b ? nullptr : kb.pair_span(a, b);
+                        if (!span) continue;
+                        hits.push_back({static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(j),
+                                        static_cast<std::uint32_t>(x), static_cast<std::uint32_t>(y), nullptr, 0});
+                        spans.push_back(span);
+                        __builtin_prefetch(span);
+                    }
+                }
+        for (std::size_t k = 0; k < hits.size(); ++k) {
+            hits[k].rules = kb.pair_rule_pool.data() + spans[k]->offset;
+            hits[k].count = spans[k]->count;
+            __builtin_prefetch(hits[k].rules);
+        }
+    }
     if (bits && regimen.pairs) {
         // The table slots of the pairs that have rules are requested from memory up front, so that
         // their cache misses overlap instead of stalling the loop below one after the other.
@@ -171,9 +204,22 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
     for (std::size_t i = 0; i < n; ++i) {
         const auto [ia, na] = ing[i];
         if (na == 0) continue;
+        // Whether an ingredient of input i starts a duplicate-therapy class: read once per input
+        // rather than once per ingredient pair (most substances have none).
+        bool dup_classes = false;
+        if (options.duplicate_therapy)
+            for (std::size_t x = 0; x < na; ++x) dup_classes = dup_classes || kb.in_duplicate_class[ia[x]];
         for (std::size_t j = i + 1; j < n; ++j) {
             const auto [ib, nb] = ing[j];
             if (nb == 0) continue;
+            // With the rank index every hit is already known: a pair without one, whose inputs
+            // share no ingredient and start no duplicate-therapy class, has nothing to report.
+            if (ranked && !dup_classes && !(next_hit < hits.size() && hits[next_hit].i == i && hits[next_hit].j == j)) {
+                bool shared = false;
+                for (std::size_t x = 0; x < na && !shared; ++x)
+                    for (std::size_t y = 0; y < nb && !shared; ++y) shared = ia[x] == ib[y];
+                if (!shared) continue;
+            }
             fired.clear();
             for (std::size_t x = 0; x < na; ++x) {
                 const std::uint32_t a = ia[x];
@@ -197,7 +243,7 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
                         warnings.push_back(w);
                         continue;
                     }
-                    if (bits) {
+                    if (bits && !ranked) {
                         if (kb.pair_bit(a, b)) {
                             std::size_t count = 0;
                             const auto* rules = regimen.pairs ? regimen.pairs->find(a, b, count) : kb.rules_for_pair(a, b, count);
@@ -220,7 +266,7 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
                             push_interaction(pr.rule, pr.severity, pr.evidence, i, j, a, b);
                         }
                     }
-                    if (options.duplicate_therapy)
+                    if (dup_classes)
                         for (std::uint32_t c : kb.duplicate_classes_by_substance[a])
                             if (kb.in_class(b, c)) add_class_duplicate(c, i, j, a, b);
                 }

@@ -6,6 +6,7 @@
 #include "detail/rxnorm_name.hpp"
 
 #include <algorithm>
+#include <array>
 #include <set>
 #include <unordered_set>
 
@@ -18,24 +19,34 @@ std::string normalize_name(std::string_view text) {
 }
 
 void normalize_name_into(std::string_view text, std::string& out) {
-    out.clear();
-    out.reserve(text.size());
+    // Per byte: 0 separates words, 1 is an apostrophe ("St. John's wort" -> "st johns wort": it
+    // joins, it does not split), anything else is the byte kept (lower-cased). One table lookup a
+    // byte and writes through a pointer: a check normalises every input.
+    static constexpr auto kTable = [] {
+        std::array<unsigned char, 256> t{};
+        for (int c = 0; c < 256; ++c) {
+            if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80) t[c] = static_cast<unsigned char>(c);
+            else if (c >= 'A' && c <= 'Z') t[c] = static_cast<unsigned char>(c - 'A' + 'a');
+            else if (c == '\'') t[c] = 1;
+        }
+        return t;
+    }();
+    // A space is written only in place of at least one separator, so the result is never longer.
+    out.resize(text.size());
+    char* const begin = out.data();
+    char* p = begin;
     bool space = false;
     for (unsigned char c : text) {
-        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80) {
-            if (space && !out.empty()) out += ' ';
+        const unsigned char v = kTable[c];
+        if (v > 1) {
+            if (space && p != begin) *p++ = ' ';
             space = false;
-            out += static_cast<char>(c);
-        } else if (c >= 'A' && c <= 'Z') {
-            if (space && !out.empty()) out += ' ';
-            space = false;
-            out += static_cast<char>(c - 'A' + 'a');
-        } else if (c == '\'') {
-            // "St. John's wort" -> "st johns wort": an apostrophe joins, it does not split.
-        } else {
+            *p++ = static_cast<char>(v);
+        } else if (v == 0) {
             space = true;
         }
     }
+    out.resize(static_cast<std::size_t>(p - begin));
 }
 
 namespace {

@@ -925,6 +925,7 @@ std::shared_ptr<const KnowledgeBaseImpl> read_snapshot(std::string_view bytes, c
     visit_compiled(r, *kb);
     if (!in.at_end()) in.fail("unread bytes after the compiled engine");
     check_shapes(in, *kb);
+    if (!build_check_index(*kb)) in.fail("pair bits disagree with the interaction edges");
     build_lookups(*kb);
     // Cheap to derive from what was read: not stored.
     mark_rule_coverage(*kb);

@@ -176,6 +176,34 @@ struct KnowledgeBaseImpl {
         const std::uint64_t k = static_cast<std::uint64_t>(a) * pair_bits_stride + b;
         return (pair_bits[k >> 6] >> (k & 63)) & 1u;
     }
+    // Rank index over pair_bits, rebuilt at load from the Interacts edges (build_check_index;
+    // never stored): each bit word next to the count of set bits before it, and the rule span of
+    // every set bit in bit order (which is the order of the Interacts edges: rows by substance,
+    // sorted by target). A check reads a pair's bit and rank in one cache line, and only a pair
+    // that has rules costs another read (its span): no binary search as in rules_for_pair.
+    struct alignas(16) RankedWord {
+        std::uint64_t bits;
+        std::uint64_t rank;  // set bits in the words before this one
+    };
+    struct PairSpan {
+        std::uint32_t offset, count;  // span of pair_rule_pool
+    };
+    std::vector<RankedWord> pair_ranked;
+    std::vector<PairSpan> pair_spans;
+    [[nodiscard]] const RankedWord& ranked_word(std::uint32_t a, std::uint32_t b) const {
+        return pair_ranked[(static_cast<std::uint64_t>(a) * pair_bits_stride + b) >> 6];
+    }
+    // The span of pair (a, b) when it has rules, else nullptr.
+    [[nodiscard]] const PairSpan* pair_span(std::uint32_t a, std::uint32_t b) const {
+        const std::uint64_t k = static_cast<std::uint64_t>(a) * pair_bits_stride + b;
+        const RankedWord& w = pair_ranked[k >> 6];
+        if (!((w.bits >> (k & 63)) & 1u)) return nullptr;
+        const std::uint64_t below = w.bits & ((std::uint64_t{1} << (k & 63)) - 1);
+        return &pair_spans[w.rank + static_cast<std::uint64_t>(__builtin_popcountll(below))];
+    }
+    // Per substance: 1 when it belongs to a class marked for duplicate therapy (rebuilt at load
+    // with the rank index), so that a check reads a byte rather than a vector per input.
+    std::vector<std::uint8_t> in_duplicate_class;
 
     // What a check reads of every rule, packed apart from the rules' text so that a check touches
     // a few bytes per rule rather than a 464-byte struct.
@@ -311,6 +339,10 @@ void build_lookups(KnowledgeBaseImpl& kb);
 void index_condition_codes(KnowledgeBaseImpl& kb);
 // Fills substance_has_rules and product_has_rules from the compiled rules (engine.cpp).
 void mark_rule_coverage(KnowledgeBaseImpl& kb);
+// Fills pair_ranked and pair_spans from pair_bits and the Interacts edges, and
+// in_duplicate_class (engine.cpp). Returns false when the bits and the edges disagree (a damaged
+// snapshot): then the rank index is left empty.
+[[nodiscard]] bool build_check_index(KnowledgeBaseImpl& kb);
 
 // Case/space/punctuation-insensitive form of what a person typed.
 std::string normalize_name(std::string_view text);

@@ -92,6 +92,7 @@ struct EvalScratch {
         bool operator==(const ProductHit&) const = default;
     };
     std::vector<PairHit> hits;
+    std::vector<const KnowledgeBaseImpl::PairSpan*> spans;  // per hit, while the rank index is probed
     std::vector<std::uint32_t> stamp, head;
     std::uint32_t epoch = 0;
     std::vector<Occurrence> occ;

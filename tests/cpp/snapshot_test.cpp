@@ -205,6 +205,30 @@ TEST(Snapshot, CraftedDataIsCheckedBeyondTheChecksum) {
         << error_of(extra);
 }
 
+TEST(Snapshot, PairBitsMustSetExactlyThePairsWithInteractionEdges) {
+    // The check's rank index is rebuilt on reading from the pair bits and the interaction edges,
+    // and is indexed through the bits: a sealed file whose bits name a pair without interaction
+    // edges, or miss a pair that has them, is refused rather than read out of bounds.
+    const std::string bytes = rxtest::kb().to_snapshot();
+    const auto impl = rxcaution::detail::read_snapshot(bytes, "x.rxpack");
+    ASSERT_FALSE(impl->pair_bits.empty());
+    EXPECT_EQ(impl->pair_spans.size(), 2 * impl->pack.info.compiled_pairs);  // both directions
+    const std::string words(reinterpret_cast<const char*>(impl->pair_bits.data()), impl->pair_bits.size() * 8);
+    const std::size_t at = bytes.find(words);
+    ASSERT_NE(at, std::string::npos);
+    ASSERT_EQ(bytes.find(words, at + 1), std::string::npos);
+    ASSERT_EQ(impl->pair_bits[0] & 1u, 0u);  // (substance 0, substance 0): never a pair
+    std::size_t set = 0;  // a set bit
+    while (!((impl->pair_bits[set / 64] >> (set % 64)) & 1u)) ++set;
+    for (const std::size_t bit : {std::size_t{0}, set}) {
+        std::string crafted = bytes;
+        crafted[at + bit / 8] = static_cast<char>(crafted[at + bit / 8] ^ (1 << (bit % 8)));
+        const std::string e = error_of(reseal(crafted));
+        EXPECT_EQ(e.rfind("test.rxpack: damaged snapshot: pair bits disagree with the interaction edges", 0), 0u)
+            << bit << ": " << e;
+    }
+}
+
 TEST(Snapshot, EveryTruncationIsAnErrorNeverACrash) {
     // Sealed truncations at many lengths: each must fail cleanly inside the reader.
     const std::string bytes = rxtest::kb().to_snapshot();
