@@ -37,6 +37,52 @@ const char* to_text(MatchedBy m) noexcept {
     return "name";
 }
 
+void NameTable::reserve(std::size_t entries) {
+    entries_.reserve(entries);
+    hashes_.reserve(entries);
+    std::size_t cap = 16;
+    while (cap < 2 * entries) cap *= 2;
+    if (cap > slots_.size()) grow(cap);
+}
+
+void NameTable::grow(std::size_t slots) {
+    slots_.assign(slots, Slot{});
+    const std::size_t mask = slots - 1;
+    for (std::uint32_t e = 0; e < entries_.size(); ++e) {
+        std::size_t i = hashes_[e] & mask;
+        while (slots_[i].entry != 0) i = (i + 1) & mask;
+        slots_[i] = Slot{e + 1, static_cast<std::uint32_t>(hashes_[e] >> 32)};
+    }
+}
+
+const NameTable::Entry* NameTable::find(std::string_view key) const noexcept {
+    if (slots_.empty()) return nullptr;
+    const std::uint64_t h = TextHash{}(key);
+    const auto tag = static_cast<std::uint32_t>(h >> 32);
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+        const Slot s = slots_[i];
+        if (s.entry == 0) return nullptr;
+        if (s.tag == tag && entries_[s.entry - 1].first == key) return &entries_[s.entry - 1];
+    }
+}
+
+std::pair<NameTable::Entry*, bool> NameTable::emplace(std::string_view key, const NameTarget& target) {
+    if (2 * (entries_.size() + 1) > slots_.size()) grow(std::max<std::size_t>(16, 2 * slots_.size()));
+    const std::uint64_t h = TextHash{}(key);
+    const auto tag = static_cast<std::uint32_t>(h >> 32);
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = h & mask;
+    for (; slots_[i].entry != 0; i = (i + 1) & mask) {
+        const Slot s = slots_[i];
+        if (s.tag == tag && entries_[s.entry - 1].first == key) return {&entries_[s.entry - 1], false};
+    }
+    entries_.emplace_back(std::string(key), target);
+    hashes_.push_back(h);
+    slots_[i] = Slot{static_cast<std::uint32_t>(entries_.size()), tag};
+    return {&entries_.back(), true};
+}
+
 namespace {
 
 template <class T>
@@ -57,8 +103,9 @@ std::string describe_target(const KnowledgeBaseImpl& kb, const NameTarget& t) {
                                          : "substance " + kb.pack.substances[t.index].id;
 }
 
-void add_name(KnowledgeBaseImpl& kb, const std::string& text, NameTarget target, std::set<std::string>& clashes) {
-    const std::string key = normalize_name(text);
+void add_name(KnowledgeBaseImpl& kb, std::string_view text, NameTarget target, std::set<std::string>& clashes) {
+    thread_local std::string key;
+    normalize_name_into(text, key);
     if (key.empty()) return;
     auto [it, inserted] = kb.names.emplace(key, target);
     if (inserted) {
@@ -266,16 +313,19 @@ void build_lookups(KnowledgeBaseImpl& kb_ref) {
 
     // --- names ------------------------------------------------------------------------------
     std::set<std::string> clashes;
+    // Name, id and a few synonyms or codes each (measured on the built-in and DDInter packs).
+    kb->names.reserve(6 * p.substances.size() + 4 * p.products.size());
+    kb->suggestion_pool.reserve(6 * p.substances.size() + 4 * p.products.size());
     for (std::uint32_t i = 0; i < p.substances.size(); ++i) {
         const auto& s = p.substances[i];
         add_name(*kb, s.name, {EntityKind::Substance, i, MatchedBy::Name}, clashes);
         add_name(*kb, s.id, {EntityKind::Substance, i, MatchedBy::Id}, clashes);
         for (const auto& syn : s.synonyms) add_name(*kb, syn, {EntityKind::Substance, i, MatchedBy::Synonym}, clashes);
         for (const auto& salt : s.salts) {
-            for (const auto& base : std::vector<std::string>{s.name, s.id}) {
-                add_name(*kb, base + " " + salt, {EntityKind::Substance, i, MatchedBy::Salt}, clashes);
+            for (const std::string* base : {&s.name, &s.id}) {
+                add_name(*kb, *base + " " + salt, {EntityKind::Substance, i, MatchedBy::Salt}, clashes);
                 for (const auto& [full, abbr] : salt_abbreviations())
-                    if (salt == full) add_name(*kb, base + " " + abbr, {EntityKind::Substance, i, MatchedBy::Salt}, clashes);
+                    if (salt == full) add_name(*kb, *base + " " + abbr, {EntityKind::Substance, i, MatchedBy::Salt}, clashes);
             }
         }
         if (!s.identifiers.rxcui.empty()) {

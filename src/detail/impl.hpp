@@ -80,6 +80,32 @@ struct TextEq {
 template <class V>
 using TextMap = std::unordered_map<std::string, V, TextHash, TextEq>;
 
+// Normalised medication name -> what it stands for. Every load builds it (the built-in pack's
+// snapshot too, about 1,300 names), so it is one vector of entries with an open-addressing index
+// rather than a node-based map that allocates per name; lookups by string_view allocate nothing.
+// `find` returns a pointer (end() is nullptr) so call sites read like a map's.
+class NameTable {
+public:
+    using Entry = std::pair<std::string, NameTarget>;
+    // The entry for `key`, inserted with `target` when absent; the pointer is valid until the next
+    // emplace.
+    std::pair<Entry*, bool> emplace(std::string_view key, const NameTarget& target);
+    [[nodiscard]] const Entry* find(std::string_view key) const noexcept;
+    [[nodiscard]] static constexpr const Entry* end() noexcept { return nullptr; }
+    [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
+    void reserve(std::size_t entries);
+
+private:
+    struct Slot {
+        std::uint32_t entry = 0;  // entry index + 1; 0 is an empty slot
+        std::uint32_t tag = 0;    // the hash's high bits: most mismatches never compare text
+    };
+    void grow(std::size_t slots);
+    std::vector<Entry> entries_;
+    std::vector<std::uint64_t> hashes_;  // per entry, so growing rehashes no text
+    std::vector<Slot> slots_;            // a power of two, at most half full
+};
+
 // What an input stands for beyond a pack entity.
 enum class RefForm : std::uint8_t {
     Entity,          // a substance or product of the pack (kind, index)
@@ -272,7 +298,7 @@ struct KnowledgeBaseImpl {
     mutable std::once_flag vocabulary_once;
     mutable std::vector<std::pair<std::uint32_t, std::uint32_t>> vocabulary_join;  // (drug, substance), sorted
 
-    TextMap<NameTarget> names;                                         // normalised text -> entity
+    NameTable names;                                                   // normalised text -> entity
     TextMap<std::uint32_t> condition_names;                            // normalised text -> condition
     // Condition codes: "icd-10-cm F1120" (dots dropped, upper case) / "snomed-ct 38341003" -> condition.
     TextMap<std::uint32_t> condition_codes;
