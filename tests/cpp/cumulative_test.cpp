@@ -6,6 +6,8 @@
 
 #include "detail/dose.hpp"
 
+#include <rxcaution/screen.hpp>
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -251,4 +253,57 @@ TEST(Cumulative, PackFormatRoundTripsAndIsChecked) {
     pack = json::parse(kb().to_json());
     pack["cumulative_rules"][1]["dose_thresholds"][0]["above_mg_per_day"] = "forty";
     EXPECT_THROW((void)KnowledgeBase::from_json(pack.dump()), SchemaError);
+}
+
+// The built-in pack is compiled into a snapshot at build time: its cumulative rules must survive
+// that path, and a snapshot written and read again answers as the original.
+TEST(Cumulative, BuiltInSnapshotAndItsCopyKeepCumulativeRules) {
+    const KnowledgeBase builtin = KnowledgeBase::builtin();
+    ASSERT_EQ(builtin.cumulative_rules().size(), 3u);
+    EXPECT_EQ(cumulative_rules(builtin.check({"oxycodone", "alprazolam", "gabapentin"})),
+              (std::vector<std::string>{"cumulative-opioid-cns-depressants"}));
+    const KnowledgeBase copy = KnowledgeBase::from_snapshot(builtin.to_snapshot(), "copy.rxpack");
+    EXPECT_EQ(copy.to_json(), builtin.to_json());
+    CheckContext qt;
+    qt.conditions = {"hypokalemia"};
+    for (const auto& meds : std::vector<std::vector<std::string>>{{"oxycodone", "alprazolam", "gabapentin"},
+                                                                   {"methadone 120 mg daily", "citalopram 60 mg daily"},
+                                                                   {"phenelzine", "sertraline", "tramadol"}}) {
+        const Report a = builtin.check(meds, qt), b = copy.check(meds, qt);
+        EXPECT_EQ(to_json(a), to_json(b));
+        EXPECT_EQ(to_text(a), to_text(b));
+    }
+}
+
+// A regimen none of whose ingredients can count towards a cumulative rule is not looked at; one
+// that can but does not meet a rule gives nothing; the screen gives the same as check.
+TEST(Cumulative, ScreenRowsCarryCumulativeWarnings) {
+    const std::vector<std::vector<std::string>> regimens = {
+        {"oxycodone", "alprazolam", "gabapentin", "Gabapentin"}, {"naltrexone"}, {"oxycodone", "alprazolam"}};
+    const ScreenResult res = kb().screen(regimens);
+    std::vector<const ScreenRow*> cumulative;
+    for (const auto& row : res.rows)
+        if (row.kind == ScreenRowKind::Cumulative) cumulative.push_back(&row);
+    ASSERT_EQ(cumulative.size(), 1u);
+    const ScreenRow& row = *cumulative[0];
+    EXPECT_EQ(row.regimen, 0u);
+    EXPECT_EQ(to_string(row.kind), "cumulative");
+    EXPECT_EQ(row.implicated_count, 3u);  // the repeated entry is one medication
+    EXPECT_EQ(row.input_a, 0u);
+    EXPECT_EQ(row.input_b, 1u);
+    EXPECT_EQ(kb().cumulative_rules()[row.rule].id, "cumulative-opioid-cns-depressants");
+    const OwnedScreenBatch batch(regimens);
+    const WarningDetails w = explain(kb(), batch.batch(), row);
+    EXPECT_EQ(w.kind, WarningKind::Cumulative);
+    EXPECT_EQ(w.inputs, (std::vector<std::string>{"oxycodone", "alprazolam", "gabapentin"}));
+    // The kinds filter: only cumulative rows (and the never-dropped unresolved ones).
+    ScreenOptions only;
+    only.kinds = {WarningKind::Cumulative};
+    const ScreenResult filtered = kb().screen(OwnedScreenBatch(regimens).batch(), only);
+    ASSERT_EQ(filtered.rows.size(), 1u);
+    EXPECT_EQ(filtered.rows[0].kind, ScreenRowKind::Cumulative);
+    ScreenOptions none;
+    none.kinds = {WarningKind::DrugDrug};
+    for (const auto& r : kb().screen(OwnedScreenBatch(regimens).batch(), none).rows)
+        EXPECT_EQ(r.kind, ScreenRowKind::DrugDrug);
 }
