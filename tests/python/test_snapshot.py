@@ -78,7 +78,7 @@ def test_damaged_and_foreign_bytes_are_refused(kb):
     with pytest.raises(DataError) as info:
         KnowledgeBase.from_snapshot(bytes(newer), origin="x.rxpack")
     assert str(info.value) == (
-        "x.rxpack: snapshot format version 7 is not supported (this library reads version 1); "
+        "x.rxpack: snapshot format version 7 is not supported (this library reads version 2); "
         "compile the pack again (rxcaution compile)"
     )
 
