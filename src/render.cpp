@@ -506,7 +506,7 @@ std::vector<Annotation> Renderer::annotations(const Warning& w) const {
     const auto* rules = kb_.annotations_for(w.substance_a, w.substance_b);
     if (!rules) return out;
     for (std::uint32_t r : *rules) {
-        const InteractionRule& rule = kb_.pack.interactions[r];
+        const InteractionRule& rule = kb_.interaction(r);
         Annotation a;
         a.pack = kb_.pack.info.layers[kb_.rule_layer[r]].name;
         a.rule = rule.id;

@@ -479,10 +479,16 @@ TEST(Layers, CumulativeRulesOfEveryPackAreKeptOverTheMergedSubstances) {
     // The curated pack's cumulative rules still fire in the layered knowledge base.
     EXPECT_EQ(cumulative_ids(kb.check({"oxycodone", "alprazolam", "gabapentin"})),
               (std::vector<std::string>{"cumulative-opioid-cns-depressants"}));
-    // And in its snapshot.
+    // And in its snapshot (methadone + naltrexone: a curated warning the other pack's rating
+    // annotates, read from the snapshot's encoded rules).
     const KnowledgeBase copy = KnowledgeBase::from_snapshot(kb.to_snapshot(), "layered.rxpack");
-    EXPECT_EQ(to_json(copy.check({"naltrexone", "Testdrug A", "oxycodone", "alprazolam", "gabapentin"})),
-              to_json(kb.check({"naltrexone", "Testdrug A", "oxycodone", "alprazolam", "gabapentin"})));
+    const std::vector<std::string> meds{"naltrexone", "Testdrug A", "oxycodone", "alprazolam", "gabapentin", "methadone"};
+    const Report original = kb.check(meds);
+    bool annotated = false;
+    for (const auto& w : original.warnings()) annotated = annotated || !original.details(w).annotations.empty();
+    EXPECT_TRUE(annotated);
+    EXPECT_EQ(to_json(copy.check(meds)), to_json(original));
+    EXPECT_EQ(to_text(copy.check(meds)), to_text(original));
 }
 
 TEST(Layers, CumulativeRuleIdUsedByTwoPacksIsAnIntegrityError) {
