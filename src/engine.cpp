@@ -316,7 +316,7 @@ std::string compile_cumulative(KnowledgeBaseImpl& kb) {
         std::vector<Part> parts;
         for (std::uint32_t q = 0; q < rule.requirements.size(); ++q) {
             const CumulativeRequirement& req = rule.requirements[q];
-            if (req.min < 1 || req.min > 16) return where + ": a requirement needs 1 to 16 medications";
+            if (req.min < 1 || req.min > 16) return where + " has a requirement that needs 1 to 16 medications";
             Part part{req.member.kind, 0};
             std::int64_t index = -1;
             if (req.member.kind == EntityKind::Class) index = find(kb.class_index, req.member.id);

@@ -5,6 +5,7 @@
 #include "test_support.hpp"
 
 #include "detail/dose.hpp"
+#include "detail/snapshot.hpp"
 
 #include <rxcaution/screen.hpp>
 
@@ -306,4 +307,29 @@ TEST(Cumulative, ScreenRowsCarryCumulativeWarnings) {
     none.kinds = {WarningKind::DrugDrug};
     for (const auto& r : kb().screen(OwnedScreenBatch(regimens).batch(), none).rows)
         EXPECT_EQ(r.kind, ScreenRowKind::DrugDrug);
+}
+
+// A snapshot's cumulative rules are not checked by the pack loader: their compiled tables are
+// rebuilt when it is read, and a rule that names nothing (possible only in crafted bytes) is
+// refused, not indexed out of range.
+TEST(Cumulative, RebuildingFromDamagedRulesNamesTheProblem) {
+    const auto impl = rxcaution::detail::read_snapshot(kb().to_snapshot(), "test.rxpack");
+    auto& kbi = const_cast<rxcaution::detail::KnowledgeBaseImpl&>(*impl);
+    EXPECT_EQ(rxcaution::detail::compile_cumulative(kbi), "");
+    EXPECT_EQ(kbi.cumulative_facts.size(), 3u);
+    auto& rule = kbi.pack.cumulative_rules[0];
+    const std::string id = rule.id;
+    rule.requirements[0].member.id = "no-such-class";
+    EXPECT_EQ(rxcaution::detail::compile_cumulative(kbi),
+              "cumulative rule '" + id + "' names an unknown class 'no-such-class'");
+    rule.requirements.resize(9, rule.requirements[1]);
+    EXPECT_EQ(rxcaution::detail::compile_cumulative(kbi), "cumulative rule '" + id + "' has 9 requirements (1 to 8)");
+    rule.requirements.resize(1);
+    rule.requirements[0] = {{EntityKind::Substance, "oxycodone"}, 17};
+    EXPECT_EQ(rxcaution::detail::compile_cumulative(kbi),
+              "cumulative rule '" + id + "' has a requirement that needs 1 to 16 medications");
+    rule.requirements[0].min = 1;
+    rule.conditions = {"no-such-condition"};
+    EXPECT_EQ(rxcaution::detail::compile_cumulative(kbi),
+              "cumulative rule '" + id + "' names an unknown condition 'no-such-condition'");
 }
