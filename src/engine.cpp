@@ -438,7 +438,7 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
 
     // The class closure needs only the class edges: build them first as their own CSR graph,
     // search it, then compile the rule edges from the closure.
-    auto make_graph = [&](std::vector<EdgeRec>& list) {
+    auto make_graph = [&](std::vector<EdgeRec>& list, bool last_use) {
         // Sorted by (source, target) with two stable counting sorts (target, then source): linear
         // in edges and vertices, where a comparison sort of a 130,000-rule pack's half a million
         // edges was a sixth of its load time.
@@ -468,9 +468,11 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
             ends.emplace_back(e.s, e.t);
             props.push_back(e.props);
         }
+        // The rule graph is built at the peak of a load's memory: the edge list goes first.
+        if (last_use) std::vector<EdgeRec>().swap(list);
         return Graph(boost::edges_are_sorted, ends.begin(), ends.end(), props.begin(), kb->vertex_count);
     };
-    kb->graph = make_graph(edges);
+    kb->graph = make_graph(edges, false);
 
     // --- class closure: Boost BFS from each substance over member-of / subclass-of edges -----
     kb->substance_classes.resize(n_sub);
@@ -507,7 +509,11 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
             if (part.kind == EntityKind::Class) return kb->class_members[part.index];
             return {};  // product participants are matched against inputs, never expanded
         };
-        std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> building;
+        // (substance pair, rule) for every compiled pair, then grouped by sorting: a flat vector
+        // rather than a hash map of vectors (one allocation per pair, and a large part of the
+        // time and of the peak memory of loading a whole-formulary pack).
+        std::vector<std::pair<std::uint64_t, std::uint32_t>> compiled;
+        compiled.reserve(n_rules);
         kb->interactions_by_product.resize(p.products.size());
         for (std::uint32_t r = 0; r < n_rules; ++r) {
             const Part& f = kb->rule_first[r];
@@ -527,46 +533,58 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
                     if (x == y) continue;
                     const std::uint64_t key = x < y ? (static_cast<std::uint64_t>(x) << 32) | y
                                                     : (static_cast<std::uint64_t>(y) << 32) | x;
-                    auto& list = building[key];
-                    if (list.empty() || list.back() != r) list.push_back(r);
+                    compiled.emplace_back(key, r);
                 }
         }
+        // By pair (deterministic pool layout), each pair's rules in rule order, each rule once.
+        std::sort(compiled.begin(), compiled.end());
+        compiled.erase(std::unique(compiled.begin(), compiled.end()), compiled.end());
         std::vector<std::uint64_t> keys;
-        keys.reserve(building.size());
-        for (const auto& kv : building) keys.push_back(kv.first);
-        std::sort(keys.begin(), keys.end());  // deterministic pool layout
+        std::vector<std::uint32_t> pair_rules, group_begin, group_end;  // pair k: pair_rules[begin[k], end[k])
+        pair_rules.reserve(compiled.size());
+        for (const auto& [key, r] : compiled) {
+            if (keys.empty() || keys.back() != key) {
+                if (!keys.empty()) group_end.push_back(static_cast<std::uint32_t>(pair_rules.size()));
+                keys.push_back(key);
+                group_begin.push_back(static_cast<std::uint32_t>(pair_rules.size()));
+            }
+            pair_rules.push_back(r);
+        }
+        if (!keys.empty()) group_end.push_back(static_cast<std::uint32_t>(pair_rules.size()));
+        std::vector<std::pair<std::uint64_t, std::uint32_t>>().swap(compiled);
         if (!p.interaction_layers.empty()) {
             // Precedence of layers: on a pair, only the rules of the highest-priority layer that
             // has any lead; the others become annotations of their warnings.
             kb->rule_layer = p.interaction_layers;
             std::vector<bool> annotating(n_rules, false);
-            for (std::uint64_t key : keys) {
-                auto& rules = building[key];
+            for (std::size_t k = 0; k < keys.size(); ++k) {
+                const auto first = pair_rules.begin() + group_begin[k], last = pair_rules.begin() + group_end[k];
                 std::uint16_t lead = 0xFFFF;
-                for (std::uint32_t r : rules) lead = std::min(lead, kb->rule_layer[r]);
-                auto moved = std::stable_partition(rules.begin(), rules.end(),
-                                                   [&](std::uint32_t r) { return kb->rule_layer[r] == lead; });
-                if (moved == rules.end()) continue;
-                auto& notes = kb->pair_annotations[key];
-                for (auto it = moved; it != rules.end(); ++it) {
+                for (auto it = first; it != last; ++it) lead = std::min(lead, kb->rule_layer[*it]);
+                auto moved = std::stable_partition(first, last, [&](std::uint32_t r) { return kb->rule_layer[r] == lead; });
+                if (moved == last) continue;
+                auto& notes = kb->pair_annotations[keys[k]];
+                for (auto it = moved; it != last; ++it) {
                     notes.push_back(*it);
                     annotating[*it] = true;
                 }
-                rules.erase(moved, rules.end());
+                group_end[k] = static_cast<std::uint32_t>(moved - pair_rules.begin());
             }
             for (auto& layer : p.info.layers) layer.annotating_rules = 0;
             for (std::uint32_t r = 0; r < n_rules; ++r)
                 if (annotating[r]) ++p.info.layers[kb->rule_layer[r]].annotating_rules;
         }
         edges.reserve(edges.size() + 2 * keys.size());
-        for (std::uint64_t key : keys) {
-            const auto& rules = building[key];
+        kb->pair_rule_pool.reserve(pair_rules.size());
+        for (std::size_t k = 0; k < keys.size(); ++k) {
+            const std::uint64_t key = keys[k];
             const EdgeProps props{EdgeKind::Interacts, static_cast<std::uint32_t>(kb->pair_rule_pool.size()),
-                                  static_cast<std::uint32_t>(rules.size())};
+                                  group_end[k] - group_begin[k]};
             Severity noted = Severity::Minor;
             if (auto notes = kb->pair_annotations.find(key); notes != kb->pair_annotations.end())
                 for (std::uint32_t r : notes->second) noted = std::max(noted, p.interactions[r].severity);
-            for (std::uint32_t r : rules) {
+            for (std::uint32_t i = group_begin[k]; i < group_end[k]; ++i) {
+                const std::uint32_t r = pair_rules[i];
                 const Severity own = p.interactions[r].severity;
                 kb->pair_rule_pool.push_back({r, own, p.interactions[r].evidence, !p.interactions[r].supersedes.empty(),
                                               static_cast<std::uint8_t>(std::max(own, noted))});
@@ -576,7 +594,9 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
             edges.push_back({y, x, props});
         }
         p.info.compiled_pairs = keys.size();
-        kb->graph = make_graph(edges);
+        for (auto* v : {&pair_rules, &group_begin, &group_end}) std::vector<std::uint32_t>().swap(*v);
+        kb->graph = Graph();  // the class graph has served; let it go before the full one is built
+        kb->graph = make_graph(edges, true);
         if (n_sub <= KnowledgeBaseImpl::kMaxPairBitsSubstances) {
             kb->pair_bits_stride = n_sub;
             kb->pair_bits.assign((static_cast<std::size_t>(n_sub) * n_sub + 63) / 64, 0);
@@ -635,6 +655,7 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
     // --- rule-id ranks for ordering warnings without string comparisons ---------------------
     {
         std::vector<std::pair<std::string_view, std::uint32_t*>> ids;
+        ids.reserve(p.interactions.size() + p.contraindications.size() + p.classes.size() + 1);
         kb->interaction_rank.resize(p.interactions.size());
         kb->contraindication_rank.resize(p.contraindications.size());
         kb->class_rank.resize(p.classes.size());

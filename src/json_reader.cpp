@@ -1,7 +1,9 @@
-// Streaming JSON reading: nlohmann's SAX parser, JSON pointers for each value, and parser
+// Streaming JSON reading: a fast tokenizer (detail/json_tokenizer.hpp) on the happy path,
+// nlohmann's SAX parser to explain malformed text, JSON pointers for each value, and parser
 // failures turned into ParseError with line and column.
 
 #include "detail/json_reader.hpp"
+#include "detail/json_tokenizer.hpp"
 
 #include <rxcaution/errors.hpp>
 
@@ -11,6 +13,7 @@
 #include <exception>
 #include <iterator>
 #include <limits>
+#include <stdexcept>
 #include <vector>
 
 namespace rxcaution::detail {
@@ -324,6 +327,10 @@ private:
 
 void append_pointer_token(std::string& pointer, std::string_view token) {
     pointer += '/';
+    if (token.find_first_of("~/") == std::string_view::npos) {
+        pointer += token;
+        return;
+    }
     for (char c : token) {
         if (c == '~') pointer += "~0";
         else if (c == '/') pointer += "~1";
@@ -340,6 +347,37 @@ std::string describe_integer(long long value) { return "number " + std::to_strin
 std::string describe_number(double value) { return "number " + json(value).dump(); }
 std::string describe_boolean(bool value) { return value ? "boolean true" : "boolean false"; }
 
+namespace {
+
+// The fast tokenizer does not explain a rejection: nlohmann parses the text again (events to no
+// consumer) and throws the ParseError, with the message, line and column it always gave.
+[[noreturn]] void disagreement(const std::string& file) {
+    throw std::logic_error(file + ": the fast JSON reader rejected text that nlohmann's parser accepts "
+                                  "(a defect of rxcaution; please report it)");
+}
+
+[[noreturn]] void explain_text(const std::string& file, std::string_view text) {
+    if (text.empty()) throw_empty(file);
+    NullConsumer none;
+    SaxAdapter sax(file, locate_in(text), none, nullptr);
+    json::sax_parse(text.begin(), text.end(), &sax, nlohmann::detail::input_format_t::json, true);
+    disagreement(file);
+}
+
+[[noreturn]] void explain_chunks(const std::string& file, const ReadChunk& read) {
+    ChunkReader chunks(read);
+    if (chunks.empty()) throw_empty(file);
+    NullConsumer none;
+    SaxAdapter sax(file, [&](std::size_t& offset) { return chunks.locate(offset); }, none, nullptr);
+    json::sax_parse(chunks.begin(), ChunkReader::end(), &sax, nlohmann::detail::input_format_t::json, true);
+    disagreement(file);
+}
+
+// Chunk size of the fast path when reading a file.
+constexpr std::size_t kFastChunk = std::size_t{1} << 18;
+
+}  // namespace
+
 void stream_json(const std::string& file, std::string_view text, std::size_t max_bytes, JsonConsumer& consumer,
                  JsonConsumer* after_error) {
     if (text.size() > max_bytes)
@@ -347,8 +385,8 @@ void stream_json(const std::string& file, std::string_view text, std::size_t max
                                   std::to_string(max_bytes) + " bytes");
     if (text.empty()) throw_empty(file);
     SaxAdapter sax(file, locate_in(text), consumer, after_error);
-    // strict: trailing content after the document is an error, as with json::parse.
-    json::sax_parse(text.begin(), text.end(), &sax, nlohmann::detail::input_format_t::json, true);
+    JsonTokenizer fast(text);
+    if (!fast.parse(sax)) explain_text(file, text);
     sax.finish();
 }
 
@@ -356,21 +394,35 @@ void check_json_syntax(const std::string& file, std::string_view text) {
     if (text.empty()) throw_empty(file);
     NullConsumer none;
     SaxAdapter sax(file, locate_in(text), none, nullptr);
-    json::sax_parse(text.begin(), text.end(), &sax, nlohmann::detail::input_format_t::json, true);
+    JsonTokenizer fast(text);
+    if (!fast.parse(sax)) explain_text(file, text);
 }
 
-void stream_json_chunks(const std::string& file, const ReadChunk& read, JsonConsumer& consumer,
+void stream_json_chunks(const std::string& file, const OpenChunks& open, JsonConsumer& consumer,
                         JsonConsumer* after_error) {
-    ChunkReader chunks(read);
-    if (chunks.empty()) throw_empty(file);
-    SaxAdapter sax(file, [&](std::size_t& offset) { return chunks.locate(offset); }, consumer, after_error);
-    json::sax_parse(chunks.begin(), ChunkReader::end(), &sax, nlohmann::detail::input_format_t::json, true);
-    sax.finish();
+    {
+        const ReadChunk read = open();
+        SaxAdapter sax(file, [](std::size_t&) { return Position{}; }, consumer, after_error);
+        JsonTokenizer fast(read, kFastChunk);
+        if (fast.parse(sax)) {
+            sax.finish();
+            return;
+        }
+    }
+    explain_chunks(file, open());
 }
 
-void check_json_syntax_chunks(const std::string& file, const ReadChunk& read) {
+void check_json_syntax_chunks(const std::string& file, const OpenChunks& open) {
     NullConsumer none;
-    stream_json_chunks(file, read, none);
+    stream_json_chunks(file, open, none);
+}
+
+void stream_json_nlohmann(const std::string& file, std::string_view text, JsonConsumer& consumer,
+                          JsonConsumer* after_error) {
+    if (text.empty()) throw_empty(file);
+    SaxAdapter sax(file, locate_in(text), consumer, after_error);
+    json::sax_parse(text.begin(), text.end(), &sax, nlohmann::detail::input_format_t::json, true);
+    sax.finish();
 }
 
 }  // namespace rxcaution::detail

@@ -103,6 +103,8 @@ void check_ids_and_references(const PackData& pack, Problems& problems, const st
     const auto file = [&](const Origin& o) -> const std::string& { return pack.origin_files[o.file]; };
     // Ids: well-formed and unique across every entity kind.
     std::unordered_map<std::string_view, Declared> ids;
+    ids.reserve(pack.substances.size() + pack.products.size() + pack.classes.size() + pack.conditions.size() +
+                pack.treatments.size());
     // Pointers are built only for a problem: a large pack has hundreds of thousands of entities.
     const auto id_of = [](std::string_view section, const Origin& o) { return child(PackData::pointer(section, o), "id"); };
     auto declare = [&](const std::string& id, EntityKind kind, std::string_view section, const Origin& o) {
@@ -140,6 +142,7 @@ void check_ids_and_references(const PackData& pack, Problems& problems, const st
         declare(pack.treatments[i].id, EntityKind::Treatment, "treatments", pack.treatment_origins[i]);
     {
         std::unordered_map<std::string_view, std::pair<std::string_view, Origin>> rule_ids;
+        rule_ids.reserve(pack.interactions.size() + pack.contraindications.size());
         auto rule = [&](const std::string& id, std::string_view section, const Origin& o) {
             if (!is_slug(id)) problems.add(file(o), id_of(section, o), "id \"" + id + "\" is not a lowercase slug");
             auto [it, inserted] = rule_ids.emplace(id, std::make_pair(section, o));

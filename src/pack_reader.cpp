@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 
 namespace rxcaution::detail {
 
@@ -533,6 +534,14 @@ private:
     PackLayout layout_;
 };
 
+// A file read from its start each time (a second time only to explain malformed JSON).
+OpenChunks open_chunks(const PackFile& file, const LoadOptions& options) {
+    return [&file, &options]() -> ReadChunk {
+        auto reader = std::make_shared<PackFileReader>(file.path, file.name, options.max_file_bytes);
+        return [reader](char* b, std::size_t n) { return reader->read(b, n); };
+    };
+}
+
 // Reads one document; returns whether it was a bundled pack.
 bool read_document(PackData& pack, Problems& problems, const PackFile& file, PackLayout layout, bool data_file,
                    const LoadOptions& options) {
@@ -544,8 +553,7 @@ bool read_document(PackData& pack, Problems& problems, const PackFile& file, Pac
     if (file.path.empty()) {
         stream_json(file.name, file.text, options.max_file_bytes, consumer, after_error);
     } else {
-        PackFileReader reader(file.path, file.name, options.max_file_bytes);
-        stream_json_chunks(file.name, [&](char* b, std::size_t n) { return reader.read(b, n); }, consumer, after_error);
+        stream_json_chunks(file.name, open_chunks(file, options), consumer, after_error);
     }
     consumer.flush_problems();
     return consumer.bundled();
@@ -556,8 +564,7 @@ void check_syntax(const PackFile& file, const LoadOptions& options) {
         check_json_syntax(file.name, file.text);
         return;
     }
-    PackFileReader reader(file.path, file.name, options.max_file_bytes);
-    check_json_syntax_chunks(file.name, [&](char* b, std::size_t n) { return reader.read(b, n); });
+    check_json_syntax_chunks(file.name, open_chunks(file, options));
 }
 
 }  // namespace

@@ -130,6 +130,34 @@ std::shared_ptr<const detail::PairTable> pair_table_for(const std::shared_ptr<co
     return table;
 }
 
+// Below this many distinct texts per thread, starting a thread costs more than it saves.
+constexpr std::size_t kTextsPerResolver = 2048;
+
+// fn(t) for t in [0, count), on count - 1 new threads and this one; the first exception is
+// rethrown once all have finished.
+template <class Fn>
+void parallel_for(unsigned count, Fn&& fn) {
+    if (count <= 1) {
+        fn(0u);
+        return;
+    }
+    std::vector<std::exception_ptr> errors(count);
+    std::vector<std::thread> pool;
+    pool.reserve(count - 1);
+    auto guarded = [&](unsigned t) {
+        try {
+            fn(t);
+        } catch (...) {
+            errors[t] = std::current_exception();
+        }
+    };
+    for (unsigned t = 1; t < count; ++t) pool.emplace_back(guarded, t);
+    guarded(0);
+    for (auto& th : pool) th.join();
+    for (auto& e : errors)
+        if (e) std::rethrow_exception(e);
+}
+
 struct Shared {
     const detail::PairTable* pairs;
     const KnowledgeBaseImpl& kb;
@@ -267,39 +295,50 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
     ScreenResult result;
     result.summaries.resize(regimens);
 
-    // Each distinct text once: normalised, interned by normalised text, resolved.
+    unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+    // Each distinct text once: normalised and resolved on the worker threads (a population with
+    // typing slips has tens of thousands of distinct texts, each a few lookups), then interned by
+    // normalised text here.
     std::vector<Distinct> meds(batch.medication_texts.size());
     std::vector<std::uint32_t> singles(meds.size());
-    detail::ResolvedParts parts;  // ingredients of multi-ingredient (RxNorm-style) names
+    std::vector<std::string> normalised(meds.size());
+    const unsigned resolvers = static_cast<unsigned>(
+        std::clamp<std::size_t>(meds.size() / kTextsPerResolver, 1, threads));
+    // Ingredients of multi-ingredient (RxNorm-style) names, one pool per resolver thread.
+    std::vector<detail::ResolvedParts> parts(resolvers);
     result.medication_resolved.assign(meds.size(), false);
     {
+        auto resolve_range = [&](unsigned t) {
+            const std::size_t lo = meds.size() * t / resolvers, hi = meds.size() * (t + 1) / resolvers;
+            for (std::size_t d = lo; d < hi; ++d) {
+                detail::normalize_name_into(batch.medication_texts[d], normalised[d]);
+                // Resolved as check() resolves: pack names, the drug vocabulary, RxNorm-style names.
+                meds[d].ref = kb.resolve_input(batch.medication_texts[d], normalised[d], parts[t]);
+            }
+        };
+        parallel_for(resolvers, resolve_range);
         detail::TextMap<std::uint32_t> keys;
         keys.reserve(meds.size());
-        std::string key;
-        for (std::size_t d = 0; d < meds.size(); ++d) {
-            detail::normalize_name_into(batch.medication_texts[d], key);
-            const auto [it, fresh] = keys.try_emplace(key, static_cast<std::uint32_t>(keys.size()));
-            meds[d].key = it->second;
-            // Resolved as check() resolves: pack names, the drug vocabulary, RxNorm-style names.
-            const InputRef ref = kb.resolve_input(batch.medication_texts[d], key, parts);
-            meds[d].ref = ref;
-            result.medication_resolved[d] = ref.resolved;
-            if (!ref.resolved) continue;
-            if (ref.form == RefForm::VocabularyOnly) {
-                meds[d].ing = {nullptr, 0};  // recognised, but no substance of the pack: nothing to check
-            } else if (ref.form == RefForm::Composite) {
-                continue;  // its ingredient span is taken below, once the pool stops growing
-            } else if (ref.kind == EntityKind::Product) {
-                const auto& active = kb.product_active_ingredients[ref.index];
-                meds[d].ing = {active.data(), active.size()};
-            } else {
-                singles[d] = ref.index;
-                meds[d].ing = {&singles[d], 1};
+        for (unsigned t = 0; t < resolvers; ++t)
+            for (std::size_t d = meds.size() * t / resolvers, hi = meds.size() * (t + 1) / resolvers; d < hi; ++d) {
+                const auto [it, fresh] = keys.try_emplace(std::move(normalised[d]), static_cast<std::uint32_t>(keys.size()));
+                meds[d].key = it->second;
+                const InputRef& ref = meds[d].ref;
+                result.medication_resolved[d] = ref.resolved;
+                if (!ref.resolved) continue;
+                if (ref.form == RefForm::VocabularyOnly) {
+                    meds[d].ing = {nullptr, 0};  // recognised, but no substance of the pack: nothing to check
+                } else if (ref.form == RefForm::Composite) {
+                    meds[d].ing = {parts[t].substances.data() + ref.subs_begin, ref.subs_count};  // pools no longer grow
+                } else if (ref.kind == EntityKind::Product) {
+                    const auto& active = kb.product_active_ingredients[ref.index];
+                    meds[d].ing = {active.data(), active.size()};
+                } else {
+                    singles[d] = ref.index;
+                    meds[d].ing = {&singles[d], 1};
+                }
             }
-        }
-        for (std::size_t d = 0; d < meds.size(); ++d)
-            if (meds[d].ref.resolved && meds[d].ref.form == RefForm::Composite)
-                meds[d].ing = {parts.substances.data() + meds[d].ref.subs_begin, meds[d].ref.subs_count};
+        normalised = {};
         const std::size_t key_count = keys.size();
         keys = {};
         std::vector<std::int64_t> condition_index(batch.condition_texts.size());
@@ -323,7 +362,6 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
         const Shared shared{pairs.get(), kb, batch, options, EvalOptions{options.min_severity, duplicates, cumulative}, mask, meds, key_count,
                             condition_index};
 
-        unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
         // Chunks small enough to balance the threads, large enough that taking one costs nothing.
         const std::size_t chunk = std::clamp<std::size_t>(regimens / (std::size_t{threads} * 16 + 1), 64, 16384);
         const std::size_t chunks = (regimens + chunk - 1) / chunk;

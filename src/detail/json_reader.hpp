@@ -1,9 +1,12 @@
 #pragma once
-// JSON reading for packs: a streaming pass over the text (nlohmann's SAX parser) that tells a
+// JSON reading for packs: a streaming pass over the text (a fast tokenizer, with nlohmann's SAX
+// parser to explain malformed text) that tells a
 // consumer each value together with its JSON pointer, and turns every parser failure (syntax,
 // invalid UTF-8, number overflow, empty input) into a ParseError with line and column.
 //
 // No parsed tree is built: a consumer fills its own structures as the values go by.
+
+#include <rxcaution/export.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -42,19 +45,27 @@ public:
 //
 // Throws ParseError (malformed text, with line, column and byte offset), DataError (text over
 // `max_bytes`), or what the consumer throws.
-void stream_json(const std::string& file, std::string_view text, std::size_t max_bytes, JsonConsumer& consumer,
+RXCAUTION_EXPORT void stream_json(const std::string& file, std::string_view text, std::size_t max_bytes, JsonConsumer& consumer,
                  JsonConsumer* after_error = nullptr);
 
 // The same for a document read in chunks (a file streamed from disk, so that the whole text is
-// never held): `read` fills up to `capacity` bytes and returns how many, 0 at the end.
+// never held): a ReadChunk fills up to `capacity` bytes and returns how many, 0 at the end.
+// `open` gives a reader from the start of the document; it is called a second time only for
+// malformed text, to explain it (the fast tokenizer does not, nlohmann's parser does).
 using ReadChunk = std::function<std::size_t(char* buffer, std::size_t capacity)>;
-void stream_json_chunks(const std::string& file, const ReadChunk& read, JsonConsumer& consumer,
+using OpenChunks = std::function<ReadChunk()>;
+void stream_json_chunks(const std::string& file, const OpenChunks& open, JsonConsumer& consumer,
                         JsonConsumer* after_error = nullptr);
 
 // Syntax check only (used for the files after a shape error, so that a later file's malformed
 // JSON still wins as it did when every file was parsed before reading). Throws ParseError.
 void check_json_syntax(const std::string& file, std::string_view text);
-void check_json_syntax_chunks(const std::string& file, const ReadChunk& read);
+void check_json_syntax_chunks(const std::string& file, const OpenChunks& open);
+
+// stream_json through nlohmann's parser only (no fast tokenizer, no size limit): the reference
+// the differential tests compare the fast path with.
+RXCAUTION_EXPORT void stream_json_nlohmann(const std::string& file, std::string_view text, JsonConsumer& consumer,
+                          JsonConsumer* after_error = nullptr);
 
 // RFC 6901 escaping of one reference token.
 void append_pointer_token(std::string& pointer, std::string_view token);

@@ -114,6 +114,25 @@ const Membership kMemberships[] = {
     {"pexidartinib", "boxed-hepatotoxicity-drugs"},
     {"pazopanib", "boxed-hepatotoxicity-drugs"},
     {"ketoconazole", "boxed-hepatotoxicity-drugs"},
+    // issue 12 round 3 (data/sources-issue12c.json): moved out of review-listed once label text was read
+    {"cisapride", "qt-torsades-risk-drugs"},
+    {"ibutilide", "qt-torsades-risk-drugs"},
+    {"mesoridazine", "qt-torsades-risk-drugs"},
+    {"gatifloxacin", "qt-torsades-risk-drugs"},
+    {"grepafloxacin", "qt-torsades-risk-drugs"},
+    {"sparfloxacin", "qt-torsades-risk-drugs"},
+    {"procainamide", "qt-labelled-prolongation-drugs"},
+    // ... and added (new substances except pazopanib)
+    {"terfenadine", "qt-torsades-risk-drugs"},
+    {"astemizole", "qt-torsades-risk-drugs"},
+    {"pazopanib", "qt-torsades-risk-drugs"},
+    {"inotuzumab-ozogamicin", "qt-torsades-risk-drugs"},
+    {"papaverine", "qt-review-listed-drugs"},
+    // an anorexiant with amphetamine-like CNS stimulation (Canadian SANOREX monograph)
+    {"mazindol", "psychostimulants"},
+    {"mazindol", "sympathomimetics"},
+    // BESPONSA's boxed warning: hepatotoxicity including veno-occlusive disease
+    {"inotuzumab-ozogamicin", "boxed-hepatotoxicity-drugs"},
 };
 // clang-format on
 
@@ -375,6 +394,90 @@ TEST(Issue12bRules, OzanimodLowersPulseWithLofexidine) {
     EXPECT_TRUE(cites(*w, "lf-s80"));
     // no QT or opioid rule reaches ozanimod
     EXPECT_TRUE(kb().check({"methadone", "ozanimod"}).warnings().empty());
+}
+
+// Issue 12, data round 3 (sources in data/sources-issue12c.json, new substances in
+// data/substances-issue12c.json, tiers in data/qt-tiers.json): QT tiers placed from label text that was
+// read in this round, and two dose-form names (liposomal morphine, topical doxepin).
+
+const char* const kPromotedFromReviewListed[] = {"cisapride",     "ibutilide",    "mesoridazine", "gatifloxacin",
+                                                 "grepafloxacin", "sparfloxacin", "procainamide"};
+
+TEST(Issue12cRules, PromotedDrugsLeaveTheReviewTierAndItsModeratePairs) {
+    for (const char* s : kPromotedFromReviewListed) {
+        EXPECT_FALSE(contains(kb().members_of("qt-review-listed-drugs"), s)) << s;
+        // with a review-listed partner the pair is now the label-documented major rule, not the moderate one
+        const Report r = kb().check({s, "sumatriptan"});
+        const auto w = find_warning(r, "qt-prolonging-drugs-combination");
+        ASSERT_TRUE(w.has_value()) << s;
+        EXPECT_EQ(w->severity, Severity::Major) << s;
+        EXPECT_FALSE(find_warning(r, "qt-prolonging-drugs-any-combination").has_value()) << s;
+    }
+    // the tier decides what buprenorphine gets: tier 1 major, tier 2 moderate
+    const auto cis = find_warning(kb().check({"buprenorphine", "cisapride"}), "buprenorphine-qt-torsades-risk-drugs");
+    ASSERT_TRUE(cis.has_value());
+    EXPECT_EQ(cis->severity, Severity::Major);
+    const Report pro = kb().check({"buprenorphine", "procainamide"});
+    const auto p = find_warning(pro, "buprenorphine-qt-labelled-prolongation-drugs");
+    ASSERT_TRUE(p.has_value());
+    EXPECT_EQ(p->severity, Severity::Moderate);
+    EXPECT_FALSE(find_warning(pro, "buprenorphine-qt-torsades-risk-drugs").has_value());
+    // cabozantinib stays review-listed (its label states a QTcF increase but asks for no caution):
+    // no buprenorphine QT rule
+    EXPECT_TRUE(contains(kb().members_of("qt-review-listed-drugs"), "cabozantinib"));
+    EXPECT_FALSE(find_warning(kb().check({"buprenorphine", "cabozantinib"}), "buprenorphine-qt-torsades-risk-drugs")
+                     .has_value());
+}
+
+TEST(Issue12cRules, NewTierOneDrugsMeetMethadoneBuprenorphineAndLofexidine) {
+    for (const char* s : {"terfenadine", "astemizole", "pazopanib", "inotuzumab ozogamicin"}) {
+        const auto m = find_warning(kb().check({"methadone", s}), "methadone-qt-prolonging-drugs");
+        ASSERT_TRUE(m.has_value()) << s;
+        EXPECT_EQ(m->severity, Severity::Major) << s;
+        const auto b = find_warning(kb().check({"buprenorphine", s}), "buprenorphine-qt-torsades-risk-drugs");
+        ASSERT_TRUE(b.has_value()) << s;
+        EXPECT_EQ(b->severity, Severity::Major) << s;
+        const auto l = find_warning(kb().check({"lofexidine", s}), "qt-prolonging-drugs-combination");
+        ASSERT_TRUE(l.has_value()) << s;
+        EXPECT_EQ(l->severity, Severity::Major) << s;
+    }
+    // pazopanib keeps its boxed-hepatotoxicity membership next to the QT tier
+    EXPECT_TRUE(contains(kb().classes_of("pazopanib"), "boxed-hepatotoxicity-drugs"));
+    // the new substances carry the identifiers of the DrugBank open vocabulary
+    const Resolution t = kb().resolve("DB00342");
+    EXPECT_TRUE(t.resolved);
+    EXPECT_EQ(t.id, "terfenadine");
+}
+
+TEST(Issue12cRules, PapaverineIsReviewListed) {
+    const auto m = find_warning(kb().check({"methadone", "papaverine hydrochloride"}), "methadone-qt-prolonging-drugs");
+    ASSERT_TRUE(m.has_value());
+    EXPECT_EQ(m->severity, Severity::Major);
+    const auto l = find_warning(kb().check({"lofexidine", "papaverine"}), "qt-prolonging-drugs-combination");
+    ASSERT_TRUE(l.has_value());
+    EXPECT_EQ(l->severity, Severity::Major);
+    const auto s = find_warning(kb().check({"papaverine", "sumatriptan"}), "qt-prolonging-drugs-any-combination");
+    ASSERT_TRUE(s.has_value());
+    EXPECT_EQ(s->severity, Severity::Moderate);
+    // neither buprenorphine label asks for a warning with a review-listed drug
+    EXPECT_TRUE(kb().check({"buprenorphine", "papaverine"}).warnings().empty());
+}
+
+TEST(Issue12cRules, DoseFormNamesResolveToTheirSubstance) {
+    for (const char* name : {"Morphine (liposomal)", "liposomal morphine"}) {
+        const Resolution r = kb().resolve(name);
+        EXPECT_TRUE(r.resolved) << name;
+        EXPECT_EQ(r.id, "morphine") << name;
+        const auto w = find_warning(kb().check({"naltrexone", name}), "naltrexone-opioids");
+        ASSERT_TRUE(w.has_value()) << name;
+        EXPECT_EQ(w->severity, Severity::Contraindicated) << name;
+    }
+    const Resolution d = kb().resolve("Doxepin (topical)");
+    EXPECT_TRUE(d.resolved);
+    EXPECT_EQ(d.id, "doxepin");
+    const auto c = find_warning(kb().check({"clonidine", "topical doxepin"}), "clonidine-tricyclic-antidepressants");
+    ASSERT_TRUE(c.has_value());
+    EXPECT_EQ(c->severity, Severity::Moderate);
 }
 
 }  // namespace

@@ -347,8 +347,12 @@ TEST(DDInterImport, RealFilesEveryRatedOudPairWarnsWithTheCuratedRuleLeading) {
         const std::string a = r["participants"][0]["substance"], b = r["participants"][1]["substance"];
         if (!oud.count(a) && !oud.count(b)) continue;
         ++pairs;
-        // By id: a name may be shared with a curated entity, an id is the pack's own.
-        const Report report = kb.check({a, b});
+        // By id: a name may be shared with a curated entity, an id is the pack's own. A DDInter drug that
+        // the importer kept apart because its curated substance was already joined to another DDInter
+        // drug ("Doxepin (topical)" next to "Doxepin") unifies with that substance by name when layered,
+        // so its id is gone: it is checked by its name.
+        const auto ref = [&](const std::string& id) { return kb.resolve(id).resolved ? id : names[id]; };
+        const Report report = kb.check({ref(a), ref(b)});
         ASSERT_TRUE(report.complete()) << a << " or " << b << " does not resolve";
         ASSERT_FALSE(report.warnings().empty()) << names[a] << " + " << names[b] << " (" << r["id"] << ") does not warn";
         const WarningDetails lead = report.details(report.warnings().front());
@@ -358,8 +362,17 @@ TEST(DDInterImport, RealFilesEveryRatedOudPairWarnsWithTheCuratedRuleLeading) {
             for (const auto& w : report.details())
                 for (const auto& an : w.annotations) annotated = annotated || an.rule == r["id"].get<std::string>();
             EXPECT_TRUE(annotated) << names[a] << " + " << names[b] << ": DDInter's rating is not shown";
-        } else {
+        } else if (a == ref(a) && b == ref(b)) {
             EXPECT_EQ(lead.rule, r["id"].get<std::string>());
+        } else {
+            // Unified by name with a substance that another DDInter drug also joined: the pair has two DDInter
+            // rules; either may lead, and this one is shown as a warning or as an annotation.
+            bool shown = false;
+            for (const auto& w : report.details()) {
+                shown = shown || w.rule == r["id"].get<std::string>();
+                for (const auto& an : w.annotations) shown = shown || an.rule == r["id"].get<std::string>();
+            }
+            EXPECT_TRUE(shown) << names[a] << " + " << names[b] << ": " << r["id"] << " is not shown";
         }
     }
     EXPECT_GT(pairs, 1000u);

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -266,6 +267,57 @@ TEST(Screen, EqualsCheckOnRandomRegimensOnAnyNumberOfThreads) {
     for (unsigned t : {2u, 4u}) {
         const auto many = kb().screen(regs, conds, threads(t));
         EXPECT_EQ(rows_text(many), rows_text(one)) << t << " threads";
+    }
+}
+
+// Above a few thousand distinct texts they are resolved on the worker threads, each with its own
+// pool of RxNorm-style ingredients: every text must resolve as check() resolves it, whatever the
+// number of threads.
+TEST(Screen, ManyDistinctTextsResolveOnTheWorkerThreadsAsCheckDoes) {
+    std::vector<std::string> names;
+    for (const auto& s : kb().substances()) names.push_back(s.name);
+    for (int k = 0; k < 12000; ++k) {
+        switch (k % 4) {
+            case 0: names.push_back("acetaminophen 325 MG / oxycodone hydrochloride " + std::to_string(k) + " MG Oral Tablet"); break;
+            case 1: names.push_back("{" + std::to_string(k) + " (buprenorphine 8 MG / naloxone 2 MG Sublingual Tablet) } Pack"); break;
+            case 2: names.push_back("zorvatinex" + std::to_string(k)); break;
+            default: names.push_back("alprazolam " + std::to_string(k) + " MG Oral Tablet [Xanax]"); break;
+        }
+    }
+    std::mt19937 rng(5);
+    std::vector<std::vector<std::string>> regs;
+    for (std::size_t first = 0; first < names.size(); first += 3) {
+        std::vector<std::string> meds;
+        for (std::size_t k = first; k < std::min(names.size(), first + 3); ++k) meds.push_back(names[k]);
+        meds.push_back(names[rng() % names.size()]);
+        meds.push_back(kb().substances()[rng() % kb().substances().size()].name);
+        regs.push_back(std::move(meds));
+    }
+    const auto one = kb().screen(regs, {}, threads(1));
+    std::size_t k = 0, warnings = 0;
+    for (std::size_t r = 0; r < regs.size(); ++r) {
+        const Report rep = kb().check(regs[r]);
+        for (const Warning& w : rep.warnings()) {
+            ASSERT_LT(k, one.rows.size());
+            const ScreenRow& row = one.rows[k++];
+            ASSERT_EQ(row.regimen, r);
+            EXPECT_EQ(std::tie(row.input_a, row.input_b, row.substance_a, row.substance_b, row.rule),
+                      std::tie(w.input_a, w.input_b, w.substance_a, w.substance_b, w.rule))
+                << "regimen " << r;
+            ++warnings;
+        }
+        for (const auto& in : rep.inputs())
+            if (!in.resolved) {
+                ASSERT_LT(k, one.rows.size());
+                EXPECT_EQ(one.rows[k++].kind, ScreenRowKind::UnresolvedMedication) << "regimen " << r;
+            }
+    }
+    EXPECT_EQ(k, one.rows.size());
+    EXPECT_GT(warnings, 3000u);  // the composite names met their partners: they resolved
+    for (unsigned t : {2u, 4u}) {
+        const auto many = kb().screen(regs, {}, threads(t));
+        EXPECT_EQ(rows_text(many), rows_text(one)) << t << " threads";
+        EXPECT_EQ(many.medication_resolved, one.medication_resolved) << t << " threads";
     }
 }
 

@@ -1,13 +1,22 @@
 // libFuzzer target: KnowledgeBase::from_json on arbitrary bytes (the pack JSON reader).
 //
+// Differential oracle first: the fast JSON tokenizer of the reader (src/detail/json_tokenizer.hpp)
+// must give nlohmann's verdict and, when both accept, nlohmann's SAX events, exactly; read in
+// chunks (a small buffer refilled as from a file), too.
+//
 // Oracle: from_json either returns a knowledge base or throws an rxcaution::Error subclass; any
 // other exception escapes and terminates (a finding: e.g. nlohmann's out_of_range for 1e999,
 // issue 13 item 2). A pack that loads must round-trip: from_json(to_json(kb)) loads and
 // serialises to the same text, and a check over its own names completes.
 #include "fuzz_support.hpp"
 
+#include "detail/json_tokenizer.hpp"
+
+#include <nlohmann/json.hpp>
+
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +24,63 @@
 using namespace rxcaution;
 
 namespace {
+
+using json = nlohmann::json;
+
+// Every SAX event as a line, values exact (doubles by their bits).
+struct Recorder {
+    std::vector<std::string> events;
+    bool add(std::string e) {
+        events.push_back(std::move(e));
+        return true;
+    }
+    bool null() { return add("null"); }
+    bool boolean(bool v) { return add(v ? "true" : "false"); }
+    bool number_integer(json::number_integer_t v) { return add("int " + std::to_string(v)); }
+    bool number_unsigned(json::number_unsigned_t v) { return add("uint " + std::to_string(v)); }
+    bool number_float(json::number_float_t v, const std::string& s) {
+        std::uint64_t bits;
+        std::memcpy(&bits, &v, sizeof bits);
+        return add("float " + std::to_string(bits) + " " + s);
+    }
+    bool string(std::string& s) { return add("string " + s); }
+    bool binary(json::binary_t&) { return add("binary"); }
+    bool start_object(std::size_t) { return add("{"); }
+    bool key(std::string& k) { return add("key " + k); }
+    bool end_object() { return add("}"); }
+    bool start_array(std::size_t) { return add("["); }
+    bool end_array() { return add("]"); }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
+};
+
+void differential(std::string_view text) {
+    Recorder reference;
+    bool accepted = false;
+    try {
+        accepted = json::sax_parse(text.begin(), text.end(), &reference, nlohmann::detail::input_format_t::json, true);
+    } catch (const json::exception&) {
+        accepted = false;  // number overflow is thrown
+    }
+    Recorder fast;
+    rxcaution::detail::JsonTokenizer whole(text);
+    const bool fast_accepted = whole.parse(fast);
+    RXFUZZ_CHECK(fast_accepted == accepted, "the fast tokenizer accepts exactly what nlohmann accepts");
+    if (accepted) RXFUZZ_CHECK(fast.events == reference.events, "the fast tokenizer gives nlohmann's events");
+
+    std::size_t at = 0;
+    const std::size_t step = text.empty() ? 1 : 1 + static_cast<unsigned char>(text[0]) % 7;
+    const rxcaution::detail::JsonTokenizer::Read read = [&](char* out, std::size_t capacity) {
+        const std::size_t n = std::min({capacity, step, text.size() - at});
+        std::memcpy(out, text.data() + at, n);
+        at += n;
+        return n;
+    };
+    Recorder pieces;
+    rxcaution::detail::JsonTokenizer chunked(read, 8);
+    const bool chunked_accepted = chunked.parse(pieces);
+    RXFUZZ_CHECK(chunked_accepted == accepted, "the fast tokenizer in chunks accepts exactly what nlohmann accepts");
+    if (accepted) RXFUZZ_CHECK(pieces.events == reference.events, "the fast tokenizer in chunks gives nlohmann's events");
+}
 
 void exercise(const KnowledgeBase& kb) {
     const std::string text = kb.to_json();
@@ -41,6 +107,7 @@ void exercise(const KnowledgeBase& kb) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);
+    differential(text);
     try {
         exercise(KnowledgeBase::from_json(text));
     } catch (const Error&) {

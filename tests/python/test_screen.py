@@ -85,6 +85,23 @@ def test_arrow_input_and_output_equal_pandas():
         1, "duplicate-therapy", "duplicate-ingredient", 0, 2)
 
 
+def test_arrow_input_with_pandas_output_and_dictionary_encoded_inputs():
+    meds = pd.DataFrame({"regimen_id": [3, 3, 1, 1, 1, 2], "medication": ["Suboxone", "alprazolam", "methadone",
+                                                                         "Methadone", "Dolophine", None]})
+    want = plain_rows(KB.screen(meds).rows)
+    assert want[0] == (3, "drug-drug", "major", "label", "buprenorphine-cns-depressants", 0, 1, "Suboxone",
+                       "alprazolam", "buprenorphine", "alprazolam", None, 0)
+    assert want[-1] == (2, "unresolved-medication", None, None, None, 0, None, "", None, None, None, None, 0)
+    table = pa.Table.from_pandas(meds, preserve_index=False)
+    # A pyarrow Table in, pandas out (as_arrow=False): the regimen ids come back as numpy values.
+    assert plain_rows(KB.screen(table).rows) == want
+    # Dictionary-encoded medication columns: pandas Categorical, pyarrow DictionaryArray.
+    assert plain_rows(KB.screen(meds.astype({"medication": "category"})).rows) == want
+    encoded = table.set_column(1, "medication", table.column("medication").dictionary_encode())
+    assert plain_rows(KB.screen(encoded, as_arrow=True).rows.to_pandas()) == want
+    assert plain_rows(KB.screen(encoded).summary) == plain_rows(KB.screen(meds).summary)
+
+
 def test_explain_and_report_give_the_full_check():
     res = KB.screen([["sertraline"], ["ketamine", "Suboxone"], ["zzz"]])
     w = res.explain(0)

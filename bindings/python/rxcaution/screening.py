@@ -313,20 +313,22 @@ def _tables(np: Any, out: dict, batch: _Batch, as_arrow: bool) -> tuple[Any, Any
     med_b = _entry_codes(np, regimen, input_b, batch.regimen_offsets, batch.medication_codes)
     cond = _entry_codes(np, regimen, out["condition_input"], batch.condition_offsets, batch.condition_codes)
     med_texts, med_a = _unique_categories(np, list(batch.medication_texts), med_a)
-    _, med_b = _unique_categories(np, list(batch.medication_texts), med_b)
+    if len(med_texts) != len(batch.medication_texts):
+        _, med_b = _unique_categories(np, list(batch.medication_texts), med_b)
     cond_texts, cond = _unique_categories(np, list(batch.condition_texts), cond)
     max_sev = out["summary_max_severity"]
     by = out["summary_by_severity"]
     um, uc = out["summary_unresolved_medications"], out["summary_unresolved_conditions"]
+    rule_ids, substance_ids = list(out["rule_ids"]), list(out["substance_ids"])
     cat_columns = {
         "kind": (out["kind"].astype(np.int32), KINDS, False),
         "severity": (out["severity"].astype(np.int32), SEVERITIES, True),
         "evidence": (out["evidence"].astype(np.int32), EVIDENCE, False),
-        "rule": (out["rule"], list(out["rule_ids"]), False),
+        "rule": (out["rule"], rule_ids, False),
         "medication_a": (med_a, med_texts, False),
         "medication_b": (med_b, med_texts, False),
-        "substance_a": (out["substance_a"], list(out["substance_ids"]), False),
-        "substance_b": (out["substance_b"], list(out["substance_ids"]), False),
+        "substance_a": (out["substance_a"], substance_ids, False),
+        "substance_b": (out["substance_b"], substance_ids, False),
         "condition": (cond, cond_texts, False),
     }
     if as_arrow:
@@ -345,14 +347,21 @@ def _tables(np: Any, out: dict, batch: _Batch, as_arrow: bool) -> tuple[Any, Any
     else:
         pd = require("pandas")
 
+        dtypes: dict = {}
+
         def cat(codes: Any, categories: list, ordered: bool) -> Any:
-            return pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object), ordered=ordered,
-                                             validate=False)
+            # One dtype per category list: its uniqueness is checked once, not once per column.
+            key = (id(categories), ordered)
+            if key not in dtypes:
+                dtypes[key] = (pd.CategoricalDtype(pd.Index(categories, dtype=object), ordered=ordered), categories)
+            return pd.Categorical.from_codes(codes, dtype=dtypes[key][0], validate=False)
 
         def opt_int(values: Any) -> Any:
             return pd.arrays.IntegerArray(values.astype(np.int32, copy=False), values < 0)
 
         summary_ids = batch.regimen_ids
+        if not isinstance(summary_ids, np.ndarray):  # ids of a pyarrow Table, answered as pandas
+            summary_ids = summary_ids.to_pandas().to_numpy()
         row_ids = summary_ids[regimen] if len(regimen) else summary_ids[:0]
 
         def make_table(columns: dict) -> Any:

@@ -53,7 +53,26 @@ KnowledgeBase from_text(const py::object& text, std::size_t max_file_bytes, cons
     if (!PyBytes_Check(text.ptr()) && !PyUnicode_Check(text.ptr()))
         throw py::type_error("from_json(): text must be str or bytes, not " +
                              std::string(py::str(py::type::of(text).attr("__name__"))));
-    const std::string json = PyBytes_Check(text.ptr()) ? text.cast<std::string>() : text.cast<Text>().value;
+    // The text is read where Python holds it (bytes, or a str's UTF-8 form: for an ASCII str its
+    // own buffer): a pack's JSON is tens of megabytes, and a copy would be one more whole text at
+    // the peak of the load. The caller's reference keeps the immutable object alive meanwhile.
+    std::string_view json;
+    std::string copy;  // only for a str with lone surrogates (replaced, as everywhere)
+    if (PyBytes_Check(text.ptr())) {
+        char* data = nullptr;
+        Py_ssize_t size = 0;
+        if (PyBytes_AsStringAndSize(text.ptr(), &data, &size) != 0) throw py::error_already_set();
+        json = std::string_view(data, static_cast<std::size_t>(size));
+    } else {
+        Py_ssize_t size = 0;
+        if (const char* utf8 = PyUnicode_AsUTF8AndSize(text.ptr(), &size)) {
+            json = std::string_view(utf8, static_cast<std::size_t>(size));
+        } else {
+            PyErr_Clear();
+            copy = text.cast<Text>().value;
+            json = copy;
+        }
+    }
     py::gil_scoped_release release;
     return KnowledgeBase::from_json(json, load_options(max_file_bytes), origin.value);
 }
