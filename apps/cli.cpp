@@ -258,6 +258,7 @@ int cmd_show(const Args& a, std::ostream& out) {
             bool is_rule = false;
             for (const auto& rule : kb.interactions()) is_rule = is_rule || rule.id == id;
             for (const auto& rule : kb.contraindications()) is_rule = is_rule || rule.id == id;
+            is_rule = is_rule || kb.find_cumulative_rule(id) != nullptr;
             if (is_rule) {
                 for (const auto& rule : kb.interactions())
                     if (rule.id == id) {
@@ -274,6 +275,33 @@ int cmd_show(const Args& a, std::ostream& out) {
                         o["rationale"] = rule.rationale;
                         if (!rule.disagreement.empty()) o["disagreement"] = rule.disagreement;
                     }
+                if (const CumulativeRule* rule = kb.find_cumulative_rule(id)) {
+                    o["id"] = rule->id;
+                    o["kind"] = "cumulative";
+                    json needs = json::array();
+                    for (const auto& q : rule->requirements)
+                        needs.push_back("at least " + std::to_string(q.min) + " of " + std::string(to_string(q.member.kind)) +
+                                        " " + q.member.id);
+                    o["requires"] = needs;
+                    if (!rule->conditions.empty()) o["conditions"] = rule->conditions;
+                    o["severity"] = std::string(to_string(rule->severity));
+                    o["summary"] = rule->summary;
+                    o["effect"] = rule->effect;
+                    o["mechanism"] = rule->mechanism.type + ": " + rule->mechanism.detail;
+                    o["management"] = rule->management;
+                    o["evidence"] = std::string(to_string(rule->evidence));
+                    json thresholds = json::array();
+                    for (const auto& t : rule->dose_thresholds)
+                        thresholds.push_back(t.substance + " above " +
+                                             (t.above_mg_per_day == static_cast<double>(static_cast<long long>(t.above_mg_per_day))
+                                                  ? std::to_string(static_cast<long long>(t.above_mg_per_day))
+                                                  : json(t.above_mg_per_day).dump()) +
+                                             " mg/day");
+                    if (!thresholds.empty()) o["dose_thresholds"] = thresholds;
+                    json sources = json::array();
+                    for (const auto& c : rule->sources) sources.push_back(c.source + (c.section.empty() ? "" : " (" + c.section + ")"));
+                    o["sources"] = sources;
+                }
                 if (a.format == "json") out << o.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
                 else
                     for (const auto& item : o.items())

@@ -141,7 +141,7 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, std::vecto
     view.patient = any_condition ? patient.data() : nullptr;
     std::vector<Warning>& warnings = data->warnings;
     warnings.reserve(16);
-    evaluate_regimen(kb, view, options, sc.eval, warnings, data->superseded);
+    evaluate_regimen(kb, view, options, sc.eval, warnings, data->superseded, data->implicated);
     for (const auto& w : warnings)
         if (!data->max_severity || w.severity > *data->max_severity) data->max_severity = w.severity;
     return ReportAccess::make(std::move(data));

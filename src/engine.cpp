@@ -269,6 +269,8 @@ void mark_rule_coverage(KnowledgeBaseImpl& kb) {
     for (const Part& subject : kb.contraindication_subject) mark(subject);
     for (std::uint32_t c = 0; c < p.classes.size(); ++c)
         if (p.classes[c].duplicate_therapy) mark({EntityKind::Class, c});
+    for (const auto& parts : kb.cumulative_parts)
+        for (const Part& part : parts) mark(part);
     for (std::uint32_t x = 0; x < p.products.size(); ++x)
         for (std::uint32_t s : kb.product_active_ingredients[x])
             if (kb.substance_has_rules[s]) kb.product_has_rules[x] = 1;
@@ -309,6 +311,7 @@ void build_lookups(KnowledgeBaseImpl& kb_ref) {
     }
     index_ids(p.contraindications, kb->contraindication_index);
     index_ids(p.treatments, kb->treatment_index);
+    index_ids(p.cumulative_rules, kb->cumulative_index);
     for (std::uint32_t i = 0; i < p.profiles.size(); ++i) kb->profile_index.emplace(p.profiles[i].substance, i);
 
     // --- names ------------------------------------------------------------------------------
@@ -370,6 +373,81 @@ void build_lookups(KnowledgeBaseImpl& kb_ref) {
             if (kb->condition_names.emplace(key, c).second) kb->condition_pool.emplace_back(key, c);
         }
     }
+}
+
+// Cumulative rules: each requirement's class expanded once, here, into per-substance hits.
+std::string compile_cumulative(KnowledgeBaseImpl& kb) {
+    const auto& p = kb.pack;
+    const auto n_sub = static_cast<std::uint32_t>(p.substances.size());
+    kb.cumulative_hits.clear();
+    kb.cumulative_facts.clear();
+    kb.cumulative_parts.clear();
+    kb.cumulative_conditions.clear();
+    kb.cumulative_dose_substances.clear();
+    kb.cumulative_rank.clear();
+    kb.cumulative_slot_base.assign(n_sub + 1, 0);
+    if (p.cumulative_rules.empty()) return {};
+    std::vector<std::vector<KnowledgeBaseImpl::CumulativeHit>> by_substance(n_sub);
+    auto find = [](const TextMap<std::uint32_t>& index, const std::string& id) -> std::int64_t {
+        const auto it = index.find(id);
+        return it == index.end() ? -1 : static_cast<std::int64_t>(it->second);
+    };
+    for (std::uint32_t r = 0; r < p.cumulative_rules.size(); ++r) {
+        const CumulativeRule& rule = p.cumulative_rules[r];
+        const std::string where = "cumulative rule '" + rule.id + "'";
+        if (rule.requirements.empty() || rule.requirements.size() > 8)
+            return where + " has " + std::to_string(rule.requirements.size()) + " requirements (1 to 8)";
+        KnowledgeBaseImpl::CumulativeFacts facts{rule.severity, rule.evidence,
+                                                 static_cast<std::uint32_t>(rule.requirements.size()), {}};
+        std::vector<Part> parts;
+        for (std::uint32_t q = 0; q < rule.requirements.size(); ++q) {
+            const CumulativeRequirement& req = rule.requirements[q];
+            if (req.min < 1 || req.min > 16) return where + " has a requirement that needs 1 to 16 medications";
+            Part part{req.member.kind, 0};
+            std::int64_t index = -1;
+            if (req.member.kind == EntityKind::Class) index = find(kb.class_index, req.member.id);
+            else if (req.member.kind == EntityKind::Substance) index = find(kb.substance_index, req.member.id);
+            if (index < 0) return where + " names an unknown " + std::string(to_string(req.member.kind)) + " '" + req.member.id + "'";
+            part.index = static_cast<std::uint32_t>(index);
+            parts.push_back(part);
+            facts.min[q] = static_cast<std::uint8_t>(req.min);
+            auto mark = [&](std::uint32_t s) {
+                auto& hits = by_substance[s];
+                if (hits.empty() || hits.back().rule != r) hits.push_back({r, 0});
+                hits.back().mask |= 1u << q;
+            };
+            if (part.kind == EntityKind::Class)
+                for (std::uint32_t s : kb.class_members[part.index]) mark(s);
+            else mark(part.index);
+        }
+        kb.cumulative_facts.push_back(facts);
+        kb.cumulative_parts.push_back(std::move(parts));
+        std::vector<std::uint32_t> conditions;
+        for (const auto& c : rule.conditions) {
+            const std::int64_t ci = find(kb.condition_index, c);
+            if (ci < 0) return where + " names an unknown condition '" + c + "'";
+            conditions.push_back(static_cast<std::uint32_t>(ci));
+        }
+        kb.cumulative_conditions.push_back(std::move(conditions));
+        std::vector<std::uint32_t> dose;
+        for (const auto& t : rule.dose_thresholds) {
+            const std::int64_t si = find(kb.substance_index, t.substance);
+            if (si < 0) return where + " names an unknown substance '" + t.substance + "'";
+            dose.push_back(static_cast<std::uint32_t>(si));
+        }
+        kb.cumulative_dose_substances.push_back(std::move(dose));
+    }
+    for (std::uint32_t sub = 0; sub < n_sub; ++sub) {
+        kb.cumulative_hits.insert(kb.cumulative_hits.end(), by_substance[sub].begin(), by_substance[sub].end());
+        kb.cumulative_slot_base[sub + 1] = static_cast<std::uint32_t>(kb.cumulative_hits.size());
+    }
+    std::vector<std::uint32_t> order(p.cumulative_rules.size());
+    for (std::uint32_t r = 0; r < order.size(); ++r) order[r] = r;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::uint32_t x, std::uint32_t y) { return p.cumulative_rules[x].id < p.cumulative_rules[y].id; });
+    kb.cumulative_rank.assign(order.size(), 0);
+    for (std::uint32_t k = 0; k < order.size(); ++k) kb.cumulative_rank[order[k]] = k;
+    return {};
 }
 
 std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
@@ -656,6 +734,9 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
     for (std::uint32_t c = 0; c < p.classes.size(); ++c)
         if (p.classes[c].duplicate_therapy)
             for (std::uint32_t s : kb->class_members[c]) kb->duplicate_classes_by_substance[s].push_back(c);
+
+    if (std::string problem = compile_cumulative(*kb); !problem.empty())
+        throw std::logic_error("cumulative rules of a checked pack: " + problem);
 
     // --- rule-id ranks for ordering warnings without string comparisons ---------------------
     {

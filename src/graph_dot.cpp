@@ -151,6 +151,18 @@ std::string KnowledgeBase::regimen_dot(const std::vector<std::string>& medicatio
             const auto& s = kb.rule_second[w.rule];
             const bool straight = kb.matches(w.substance_a, f) && kb.matches(w.substance_b, s);
             roles = {{w.substance_a, straight ? &f : &s}, {w.substance_b, straight ? &s : &f}};
+        } else if (w.kind == WarningKind::Cumulative) {
+            // Every implicated medication, through the first requirement of the rule it meets.
+            for (std::uint32_t k = 0; k < w.implicated_count; ++k) {
+                const std::uint32_t si = d.implicated[w.implicated_begin + k].substance;
+                const detail::Part* part = nullptr;
+                for (const auto& p : kb.cumulative_parts[w.rule])
+                    if (kb.matches(si, p)) {
+                        part = &p;
+                        break;
+                    }
+                roles.emplace_back(si, part);
+            }
         } else if (w.kind == WarningKind::DrugCondition && w.substance_a == kNone) {
             for (std::uint32_t sid : kb.product_ingredients[d.refs[w.input_a].index]) roles.emplace_back(sid, nullptr);
         } else {

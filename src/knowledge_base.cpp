@@ -254,6 +254,12 @@ std::string_view KnowledgeBase::interaction_id(std::size_t index) const {
 }
 
 const std::vector<InteractionRule>& KnowledgeBase::interactions() const noexcept { return impl_->all_interactions(); }
+const std::vector<CumulativeRule>& KnowledgeBase::cumulative_rules() const noexcept {
+    return impl_->pack.cumulative_rules;
+}
+const CumulativeRule* KnowledgeBase::find_cumulative_rule(std::string_view id) const noexcept {
+    return find_in(impl_->pack.cumulative_rules, impl_->cumulative_index, id);
+}
 const std::vector<ContraindicationRule>& KnowledgeBase::contraindications() const noexcept {
     return impl_->pack.contraindications;
 }

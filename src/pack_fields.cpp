@@ -59,7 +59,8 @@ constexpr bool fits() {
     if constexpr (K == FieldKind::Text || K == FieldKind::Choice) return std::is_same_v<M, S>;
     else if constexpr (K == FieldKind::Texts || K == FieldKind::TextOrTexts) return std::is_same_v<M, V>;
     else if constexpr (K == FieldKind::TextMap) return std::is_same_v<M, std::map<S, S>>;
-    else if constexpr (K == FieldKind::FormatVersion) return std::is_same_v<M, int>;
+    else if constexpr (K == FieldKind::FormatVersion || K == FieldKind::Count) return std::is_same_v<M, int>;
+    else if constexpr (K == FieldKind::Amount) return std::is_same_v<M, double>;
     else if constexpr (K == FieldKind::Severity) return std::is_same_v<M, rxcaution::Severity>;
     else if constexpr (K == FieldKind::SourceGrade || K == FieldKind::RuleEvidence || K == FieldKind::CitationGrade)
         return std::is_same_v<M, EvidenceGrade>;
@@ -312,6 +313,41 @@ const Field contraindication_fields[] = {
 };
 const ObjectType contraindication_t = object_type<ContraindicationRule>("contraindication", contraindication_fields);
 
+// --- cumulative rules (issue 12) -----------------------------------------------------------------
+
+const Field requirement_fields[] = {
+    RX_FIELD(CumulativeRequirement, "member", member, Required, Participant, .missing = "a class or substance"),
+    RX_FIELD(CumulativeRequirement, "min", min, Required, Count),
+};
+const ObjectType requirement_t = object_type<CumulativeRequirement>("cumulativeRequirement", requirement_fields);
+
+const Field dose_threshold_fields[] = {
+    RX_FIELD(DoseThreshold, "substance", substance, Required, Text),
+    RX_FIELD(DoseThreshold, "above_mg_per_day", above_mg_per_day, Required, Amount),
+    RX_FIELD(DoseThreshold, "note", note, Optional, Text),
+    RX_FIELD(DoseThreshold, "sources", sources, Cited, Objects, .type = &citation_t),
+};
+const ObjectType dose_threshold_t = object_type<DoseThreshold>("doseThreshold", dose_threshold_fields);
+
+const Field cumulative_fields[] = {
+    RX_FIELD(CumulativeRule, "id", id, Required, Text),
+    RX_FIELD(CumulativeRule, "requires", requirements, Required, Objects, .type = &requirement_t),
+    RX_FIELD(CumulativeRule, "conditions", conditions, Optional, Texts),
+    RX_FIELD(CumulativeRule, "severity", severity, Required, Severity),
+    RX_FIELD(CumulativeRule, "summary", summary, Required, Text),
+    RX_FIELD(CumulativeRule, "effect", effect, Required, Text),
+    RX_FIELD(CumulativeRule, "mechanism", mechanism, Required, Object, .type = &mechanism_t,
+             .missing = "an object {type, detail}"),
+    RX_FIELD(CumulativeRule, "management", management, Required, Text),
+    RX_FIELD(CumulativeRule, "evidence", evidence, Required, RuleEvidence),
+    RX_FIELD(CumulativeRule, "seriousness", seriousness, Optional, Choice, .choices = seriousness_levels),
+    RX_FIELD(CumulativeRule, "dose_thresholds", dose_thresholds, Optional, Objects, .type = &dose_threshold_t),
+    RX_FIELD(CumulativeRule, "sources", sources, Cited, Objects, .type = &citation_t),
+    RX_FIELD(CumulativeRule, "disagreement", disagreement, Optional, Text),
+    RX_FIELD(CumulativeRule, "notes", notes, Optional, Text),
+};
+const ObjectType cumulative_t = object_type<CumulativeRule>("cumulative", cumulative_fields);
+
 // --- treatments and profiles ---------------------------------------------------------------------
 
 const Field treatment_fields[] = {
@@ -361,6 +397,7 @@ const Field bundled_fields[] = {
     RX_SECTION("conditions", conditions, condition_origins, condition_t),
     RX_SECTION("interactions", interactions, interaction_origins, interaction_t),
     RX_SECTION("contraindications", contraindications, contraindication_origins, contraindication_t),
+    RX_SECTION("cumulative_rules", cumulative_rules, cumulative_origins, cumulative_t),
     RX_SECTION("treatments", treatments, treatment_origins, treatment_t),
     RX_SECTION("profiles", profiles, profile_origins, profile_t),
 };
@@ -379,7 +416,8 @@ const ObjectType data_file_t = root_type(std::span<const Field>(bundled_fields).
 const ObjectType* const all_types[] = {&manifest_t, &source_t,    &citation_t,   &substance_t,  &identifiers_t,
                                        &product_t,  &inactive_t,  &class_t,      &member_t,     &duplicate_t,
                                        &condition_t, &symptom_t,  &interaction_t, &mechanism_t, &contraindication_t,
-                                       &treatment_t, &profile_t,  &profile_item_t};
+                                       &treatment_t, &profile_t,  &profile_item_t, &cumulative_t,
+                                       &requirement_t, &dose_threshold_t};
 
 void walk(const ObjectType& type, void* object, const std::string& file, std::string& pointer,
           const std::function<void(Citation&, const std::string&, const std::string&)>& f) {

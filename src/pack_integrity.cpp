@@ -155,6 +155,8 @@ void check_ids_and_references(const PackData& pack, Problems& problems, const st
             rule(pack.interactions[i].id, "interactions", pack.interaction_origins[i]);
         for (std::size_t i = 0; i < pack.contraindications.size(); ++i)
             rule(pack.contraindications[i].id, "contraindications", pack.contraindication_origins[i]);
+        for (std::size_t i = 0; i < pack.cumulative_rules.size(); ++i)
+            rule(pack.cumulative_rules[i].id, "cumulative_rules", pack.cumulative_origins[i]);
     }
 
     // `where` gives the pointer, called only when there is a problem.
@@ -246,6 +248,28 @@ void check_ids_and_references(const PackData& pack, Problems& problems, const st
         expect(x.condition, EntityKind::Condition, file(o),
                [&] { return child(PackData::pointer("contraindications", o), "condition"); });
     }
+    for (std::size_t i = 0; i < pack.cumulative_rules.size(); ++i) {
+        const auto& x = pack.cumulative_rules[i];
+        const auto& o = pack.cumulative_origins[i];
+        const std::string ptr = PackData::pointer("cumulative_rules", o);
+        // A check keeps one bit per requirement; more than 8 would be a different kind of rule.
+        if (x.requirements.empty() || x.requirements.size() > 8)
+            problems.add(file(o), child(ptr, "requires"),
+                         "a cumulative rule needs 1 to 8 requirements, got " + std::to_string(x.requirements.size()));
+        for (std::size_t k = 0; k < x.requirements.size(); ++k) {
+            const auto& q = x.requirements[k];
+            auto where = [&] { return child(child(child(ptr, "requires"), k), "member"); };
+            if (q.member.kind != EntityKind::Class && q.member.kind != EntityKind::Substance)
+                problems.add(file(o), where(), "a requirement names a class or a substance, not a " +
+                                                   std::string(to_string(q.member.kind)));
+            else expect(q.member.id, q.member.kind, file(o), where);
+        }
+        for (std::size_t k = 0; k < x.conditions.size(); ++k)
+            expect(x.conditions[k], EntityKind::Condition, file(o), [&] { return child(child(ptr, "conditions"), k); });
+        for (std::size_t k = 0; k < x.dose_thresholds.size(); ++k)
+            expect(x.dose_thresholds[k].substance, EntityKind::Substance, file(o),
+                   [&] { return child(child(child(ptr, "dose_thresholds"), k), "substance"); });
+    }
     for (std::size_t i = 0; i < pack.treatments.size(); ++i) {
         const auto& t = pack.treatments[i];
         const auto& o = pack.treatment_origins[i];
@@ -318,6 +342,9 @@ void check_citations(PackData& pack, Problems& problems) {
     for (std::size_t i = 0; i < pack.contraindications.size(); ++i)
         check_rule(pack.contraindications[i].sources, pack.contraindications[i].evidence, "contraindications",
                    pack.contraindication_origins[i]);
+    for (std::size_t i = 0; i < pack.cumulative_rules.size(); ++i)
+        check_rule(pack.cumulative_rules[i].sources, pack.cumulative_rules[i].evidence, "cumulative_rules",
+                   pack.cumulative_origins[i]);
 }
 
 }  // namespace

@@ -86,6 +86,7 @@ public:
         build_index(out_.products, products_);
         build_index(out_.interactions, interactions_);
         build_index(out_.contraindications, contraindications_);
+        build_index(out_.cumulative_rules, cumulative_);
         build_index(out_.treatments, treatments_);
     }
 
@@ -152,6 +153,16 @@ public:
                 continue;
             }
             push(out_.contraindications, contraindications_, std::move(r), layer.info.origin);
+        }
+        // Cumulative rules of every layer are kept, over the merged substances; an id is one rule.
+        for (auto& r : layer.cumulative_rules) {
+            for (auto& q : r.requirements) part(q.member);
+            for (auto& t : r.dose_thresholds) t.substance = sub(t.substance);
+            if (find(out_.cumulative_rules, cumulative_, r.id)) {
+                conflict(layer.info.origin, "cumulative rule", r.id, "a rule id already used");
+                continue;
+            }
+            push(out_.cumulative_rules, cumulative_, std::move(r), layer.info.origin);
         }
         for (auto& t : layer.treatments) {
             for (auto& s : t.substances) s = sub(s);
@@ -220,6 +231,7 @@ private:
         for (const auto& x : p.conditions) owner_[x.id] = p.info.origin;
         for (const auto& x : p.interactions) owner_[x.id] = p.info.origin;
         for (const auto& x : p.contraindications) owner_[x.id] = p.info.origin;
+        for (const auto& x : p.cumulative_rules) owner_[x.id] = p.info.origin;
         for (const auto& x : p.treatments) owner_[x.id] = p.info.origin;
     }
     void conflict(const std::string& origin, const char* what, const std::string& id, const std::string& why) {
@@ -310,7 +322,7 @@ private:
     std::vector<std::string> problems_;
     std::unordered_map<std::string, std::string> owner_;  // id -> origin of the pack that defined it
     std::unordered_map<std::string, std::uint32_t> substance_ids_, sources_, conditions_, classes_, products_,
-        interactions_, contraindications_, treatments_;
+        interactions_, contraindications_, cumulative_, treatments_;
     std::unordered_map<std::string, std::vector<std::uint32_t>> by_identifier_, by_name_;
     std::unordered_set<std::string> taken_;  // every normalised name of a merged substance or product
 };

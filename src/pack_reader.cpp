@@ -29,7 +29,9 @@ const char* field_expected(FieldKind kind) {
     switch (kind) {
         case FieldKind::Texts:
         case FieldKind::TextOrTexts: return "an array of strings";
-        case FieldKind::FormatVersion: return "an integer";
+        case FieldKind::FormatVersion:
+        case FieldKind::Count: return "an integer";
+        case FieldKind::Amount: return "a number";
         case FieldKind::TextMap:
         case FieldKind::Object:
         case FieldKind::OptionalObject:
@@ -83,7 +85,7 @@ public:
     // Problems found while reading, in the order a tree-based reader met them: sections by name
     // (the order of a sorted JSON object), each in document order. Messages keep that order.
     void flush_problems() {
-        std::vector<std::size_t> order(std::size(buckets_));
+        std::vector<std::size_t> order(buckets_.size());
         for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
         const auto sections = data_file_type().fields;
         std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
@@ -126,11 +128,36 @@ public:
             *static_cast<int*>(stack_.back().field->at(stack_.back().target)) = static_cast<int>(v);
             return;
         }
+        if (!stack_.empty() && stack_.back().mode == Mode::Object) {
+            const Field& field = *stack_.back().field;
+            // Only these kinds have a number member; `at` may be null (Unkept).
+            void* member = field.kind == FieldKind::Count || field.kind == FieldKind::Amount
+                               ? field.at(stack_.back().target)
+                               : nullptr;
+            if (field.kind == FieldKind::Count) {
+                if (v < 1 || v > 16) bucket().add(file_, ptr, "expected an integer from 1 to 16, got " + std::to_string(v));
+                *static_cast<int*>(member) = static_cast<int>(std::clamp<long long>(v, 1, 16));
+                return;
+            }
+            if (field.kind == FieldKind::Amount) {
+                store_amount(field, member, ptr, static_cast<double>(v), std::to_string(v));
+                return;
+            }
+        }
         scalar(ptr, describe_integer(v), std::to_string(v));
     }
 
     void number(const std::string& ptr, double v, const std::string& text) override {
+        if (!stack_.empty() && stack_.back().mode == Mode::Object && stack_.back().field->kind == FieldKind::Amount) {
+            store_amount(*stack_.back().field, stack_.back().field->at(stack_.back().target), ptr, v, text);
+            return;
+        }
         scalar(ptr, describe_number(v), text);
+    }
+
+    void store_amount(const Field&, void* member, const std::string& ptr, double v, const std::string& text) {
+        if (!(v > 0) || !(v < 1e9)) bucket().add(file_, ptr, "expected a positive number below 1e9, got " + text);
+        *static_cast<double*>(member) = v;
     }
 
     void string(const std::string& ptr, std::string& s) override {
@@ -460,7 +487,8 @@ private:
 
     PackData& pack_;
     Problems& problems_;
-    Problems buckets_[10];  // 0: manifest, 1 + i: section i
+    // 0: manifest, 1 + i: section i (sized from the table, so a new section gets its bucket).
+    std::vector<Problems> buckets_ = std::vector<Problems>(data_file_type().fields.size() + 1);
     std::size_t bucket_ = 0;
     Problems& bucket() { return buckets_[bucket_]; }
     const std::string& file_;
@@ -572,7 +600,7 @@ PackData load_pack(const PackFile& first, PackLayout layout, const std::function
     // Origins only serve messages about a pack being loaded; a loaded pack needs none.
     for (auto* origins : {&pack.source_origins, &pack.substance_origins, &pack.product_origins, &pack.class_origins,
                           &pack.condition_origins, &pack.interaction_origins, &pack.contraindication_origins,
-                          &pack.treatment_origins, &pack.profile_origins})
+                          &pack.cumulative_origins, &pack.treatment_origins, &pack.profile_origins})
         std::vector<Origin>().swap(*origins);
     return pack;
 }

@@ -4,6 +4,8 @@
 
 #include "detail/pack_fields.hpp"
 
+#include <charconv>
+
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -126,9 +128,18 @@ void write_field(Writer& w, const Field& field, const void* owner) {
             return;
         }
         case FieldKind::FormatVersion:
+        case FieldKind::Count:
             w.key(field.json);
             w.raw(std::to_string(*static_cast<const int*>(member)));
             return;
+        case FieldKind::Amount: {
+            // Shortest text that reads back as the same double (a dose like 40 or 2.5 stays as written).
+            char buf[32];
+            const auto res = std::to_chars(buf, buf + sizeof buf, *static_cast<const double*>(member));
+            w.key(field.json);
+            w.raw(std::string(buf, res.ptr));
+            return;
+        }
         case FieldKind::Severity:
             w.key(field.json);
             w.value(to_string(*static_cast<const Severity*>(member)));

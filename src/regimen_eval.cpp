@@ -43,7 +43,8 @@ PairTable build_pair_table(const KnowledgeBaseImpl& kb) {
 }
 
 void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, const EvalOptions& options,
-                      EvalScratch& sc, std::vector<Warning>& warnings, std::vector<std::uint32_t>& superseded) {
+                      EvalScratch& sc, std::vector<Warning>& warnings, std::vector<std::uint32_t>& superseded,
+                      std::vector<Implicated>& implicated) {
     const std::size_t n = regimen.n;
     const IngredientSpan* ing = regimen.ing;
     const auto& pack = kb.pack;
@@ -347,6 +348,9 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
         }
     }
 
+    // --- cumulative (issue 12): its own function, see below -------------------------------------
+    if (options.cumulative && !kb.cumulative_hits.empty()) evaluate_cumulative(kb, regimen, options, sc, warnings, implicated);
+
     // A more specific rule replaces the general rules it names when both fired for the same inputs
     // (unless the general one is more severe); the surviving warning says which one it replaced,
     // so nothing disappears silently. Warnings are grouped by input pair first, so this costs
@@ -401,6 +405,7 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
         switch (w.kind) {
             case WarningKind::DrugDrug: return kb.interaction_rank[w.rule];
             case WarningKind::DrugCondition: return kb.contraindication_rank[w.rule];
+            case WarningKind::Cumulative: return kb.cumulative_rank[w.rule];
             default: return w.rule == kNone ? kb.duplicate_ingredient_rank : kb.class_rank[w.rule];
         }
     };
@@ -422,6 +427,105 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
         }
     } else {
         std::stable_sort(warnings.begin(), warnings.end(), before);
+    }
+}
+
+// --- cumulative rules (issue 12) -------------------------------------------------------------------
+// Each medication adds one to every requirement its ingredients meet, once per rule; only rules
+// some ingredient can count towards are touched, so the cost is O(inputs x such rules), and a
+// regimen none of whose ingredients can count costs one range test per ingredient.
+void evaluate_cumulative(const KnowledgeBaseImpl& kb, const RegimenView& regimen, const EvalOptions& options,
+                         EvalScratch& sc, std::vector<Warning>& warnings, std::vector<Implicated>& implicated) {
+    const std::size_t n = regimen.n;
+    const IngredientSpan* ing = regimen.ing;
+    bool any = false;
+    for (std::size_t i = 0; i < n && !any; ++i)
+        for (std::size_t x = 0; x < ing[i].second && !any; ++x) any = kb.cumulative_contributes(ing[i].first[x]);
+    if (!any) return;
+
+    const std::size_t n_rules = kb.cumulative_facts.size();
+    const std::size_t n_slots = kb.cumulative_hits.size();
+    if (sc.cum_stamp.size() != n_rules || sc.cum_slot.size() != n_slots) {
+        // Scratch sized for another knowledge base (a thread may check against several).
+        sc.cum_stamp.assign(n_rules, 0);
+        sc.cum_counts.assign(n_rules * 8, 0);
+        sc.cum_slot.assign(n_slots, 0);
+        sc.cum_epoch = 0;
+    }
+    if (++sc.cum_epoch == 0) {
+        std::fill(sc.cum_stamp.begin(), sc.cum_stamp.end(), 0);
+        std::fill(sc.cum_slot.begin(), sc.cum_slot.end(), 0);
+        sc.cum_epoch = 1;
+    }
+    const std::uint32_t epoch = sc.cum_epoch;
+    auto& touched = sc.cum_touched;
+    auto& local = sc.cum_local;
+    auto& matches = sc.cum_matches;
+    touched.clear();
+    matches.clear();
+    for (std::size_t i = 0; i < n; ++i) {
+        if (regimen.duplicate_of[i] != kNone) continue;
+        const auto [list, len] = ing[i];
+        local.clear();
+        for (std::size_t x = 0; x < len; ++x) {
+            const std::uint32_t s = list[x];
+            for (std::uint32_t slot = kb.cumulative_slot_base[s], end = kb.cumulative_slot_base[s + 1]; slot < end; ++slot) {
+                const auto& h = kb.cumulative_hits[slot];
+                // The same substance in an earlier medication already counted for this rule.
+                if (sc.cum_slot[slot] == epoch) continue;
+                sc.cum_slot[slot] = epoch;
+                auto it = std::find_if(local.begin(), local.end(), [&](const auto& l) { return l.rule == h.rule; });
+                if (it == local.end()) local.push_back({h.rule, h.mask, s});
+                else it->mask |= h.mask;  // a product counts once, through its first matching ingredient
+            }
+        }
+        for (const auto& l : local) {
+            if (sc.cum_stamp[l.rule] != epoch) {
+                sc.cum_stamp[l.rule] = epoch;
+                std::fill_n(sc.cum_counts.begin() + static_cast<std::ptrdiff_t>(l.rule) * 8, 8, std::uint8_t{0});
+                touched.push_back(l.rule);
+            }
+            for (std::uint32_t m = l.mask, q = 0; m; m >>= 1, ++q)
+                if (m & 1u) {
+                    auto& c = sc.cum_counts[l.rule * 8 + q];
+                    if (c < 255) ++c;
+                }
+            matches.push_back({l.rule, static_cast<std::uint32_t>(i), l.substance});
+        }
+    }
+    std::sort(touched.begin(), touched.end());
+    for (std::uint32_t r : touched) {
+        const auto& facts = kb.cumulative_facts[r];
+        if (facts.severity < options.min_severity) continue;
+        bool met = true;
+        for (std::uint32_t q = 0; q < facts.requirements && met; ++q) met = sc.cum_counts[r * 8 + q] >= facts.min[q];
+        if (!met) continue;
+        std::uint32_t typed = kNone;
+        const auto& conditions = kb.cumulative_conditions[r];
+        if (!conditions.empty()) {
+            if (!regimen.patient) continue;
+            for (std::uint32_t c : conditions)
+                if (regimen.patient[c] >= 0) typed = std::min(typed, static_cast<std::uint32_t>(regimen.patient[c]));
+            if (typed == kNone) continue;
+        }
+        Warning w;
+        w.kind = WarningKind::Cumulative;
+        w.severity = facts.severity;
+        w.evidence = facts.evidence;
+        w.rule = r;
+        w.condition_input = typed;
+        w.implicated_begin = static_cast<std::uint32_t>(implicated.size());
+        for (const auto& h : matches)
+            if (h.rule == r) implicated.push_back({h.input, h.substance});
+        w.implicated_count = static_cast<std::uint32_t>(implicated.size()) - w.implicated_begin;
+        const Implicated& first = implicated[w.implicated_begin];
+        w.input_a = first.input;
+        w.substance_a = first.substance;
+        if (w.implicated_count > 1) {
+            w.input_b = implicated[w.implicated_begin + 1].input;
+            w.substance_b = implicated[w.implicated_begin + 1].substance;
+        }
+        warnings.push_back(w);
     }
 }
 

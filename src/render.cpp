@@ -2,7 +2,11 @@
 
 #include "detail/render.hpp"
 
+#include "detail/dose.hpp"
+
 #include <algorithm>
+#include <charconv>
+#include <tuple>
 #include <stdexcept>
 
 namespace rxcaution {
@@ -39,6 +43,13 @@ std::string rule_step(std::string_view id, const std::string& what, Severity sev
     s += to_string(evidence);
     s += ")";
     return s;
+}
+
+// A dose in mg as people write it: "40", "2.5", "0.125".
+std::string mg_text(double mg) {
+    char buf[32];
+    const auto res = std::to_chars(buf, buf + sizeof buf, mg, std::chars_format::general, 6);
+    return std::string(buf, res.ptr);
 }
 
 }  // namespace
@@ -141,6 +152,17 @@ std::string Renderer::id(const Warning& w) const {
                                                                           : pack.substances[ref.index].id;
             return pack.contraindications[w.rule].id + ":" + entity;
         }
+        case WarningKind::Cumulative: {
+            std::vector<std::string_view> ids;
+            for_each_substance(w, [&](std::string_view id) { ids.push_back(id); });
+            std::sort(ids.begin(), ids.end());
+            std::string out = pack.cumulative_rules[w.rule].id + ":";
+            for (std::size_t k = 0; k < ids.size(); ++k) {
+                if (k) out += '+';
+                out += ids[k];
+            }
+            return out;
+        }
         case WarningKind::DuplicateTherapy:
             if (w.rule == kNone)
                 return "duplicate-ingredient:" + pack.substances[w.substance_a].id + ":" + std::to_string(w.input_a) + "-" +
@@ -155,6 +177,7 @@ std::string_view Renderer::rule_id(const Warning& w) const {
     switch (w.kind) {
         case WarningKind::DrugDrug: return kb_.interaction(w.rule).id;
         case WarningKind::DrugCondition: return kb_.pack.contraindications[w.rule].id;
+        case WarningKind::Cumulative: return kb_.pack.cumulative_rules[w.rule].id;
         case WarningKind::DuplicateTherapy:
             return w.rule == kNone ? std::string_view("duplicate-ingredient") : std::string_view(kb_.pack.classes[w.rule].id);
     }
@@ -162,11 +185,21 @@ std::string_view Renderer::rule_id(const Warning& w) const {
 }
 
 std::vector<std::string> Renderer::inputs(const Warning& w) const {
+    if (w.kind == WarningKind::Cumulative) {
+        std::vector<std::string> out;
+        for (std::uint32_t k = 0; k < w.implicated_count; ++k) out.push_back(d_.inputs[d_.implicated[w.implicated_begin + k].input]);
+        return out;
+    }
     if (w.input_b == kNone) return {d_.inputs[w.input_a]};
     return {d_.inputs[w.input_a], d_.inputs[w.input_b]};
 }
 
 std::vector<std::size_t> Renderer::input_indexes(const Warning& w) const {
+    if (w.kind == WarningKind::Cumulative) {
+        std::vector<std::size_t> out;
+        for (std::uint32_t k = 0; k < w.implicated_count; ++k) out.push_back(d_.implicated[w.implicated_begin + k].input);
+        return out;
+    }
     if (w.input_b == kNone) return {w.input_a};
     return {w.input_a, w.input_b};
 }
@@ -178,8 +211,50 @@ std::vector<std::string> Renderer::substances(const Warning& w) const {
 }
 
 std::string_view Renderer::condition(const Warning& w) const {
+    if (w.kind == WarningKind::Cumulative) return cumulative_condition(w);
     return w.kind == WarningKind::DrugCondition ? std::string_view(kb_.pack.contraindications[w.rule].condition)
                                                 : std::string_view();
+}
+
+std::string_view Renderer::cumulative_condition(const Warning& w) const {
+    if (w.kind != WarningKind::Cumulative || w.condition_input == kNone) return {};
+    const auto& ancestors = kb_.condition_ancestors[static_cast<std::size_t>(d_.condition_refs[w.condition_input])];
+    for (std::uint32_t c : kb_.cumulative_conditions[w.rule])
+        if (std::find(ancestors.begin(), ancestors.end(), c) != ancestors.end()) return kb_.pack.conditions[c].id;
+    return {};
+}
+
+std::vector<std::string> Renderer::dose_statements(const Warning& w) const {
+    std::vector<std::string> out;
+    if (w.kind != WarningKind::Cumulative) return out;
+    const CumulativeRule& rule = kb_.pack.cumulative_rules[w.rule];
+    const auto& substances = kb_.cumulative_dose_substances[w.rule];
+    for (std::size_t t = 0; t < substances.size(); ++t) {
+        const std::string threshold = mg_text(rule.dose_thresholds[t].above_mg_per_day) + " mg/day";
+        const std::string& name = kb_.pack.substances[substances[t]].name;
+        for (std::uint32_t k = 0; k < w.implicated_count; ++k) {
+            const Implicated& m = d_.implicated[w.implicated_begin + k];
+            if (m.substance != substances[t]) continue;
+            const std::string& text = d_.inputs[m.input];
+            const auto dose = parse_dose(text);
+            std::string line = in_quotes(text) + ": ";
+            if (!dose) {
+                line += "dose of " + name + " not given, so it is unknown whether it is above the " + threshold +
+                        " the source names";
+            } else if (!dose->daily_known()) {
+                line += mg_text(dose->amount_mg) + " mg per dose (" + std::string(dose->text) +
+                        "), how often a day not given: compare the daily dose of " + name + " with the " + threshold +
+                        " the source names";
+            } else {
+                const double daily = dose->mg_per_day();
+                line += mg_text(daily) + " mg/day of " + name + " (" + std::string(dose->text) + "), " +
+                        (daily > rule.dose_thresholds[t].above_mg_per_day ? "above" : "not above") + " the " +
+                        threshold + " the source names";
+            }
+            out.push_back(std::move(line));
+        }
+    }
+    return out;
 }
 
 std::string Renderer::summary(const Warning& w) const {
@@ -190,6 +265,15 @@ std::string Renderer::summary(const Warning& w) const {
         case WarningKind::DrugCondition:
             return d_.inputs[w.input_a] + " with " + d_.condition_inputs[w.condition_input] + ": " +
                    pack.contraindications[w.rule].summary;
+        case WarningKind::Cumulative: {
+            std::string out;
+            for (std::uint32_t k = 0; k < w.implicated_count; ++k) {
+                if (k) out += " + ";
+                out += d_.inputs[d_.implicated[w.implicated_begin + k].input];
+            }
+            if (w.condition_input != kNone) out += " with " + d_.condition_inputs[w.condition_input];
+            return out + ": " + pack.cumulative_rules[w.rule].summary;
+        }
         case WarningKind::DuplicateTherapy:
             if (w.rule == kNone)
                 return d_.inputs[w.input_a] + " + " + d_.inputs[w.input_b] + ": both contain " +
@@ -204,6 +288,13 @@ std::string_view Renderer::effect_view(const Warning& w, std::string& scratch) c
     switch (w.kind) {
         case WarningKind::DrugDrug: return kb_.interaction(w.rule).effect;
         case WarningKind::DrugCondition: return kb_.pack.contraindications[w.rule].rationale;
+        case WarningKind::Cumulative: {
+            const std::string& effect = kb_.pack.cumulative_rules[w.rule].effect;
+            if (kb_.cumulative_dose_substances[w.rule].empty()) return effect;
+            scratch = effect;
+            for (const auto& line : dose_statements(w)) scratch += " Dose: " + line + ".";
+            return scratch;
+        }
         case WarningKind::DuplicateTherapy:
             if (w.rule == kNone) return "The same ingredient is taken twice; the combined dose may be higher than intended.";
             scratch = "Two medicines of the same class (" + kb_.pack.classes[w.rule].name + ") are taken together.";
@@ -224,6 +315,10 @@ std::string Renderer::mechanism(const Warning& w) const {
             return m.type + (m.detail.empty() ? "" : ": " + m.detail);
         }
         case WarningKind::DrugCondition: return {};
+        case WarningKind::Cumulative: {
+            const Mechanism& m = kb_.pack.cumulative_rules[w.rule].mechanism;
+            return m.type + (m.detail.empty() ? "" : ": " + m.detail);
+        }
         case WarningKind::DuplicateTherapy: return w.rule == kNone ? "Same active ingredient" : "Same therapeutic class";
     }
     return {};
@@ -233,6 +328,7 @@ std::string_view Renderer::management_view(const Warning& w, std::string& scratc
     switch (w.kind) {
         case WarningKind::DrugDrug: return kb_.interaction(w.rule).management;
         case WarningKind::DrugCondition: return kb_.pack.contraindications[w.rule].management;
+        case WarningKind::Cumulative: return kb_.pack.cumulative_rules[w.rule].management;
         case WarningKind::DuplicateTherapy:
             if (w.rule == kNone) {
                 scratch = "Confirm that both are intended and count the combined dose of " +
@@ -252,18 +348,21 @@ std::string Renderer::management(const Warning& w) const {
 std::string_view Renderer::seriousness(const Warning& w) const {
     if (w.kind == WarningKind::DrugDrug) return kb_.interaction(w.rule).seriousness;
     if (w.kind == WarningKind::DrugCondition) return kb_.pack.contraindications[w.rule].seriousness;
+    if (w.kind == WarningKind::Cumulative) return kb_.pack.cumulative_rules[w.rule].seriousness;
     return {};
 }
 
 std::string_view Renderer::disagreement(const Warning& w) const {
     if (w.kind == WarningKind::DrugDrug) return kb_.interaction(w.rule).disagreement;
     if (w.kind == WarningKind::DrugCondition) return kb_.pack.contraindications[w.rule].disagreement;
+    if (w.kind == WarningKind::Cumulative) return kb_.pack.cumulative_rules[w.rule].disagreement;
     return {};
 }
 
 const std::vector<Citation>* Renderer::citations(const Warning& w) const {
     if (w.kind == WarningKind::DrugDrug) return &kb_.interaction(w.rule).sources;
     if (w.kind == WarningKind::DrugCondition) return &kb_.pack.contraindications[w.rule].sources;
+    if (w.kind == WarningKind::Cumulative) return &kb_.pack.cumulative_rules[w.rule].sources;
     if (w.rule != kNone) return &kb_.pack.classes[w.rule].duplicate_therapy->sources;
     return nullptr;
 }
@@ -330,6 +429,49 @@ std::vector<std::string> Renderer::explanation(const Warning& w) const {
                                     rule.severity, rule.evidence));
             return out;
         }
+        case WarningKind::Cumulative: {
+            const CumulativeRule& rule = pack.cumulative_rules[w.rule];
+            const auto& parts = kb_.cumulative_parts[w.rule];
+            for (std::uint32_t k = 0; k < w.implicated_count; ++k)
+                out.push_back(input_step(d_.implicated[w.implicated_begin + k].input));
+            for (std::uint32_t k = 0; k < w.implicated_count; ++k) {
+                // The longest class path among the requirements it meets, then any path that is not
+                // part of it (oxycodone -> opioids -> cns-depressants covers both requirements).
+                const std::uint32_t s = d_.implicated[w.implicated_begin + k].substance;
+                std::vector<std::vector<std::uint32_t>> paths;
+                for (const Part& part : parts)
+                    if (part.kind == EntityKind::Class && kb_.matches(s, part)) paths.push_back(kb_.class_path(s, part.index));
+                std::stable_sort(paths.begin(), paths.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+                std::vector<const std::vector<std::uint32_t>*> shown;
+                for (const auto& path : paths) {
+                    bool covered = false;
+                    for (const auto* longer : shown)
+                        covered = covered || std::equal(path.begin(), path.end(), longer->begin(), longer->begin() + static_cast<std::ptrdiff_t>(std::min(path.size(), longer->size())));
+                    if (covered) continue;
+                    shown.push_back(&path);
+                    std::string step = pack.substances[s].id + " is a member of " + pack.classes[path.front()].id;
+                    for (std::size_t c = 1; c < path.size(); ++c) step += ", a subclass of " + pack.classes[path[c]].id;
+                    out.push_back(std::move(step));
+                }
+            }
+            if (w.condition_input != kNone) {
+                const Condition& typed = pack.conditions[static_cast<std::size_t>(d_.condition_refs[w.condition_input])];
+                const std::string_view under = cumulative_condition(w);
+                std::string cstep = "patient condition " + in_quotes(d_.condition_inputs[w.condition_input]) +
+                                    " resolved to " + typed.id;
+                if (typed.id != under) cstep += ", which falls under " + std::string(under);
+                out.push_back(std::move(cstep));
+            }
+            for (auto& line : dose_statements(w)) out.push_back("dose: " + line);
+            std::string what;
+            for (std::size_t q = 0; q < rule.requirements.size(); ++q) {
+                if (q) what += ", ";
+                what += "at least " + std::to_string(rule.requirements[q].min) + " of " + part_text(kb_, parts[q]);
+            }
+            if (!rule.conditions.empty()) what += ", with a patient condition under " + join_names(rule.conditions, " or ");
+            out.push_back(rule_step(rule.id, what, rule.severity, rule.evidence));
+            return out;
+        }
         case WarningKind::DuplicateTherapy: {
             out = {input_step(w.input_a), input_step(w.input_b)};
             if (w.rule == kNone) {
@@ -364,7 +506,7 @@ std::vector<Annotation> Renderer::annotations(const Warning& w) const {
     const auto* rules = kb_.annotations_for(w.substance_a, w.substance_b);
     if (!rules) return out;
     for (std::uint32_t r : *rules) {
-        const InteractionRule& rule = kb_.pack.interactions[r];
+        const InteractionRule& rule = kb_.interaction(r);
         Annotation a;
         a.pack = kb_.pack.info.layers[kb_.rule_layer[r]].name;
         a.rule = rule.id;
@@ -398,6 +540,13 @@ WarningDetails Renderer::details(const Warning& w) const {
     x.explanation = explanation(w);
     x.pack = std::string(pack_of(w));
     x.annotations = annotations(w);
+    // `w` belongs to this report (documented); its position gives its group.
+    if (const auto* base = d_.warnings.data(); &w >= base && &w < base + d_.warnings.size()) {
+        d_.ensure_groups();
+        const auto k = static_cast<std::size_t>(&w - base);
+        x.group = d_.group_of[k];
+        x.group_lead = d_.groups[x.group].lead == k;
+    }
     return x;
 }
 
@@ -500,6 +649,61 @@ std::vector<ConditionResolution> Report::conditions() const {
 
 const std::vector<Warning>& Report::warnings() const noexcept { return data_->warnings; }
 const std::vector<std::uint32_t>& Report::superseded_rules() const noexcept { return data_->superseded; }
+namespace {
+// One alert per pair of inputs (issue 12): warnings about the same inputs form a group led by the
+// first of them in the report's order, which is the most severe. Sorting (key, index) pairs costs
+// O(W log W); done on first use, not by the check.
+void group_warnings(const Report::Data& d) {
+    const auto& ws = d.warnings;
+    d.group_of.assign(ws.size(), 0);
+    d.groups.clear();
+    if (ws.empty()) return;
+    struct Keyed {
+        std::uint32_t what, a, b, k;
+    };
+    std::vector<Keyed> keyed;
+    keyed.reserve(ws.size());
+    for (std::uint32_t k = 0; k < ws.size(); ++k) {
+        const Warning& w = ws[k];
+        switch (w.kind) {
+            case WarningKind::DrugDrug:
+            case WarningKind::DuplicateTherapy: keyed.push_back({0, w.input_a, w.input_b, k}); break;
+            case WarningKind::DrugCondition: keyed.push_back({1, w.input_a, w.condition_input, k}); break;
+            default: keyed.push_back({2, k, 0, k}); break;  // a set of inputs: an alert of its own
+        }
+    }
+    std::sort(keyed.begin(), keyed.end(),
+              [](const Keyed& x, const Keyed& y) { return std::tie(x.what, x.a, x.b, x.k) < std::tie(y.what, y.a, y.b, y.k); });
+    for (std::size_t g = 0; g < keyed.size();) {
+        std::size_t end = g;
+        WarningGroup group;
+        group.lead = keyed[g].k;
+        while (end < keyed.size() && keyed[end].what == keyed[g].what && keyed[end].a == keyed[g].a &&
+               keyed[end].b == keyed[g].b)
+            group.members.push_back(keyed[end++].k);
+        d.groups.push_back(std::move(group));
+        g = end;
+    }
+    std::sort(d.groups.begin(), d.groups.end(), [](const WarningGroup& x, const WarningGroup& y) { return x.lead < y.lead; });
+    for (std::uint32_t g = 0; g < d.groups.size(); ++g)
+        for (std::uint32_t k : d.groups[g].members) d.group_of[k] = g;
+}
+
+}  // namespace
+
+void Report::Data::ensure_groups() const {
+    std::call_once(groups_once, [this] { group_warnings(*this); });
+}
+
+const std::vector<WarningGroup>& Report::groups() const {
+    data_->ensure_groups();
+    return data_->groups;
+}
+const std::vector<Implicated>& Report::implicated() const noexcept { return data_->implicated; }
+std::size_t Report::group_of(std::size_t k) const {
+    data_->ensure_groups();
+    return data_->group_of.at(k);
+}
 
 WarningDetails Report::details(const Warning& w) const { return detail::Renderer(*this).details(w); }
 std::vector<WarningDetails> Report::details() const {

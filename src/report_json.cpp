@@ -156,7 +156,7 @@ private:
 
 // Written straight from the report's data and the pack: no WarningDetails, no copies of the
 // rule texts (the fields and their order are those of WarningDetails).
-void write_warning(Writer& w, const Renderer& r, const Warning& x, std::string& scratch) {
+void write_warning(Writer& w, const Renderer& r, const Warning& x, std::string& scratch, std::size_t group, bool lead) {
     w.begin_object();
     w.key("id"); w.value(r.id(x));
     w.key("kind"); w.value(to_string(x.kind));
@@ -164,8 +164,12 @@ void write_warning(Writer& w, const Renderer& r, const Warning& x, std::string& 
     w.key("rule"); w.value(r.rule_id(x));
     w.key("inputs");
     w.begin_array();
-    w.value(r.input_text(x.input_a));
-    if (x.input_b != kNone) w.value(r.input_text(x.input_b));
+    if (x.kind == WarningKind::Cumulative) {
+        for (std::size_t i : r.input_indexes(x)) w.value(r.input_text(static_cast<std::uint32_t>(i)));
+    } else {
+        w.value(r.input_text(x.input_a));
+        if (x.input_b != kNone) w.value(r.input_text(x.input_b));
+    }
     w.end_array();
     w.key("substances");
     w.begin_array();
@@ -194,6 +198,8 @@ void write_warning(Writer& w, const Renderer& r, const Warning& x, std::string& 
         }
     w.end_array();
     w.key("explanation"); w.strings(r.explanation(x));
+    w.key("group"); w.number(group);
+    w.key("group_lead"); w.boolean(lead);
     if (r.layered()) {
         // Only for layered knowledge bases, so that a single pack's report keeps its exact bytes.
         w.key("pack"); w.nullable(r.pack_of(x));
@@ -278,7 +284,12 @@ std::string report_json_text(const Report& report, int indent) {
     w.begin_array();
     const Renderer render(report);
     std::string scratch;
-    for (const auto& x : report.warnings()) write_warning(w, render, x, scratch);
+    const auto& warnings = report.warnings();
+    const auto& groups = report.groups();
+    for (std::size_t k = 0; k < warnings.size(); ++k) {
+        const std::size_t g = report.group_of(k);
+        write_warning(w, render, warnings[k], scratch, g, groups[g].lead == k);
+    }
     w.end_array();
     w.key("max_severity");
     if (report.max_severity()) w.value(to_string(*report.max_severity()));

@@ -61,7 +61,8 @@ std::string cds_indicator(Severity s) {
     return "info";
 }
 
-// v3 ActCode detected-issue codes.
+// v3 ActCode detected-issue codes. A cumulative warning is a drug interaction among several
+// medications: DRG, with `cumulative` as the code's text.
 json issue_code(WarningKind kind) {
     const char* code = "DRG";
     const char* display = "Drug Interaction Alert";
@@ -97,6 +98,33 @@ std::string clip(const std::string& text, std::size_t limit) {
 }
 
 
+// The identity of each warning in standard outputs: its id, made unique within the report by the
+// inputs' texts when two warnings share an id (two entries with one ingredient, e.g. Catapres and
+// Kapvay each with amitriptyline, give the same rule and substances). A warning whose id is unique
+// keeps the plain id, so its FHIR id and card uuid are those it always had.
+std::vector<std::string> warning_keys(const Report& report, const detail::Renderer& render) {
+    const auto& ws = report.warnings();
+    std::vector<std::string> keys;
+    keys.reserve(ws.size());
+    for (const auto& w : ws) keys.push_back(render.id(w));
+    std::vector<std::uint32_t> order(ws.size());
+    for (std::uint32_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::sort(order.begin(), order.end(), [&](std::uint32_t x, std::uint32_t y) { return keys[x] < keys[y]; });
+    std::vector<char> shared(ws.size(), 0);
+    for (std::size_t k = 1; k < order.size(); ++k)
+        if (keys[order[k]] == keys[order[k - 1]]) shared[order[k]] = shared[order[k - 1]] = 1;
+    for (std::size_t k = 0; k < ws.size(); ++k) {
+        if (!shared[k]) continue;
+        for (const auto& input : render.inputs(ws[k])) {  // length-prefixed: no two lists read alike
+            keys[k] += '|';
+            keys[k] += std::to_string(input.size());
+            keys[k] += ':';
+            keys[k] += input;
+        }
+    }
+    return keys;
+}
+
 }  // namespace
 
 std::string to_fhir(const Report& report, int indent) {
@@ -105,9 +133,12 @@ std::string to_fhir(const Report& report, int indent) {
     bundle["type"] = "collection";
     json entries = json::array();
     const detail::Renderer render(report);
-    for (const auto& compact : report.warnings()) {
+    const auto& warnings = report.warnings();
+    const auto keys = warning_keys(report, render);
+    for (std::size_t k = 0; k < warnings.size(); ++k) {
+        const Warning& compact = warnings[k];
         const WarningDetails w = render.details(compact);
-        const std::string uuid = stable_uuid(w.id);
+        const std::string uuid = stable_uuid(keys[k]);
         json issue;
         issue["resourceType"] = "DetectedIssue";
         issue["id"] = uuid;
@@ -115,9 +146,9 @@ std::string to_fhir(const Report& report, int indent) {
         issue["code"] = issue_code(w.kind);
         issue["severity"] = fhir_severity(w.severity);
         json implicated = json::array();
-        for (std::size_t k = 0; k < w.inputs.size(); ++k) {
+        for (const auto& input : w.inputs) {
             json ref;
-            ref["display"] = w.inputs[k];
+            ref["display"] = input;
             implicated.push_back(ref);
         }
         issue["implicated"] = implicated;
@@ -149,6 +180,29 @@ std::string to_fhir(const Report& report, int indent) {
                 details.push_back(ref);
             }
             if (!details.empty()) ev["detail"] = details;
+            evidence.push_back(ev);
+        }
+        // One DetectedIssue per warning, so that every rule keeps its own coded severity, evidence
+        // and mitigation; the alert group (issue 12) is stated by an evidence entry that refers to
+        // the other issues about the same inputs (urn:uuid references resolve inside the Bundle).
+        const WarningGroup& group = report.groups()[report.group_of(k)];
+        if (group.members.size() > 1) {
+            const bool lead = group.lead == k;
+            json ev;
+            json code;
+            code["text"] = lead ? "alert group: leading reason for these inputs"
+                                : "alert group: further reason for these inputs";
+            ev["code"] = json::array({code});
+            json details = json::array();
+            for (std::uint32_t m : group.members) {
+                if (m == k) continue;
+                json ref;
+                ref["reference"] = "urn:uuid:" + stable_uuid(keys[m]);
+                ref["display"] = std::string(m == group.lead ? "leading reason: " : "further reason: ") +
+                                 render.summary(warnings[m]);
+                details.push_back(ref);
+            }
+            ev["detail"] = details;
             evidence.push_back(ev);
         }
         issue["evidence"] = evidence;
@@ -226,18 +280,12 @@ std::string to_cds_hooks(const Report& report, const CdsHooksOptions& options, i
     };
     const std::string label = "rxcaution (" + report.pack_name() + " " + report.pack_version() + ")";
     const detail::Renderer render(report);
-    for (const auto& compact : report.warnings()) {
-        const bool of_interest = options.focus.empty() || options.include_active_interactions ||
-                                 options.focus[compact.input_a] ||
-                                 (compact.input_b != kNone && options.focus[compact.input_b]);
-        if (!of_interest) continue;
-        const WarningDetails w = render.details(compact);
-        json card;
-        card["uuid"] = stable_uuid(w.id);
-        card["summary"] = clip(w.summary, 139);
-        std::string md = "**" + std::string(to_string(w.severity)) + "** " + std::string(to_string(w.kind)) +
-                         " interaction\n\n";
-        md += "**Effect:** " + w.effect + "\n\n";
+    const auto& warnings = report.warnings();
+    const auto keys = warning_keys(report, render);
+    // Everything a card says about one warning after its heading, up to its sources; the orders
+    // involved come before "Why this fired" (they are the same for every warning of a group).
+    auto warning_md = [&](const WarningDetails& w, const std::string& orders) {
+        std::string md = "**Effect:** " + w.effect + "\n\n";
         if (!w.mechanism.empty()) md += "**Mechanism:** " + w.mechanism + "\n\n";
         md += "**Management:** " + w.management + "\n\n";
         md += "**Evidence:** " + std::string(to_string(w.evidence));
@@ -246,12 +294,7 @@ std::string to_cds_hooks(const Report& report, const CdsHooksOptions& options, i
         if (!w.disagreement.empty()) md += "**Sources disagree:** " + w.disagreement + "\n\n";
         if (!w.pack.empty()) md += "**Pack:** " + w.pack + "\n\n";
         for (const auto& a : w.annotations) md += "**Also rated:** " + a.text + "\n\n";
-        if (!options.input_labels.empty()) {
-            std::string lines;
-            for (std::size_t i : w.input_indexes)
-                if (!options.input_labels[i].empty()) lines += "- " + options.input_labels[i] + "\n";
-            if (!lines.empty()) md += "**Orders and medications involved:**\n" + lines + "\n";
-        }
+        md += orders;
         md += "**Why this fired:**\n";
         for (const auto& step : w.explanation) md += "- " + step + "\n";
         if (!w.sources.empty()) {
@@ -260,23 +303,67 @@ std::string to_cds_hooks(const Report& report, const CdsHooksOptions& options, i
                 md += "- " + s.title + (s.section.empty() ? "" : ", " + s.section) + " [" + std::string(to_string(s.grade)) +
                       "]\n";
         }
+        return md;
+    };
+    // One card per alert group (issue 12): the lead's card, with every further reason for the same
+    // inputs written out under it, so an EHR shows one alert per pair and loses no reason.
+    for (const WarningGroup& group : report.groups()) {
+        const Warning& compact = warnings[group.lead];
+        bool of_interest = options.focus.empty() || options.include_active_interactions;
+        for (std::size_t i : render.input_indexes(compact)) of_interest = of_interest || options.focus[i];
+        if (!of_interest) continue;
+        const WarningDetails w = render.details(compact);
+        std::vector<WarningDetails> further;
+        for (std::size_t m = 1; m < group.members.size(); ++m) further.push_back(render.details(warnings[group.members[m]]));
+        json card;
+        card["uuid"] = stable_uuid(keys[group.lead]);
+        if (further.empty()) {
+            card["summary"] = clip(w.summary, 139);
+        } else {
+            const std::string more = " (+" + std::to_string(further.size()) +
+                                     (further.size() == 1 ? " further reason)" : " further reasons)");
+            card["summary"] = clip(w.summary, 139 - more.size()) + more;
+        }
+        std::string orders;
+        if (!options.input_labels.empty()) {
+            std::string lines;
+            for (std::size_t i : w.input_indexes)
+                if (!options.input_labels[i].empty()) lines += "- " + options.input_labels[i] + "\n";
+            if (!lines.empty()) orders = "**Orders and medications involved:**\n" + lines + "\n";
+        }
+        std::string md = "**" + std::string(to_string(w.severity)) + "** " + std::string(to_string(w.kind)) +
+                         " interaction\n\n";
+        md += warning_md(w, orders);
+        for (std::size_t m = 0; m < further.size(); ++m) {
+            const WarningDetails& x = further[m];
+            md += "\n---\n\n**Further reason " + std::to_string(m + 2) + " of " + std::to_string(further.size() + 1) +
+                  ": " + std::string(to_string(x.severity)) + "** " + std::string(to_string(x.kind)) + " - " + x.summary +
+                  "\n\n";
+            md += warning_md(x, "");
+        }
         md += "\n_" + std::string(detail::kDisclaimer) + "_";
         card["detail"] = md;
         card["indicator"] = cds_indicator(w.severity);
         // Cards are shown inside EHRs served over HTTPS, which block or flag plain-http links; such
         // sources stay cited in the detail but are not offered as links.
         auto linkable = [](const std::string& url) { return url.rfind("https://", 0) == 0; };
+        std::vector<const SourceRef*> cited;
+        for (const auto& s : w.sources) cited.push_back(&s);
+        for (const auto& x : further)
+            for (const auto& s : x.sources) cited.push_back(&s);
         json source;
         source["label"] = label;
-        for (const auto& s : w.sources)
-            if (linkable(s.url)) {
-                source["url"] = s.url;
+        for (const SourceRef* s : cited)
+            if (linkable(s->url)) {
+                source["url"] = s->url;
                 break;
             }
         card["source"] = source;
         json links = json::array();
-        for (const auto& s : w.sources) {
-            if (!linkable(s.url)) continue;
+        std::set<std::string> linked;
+        for (const SourceRef* sp : cited) {
+            const SourceRef& s = *sp;
+            if (!linkable(s.url) || !linked.insert(s.url).second) continue;
             json link;
             link["label"] = clip(s.title, 120);
             link["url"] = s.url;

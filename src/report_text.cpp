@@ -12,6 +12,32 @@ std::string upper(std::string_view s) {
     for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     return out;
 }
+// One warning after its number: the headline, then what to do and why, each line indented.
+void write_warning(std::ostringstream& out, const WarningDetails& w, const std::string& indent) {
+    using detail::printable;
+    out << upper(to_string(w.severity)) << " [" << to_string(w.kind) << "] " << printable(w.summary) << "\n";
+    out << indent << "Do: " << w.management << "\n";
+    out << indent << "Effect: " << w.effect << "\n";
+    if (!w.mechanism.empty()) out << indent << "Mechanism: " << w.mechanism << "\n";
+    out << indent << "Evidence: " << to_string(w.evidence);
+    if (!w.seriousness.empty()) out << " (label placement: " << w.seriousness << ")";
+    out << "\n";
+    if (!w.disagreement.empty()) out << indent << "Sources disagree: " << w.disagreement << "\n";
+    if (!w.pack.empty()) out << indent << "Pack: " << w.pack << "\n";
+    for (const auto& a : w.annotations) out << indent << "Also rated: " << a.text << "\n";
+    out << indent << "Why:\n";
+    for (const auto& step : w.explanation) out << indent << "  - " << printable(step) << "\n";
+    if (!w.sources.empty()) {
+        out << indent << "Sources:\n";
+        for (const auto& s : w.sources) {
+            out << indent << "  - " << s.title;
+            if (!s.section.empty()) out << ", " << s.section;
+            out << " [" << to_string(s.grade) << "]";
+            if (!s.url.empty()) out << " " << s.url;
+            out << "\n";
+        }
+    }
+}
 }  // namespace
 
 std::string to_text(const Report& report) {
@@ -81,34 +107,24 @@ std::string to_text(const Report& report) {
         out << "No warning found in this pack for the inputs that were checked.\n"
                "This does not mean the combination is safe.\n";
     } else {
-        out << warnings.size() << (warnings.size() == 1 ? " warning" : " warnings") << " (highest: "
-            << upper(to_string(*report.max_severity())) << ")\n";
-        std::size_t k = 0;
+        const auto& groups = report.groups();
+        out << warnings.size() << (warnings.size() == 1 ? " warning" : " warnings");
+        if (groups.size() != warnings.size())
+            out << " in " << groups.size() << (groups.size() == 1 ? " alert" : " alerts");
+        out << " (highest: " << upper(to_string(*report.max_severity())) << ")\n";
         const detail::Renderer render(report);
-        for (const auto& compact : warnings) {
-            const WarningDetails w = render.details(compact);
-            out << "\n" << ++k << ". " << upper(to_string(w.severity)) << " [" << to_string(w.kind) << "] "
-                << printable(w.summary) << "\n";
-            out << "   Do: " << w.management << "\n";
-            out << "   Effect: " << w.effect << "\n";
-            if (!w.mechanism.empty()) out << "   Mechanism: " << w.mechanism << "\n";
-            out << "   Evidence: " << to_string(w.evidence);
-            if (!w.seriousness.empty()) out << " (label placement: " << w.seriousness << ")";
-            out << "\n";
-            if (!w.disagreement.empty()) out << "   Sources disagree: " << w.disagreement << "\n";
-            if (!w.pack.empty()) out << "   Pack: " << w.pack << "\n";
-            for (const auto& a : w.annotations) out << "   Also rated: " << a.text << "\n";
-            out << "   Why:\n";
-            for (const auto& step : w.explanation) out << "     - " << printable(step) << "\n";
-            if (!w.sources.empty()) {
-                out << "   Sources:\n";
-                for (const auto& s : w.sources) {
-                    out << "     - " << s.title;
-                    if (!s.section.empty()) out << ", " << s.section;
-                    out << " [" << to_string(s.grade) << "]";
-                    if (!s.url.empty()) out << " " << s.url;
-                    out << "\n";
-                }
+        // One alert per group: the lead as before, then each further reason for the same inputs,
+        // numbered under the alert and written out in full (nothing is left out, only ordered).
+        for (std::size_t g = 0; g < groups.size(); ++g) {
+            const auto& members = groups[g].members;
+            out << "\n" << (g + 1) << ". ";
+            write_warning(out, render.details(warnings[members[0]]), "   ");
+            if (members.size() < 2) continue;
+            out << "   Further reasons for the same inputs (" << (members.size() - 1) << "):\n";
+            for (std::size_t m = 1; m < members.size(); ++m) {
+                const std::string number = std::to_string(g + 1) + "." + std::to_string(m + 1) + ". ";
+                out << "   " << number;
+                write_warning(out, render.details(warnings[members[m]]), std::string(3 + number.size(), ' '));
             }
         }
     }

@@ -2,6 +2,7 @@
 // rewrites (dose and form words, salt words), then ranked suggestions. No fuzzy match is ever
 // accepted silently: a misspelling stays unresolved and gets suggestions.
 
+#include "detail/dose.hpp"
 #include "detail/impl.hpp"
 #include "detail/rxnorm_name.hpp"
 
@@ -186,11 +187,29 @@ std::vector<std::string> suggest_condition_names(const KnowledgeBaseImpl& kb, st
     return rank(normalize_name(text), kb.condition_pool, [&kb](std::uint32_t c) { return kb.pack.conditions[c].name; });
 }
 
+// What comes before a dose the name rewrites do not take apart ("methadone 250mg/day" ->
+// "methadone"; dose.cpp), or empty. Tried last, after the vocabulary and RxNorm-style names, which
+// read doses of their own.
+std::string_view dose_prefix(std::string_view key) {
+    const auto dose = parse_dose(key);
+    if (!dose || dose->text.data() <= key.data()) return {};
+    std::string_view name = key.substr(0, static_cast<std::size_t>(dose->text.data() - key.data()));
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    return name;
+}
+
 InputRef KnowledgeBaseImpl::resolve_ref(std::string_view text) const {
     // Most inputs are exact names: normalise into a reused buffer and look up without allocating.
     thread_local std::string buffer;
     normalize_name_into(text, buffer);
-    return resolve_normalized(buffer);
+    InputRef ref = resolve_normalized(buffer);
+    if (ref.resolved) return ref;
+    const std::string key = buffer;  // the buffer is reused by the call below
+    if (const std::string_view name = dose_prefix(key); !name.empty()) {
+        ref = resolve_ref(name);
+        if (ref.resolved && ref.matched_by != MatchedBy::Salt) ref.matched_by = MatchedBy::Normalized;
+    }
+    return ref;
 }
 
 InputRef KnowledgeBaseImpl::resolve_normalized(std::string_view key) const {
@@ -418,6 +437,13 @@ InputRef KnowledgeBaseImpl::resolve_input(std::string_view raw, std::string_view
                 return r;
             }
         }
+    }
+    // A dose the rewrites above do not take apart: the name before it. Shorter, so this ends.
+    if (const std::string_view name = dose_prefix(key); !name.empty()) {
+        InputRef ref = resolve_input(name, name, pool);
+        if (ref.resolved && ref.form == RefForm::Entity && ref.matched_by != MatchedBy::Salt)
+            ref.matched_by = MatchedBy::Normalized;
+        return ref;
     }
     return {};
 }

@@ -28,6 +28,7 @@ std::string_view to_string(ScreenRowKind kind) noexcept {
         case ScreenRowKind::DuplicateTherapy: return "duplicate-therapy";
         case ScreenRowKind::UnresolvedMedication: return "unresolved-medication";
         case ScreenRowKind::UnresolvedCondition: return "unresolved-condition";
+        case ScreenRowKind::Cumulative: return "cumulative";
     }
     return "unknown";
 }
@@ -112,6 +113,7 @@ struct Worker {
     std::vector<std::uint32_t> touched;
     std::vector<Warning> warnings;
     std::vector<std::uint32_t> superseded;
+    std::vector<Implicated> implicated;
 };
 
 // The pair table of a knowledge base, built by the first screen and kept while the knowledge base
@@ -234,7 +236,8 @@ void screen_chunk(const Shared& s, Worker& w, std::size_t first, std::size_t las
         view.patient = any_condition ? w.patient.data() : nullptr;
         w.warnings.clear();
         w.superseded.clear();
-        detail::evaluate_regimen(kb, view, s.eval_options, w.eval, w.warnings, w.superseded);
+        w.implicated.clear();
+        detail::evaluate_regimen(kb, view, s.eval_options, w.eval, w.warnings, w.superseded, w.implicated);
         for (std::uint32_t a : w.touched) w.patient[a] = -1;
         w.touched.clear();
 
@@ -245,7 +248,7 @@ void screen_chunk(const Shared& s, Worker& w, std::size_t first, std::size_t las
             if (!((s.kind_mask >> static_cast<unsigned>(x.kind)) & 1u)) continue;
             ScreenRow row;
             row.regimen = r;
-            row.kind = static_cast<ScreenRowKind>(x.kind);
+            row.kind = screen_row_kind(x.kind);
             row.severity = x.severity;
             row.evidence = x.evidence;
             row.input_a = x.input_a;
@@ -255,6 +258,7 @@ void screen_chunk(const Shared& s, Worker& w, std::size_t first, std::size_t las
             row.rule = x.rule;
             row.condition_input = x.condition_input;
             row.superseded_count = x.superseded_count;
+            row.implicated_count = x.implicated_count;
             rows.push_back(row);
             ++sum.warnings;
             ++sum.by_severity[static_cast<int>(x.severity)];
@@ -349,12 +353,13 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
         }
 
         std::uint32_t mask = 0;
-        if (options.kinds.empty()) mask = 0x7;
+        if (options.kinds.empty()) mask = 0xF;
         for (WarningKind k : options.kinds) mask |= 1u << static_cast<unsigned>(k);
         // Leaving out duplicate therapy also spares looking for it.
         const bool duplicates = options.duplicate_therapy && ((mask >> static_cast<unsigned>(WarningKind::DuplicateTherapy)) & 1u);
         const auto pairs = kb.pair_bits.empty() ? nullptr : pair_table_for(impl_);
-        const Shared shared{pairs.get(), kb, batch, options, EvalOptions{options.min_severity, duplicates}, mask, meds, key_count,
+        const bool cumulative = (mask >> static_cast<unsigned>(WarningKind::Cumulative)) & 1u;
+        const Shared shared{pairs.get(), kb, batch, options, EvalOptions{options.min_severity, duplicates, cumulative}, mask, meds, key_count,
                             condition_index};
 
         // Chunks small enough to balance the threads, large enough that taking one costs nothing.
@@ -471,7 +476,7 @@ WarningDetails explain(const KnowledgeBase& kb, const ScreenBatch& batch, const 
                                     " row has no warning to explain (the input was not checked)");
     const Report report = screen_report(kb, batch, static_cast<std::size_t>(row.regimen), options);
     for (const Warning& w : report.warnings())
-        if (static_cast<int>(w.kind) == static_cast<int>(row.kind) && w.input_a == row.input_a &&
+        if (screen_row_kind(w.kind) == row.kind && w.input_a == row.input_a &&
             w.input_b == row.input_b && w.rule == row.rule && w.substance_a == row.substance_a &&
             w.substance_b == row.substance_b && w.condition_input == row.condition_input)
             return report.details(w);

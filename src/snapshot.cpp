@@ -220,7 +220,9 @@ void write_field(Out& out, const Field& field, const void* owner) {
             }
             return;
         }
-        case FieldKind::FormatVersion: out.num(static_cast<std::int32_t>(*static_cast<const int*>(member))); return;
+        case FieldKind::FormatVersion:
+        case FieldKind::Count: out.num(static_cast<std::int32_t>(*static_cast<const int*>(member))); return;
+        case FieldKind::Amount: out.num(std::bit_cast<std::uint64_t>(*static_cast<const double*>(member))); return;
         case FieldKind::Severity: out.num(static_cast<std::uint8_t>(*static_cast<const Severity*>(member))); return;
         case FieldKind::SourceGrade:
         case FieldKind::RuleEvidence:
@@ -262,6 +264,19 @@ E read_enum(In& in, int last, const char* what) {
     return static_cast<E>(v);
 }
 
+// The pack loader's bounds (pack_reader.cpp), checked again: a snapshot is not trusted.
+int read_count(In& in) {
+    const auto v = in.num<std::int32_t>();
+    if (v < 1 || v > 16) in.fail("medication count " + std::to_string(v) + " out of range (1 to 16)");
+    return v;
+}
+
+double read_amount(In& in) {
+    const auto v = std::bit_cast<double>(in.num<std::uint64_t>());
+    if (!(v > 0) || !(v < 1e9)) in.fail("amount out of range (a positive number below 1e9)");
+    return v;
+}
+
 Participant read_participant(In& in) {
     Participant p;
     p.kind = read_enum<EntityKind>(in, static_cast<int>(EntityKind::Treatment), "participant kind");
@@ -291,6 +306,8 @@ void read_field(In& in, const Field& field, void* owner, int depth) {
             return;
         }
         case FieldKind::FormatVersion: *static_cast<int*>(member) = in.num<std::int32_t>(); return;
+        case FieldKind::Count: *static_cast<int*>(member) = read_count(in); return;
+        case FieldKind::Amount: *static_cast<double*>(member) = read_amount(in); return;
         case FieldKind::Severity:
             *static_cast<Severity*>(member) = read_enum<Severity>(in, static_cast<int>(Severity::Contraindicated), "severity");
             return;
@@ -355,6 +372,8 @@ void skip_field(In& in, const Field& field, int depth) {
             }
             return;
         case FieldKind::FormatVersion: (void)in.num<std::int32_t>(); return;
+        case FieldKind::Count: (void)read_count(in); return;
+        case FieldKind::Amount: (void)read_amount(in); return;
         case FieldKind::Severity: (void)read_enum<Severity>(in, static_cast<int>(Severity::Contraindicated), "severity"); return;
         case FieldKind::SourceGrade:
         case FieldKind::RuleEvidence:
@@ -928,6 +947,7 @@ std::shared_ptr<const KnowledgeBaseImpl> read_snapshot(std::string_view bytes, c
     if (!build_check_index(*kb)) in.fail("pair bits disagree with the interaction edges");
     build_lookups(*kb);
     // Cheap to derive from what was read: not stored.
+    if (const std::string problem = compile_cumulative(*kb); !problem.empty()) in.fail(problem);
     mark_rule_coverage(*kb);
     index_condition_codes(*kb);
     return kb;

@@ -43,6 +43,7 @@ std::string_view to_string(WarningKind kind) noexcept {
         case WarningKind::DrugDrug: return "drug-drug";
         case WarningKind::DrugCondition: return "drug-condition";
         case WarningKind::DuplicateTherapy: return "duplicate-therapy";
+        case WarningKind::Cumulative: return "cumulative";
     }
     return "unknown";
 }

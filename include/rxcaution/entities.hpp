@@ -184,6 +184,43 @@ struct ContraindicationRule {
     std::string notes;
 };
 
+/// One requirement of a cumulative rule: at least `min` different medications of the regimen with an
+/// ingredient that is the substance, or a member of the class, named by `member`.
+struct CumulativeRequirement {
+    Participant member;  ///< a class or a substance
+    int min = 1;         ///< how many different medications, 1..16
+};
+
+/// A daily dose a source names for one substance of a cumulative rule (e.g. citalopram above
+/// 40 mg/day and QT prolongation). A report compares it with a dose written in the medication text
+/// ("citalopram 60 mg daily") and says when the dose was not given.
+struct DoseThreshold {
+    std::string substance;          ///< substance id
+    double above_mg_per_day = 0;    ///< the risk the source names is above this daily dose, in mg
+    std::string note;
+    std::vector<Citation> sources;
+};
+
+/// A risk that appears across a set of medications rather than a pair (issue 12): e.g. three or
+/// more CNS depressants including an opioid. It applies when every requirement is met by the
+/// regimen and, if `conditions` is not empty, the patient has one of those conditions.
+struct CumulativeRule {
+    std::string id;
+    std::vector<CumulativeRequirement> requirements;  ///< all must be met (1..8)
+    std::vector<std::string> conditions;  ///< condition ids: one must apply to the patient (empty: none needed)
+    Severity severity = Severity::Moderate;
+    std::string summary;
+    std::string effect;
+    Mechanism mechanism;
+    std::string management;
+    EvidenceGrade evidence = EvidenceGrade::Secondary;
+    std::string seriousness;
+    std::vector<DoseThreshold> dose_thresholds;
+    std::vector<Citation> sources;
+    std::string disagreement;
+    std::string notes;
+};
+
 /// A treatment or therapy (medication or not).
 struct Treatment {
     std::string id;

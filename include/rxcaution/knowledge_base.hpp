@@ -214,6 +214,10 @@ public:
     [[nodiscard]] const std::vector<Condition>& conditions() const noexcept;
     [[nodiscard]] const std::vector<InteractionRule>& interactions() const noexcept;
     [[nodiscard]] const std::vector<ContraindicationRule>& contraindications() const noexcept;
+    /// Every cumulative rule (issue 12: a risk across a set of medications), in pack order.
+    [[nodiscard]] const std::vector<CumulativeRule>& cumulative_rules() const noexcept;
+    /// Looks up a cumulative rule by id. @return nullptr when absent.
+    [[nodiscard]] const CumulativeRule* find_cumulative_rule(std::string_view id) const noexcept;
     [[nodiscard]] const std::vector<Treatment>& treatments() const noexcept;
     [[nodiscard]] const std::vector<Profile>& profiles() const noexcept;
     [[nodiscard]] const std::vector<Source>& sources() const noexcept;

@@ -114,6 +114,29 @@ struct Warning {
     std::uint32_t condition_input = kNone;
     /// Rules this warning superseded for the same inputs: a range of Report::superseded_rules().
     std::uint32_t superseded_begin = 0, superseded_count = 0;
+    /// Cumulative warnings: every medication that met the rule, a range of Report::implicated() in
+    /// input order (input_a/input_b and substance_a/substance_b repeat the first two). The rule is
+    /// an index into KnowledgeBase::cumulative_rules(); condition_input is set when the rule needs
+    /// a patient condition.
+    std::uint32_t implicated_begin = 0, implicated_count = 0;
+};
+
+/// One medication implicated in a cumulative warning, and the ingredient that met the rule.
+struct Implicated {
+    std::uint32_t input = kNone;      ///< position in the medication list
+    std::uint32_t substance = kNone;  ///< index into KnowledgeBase::substances()
+};
+
+/// Warnings about the same inputs, shown as one alert (issue 12): the same two medications (drug-drug
+/// and duplicate-therapy warnings), or the same medication with the same patient condition
+/// (drug-condition). The most severe warning leads; the others are further reasons under it. A
+/// cumulative warning is a group of its own.
+struct WarningGroup {
+    /// Index into Report::warnings() of the leading (most severe, then first listed) warning.
+    std::uint32_t lead = 0;
+    /// Every warning of the group as indexes into Report::warnings(), lead first, then in the
+    /// report's order.
+    std::vector<std::uint32_t> members;
 };
 
 /// In a layered knowledge base, another pack's rating of a warning's substance pair: a rule of a
@@ -136,7 +159,7 @@ struct WarningDetails {
     Severity severity = Severity::Moderate;
     std::string rule;     ///< id of the interaction / contraindication rule (or class for duplicates)
     std::vector<std::string> inputs;      ///< the caller's original strings involved
-    std::vector<std::size_t> input_indexes;  ///< their positions in the medication list
+    std::vector<std::size_t> input_indexes;  ///< their positions in the medication list (all of them for a cumulative warning)
     std::vector<std::string> substances;  ///< substance ids involved
     std::string condition;                ///< condition id (drug-condition warnings)
     std::string summary;
@@ -152,6 +175,8 @@ struct WarningDetails {
     /// (drug-drug warnings), and the other packs' ratings of the same pair.
     std::string pack;
     std::vector<Annotation> annotations;
+    std::size_t group = 0;    ///< the alert group (index into Report::groups()) of the warning
+    bool group_lead = false;  ///< true for the leading (most severe) warning of its group
 };
 
 /// The answer to `KnowledgeBase::check`. Immutable; safe to read from many threads. It shares
@@ -186,6 +211,15 @@ public:
 
     /// The warnings as data, sorted by severity (highest first), then input order.
     [[nodiscard]] const std::vector<Warning>& warnings() const noexcept;
+    /// The warnings grouped by the inputs they are about, one group per alert, in the order of their
+    /// leads (so most severe first). Every warning is in exactly one group. Computed on first use
+    /// (by any thread; the check itself does not pay for it). @throws std::bad_alloc
+    [[nodiscard]] const std::vector<WarningGroup>& groups() const;
+    /// The group (index into groups()) of warning `k` (index into warnings()).
+    /// @throws std::out_of_range for a bad index.
+    [[nodiscard]] std::size_t group_of(std::size_t k) const;
+    /// The medications of cumulative warnings, referred to by Warning::implicated_begin/count.
+    [[nodiscard]] const std::vector<Implicated>& implicated() const noexcept;
     /// Rule indexes (into interactions()) referred to by Warning::superseded_begin/count.
     [[nodiscard]] const std::vector<std::uint32_t>& superseded_rules() const noexcept;
     /// One warning written out in full. `w` must belong to this report.

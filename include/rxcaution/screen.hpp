@@ -74,12 +74,22 @@ enum class ScreenRowKind : std::uint8_t {
     DuplicateTherapy = 2,    ///< a duplicate-therapy warning
     UnresolvedMedication = 3,  ///< a medication entry that did not resolve: it was NOT checked
     UnresolvedCondition = 4,   ///< a condition entry that did not resolve: it was NOT checked
+    Cumulative = 5,            ///< a cumulative warning (a risk across a set of medications)
 };
 
-/// `drug-drug`, `drug-condition`, `duplicate-therapy`, `unresolved-medication`, `unresolved-condition`.
+/// `drug-drug`, `drug-condition`, `duplicate-therapy`, `unresolved-medication`, `unresolved-condition`,
+/// `cumulative`.
 RXCAUTION_EXPORT std::string_view to_string(ScreenRowKind kind) noexcept;
 
+/// The row kind of a warning of kind `kind` (the values differ from cumulative on).
+[[nodiscard]] constexpr ScreenRowKind screen_row_kind(WarningKind kind) noexcept {
+    return kind == WarningKind::Cumulative ? ScreenRowKind::Cumulative : static_cast<ScreenRowKind>(kind);
+}
+
 /// One result row. Warning rows carry the fields of the check's `Warning`; absent indexes are kNone.
+/// A cumulative row's input_a/input_b and substance_a/substance_b are the first two of the
+/// medications that met the rule (as in the check's Warning); `implicated_count` says how many there
+/// are, and explain() lists them all.
 struct ScreenRow {
     std::uint64_t regimen = 0;  ///< index of the regimen in the batch
     ScreenRowKind kind = ScreenRowKind::DrugDrug;
@@ -89,12 +99,15 @@ struct ScreenRow {
     /// entry. Unresolved condition: condition_input is the condition entry.
     std::uint32_t input_a = kNone, input_b = kNone;
     std::uint32_t substance_a = kNone, substance_b = kNone;  ///< as Warning::substance_a/b
-    /// As Warning::rule: index into interactions(), contraindications() or classes() by kind;
-    /// kNone for a duplicate ingredient and for unresolved rows.
+    /// As Warning::rule: index into interactions(), contraindications(), classes() or
+    /// cumulative_rules() by kind; kNone for a duplicate ingredient and for unresolved rows.
     std::uint32_t rule = kNone;
-    std::uint32_t condition_input = kNone;  ///< condition entry inside the regimen (drug-condition)
+    /// Condition entry inside the regimen (drug-condition; cumulative when the rule needs a condition).
+    std::uint32_t condition_input = kNone;
     /// Number of rules this warning superseded (Warning::superseded_count); details via explain().
     std::uint32_t superseded_count = 0;
+    /// Cumulative rows: how many medications met the rule (Warning::implicated_count); else 0.
+    std::uint32_t implicated_count = 0;
 };
 
 /// Per regimen totals.

@@ -26,7 +26,7 @@ enum class EvidenceGrade : int {
 enum class EntityKind : int { Substance, Product, Class, Condition, Treatment };
 
 /// Kind of a warning in a report.
-enum class WarningKind : int { DrugDrug, DrugCondition, DuplicateTherapy };
+enum class WarningKind : int { DrugDrug, DrugCondition, DuplicateTherapy, Cumulative };
 
 /// What the loaded pack can say about a medication input.
 enum class Coverage : int {
@@ -41,7 +41,7 @@ RXCAUTION_EXPORT std::string_view to_string(Severity severity) noexcept;
 RXCAUTION_EXPORT std::string_view to_string(EvidenceGrade grade) noexcept;
 /// `substance`, `product`, `class`, `condition`, `treatment`.
 RXCAUTION_EXPORT std::string_view to_string(EntityKind kind) noexcept;
-/// `drug-drug`, `drug-condition`, `duplicate-therapy`.
+/// `drug-drug`, `drug-condition`, `duplicate-therapy`, `cumulative`.
 RXCAUTION_EXPORT std::string_view to_string(WarningKind kind) noexcept;
 
 /// `covered`, `no-rules`, `unresolved`.

@@ -26,6 +26,7 @@
 
 #include <boost/graph/compressed_sparse_row_graph.hpp>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -149,7 +150,7 @@ struct KnowledgeBaseImpl {
     PackData pack;  // for a snapshot, `pack.interactions` stays empty: see encoded_rules
 
     TextMap<std::uint32_t> substance_index, product_index, class_index, condition_index, source_index,
-        contraindication_index, treatment_index, profile_index;
+        contraindication_index, treatment_index, profile_index, cumulative_index;
 
     // --- interaction rules: in `pack.interactions`, or encoded (read from a snapshot) -----------
     std::shared_ptr<const EncodedRules> encoded_rules;
@@ -279,6 +280,37 @@ struct KnowledgeBaseImpl {
     std::vector<std::vector<std::uint32_t>> contraindications_by_product;
     std::vector<std::vector<std::uint32_t>> duplicate_classes_by_substance;
 
+    // Cumulative rules (issue 12), interned by compile_cumulative (engine.cpp; rebuilt from the
+    // rules when a snapshot is read, so the snapshot stores only the rules): per substance, the
+    // rules it can count towards with the requirements it meets as a bit mask, so that a check
+    // touches only rules that could fire (O(inputs x such rules)) and never walks a class.
+    struct CumulativeHit {
+        std::uint32_t rule;
+        std::uint32_t mask;  // bit q: the substance meets requirement q
+    };
+    // Substance s's hits are cumulative_hits[cumulative_slot_base[s], cumulative_slot_base[s + 1]);
+    // a hit's position is also its slot (a check marks a hit once counted, so that one substance
+    // entered twice, e.g. "methadone" and "Methadose", counts once per rule). Empty when the pack
+    // has no cumulative rule: a check then skips the pass entirely.
+    std::vector<CumulativeHit> cumulative_hits;
+    std::vector<std::uint32_t> cumulative_slot_base;
+    [[nodiscard]] bool cumulative_contributes(std::uint32_t substance) const noexcept {
+        return cumulative_slot_base[substance] != cumulative_slot_base[substance + 1];
+    }
+    struct CumulativeFacts {
+        Severity severity;
+        EvidenceGrade evidence;
+        std::uint32_t requirements;      // 1..8
+        std::array<std::uint8_t, 8> min;  // per requirement
+    };
+    std::vector<CumulativeFacts> cumulative_facts;
+    std::vector<std::vector<Part>> cumulative_parts;             // per rule, per requirement
+    std::vector<std::vector<std::uint32_t>> cumulative_conditions;  // per rule: condition indexes
+    std::vector<std::vector<std::uint32_t>> cumulative_dose_substances;  // per rule, per threshold
+    // Rank of each cumulative rule's id among the cumulative rules' ids (warnings of different
+    // kinds never compare ranks, so this ranking need not be shared with the other rules').
+    std::vector<std::uint32_t> cumulative_rank;
+
     // Sort rank of every rule id (interactions, contraindications, classes and the
     // duplicate-ingredient pseudo rule, together): warnings tied on severity, inputs and kind are
     // ordered by rule id without comparing strings.
@@ -363,12 +395,17 @@ void set_vertex_ranges(KnowledgeBaseImpl& kb);
 void build_lookups(KnowledgeBaseImpl& kb);
 // Fills condition_codes and condition_words (condition_match.cpp).
 void index_condition_codes(KnowledgeBaseImpl& kb);
-// Fills substance_has_rules and product_has_rules from the compiled rules (engine.cpp).
+// Fills substance_has_rules and product_has_rules from the compiled rules (engine.cpp); run after
+// compile_cumulative, whose requirements count as rules that involve a substance.
 void mark_rule_coverage(KnowledgeBaseImpl& kb);
 // Fills pair_ranked and pair_spans from pair_bits and the Interacts edges, and
 // in_duplicate_class (engine.cpp). Returns false when the bits and the edges disagree (a damaged
 // snapshot): then the rank index is left empty.
 [[nodiscard]] bool build_check_index(KnowledgeBaseImpl& kb);
+// Interns pack.cumulative_rules into the cumulative_* tables (engine.cpp). Needs the id indexes
+// and class_members. Returns an empty string, or what is wrong with a rule (a snapshot's rules are
+// not checked by the pack loader: a reference to nothing or more than 8 requirements is damage).
+std::string compile_cumulative(KnowledgeBaseImpl& kb);
 
 // Case/space/punctuation-insensitive form of what a person typed.
 std::string normalize_name(std::string_view text);

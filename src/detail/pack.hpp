@@ -38,12 +38,13 @@ struct PackData {
     std::vector<Condition> conditions;
     std::vector<InteractionRule> interactions;
     std::vector<ContraindicationRule> contraindications;
+    std::vector<CumulativeRule> cumulative_rules;
     std::vector<Treatment> treatments;
     std::vector<Profile> profiles;
 
     // Parallel to the vectors above while the pack is read and checked (emptied afterwards).
     std::vector<Origin> source_origins, substance_origins, product_origins, class_origins, condition_origins,
-        interaction_origins, contraindication_origins, treatment_origins, profile_origins;
+        interaction_origins, contraindication_origins, cumulative_origins, treatment_origins, profile_origins;
     // Layered knowledge bases (pack_layers.cpp): the layer of each interaction rule, parallel to
     // `interactions` (0 is the highest priority); empty when the pack is a single layer.
     std::vector<std::uint16_t> interaction_layers;

@@ -45,6 +45,8 @@ enum class FieldKind : std::uint8_t {
     Participant,     // Participant: {"substance"|"class"|"product": id}
     Participants,    // exactly two participants, stored through `at` and `at2`
     Unkept,          // text the format allows but no struct member holds yet (checked, not stored)
+    Count,           // int, an integer 1..16 (how many medications a cumulative rule needs)
+    Amount,          // double, a positive number (a daily dose in mg)
 };
 
 struct ObjectType;

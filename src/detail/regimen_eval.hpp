@@ -71,6 +71,7 @@ struct RegimenView {
 struct EvalOptions {
     Severity min_severity = Severity::Minor;
     bool duplicate_therapy = true;
+    bool cumulative = true;  // look for cumulative warnings (screen leaves them out when filtered)
 };
 
 // An ingredient pair (inputs i < j, ingredient positions x, y) with compiled rules.
@@ -100,12 +101,34 @@ struct EvalScratch {
     std::vector<std::uint64_t> fired;
     std::vector<ProductHit> product_fired;
     std::vector<std::pair<std::uint32_t, std::uint32_t>> candidates;
+    // Cumulative rules (evaluate_cumulative): per rule, the epoch it was last touched and its
+    // per-requirement counts; per substance hit, the epoch it was counted in.
+    struct CumulativeInput {
+        std::uint32_t rule, mask, substance;
+    };
+    struct CumulativeMatch {
+        std::uint32_t rule, input, substance;
+    };
+    std::vector<std::uint32_t> cum_stamp, cum_slot;
+    std::vector<std::uint8_t> cum_counts;
+    std::uint32_t cum_epoch = 0;
+    std::vector<std::uint32_t> cum_touched;
+    std::vector<CumulativeInput> cum_local;
+    std::vector<CumulativeMatch> cum_matches;
 };
 
 // Appends the regimen's warnings to `warnings` (which must be empty: positions are the regimen's)
-// in report order, and the rules they superseded to `superseded` (Warning::superseded_begin is an
-// offset into it).
+// in report order, the rules they superseded to `superseded` (Warning::superseded_begin is an
+// offset into it) and the medications of cumulative warnings to `implicated`
+// (Warning::implicated_begin is an offset into it).
 void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, const EvalOptions& options,
-                      EvalScratch& scratch, std::vector<Warning>& warnings, std::vector<std::uint32_t>& superseded);
+                      EvalScratch& scratch, std::vector<Warning>& warnings, std::vector<std::uint32_t>& superseded,
+                      std::vector<Implicated>& implicated);
+
+// The cumulative pass of evaluate_regimen (issue 12): appends a warning for every cumulative rule
+// the regimen meets, unordered. Costs one range test per ingredient when no ingredient can count
+// towards a cumulative rule (KnowledgeBaseImpl::cumulative_contributes).
+void evaluate_cumulative(const KnowledgeBaseImpl& kb, const RegimenView& regimen, const EvalOptions& options,
+                         EvalScratch& scratch, std::vector<Warning>& warnings, std::vector<Implicated>& implicated);
 
 }  // namespace rxcaution::detail

@@ -67,6 +67,11 @@ public:
     // Calls f(id) for each substance of the warning, in the order substances() gives.
     template <class F>
     void for_each_substance(const Warning& w, F&& f) const {
+        if (w.kind == WarningKind::Cumulative) {
+            for (std::uint32_t k = 0; k < w.implicated_count; ++k)
+                f(std::string_view(kb_.pack.substances[d_.implicated[w.implicated_begin + k].substance].id));
+            return;
+        }
         if (w.kind == WarningKind::DrugCondition && w.substance_a == kNone) {
             for (const auto& id : kb_.pack.products[d_.refs[w.input_a].index].ingredients) f(std::string_view(id));
             return;
@@ -78,6 +83,11 @@ public:
 
     // The explanation step for one input ("'Suboxone' resolved to product Suboxone, which ...").
     [[nodiscard]] std::string input_step(std::size_t i) const;
+    // Cumulative warnings: one sentence per dose threshold of the rule and implicated medication
+    // with that substance, comparing the dose written in its text (or saying none was given).
+    [[nodiscard]] std::vector<std::string> dose_statements(const Warning& w) const;
+    // The rule condition a cumulative warning's patient condition falls under ("" when none).
+    [[nodiscard]] std::string_view cumulative_condition(const Warning& w) const;
     // "x is a member of a, a subclass of b", or "" when the participant is not a class.
     [[nodiscard]] std::string membership_step(std::uint32_t substance, const Part& p) const;
 

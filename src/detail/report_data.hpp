@@ -6,6 +6,7 @@
 
 #include <rxcaution/report.hpp>
 
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +23,13 @@ struct Report::Data {
     std::vector<std::int64_t> condition_refs;  // condition index, or -1 when unresolved
     std::vector<Warning> warnings;
     std::vector<std::uint32_t> superseded;
+    std::vector<Implicated> implicated;
+    // One alert per pair: computed on first use (rendering, groups()), not by the check, which
+    // stays as fast as before; call_once makes the first use safe from any number of threads.
+    mutable std::once_flag groups_once;
+    mutable std::vector<WarningGroup> groups;
+    mutable std::vector<std::uint32_t> group_of;  // per warning: index into groups
+    void ensure_groups() const;
     std::optional<Severity> max_severity;
 };
 

@@ -450,3 +450,71 @@ TEST(Layers, MinSeverityNeverHidesAPairALaterPackRatesHigher) {
         EXPECT_EQ(w.annotations[0].text, "DDInter rates this pair Major (this warning: moderate).");
     }
 }
+
+namespace {
+
+// The fixture pack with one cumulative rule over a substance that unifies by name with a curated
+// one (ddinter-1263, Naltrexone) and an invented one: a format fixture, not a clinical claim.
+std::string fixture_with_cumulative(const std::string& id) {
+    auto p = nlohmann::ordered_json::parse(fixture_pack());
+    p["cumulative_rules"] = {{{"id", id},
+                              {"requires", {{{"member", {{"substance", "ddinter-1263"}}}, {"min", 1}},
+                                            {{"member", {{"substance", "ddinter-9001"}}}, {"min", 1}}}},
+                              {"severity", "minor"},
+                              {"summary", "Test cumulative rule"},
+                              {"effect", "Not given."},
+                              {"mechanism", {{"type", "unknown"}}},
+                              {"management", "Not given."},
+                              {"evidence", "secondary"},
+                              {"sources", {{{"source", "ddinter"}}}}}};
+    return p.dump();
+}
+
+std::vector<std::string> cumulative_ids(const Report& r) {
+    std::vector<std::string> out;
+    for (const auto& w : r.warnings())
+        if (w.kind == WarningKind::Cumulative) out.emplace_back(r.rule_id(w));
+    return out;
+}
+
+}  // namespace
+
+TEST(Layers, CumulativeRulesOfEveryPackAreKeptOverTheMergedSubstances) {
+    TempDir dir;
+    const fs::path file = dir.write("cumulative.json", fixture_with_cumulative("test-cumulative"));
+    const KnowledgeBase kb = KnowledgeBase::load(std::vector<fs::path>{"builtin", file});
+    ASSERT_EQ(kb.cumulative_rules().size(), rxtest::kb().cumulative_rules().size() + 1);
+    const CumulativeRule* mine = kb.find_cumulative_rule("test-cumulative");
+    ASSERT_NE(mine, nullptr);
+    // The layer's substance id was unified by name with the curated naltrexone.
+    EXPECT_EQ(mine->requirements[0].member.id, "naltrexone");
+    EXPECT_EQ(cumulative_ids(kb.check({"naltrexone", "Testdrug A"})), (std::vector<std::string>{"test-cumulative"}));
+    // The curated pack's cumulative rules still fire in the layered knowledge base.
+    EXPECT_EQ(cumulative_ids(kb.check({"oxycodone", "alprazolam", "gabapentin"})),
+              (std::vector<std::string>{"cumulative-opioid-cns-depressants"}));
+    // And in its snapshot (methadone + naltrexone: a curated warning the other pack's rating
+    // annotates, read from the snapshot's encoded rules).
+    const KnowledgeBase copy = KnowledgeBase::from_snapshot(kb.to_snapshot(), "layered.rxpack");
+    const std::vector<std::string> meds{"naltrexone", "Testdrug A", "oxycodone", "alprazolam", "gabapentin", "methadone"};
+    const Report original = kb.check(meds);
+    bool annotated = false;
+    for (const auto& w : original.warnings()) annotated = annotated || !original.details(w).annotations.empty();
+    EXPECT_TRUE(annotated);
+    EXPECT_EQ(to_json(copy.check(meds)), to_json(original));
+    EXPECT_EQ(to_text(copy.check(meds)), to_text(original));
+}
+
+TEST(Layers, CumulativeRuleIdUsedByTwoPacksIsAnIntegrityError) {
+    TempDir dir;
+    const fs::path file = dir.write("cumulative.json", fixture_with_cumulative("cumulative-opioid-cns-depressants"));
+    try {
+        (void)KnowledgeBase::load(std::vector<fs::path>{"builtin", file});
+        FAIL() << "expected an IntegrityError";
+    } catch (const IntegrityError& e) {
+        EXPECT_NE(std::string(e.what()).find(file.generic_string() +
+                                             ": cumulative rule 'cumulative-opioid-cns-depressants' is also defined by "
+                                             "<builtin> with a different meaning (a rule id already used)"),
+                  std::string::npos)
+            << e.what();
+    }
+}

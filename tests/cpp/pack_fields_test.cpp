@@ -60,7 +60,9 @@ TEST(PackFields, EveryEntityHasATable) {
     const std::set<std::string> expected = {"manifest", "source", "citation", "substance", "identifiers", "product",
                                             "inactiveIngredient", "class", "classMember", "duplicateTherapy",
                                             "condition", "symptom", "interaction", "mechanism", "contraindication",
-                                            "treatment", "profile", "profileItem"};
+                                            "treatment", "profile", "profileItem",
+                                            // issue 12: cumulative rules
+                                            "cumulative", "cumulativeRequirement", "doseThreshold"};
     EXPECT_EQ(names, expected);
 }
 
@@ -122,7 +124,9 @@ TEST(PackFields, PythonStubExposesEveryMember) {
         {"condition", "Condition"},         {"symptom", "Symptom"},
         {"interaction", "InteractionRule"}, {"mechanism", "Mechanism"},
         {"contraindication", "ContraindicationRule"}, {"treatment", "Treatment"},
-        {"profile", "Profile"},             {"profileItem", "ProfileItem"}};
+        {"profile", "Profile"},             {"profileItem", "ProfileItem"},
+        {"cumulative", "CumulativeRule"},   {"cumulativeRequirement", "CumulativeRequirement"},
+        {"doseThreshold", "DoseThreshold"}};
     std::set<std::string> unkept;
     const std::string stub = read("bindings/python/rxcaution/_core.pyi");
     std::set<std::string> missing;
@@ -165,12 +169,13 @@ TEST(PackFields, DataModelDocumentsEveryField) {
         {"product", "### `products`"},            {"class", "### `classes`"},
         {"condition", "### `conditions`"},        {"interaction", "### `interactions`"},
         {"contraindication", "### `contraindications`"}, {"treatment", "### `treatments`"},
+        {"cumulative", "### `cumulative_rules`"},
         {"profile", "### `profiles`"}};
     // Nested objects are described inside their parent's section.
     const std::map<std::string, std::string> parent = {
         {"identifiers", "substance"}, {"inactiveIngredient", "product"}, {"classMember", "class"},
         {"duplicateTherapy", "class"}, {"symptom", "condition"}, {"mechanism", "interaction"},
-        {"profileItem", "profile"}};
+        {"profileItem", "profile"}, {"cumulativeRequirement", "cumulative"}, {"doseThreshold", "cumulative"}};
     auto section = [&](const std::string& name) {
         const std::string& h = headings.at(name);
         const auto start = doc.find("\n" + h);

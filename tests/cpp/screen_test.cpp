@@ -231,7 +231,7 @@ TEST(Screen, EqualsCheckOnRandomRegimensOnAnyNumberOfThreads) {
         conds.push_back(std::move(cs));
     }
     const auto one = kb().screen(regs, conds, threads(1));
-    std::size_t k = 0;
+    std::size_t k = 0, cumulative_rows = 0;
     for (std::size_t r = 0; r < regs.size(); ++r) {
         CheckContext ctx;
         ctx.conditions = conds[r];
@@ -240,8 +240,10 @@ TEST(Screen, EqualsCheckOnRandomRegimensOnAnyNumberOfThreads) {
             ASSERT_LT(k, one.rows.size());
             const ScreenRow& row = one.rows[k++];
             ASSERT_EQ(row.regimen, r);
-            EXPECT_EQ(static_cast<int>(row.kind), static_cast<int>(w.kind));
+            EXPECT_EQ(row.kind, screen_row_kind(w.kind));
             EXPECT_EQ(row.severity, w.severity);
+            EXPECT_EQ(row.implicated_count, w.implicated_count) << "regimen " << r;
+            if (w.kind == WarningKind::Cumulative) ++cumulative_rows;
             EXPECT_EQ(std::tie(row.input_a, row.input_b, row.substance_a, row.substance_b, row.rule, row.condition_input),
                       std::tie(w.input_a, w.input_b, w.substance_a, w.substance_b, w.rule, w.condition_input))
                 << "regimen " << r;
@@ -259,6 +261,9 @@ TEST(Screen, EqualsCheckOnRandomRegimensOnAnyNumberOfThreads) {
         }
     }
     EXPECT_EQ(k, one.rows.size());
+    // The random regimens meet cumulative rules (three or more CNS depressants...): the property
+    // covers cumulative rows too.
+    EXPECT_GT(cumulative_rows, 0u);
     for (unsigned t : {2u, 4u}) {
         const auto many = kb().screen(regs, conds, threads(t));
         EXPECT_EQ(rows_text(many), rows_text(one)) << t << " threads";

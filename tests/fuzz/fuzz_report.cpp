@@ -45,11 +45,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto cds = parse_rendering(to_cds_hooks(report, indent), "to_cds_hooks");
     RXFUZZ_CHECK(cds.is_object() && cds.contains("cards") && cds["cards"].is_array(),
                  "to_cds_hooks gives {\"cards\": [...]}");
-    // Cards are de-duplicated by uuid, which derives from the warning id: two entries sharing an
-    // ingredient (Catapres and Kapvay) give two warnings with one id, and one card.
-    std::set<std::string> ids;
-    for (const auto& w : report.warnings()) ids.insert(report.id(w));
-    RXFUZZ_CHECK(cds["cards"].size() >= ids.size(), "one card per distinct warning id at least");
+    // One card per alert group (issue 12); uuids are unique even when two entries share an
+    // ingredient (Catapres and Kapvay), so no group's card is lost to de-duplication.
+    RXFUZZ_CHECK(cds["cards"].size() >= report.groups().size(), "one card per alert group at least");
+    std::set<std::string> uuids;
+    for (const auto& card : cds["cards"]) uuids.insert(card.value("uuid", ""));
+    RXFUZZ_CHECK(uuids.size() == cds["cards"].size(), "card uuids are unique");
     // The hook-call rendering: every other input of interest, each labelled with its own text.
     CdsHooksOptions options;
     for (std::size_t i = 0; i < report.input_count(); ++i) {

@@ -474,7 +474,8 @@ def test_feedback_is_accepted_and_counted(server) -> None:
                 "outcomeTimestamp": "2024-05-01T10:00:00Z",
             },
             {
-                "card": cards[1]["uuid"],
+                # One alert per pair (issue 12): methadone + clarithromycin is one card now (it was two).
+                "card": cards[-1]["uuid"],
                 "outcome": "accepted",
                 "acceptedSuggestions": [],
                 "outcomeTimestamp": "2024-05-01T10:00:01Z",

@@ -26,7 +26,8 @@ from fhir.resources.detectedissue import DetectedIssue  # noqa: E402
 
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 SEVERITY = {"contraindicated": "high", "major": "high", "moderate": "moderate", "minor": "low"}
-ISSUE_CODE = {"drug-drug": "DRG", "drug-condition": "COND", "duplicate-therapy": "DUPTHPY"}
+# A cumulative warning (issue 12) is a drug interaction among several medications: DRG too.
+ISSUE_CODE = {"drug-drug": "DRG", "drug-condition": "COND", "duplicate-therapy": "DUPTHPY", "cumulative": "DRG"}
 # Required bindings of the elements the renderer fills (FHIR R4 value sets).
 REQUIRED_BINDINGS = {
     "Bundle.type": {
@@ -268,8 +269,10 @@ def test_ids_are_deterministic(kb: rxcaution.KnowledgeBase) -> None:
 def test_issue_ids_match_cds_card_uuids(kb: rxcaution.KnowledgeBase) -> None:
     report = kb.check(["methadone", "clarithromycin"])
     ids = [i["id"] for i in issues(report.to_fhir())]
-    uuids = [c["uuid"] for c in report.to_cds_hooks()["cards"]][: len(ids)]
-    assert ids == uuids
+    # One card per alert group (issue 12): its uuid is the id of the group's leading issue.
+    leads = [ids[g.lead] for g in report.groups]
+    uuids = [c["uuid"] for c in report.to_cds_hooks()["cards"]][: len(leads)]
+    assert leads == uuids
 
 
 def test_unresolved_inputs_become_operation_outcomes(rendered) -> None:

@@ -75,6 +75,8 @@ def test_drug_condition_warning(report):
         # Filled only in a layered knowledge base.
         "pack": "",
         "annotations": [],
+        "group": 0,
+        "group_lead": True,
     }
 
 

@@ -34,12 +34,12 @@ def test_list_of_lists_gives_exact_rows_and_columns():
     assert list(res.summary.columns) == SUMMARY_COLUMNS
     assert plain_rows(res.rows) == [
         (0, "drug-drug", "major", "label", "ketamine-methadone", 0, 1, "methadone", "ketamine", "methadone",
-         "ketamine", None, 1),
+         "ketamine", None, 1, 0),
         (0, "drug-drug", "major", "label", "methadone-cns-depressants", 0, 1, "methadone", "ketamine", "methadone",
-         "ketamine", None, 0),
+         "ketamine", None, 0, 0),
         (1, "drug-drug", "major", "label", "buprenorphine-cns-depressants", 0, 1, "Suboxone", "alprazolam",
-         "buprenorphine", "alprazolam", None, 0),
-        (1, "unresolved-medication", None, None, None, 2, None, "zorvatinex", None, None, None, None, 0),
+         "buprenorphine", "alprazolam", None, 0, 0),
+        (1, "unresolved-medication", None, None, None, 2, None, "zorvatinex", None, None, None, None, 0, 0),
     ]
     assert plain_rows(res.summary) == [
         (0, 2, 0, 2, 0, 0, 2, 0, "major", 0, 0, True),
@@ -90,8 +90,8 @@ def test_arrow_input_with_pandas_output_and_dictionary_encoded_inputs():
                                                                          "Methadone", "Dolophine", None]})
     want = plain_rows(KB.screen(meds).rows)
     assert want[0] == (3, "drug-drug", "major", "label", "buprenorphine-cns-depressants", 0, 1, "Suboxone",
-                       "alprazolam", "buprenorphine", "alprazolam", None, 0)
-    assert want[-1] == (2, "unresolved-medication", None, None, None, 0, None, "", None, None, None, None, 0)
+                       "alprazolam", "buprenorphine", "alprazolam", None, 0, 0)
+    assert want[-1] == (2, "unresolved-medication", None, None, None, 0, None, "", None, None, None, None, 0, 0)
     table = pa.Table.from_pandas(meds, preserve_index=False)
     # A pyarrow Table in, pandas out (as_arrow=False): the regimen ids come back as numpy values.
     assert plain_rows(KB.screen(table).rows) == want
@@ -162,23 +162,27 @@ CONDITIONS = [c.id for c in KB.conditions()] + ["not a condition"]
 
 
 def check_rows(meds: list[str], conds: list[str]) -> list[tuple]:
+    """A cumulative warning names every input; its screen row holds the first two and the count."""
     rep = KB.check(meds, conditions=conds)
-    return sorted((str(w.kind), w.rule, str(w.severity), tuple(w.input_indexes)) for w in rep.warnings)
+    return sorted((str(w.kind), w.rule, str(w.severity), tuple(w.input_indexes)[:2],
+                   len(w.input_indexes) if str(w.kind) == "cumulative" else 0) for w in rep.warnings)
 
 
 def screen_rows(res, regimen: int) -> list[tuple]:
     part = res.rows[(res.rows["regimen"] == regimen) & res.rows["kind"].isin(["drug-drug", "drug-condition",
-                                                                               "duplicate-therapy"])]
+                                                                               "duplicate-therapy", "cumulative"])]
     out = []
-    for kind, rule, sev, a, b in zip(part["kind"], part["rule"], part["severity"], part["input_a"], part["input_b"]):
-        out.append((kind, rule, sev, (int(a),) if pd.isna(b) else (int(a), int(b))))
+    for kind, rule, sev, a, b, n in zip(part["kind"], part["rule"], part["severity"], part["input_a"], part["input_b"],
+                                        part["implicated"]):
+        out.append((kind, rule, sev, (int(a),) if pd.isna(b) else (int(a), int(b)), int(n)))
     return sorted(out)
 
 
 def semantic(res, regimen: int) -> set[tuple]:
-    """Warnings of a regimen independent of input positions: kind, rule, severity, substances."""
+    """Warnings of a regimen independent of input positions: kind, rule, severity, substances (a
+    cumulative row's two substances are the first two in input order, so they are left out)."""
     part = res.rows[res.rows["regimen"] == regimen]
-    return {(k, r, s, frozenset(x for x in (sa, sb) if isinstance(x, str)))
+    return {(k, r, s, frozenset() if k == "cumulative" else frozenset(x for x in (sa, sb) if isinstance(x, str)))
             for k, r, s, sa, sb in zip(part["kind"], part["rule"], part["severity"], part["substance_a"],
                                        part["substance_b"]) if not k.startswith("unresolved")}
 
@@ -190,6 +194,8 @@ def test_screen_equals_check_on_thousands_of_random_regimens():
     res = KB.screen(regs, conditions=conds, threads=2)
     for r in range(len(regs)):
         assert screen_rows(res, r) == check_rows(regs[r], conds[r]), regs[r]
+    # The random regimens meet cumulative rules: the property covers cumulative rows.
+    assert (res.rows["kind"] == "cumulative").sum() > 0
     unresolved = res.summary["unresolved_medications"].tolist()
     assert unresolved == [len(KB.check(m).unresolved) for m in regs]
 
@@ -209,3 +215,21 @@ def test_property_screen_equals_check_permutation_and_subset(regs, rnd):
         assert screen_rows(res, i) == check_rows(meds, [])
         assert semantic(res_perm, i) == semantic(res, i), (meds, permuted[i])
         assert semantic(res, i) <= semantic(res_ext, i), (meds, extended[i])
+
+
+def test_cumulative_rows_name_the_first_two_inputs_and_explain_names_all():
+    regs = [["oxycodone", "alprazolam", "gabapentin"], ["naltrexone"]]
+    res = KB.screen(regs)
+    rows = res.rows[res.rows["kind"] == "cumulative"]
+    assert len(rows) == 1
+    i = int(rows.index[0])
+    assert (rows["regimen"][i], rows["rule"][i], str(rows["severity"][i]), int(rows["input_a"][i]),
+            int(rows["input_b"][i]), int(rows["implicated"][i])) == (
+        0, "cumulative-opioid-cns-depressants", "major", 0, 1, 3)
+    assert (rows["medication_a"][i], rows["medication_b"][i]) == ("oxycodone", "alprazolam")
+    w = res.explain(i)
+    assert str(w.kind) == "cumulative"
+    assert list(w.inputs) == ["oxycodone", "alprazolam", "gabapentin"]
+    only = KB.screen(regs, kinds=[WarningKind.CUMULATIVE])
+    assert only.rows["kind"].tolist() == ["cumulative"]
+    assert int((res.rows["implicated"] != 0).sum()) == 1

@@ -27,7 +27,8 @@ SPELLINGS = {
         "CONDITION": "condition",
         "TREATMENT": "treatment",
     },
-    WarningKind: {"DRUG_DRUG": "drug-drug", "DRUG_CONDITION": "drug-condition", "DUPLICATE_THERAPY": "duplicate-therapy"},
+    WarningKind: {"DRUG_DRUG": "drug-drug", "DRUG_CONDITION": "drug-condition", "DUPLICATE_THERAPY": "duplicate-therapy",
+                  "CUMULATIVE": "cumulative"},
 }
 ALL_MEMBERS = [m for cls in SPELLINGS for m in cls]
 

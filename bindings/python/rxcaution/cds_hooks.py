@@ -72,7 +72,8 @@ When a prefetch key is absent (the client could not fulfil the template) the ser
 query the FHIR server; it checks what it was sent and adds an ``info`` card saying which patient
 data was missing. A key whose value is ``null`` means the patient has no such data.
 
-Card uuids are deterministic (derived from the warning id), so the same request gives the same
+One card per alert: warnings about the same inputs are one card, led by the most severe.
+Card uuids are deterministic (derived from the leading warning's id), so the same request gives the same
 uuids at ``order-select`` and again at ``order-sign`` and a client can de-duplicate.
 
 Errors

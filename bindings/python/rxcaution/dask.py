@@ -62,6 +62,7 @@ def _meta(pd: Any, regimen_dtype: Any) -> Any:
     meta["input_a"] = pd.Series([], dtype="Int32")
     meta["input_b"] = pd.Series([], dtype="Int32")
     meta["superseded"] = pd.Series([], dtype="int32")
+    meta["implicated"] = pd.Series([], dtype="int32")
     return meta
 
 

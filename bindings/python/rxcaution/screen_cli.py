@@ -316,7 +316,7 @@ def _run(args: argparse.Namespace, pa: Any, stdout: TextIO, stderr: TextIO) -> i
 def _empty_schema(pa: Any, rows: bool) -> Any:
     from .screening import ROW_COLUMNS, SUMMARY_COLUMNS
 
-    ints = {"input_a", "input_b", "superseded", "medications", "conditions", "warnings", "minor", "moderate", "major",
+    ints = {"input_a", "input_b", "superseded", "implicated", "medications", "conditions", "warnings", "minor", "moderate", "major",
             "contraindicated", "unresolved_medications", "unresolved_conditions"}
     names = ROW_COLUMNS if rows else SUMMARY_COLUMNS
     return pa.schema([(n, pa.int32() if n in ints else pa.bool_() if n == "complete" else pa.string()) for n in names])

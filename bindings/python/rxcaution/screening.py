@@ -13,7 +13,9 @@ The result has two tables in long format:
     Columns: ``regimen``, ``kind``, ``severity``, ``evidence``, ``rule``, ``input_a``, ``input_b``
     (positions of the inputs inside the regimen), ``medication_a``, ``medication_b`` (their
     text), ``substance_a``, ``substance_b`` (ids), ``condition`` (the typed condition of a
-    drug-condition or unresolved-condition row), ``superseded`` (rules this warning replaced).
+    drug-condition, cumulative or unresolved-condition row), ``superseded`` (rules this warning
+    replaced), ``implicated`` (cumulative rows: how many medications met the rule; ``input_a`` /
+    ``input_b`` are the first two, ``explain`` lists them all; 0 on other rows).
 ``summary``
     one row per regimen: ``regimen``, ``medications``, ``conditions``, ``warnings``, counts per
     severity, ``max_severity``, ``unresolved_medications``, ``unresolved_conditions``,
@@ -35,11 +37,15 @@ from ._core import KnowledgeBase, Report, Severity, Warning, WarningKind
 
 __all__ = ["ScreenResult", "screen", "ROW_COLUMNS", "SUMMARY_COLUMNS", "KINDS", "SEVERITIES"]
 
-KINDS = ["drug-drug", "drug-condition", "duplicate-therapy", "unresolved-medication", "unresolved-condition"]
+# Indexed by the core's row kind (ScreenRowKind): a cumulative row is 5, after the unresolved ones.
+KINDS = ["drug-drug", "drug-condition", "duplicate-therapy", "unresolved-medication", "unresolved-condition",
+         "cumulative"]
+_UNRESOLVED_KINDS = (3, 4)
+_ROW_TO_WARNING_KIND = {0: 0, 1: 1, 2: 2, 5: 3}
 SEVERITIES = ["minor", "moderate", "major", "contraindicated"]
 EVIDENCE = ["label", "label-quoted", "secondary", "weak", "derived"]
 ROW_COLUMNS = ["regimen", "kind", "severity", "evidence", "rule", "input_a", "input_b", "medication_a",
-               "medication_b", "substance_a", "substance_b", "condition", "superseded"]
+               "medication_b", "substance_a", "substance_b", "condition", "superseded", "implicated"]
 SUMMARY_COLUMNS = ["regimen", "medications", "conditions", "warnings", "minor", "moderate", "major",
                    "contraindicated", "max_severity", "unresolved_medications", "unresolved_conditions", "complete"]
 
@@ -109,7 +115,7 @@ class ScreenResult:
         if not 0 <= row < n:
             raise IndexError(f"row {row} is outside the {n} rows")
         kind = int(self._columns["kind"][row])
-        if kind >= 3:
+        if kind in _UNRESOLVED_KINDS:
             raise ValueError(f"row {row} is an {KINDS[kind]} row: the input was not checked, there is no warning")
         regimen = int(self._row_regimen[row])
         # Warning rows of a regimen come in the report's order: the k-th one is warnings[k]
@@ -117,8 +123,11 @@ class ScreenResult:
         report = self.report(regimen)
         a, b = int(self._columns["input_a"][row]), int(self._columns["input_b"][row])
         want = [a] if b < 0 else [a, b]
+        warning_kind = _ROW_TO_WARNING_KIND[kind]
         for w in report.warnings:
-            if int(w.kind) == kind and list(w.input_indexes) == want and w.rule == self._rule_id(row):
+            # A cumulative warning names every implicated input; the row holds the first two.
+            inputs = list(w.input_indexes)[:2] if warning_kind == 3 else list(w.input_indexes)
+            if int(w.kind) == warning_kind and inputs == want and w.rule == self._rule_id(row):
                 return w
         raise ValueError(f"row {row}: its warning is not in the regimen's report")
 
@@ -365,7 +374,7 @@ def _tables(np: Any, out: dict, batch: _Batch, as_arrow: bool) -> tuple[Any, Any
         elif name in ("input_a", "input_b"):
             row_cols[name] = opt_int(out[name])
         else:
-            row_cols[name] = np.ascontiguousarray(out["superseded"], dtype=np.int32)
+            row_cols[name] = np.ascontiguousarray(out[name], dtype=np.int32)
     summary_cols = {"regimen": summary_ids, "medications": out["summary_medications"],
                     "conditions": out["summary_conditions"], "warnings": out["summary_warnings"]}
     for v, name in enumerate(SEVERITIES):

@@ -182,6 +182,43 @@ void bind_entities(py::module_& m) {
         .repr({"id", "subject", "condition", "severity"})
         .finish();
 
+    ValueClass<CumulativeRequirement>(m, "CumulativeRequirement",
+                                      "One requirement of a cumulative rule: at least ``min`` different medications "
+                                      "with an ingredient that is the substance or a member of the class.")
+        .field("member", &CumulativeRequirement::member, "The class or substance (:class:`Participant`).")
+        .field("min", &CumulativeRequirement::min, "How many different medications (1..16).")
+        .repr({"member", "min"})
+        .finish();
+
+    ValueClass<DoseThreshold>(m, "DoseThreshold",
+                              "A daily dose a source names for one substance of a cumulative rule.")
+        .field("substance", &DoseThreshold::substance, "Substance id.")
+        .field("above_mg_per_day", &DoseThreshold::above_mg_per_day, "The risk the source names is above this daily dose (mg).")
+        .field("note", &DoseThreshold::note, "Free text (may be empty).")
+        .field("sources", &DoseThreshold::sources, "Citations (at least one).")
+        .repr({"substance", "above_mg_per_day"})
+        .finish();
+
+    ValueClass<CumulativeRule>(m, "CumulativeRule",
+                               "A risk across a set of medications (e.g. three or more CNS depressants including an opioid).")
+        .field("id", &CumulativeRule::id, "Stable id (lowercase slug).")
+        .field("requirements", &CumulativeRule::requirements,
+               "All must be met (:class:`CumulativeRequirement`); ``requires`` in the pack.")
+        .field("conditions", &CumulativeRule::conditions, "Condition ids: one must apply to the patient (empty: none needed).")
+        .field("severity", &CumulativeRule::severity, "Severity (:class:`Severity`).")
+        .field("summary", &CumulativeRule::summary, "One line for a clinician.")
+        .field("effect", &CumulativeRule::effect, "Clinical consequences.")
+        .field("mechanism", &CumulativeRule::mechanism, "How it happens (:class:`Mechanism`).")
+        .field("management", &CumulativeRule::management, "Recommended action.")
+        .field("evidence", &CumulativeRule::evidence, "Evidence grade of the rule.")
+        .field("seriousness", &CumulativeRule::seriousness, "Where the label puts it (may be empty).")
+        .field("dose_thresholds", &CumulativeRule::dose_thresholds, "Daily doses the sources name (:class:`DoseThreshold`).")
+        .field("sources", &CumulativeRule::sources, "Citations (at least one).")
+        .field("disagreement", &CumulativeRule::disagreement, "A disagreement between sources (may be empty).")
+        .field("notes", &CumulativeRule::notes, "Free text (may be empty).")
+        .repr({"id", "severity"})
+        .finish();
+
     ValueClass<Treatment>(m, "Treatment", "A treatment or therapy (medication or not).")
         .field("id", &Treatment::id, "Stable id (lowercase slug).")
         .field("name", &Treatment::name, "Display name.")

@@ -408,6 +408,8 @@ Profile or None
                            "InteractionRule");
     every<ContraindicationRule>(kb, "contraindications", &KnowledgeBase::contraindications, "drug-condition rule",
                                 "ContraindicationRule");
+    every<CumulativeRule>(kb, "cumulative_rules", &KnowledgeBase::cumulative_rules,
+                          "cumulative rule (a risk across a set of medications)", "CumulativeRule");
     every<Treatment>(kb, "treatments", &KnowledgeBase::treatments, "treatment", "Treatment");
     every<Profile>(kb, "profiles", &KnowledgeBase::profiles, "substance profile", "Profile");
     every<Source>(kb, "sources", &KnowledgeBase::sources, "source", "Source");

@@ -138,7 +138,24 @@ str
                   "Layered knowledge bases: the pack whose rule this is (drug-drug); else empty.")
         .computed("annotations", [](PyWarning& w) { return w.text().annotations; },
                   "Layered knowledge bases: the other packs' ratings of this pair (:class:`Annotation`).")
+        .computed("group", [](PyWarning& w) { return w.text().group; },
+                  "Position in ``Report.groups`` of the alert this warning belongs to (warnings about the same inputs).")
+        .computed("group_lead", [](PyWarning& w) { return w.text().group_lead; },
+                  "True for the leading (most severe) warning of its alert group.")
         .repr({"kind", "severity", "rule", "inputs"})
+        .finish();
+
+    ValueClass<Implicated>(m, "Implicated", "One medication of a cumulative warning and the ingredient that met the rule.")
+        .field("input", &Implicated::input, "Position in the medication list.")
+        .field("substance", &Implicated::substance, "Index into ``KnowledgeBase.substances()``.")
+        .finish();
+
+    ValueClass<WarningGroup>(m, "WarningGroup",
+                             "Warnings about the same inputs, shown as one alert: the most severe leads.")
+        .field("lead", &WarningGroup::lead, "Index into ``Report.warnings`` of the leading warning.")
+        .field("members", &WarningGroup::members,
+               "Indexes into ``Report.warnings`` of every warning of the group, lead first.")
+        .repr({"lead", "members"})
         .finish();
 
     auto report = ValueClass<Report>(m, "Report", R"doc(The answer to :meth:`KnowledgeBase.check`.
@@ -162,6 +179,9 @@ when read.
                 return out;
             },
             "Warnings, most severe first, then in input order (:class:`Warning`).")
+        .computed("groups", [](const Report& r) { return r.groups(); },
+                  "Warnings grouped by the inputs they are about, one group per alert, most severe first "
+                  "(:class:`WarningGroup`).")
         .computed("max_severity", [](const Report& r) { return r.max_severity(); },
                   "Highest severity among the warnings, or ``None`` when there is none.");
     report.cls()

@@ -162,7 +162,7 @@ py::dict result_columns(const KnowledgeBase& kb, ScreenResult&& res) {
     auto kind = column<std::int8_t>(n), severity = column<std::int8_t>(n), evidence = column<std::int8_t>(n);
     auto input_a = column<std::int32_t>(n), input_b = column<std::int32_t>(n), substance_a = column<std::int32_t>(n),
          substance_b = column<std::int32_t>(n), rule = column<std::int32_t>(n), condition_input = column<std::int32_t>(n),
-         superseded = column<std::int32_t>(n);
+         superseded = column<std::int32_t>(n), implicated = column<std::int32_t>(n);
     auto s_medications = column<std::int32_t>(regimens), s_conditions = column<std::int32_t>(regimens),
          s_warnings = column<std::int32_t>(regimens), s_unresolved_medications = column<std::int32_t>(regimens),
          s_unresolved_conditions = column<std::int32_t>(regimens);
@@ -175,7 +175,8 @@ py::dict result_columns(const KnowledgeBase& kb, ScreenResult&& res) {
         std::int8_t *p_kind = kind.mutable_data(), *p_severity = severity.mutable_data(), *p_evidence = evidence.mutable_data();
         std::int32_t *p_a = input_a.mutable_data(), *p_b = input_b.mutable_data(), *p_sa = substance_a.mutable_data(),
                      *p_sb = substance_b.mutable_data(), *p_rule = rule.mutable_data(),
-                     *p_cond = condition_input.mutable_data(), *p_sup = superseded.mutable_data();
+                     *p_cond = condition_input.mutable_data(), *p_sup = superseded.mutable_data(),
+                     *p_imp = implicated.mutable_data();
         std::int32_t *q_med = s_medications.mutable_data(), *q_cond = s_conditions.mutable_data(),
                      *q_warn = s_warnings.mutable_data(), *q_um = s_unresolved_medications.mutable_data(),
                      *q_uc = s_unresolved_conditions.mutable_data(), *q_by = s_by_severity.mutable_data();
@@ -186,10 +187,11 @@ py::dict result_columns(const KnowledgeBase& kb, ScreenResult&& res) {
         const auto& contras = kb.contraindications();
         const auto& classes = kb.classes();
         std::vector<std::int32_t> substance_code(subs.size(), -1);
+        const auto& cumulative = kb.cumulative_rules();
         // Rule code spaces: interactions, then contraindications, then classes, then the
-        // duplicate-ingredient pseudo rule; ids shared by two tables get one code.
+        // duplicate-ingredient pseudo rule, then cumulative rules; ids shared by two tables get one code.
         const std::size_t duplicate_slot = n_interactions + contras.size() + classes.size();
-        std::vector<std::int32_t> rule_code(duplicate_slot + 1, -1);
+        std::vector<std::int32_t> rule_code(duplicate_slot + 1 + cumulative.size(), -1);
         std::unordered_map<std::string_view, std::int32_t> rule_by_id;
         auto sub = [&](std::uint32_t s) -> std::int32_t {
             if (s == kNone) return -1;
@@ -215,6 +217,7 @@ py::dict result_columns(const KnowledgeBase& kb, ScreenResult&& res) {
                         id = classes[r.rule].id;
                     }
                     break;
+                case ScreenRowKind::Cumulative: slot = duplicate_slot + 1 + r.rule; id = cumulative[r.rule].id; break;
                 default: return -1;
             }
             std::int32_t& c = rule_code[slot];
@@ -228,7 +231,7 @@ py::dict result_columns(const KnowledgeBase& kb, ScreenResult&& res) {
         auto idx = [](std::uint32_t v) { return v == kNone ? std::int32_t{-1} : static_cast<std::int32_t>(v); };
         for (std::size_t k = 0; k < n; ++k) {
             const ScreenRow& r = res.rows[k];
-            const bool warning = r.kind <= ScreenRowKind::DuplicateTherapy;
+            const bool warning = r.kind <= ScreenRowKind::DuplicateTherapy || r.kind == ScreenRowKind::Cumulative;
             p_regimen[k] = static_cast<std::int64_t>(r.regimen);
             p_kind[k] = static_cast<std::int8_t>(r.kind);
             p_severity[k] = warning ? static_cast<std::int8_t>(r.severity) : std::int8_t{-1};
@@ -240,6 +243,7 @@ py::dict result_columns(const KnowledgeBase& kb, ScreenResult&& res) {
             p_rule[k] = rule_of(r);
             p_cond[k] = idx(r.condition_input);
             p_sup[k] = static_cast<std::int32_t>(r.superseded_count);
+            p_imp[k] = static_cast<std::int32_t>(r.implicated_count);
         }
         for (std::size_t r = 0; r < regimens; ++r) {
             const ScreenSummary& s = res.summaries[r];
@@ -265,6 +269,7 @@ py::dict result_columns(const KnowledgeBase& kb, ScreenResult&& res) {
     out["rule"] = rule;
     out["condition_input"] = condition_input;
     out["superseded"] = superseded;
+    out["implicated"] = implicated;
     py::list sids, rids;
     for (const auto& s : substance_ids) sids.append(utf8(s));
     for (const auto& s : rule_ids) rids.append(utf8(s));

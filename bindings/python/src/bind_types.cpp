@@ -140,14 +140,17 @@ An ``enum.IntEnum``; ``str()`` gives ``substance``, ``product``, ``class``, ``co
     bind_enum<WarningKind>(m, "WarningKind",
                            R"doc(Kind of a warning in a report.
 
-An ``enum.IntEnum``; ``str()`` gives ``drug-drug``, ``drug-condition`` or ``duplicate-therapy``.
+An ``enum.IntEnum``; ``str()`` gives ``drug-drug``, ``drug-condition``, ``duplicate-therapy`` or
+``cumulative``.
 )doc",
                            {{"DRUG_DRUG", WarningKind::DrugDrug},
                             {"DRUG_CONDITION", WarningKind::DrugCondition},
-                            {"DUPLICATE_THERAPY", WarningKind::DuplicateTherapy}},
+                            {"DUPLICATE_THERAPY", WarningKind::DuplicateTherapy},
+                            {"CUMULATIVE", WarningKind::Cumulative}},
                            {"An interaction between two medications.",
                             "A medication contraindicated in a patient condition.",
-                            "The same ingredient, or two members of a duplicate-therapy class, taken together."});
+                            "The same ingredient, or two members of a duplicate-therapy class, taken together.",
+                            "A risk across a set of medications (a cumulative rule), naming every one of them."});
 
     bind_enum<Coverage>(m, "Coverage",
                         R"doc(What the loaded pack can say about a medication input.

@@ -19,6 +19,7 @@
     "drug-drug": "drug–drug",
     "drug-condition": "drug–condition",
     "duplicate-therapy": "duplicate therapy",
+    cumulative: "cumulative (three or more, or with a condition)",
   };
   const EVIDENCE_LABELS = {
     label: "product label",
