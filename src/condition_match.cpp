@@ -94,7 +94,12 @@ bool looks_like_icd10cm(std::string_view c) {
 
 }  // namespace
 
-void index_condition_codes(KnowledgeBaseImpl& kb) {
+void KnowledgeBaseImpl::index_conditions_once() const {
+    std::call_once(condition_index_once, [this] { index_conditions(); });
+}
+
+void KnowledgeBaseImpl::index_conditions() const {
+    const KnowledgeBaseImpl& kb = *this;
     const auto& conditions = kb.pack.conditions;
     for (std::uint32_t c = 0; c < conditions.size(); ++c) {
         for (const auto& code : conditions[c].codes) kb.condition_codes.emplace(code_key(code.system, code.code), c);
@@ -123,6 +128,7 @@ std::int64_t KnowledgeBaseImpl::resolve_condition_index(std::string_view text) c
 }
 
 std::int64_t KnowledgeBaseImpl::resolve_condition_index(std::string_view text, const char*& matched_by) const {
+    index_conditions_once();
     matched_by = "";
     const std::string_view raw = trim(text);
     // --- by code: "icd10:F11.20", "snomed:…", FHIR system URI "system|code", or a bare ICD-10-CM code.
@@ -238,6 +244,7 @@ ConditionResolution KnowledgeBaseImpl::resolve_condition(std::string_view text) 
 }
 
 std::vector<std::string> KnowledgeBaseImpl::suggest_condition(std::string_view text) const {
+    index_conditions_once();
     // Close spellings first, then conditions sharing a word that is not a qualifier
     // ("asthma exacerbation" -> Asthma, Acute or severe bronchial asthma).
     std::vector<std::string> out = suggest_condition_names(*this, text);

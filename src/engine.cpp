@@ -760,7 +760,6 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
 
     if (!build_check_index(*kb)) throw std::logic_error("pair bits disagree with the interaction edges");
     mark_rule_coverage(*kb);
-    index_condition_codes(*kb);
     return kb;
 }
 

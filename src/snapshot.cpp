@@ -949,7 +949,6 @@ std::shared_ptr<const KnowledgeBaseImpl> read_snapshot(std::string_view bytes, c
     // Cheap to derive from what was read: not stored.
     if (const std::string problem = compile_cumulative(*kb); !problem.empty()) in.fail(problem);
     mark_rule_coverage(*kb);
-    index_condition_codes(*kb);
     return kb;
 }
 

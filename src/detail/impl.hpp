@@ -333,7 +333,7 @@ struct KnowledgeBaseImpl {
     NameTable names;                                                   // normalised text -> entity
     TextMap<std::uint32_t> condition_names;                            // normalised text -> condition
     // Condition codes: "icd-10-cm F1120" (dots dropped, upper case) / "snomed-ct 38341003" -> condition.
-    TextMap<std::uint32_t> condition_codes;
+    mutable TextMap<std::uint32_t> condition_codes;
     // Every condition name and synonym as a sorted set of words (without "of", "the", ...), and
     // the variants of names with "X or Y" ("acute or severe bronchial asthma" is also "acute
     // bronchial asthma" and "severe bronchial asthma"), for word-order-tolerant matching.
@@ -341,7 +341,13 @@ struct KnowledgeBaseImpl {
         std::vector<std::string> words;  // sorted, unique
         std::uint32_t condition;
     };
-    std::vector<ConditionWords> condition_words;
+    mutable std::vector<ConditionWords> condition_words;
+    // condition_codes and condition_words are built on the first condition resolved: a knowledge
+    // base that is never asked about conditions (most loads, every screen without conditions) never
+    // pays for them.
+    mutable std::once_flag condition_index_once;
+    void index_conditions_once() const;
+    void index_conditions() const;  // call through index_conditions_once
     std::vector<std::pair<std::string, NameTarget>> suggestion_pool;   // every medication name
     std::vector<std::pair<std::string, std::uint32_t>> condition_pool;  // every condition name
 
@@ -393,8 +399,6 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack);
 // a name that two entities claim.
 void set_vertex_ranges(KnowledgeBaseImpl& kb);
 void build_lookups(KnowledgeBaseImpl& kb);
-// Fills condition_codes and condition_words (condition_match.cpp).
-void index_condition_codes(KnowledgeBaseImpl& kb);
 // Fills substance_has_rules and product_has_rules from the compiled rules (engine.cpp); run after
 // compile_cumulative, whose requirements count as rules that involve a substance.
 void mark_rule_coverage(KnowledgeBaseImpl& kb);
