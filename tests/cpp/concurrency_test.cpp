@@ -86,3 +86,30 @@ TEST(KnowledgeBase, ConcurrentFirstReadsOfSnapshotRulesAgree) {
     ASSERT_EQ(kb.interactions().size(), ids.size());
     for (std::size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(kb.interactions()[i].id, ids[i]);
 }
+
+// The condition code and word indexes are built on the first condition resolved: threads that
+// race to resolve conditions for the first time (by name, by ICD-10-CM code, by reordered words)
+// must all get the report that one thread gets from another fresh copy.
+TEST(KnowledgeBase, ConcurrentFirstConditionResolutionsAgree) {
+    const KnowledgeBase warm = KnowledgeBase::from_snapshot(KnowledgeBase::builtin().to_snapshot());
+    CheckContext context;
+    context.conditions = {"hypertension", "icd10:I45.81", "asthma, severe", "hepatic impairment"};
+    const std::vector<std::string> meds = {"ketamine", "methadone", "naltrexone", "ondansetron"};
+    const std::string want = to_json(warm.check(meds, context));
+    ASSERT_NE(want.find("\"matched_by\":\"code\""), std::string::npos);
+    ASSERT_NE(want.find("\"matched_by\":\"words\""), std::string::npos);
+    const KnowledgeBase cold = KnowledgeBase::from_snapshot(KnowledgeBase::builtin().to_snapshot());
+    constexpr int kThreads = 8;
+    std::vector<std::string> got(kThreads);
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            ++ready;
+            while (ready.load() < kThreads) std::this_thread::yield();
+            got[t] = to_json(cold.check(meds, context));
+        });
+    }
+    for (auto& th : threads) th.join();
+    for (int t = 0; t < kThreads; ++t) EXPECT_EQ(got[t], want) << "thread " << t;
+}
