@@ -96,8 +96,8 @@ TEST(KnowledgeBase, ConcurrentFirstConditionResolutionsAgree) {
     context.conditions = {"hypertension", "icd10:I45.81", "asthma, severe", "hepatic impairment"};
     const std::vector<std::string> meds = {"ketamine", "methadone", "naltrexone", "ondansetron"};
     const std::string want = to_json(warm.check(meds, context));
-    ASSERT_NE(want.find("\"matched_by\":\"code\""), std::string::npos);
-    ASSERT_NE(want.find("\"matched_by\":\"words\""), std::string::npos);
+    ASSERT_NE(want.find("\"matched_by\": \"code\""), std::string::npos);
+    ASSERT_NE(want.find("\"matched_by\": \"words\""), std::string::npos);
     const KnowledgeBase cold = KnowledgeBase::from_snapshot(KnowledgeBase::builtin().to_snapshot());
     constexpr int kThreads = 8;
     std::vector<std::string> got(kThreads);
