@@ -797,6 +797,37 @@ void check_shapes(In& in, const KnowledgeBaseImpl& kb) {
         need(e.kind != EdgeKind::Interacts ||
                  (e.offset <= kb.pair_rule_pool.size() && e.count <= kb.pair_rule_pool.size() - e.offset),
              "pair rule span out of range");
+    // Every reader of an edge indexes a table by (target - base): each edge kind must join the
+    // vertex ranges it was built between, or a crafted file reads past a table.
+    if (fwd.m_rowstart.size() == static_cast<std::size_t>(kb.vertex_count) + 1 &&
+        fwd.m_edge_properties.size() == fwd.m_column.size()) {
+        const auto in_range = [](std::uint32_t v, std::uint32_t lo, std::uint32_t hi) { return v >= lo && v < hi; };
+        for (std::uint32_t v = 0; v < kb.vertex_count; ++v) {
+            for (std::uint32_t e = fwd.m_rowstart[v]; e < fwd.m_rowstart[v + 1] && e < fwd.m_column.size(); ++e) {
+                const std::uint32_t t = fwd.m_column[e];
+                bool ok = false;
+                switch (fwd.m_edge_properties[e].kind) {
+                    case EdgeKind::Interacts: ok = v < kb.class_base && t < kb.class_base; break;
+                    case EdgeKind::MemberOf:
+                        ok = v < kb.class_base && in_range(t, kb.class_base, kb.product_base);
+                        break;
+                    case EdgeKind::SubclassOf:
+                        ok = in_range(v, kb.class_base, kb.product_base) && in_range(t, kb.class_base, kb.product_base);
+                        break;
+                    case EdgeKind::HasIngredient:
+                        ok = in_range(v, kb.product_base, kb.condition_base) && t < kb.class_base;
+                        break;
+                    case EdgeKind::ConditionParent:
+                        ok = in_range(v, kb.condition_base, kb.rule_base) && in_range(t, kb.condition_base, kb.rule_base);
+                        break;
+                    case EdgeKind::Participates:
+                        ok = v < kb.condition_base && in_range(t, kb.rule_base, kb.vertex_count);
+                        break;
+                }
+                need(ok, "graph edge joins the wrong kinds of vertex");
+            }
+        }
+    }
     need(kb.interacts_end.size() == n_sub, "interaction edge ends have the wrong size");
     for (std::size_t a = 0; a < n_sub; ++a) {
         need(kb.interacts_end[a] >= fwd.m_rowstart[a] && kb.interacts_end[a] <= fwd.m_rowstart[a + 1],

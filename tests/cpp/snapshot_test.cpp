@@ -236,6 +236,27 @@ TEST(Snapshot, PairBitsMustSetExactlyThePairsWithInteractionEdges) {
     }
 }
 
+TEST(Snapshot, GraphEdgesMustJoinTheVertexKindsTheirKindJoins) {
+    // Readers index tables by (edge target - base of its kind): a sealed file with a rule edge
+    // (Participates) that leads to a substance instead of a rule is refused rather than read
+    // far out of bounds (a fuzzing finding, kept in tests/fuzz/regressions/snapshot).
+    const std::string bytes = rxtest::kb().to_snapshot();
+    const auto impl = rxcaution::detail::read_snapshot(bytes, "x.rxpack");
+    const auto& fwd = impl->graph.m_forward;
+    const std::string column(reinterpret_cast<const char*>(fwd.m_column.data()), fwd.m_column.size() * 4);
+    const std::size_t at = bytes.find(column);
+    ASSERT_NE(at, std::string::npos);
+    ASSERT_EQ(bytes.find(column, at + 1), std::string::npos);
+    std::size_t edge = 0;
+    while (edge < fwd.m_column.size() && fwd.m_edge_properties[edge].kind != rxcaution::detail::EdgeKind::Participates) ++edge;
+    ASSERT_LT(edge, fwd.m_column.size());
+    std::string crafted = bytes;
+    const std::uint32_t substance = 0;
+    std::memcpy(crafted.data() + at + 4 * edge, &substance, 4);
+    const std::string e = error_of(reseal(crafted));
+    EXPECT_EQ(e.rfind("test.rxpack: damaged snapshot: graph edge joins the wrong kinds of vertex (at payload byte ", 0), 0u) << e;
+}
+
 TEST(Snapshot, EveryTruncationIsAnErrorNeverACrash) {
     // Sealed truncations at many lengths: each must fail cleanly inside the reader.
     const std::string bytes = rxtest::kb().to_snapshot();
