@@ -11,6 +11,7 @@
 #include "fuzz_support.hpp"
 
 #include "detail/json_tokenizer.hpp"
+#include "json_event_recorder.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -27,31 +28,7 @@ namespace {
 
 using json = nlohmann::json;
 
-// Every SAX event as a line, values exact (doubles by their bits).
-struct Recorder {
-    std::vector<std::string> events;
-    bool add(std::string e) {
-        events.push_back(std::move(e));
-        return true;
-    }
-    bool null() { return add("null"); }
-    bool boolean(bool v) { return add(v ? "true" : "false"); }
-    bool number_integer(json::number_integer_t v) { return add("int " + std::to_string(v)); }
-    bool number_unsigned(json::number_unsigned_t v) { return add("uint " + std::to_string(v)); }
-    bool number_float(json::number_float_t v, const std::string& s) {
-        std::uint64_t bits;
-        std::memcpy(&bits, &v, sizeof bits);
-        return add("float " + std::to_string(bits) + " " + s);
-    }
-    bool string(std::string& s) { return add("string " + s); }
-    bool binary(json::binary_t&) { return add("binary"); }
-    bool start_object(std::size_t) { return add("{"); }
-    bool key(std::string& k) { return add("key " + k); }
-    bool end_object() { return add("}"); }
-    bool start_array(std::size_t) { return add("["); }
-    bool end_array() { return add("]"); }
-    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
-};
+using Recorder = rxcaution_fuzz::JsonEventRecorder;
 
 void differential(std::string_view text) {
     Recorder reference;
