@@ -213,35 +213,75 @@ void KnowledgeBaseImpl::participating_rules(Vertex v, std::vector<std::uint32_t>
 }
 
 bool build_check_index(KnowledgeBaseImpl& kb) {
-    kb.in_duplicate_class.assign(kb.duplicate_classes_by_substance.size(), 0);
-    for (std::size_t s = 0; s < kb.duplicate_classes_by_substance.size(); ++s)
-        kb.in_duplicate_class[s] = kb.duplicate_classes_by_substance[s].empty() ? 0 : 1;
+    const std::size_t n_sub = kb.duplicate_classes_by_substance.size();
+    kb.duplicate_starts_mask.assign(n_sub, 0);
+    kb.duplicate_member_mask.assign(n_sub, 0);
+    for (std::size_t s = 0; s < n_sub; ++s) {
+        for (std::uint32_t c : kb.duplicate_classes_by_substance[s]) kb.duplicate_starts_mask[s] |= std::uint64_t{1} << (c % 64);
+        if (s < kb.substance_classes.size())
+            for (const auto& link : kb.substance_classes[s])
+                if (link.cls < kb.pack.classes.size() && kb.pack.classes[link.cls].duplicate_therapy)
+                    kb.duplicate_member_mask[s] |= std::uint64_t{1} << (link.cls % 64);
+    }
     kb.pair_ranked.clear();
-    kb.pair_spans.clear();
+    kb.pair_hot.clear();
     if (kb.pair_bits.empty()) return true;
     const std::size_t words = kb.pair_bits.size();
+    const std::uint64_t stride = kb.pair_bits_stride;
     kb.pair_ranked.resize(words);
-    std::uint64_t total = 0;
+    std::uint64_t total = 0, upper = 0;
     for (std::size_t w = 0; w < words; ++w) {
-        kb.pair_ranked[w] = {kb.pair_bits[w], total};
+        std::uint64_t kept = 0;
+        for (std::uint64_t bits = kb.pair_bits[w]; bits; bits &= bits - 1) {
+            const std::uint64_t k = w * 64 + static_cast<std::uint64_t>(__builtin_ctzll(bits));
+            if (k % stride > k / stride) kept |= std::uint64_t{1} << (k & 63);
+        }
+        kb.pair_ranked[w] = {kept, upper};
         total += static_cast<std::uint64_t>(__builtin_popcountll(kb.pair_bits[w]));
+        upper += static_cast<std::uint64_t>(__builtin_popcountll(kept));
     }
-    // Every Interacts edge must have its bit, and there must be no other bit: then the edges,
-    // sorted by target within rows of ascending substances, are the set bits in bit order.
+    // Every Interacts edge must have its bit, and there must be no other bit: then the edges
+    // (a, b > a), sorted by target within rows of ascending substances, are the kept bits in bit
+    // order. The edge (b, a) must carry the same rules as (a, b), since a check probes only one.
     const auto& fwd = kb.graph.m_forward;
     const std::size_t substances = kb.interacts_end.size();
-    kb.pair_spans.reserve(static_cast<std::size_t>(total));
+    kb.pair_hot.reserve(static_cast<std::size_t>(upper));
+    auto hot_of = [&kb](const EdgeProps& p) {
+        KnowledgeBaseImpl::PairHot h{p.offset, KnowledgeBaseImpl::PairHot::kSpan | p.count};
+        if (p.count == 1 && p.offset < kb.pair_rule_pool.size()) {
+            const auto& r = kb.pair_rule_pool[p.offset];
+            h.word = r.rule;
+            h.meta = (static_cast<std::uint32_t>(r.severity) & 0xFFu) | (static_cast<std::uint32_t>(r.evidence) & 0xFFu) << 8 |
+                     static_cast<std::uint32_t>(r.filter_severity) << 16 | static_cast<std::uint32_t>(r.supersedes) << 24;
+        }
+        return h;
+    };
     bool agree = true;
+    std::uint64_t edges = 0;
+    for (std::size_t a = 0; a < substances && agree; ++a)
+        for (std::uint32_t e = fwd.m_rowstart[a], end = kb.interacts_end[a]; e < end && agree; ++e, ++edges) {
+            const std::uint32_t b = fwd.m_column[e];
+            agree = b < kb.pair_bits_stride && kb.pair_bit(static_cast<std::uint32_t>(a), b) &&
+                    fwd.m_edge_properties[e].count < KnowledgeBaseImpl::PairHot::kSpan;
+            if (agree && b > a) kb.pair_hot.push_back(hot_of(fwd.m_edge_properties[e]));
+        }
+    if (agree && (edges != total || kb.pair_hot.size() != upper)) agree = false;
+    // The mirror of every pair (a, b > a) now has its record: compare. As many mirrors as pairs
+    // make the bits symmetric, which lets a check probe a pair in either order.
+    std::uint64_t mirrors = 0;
     for (std::size_t a = 0; a < substances && agree; ++a)
         for (std::uint32_t e = fwd.m_rowstart[a], end = kb.interacts_end[a]; e < end && agree; ++e) {
             const std::uint32_t b = fwd.m_column[e];
-            agree = b < kb.pair_bits_stride && kb.pair_bit(static_cast<std::uint32_t>(a), b);
-            const EdgeProps& p = fwd.m_edge_properties[e];
-            kb.pair_spans.push_back({p.offset, p.count});
+            if (b >= a) continue;
+            ++mirrors;
+            const KnowledgeBaseImpl::PairHot* h = kb.pair_hot_of(b, static_cast<std::uint32_t>(a));
+            const KnowledgeBaseImpl::PairHot mine = hot_of(fwd.m_edge_properties[e]);
+            agree = h && h->word == mine.word && h->meta == mine.meta;
         }
-    if (!agree || kb.pair_spans.size() != total) {
+    if (mirrors != upper) agree = false;
+    if (!agree) {
         kb.pair_ranked.clear();
-        kb.pair_spans.clear();
+        kb.pair_hot.clear();
         return false;
     }
     return true;

@@ -19,29 +19,6 @@ using Hit = PairHit;
 
 }  // namespace
 
-PairTable build_pair_table(const KnowledgeBaseImpl& kb) {
-    PairTable t;
-    t.pool = kb.pair_rule_pool.data();
-    const auto& fwd = kb.graph.m_forward;
-    const std::size_t substances = kb.interacts_end.size();
-    std::size_t pairs = 0;
-    for (std::size_t a = 0; a < substances; ++a) pairs += kb.interacts_end[a] - fwd.m_rowstart[a];
-    std::size_t capacity = 16;
-    while (capacity < 2 * pairs) capacity *= 2;  // load factor <= 1/2: probes stay short
-    t.slots.assign(capacity, PairTable::Slot{PairTable::kEmpty, 0, 0, {}});
-    t.mask = capacity - 1;
-    for (std::size_t a = 0; a < substances; ++a)
-        for (std::uint32_t e = fwd.m_rowstart[a], end = kb.interacts_end[a]; e < end; ++e) {
-            const EdgeProps& p = kb.graph[Graph::edge_descriptor(static_cast<Vertex>(a), e)];
-            if (p.kind != EdgeKind::Interacts) continue;
-            const std::uint64_t key = (static_cast<std::uint64_t>(a) << 32) | fwd.m_column[e];
-            std::uint64_t h = PairTable::hash(key) & t.mask;
-            while (t.slots[h].key != PairTable::kEmpty) h = (h + 1) & t.mask;
-            t.slots[h] = {key, p.offset, p.count, p.count ? kb.pair_rule_pool[p.offset] : KnowledgeBaseImpl::PoolRule{}};
-        }
-    return t;
-}
-
 void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, const EvalOptions& options,
                       EvalScratch& sc, std::vector<Warning>& warnings, std::vector<std::uint32_t>& superseded,
                       std::vector<Implicated>& implicated) {
@@ -89,6 +66,39 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
         warnings.push_back(w);
     };
 
+    // The same substance in two inputs: a duplicate within each of its duplicate-therapy classes,
+    // or a duplicate ingredient when it has none.
+    auto add_same_ingredient = [&](std::size_t i, std::size_t j, std::uint32_t a) {
+        if (!options.duplicate_therapy) return;
+        if (!kb.duplicate_classes_by_substance[a].empty()) {
+            for (std::uint32_t c : kb.duplicate_classes_by_substance[a]) add_class_duplicate(c, i, j, a, a);
+            return;
+        }
+        if (Severity::Moderate < options.min_severity) return;
+        Warning w;
+        w.kind = WarningKind::DuplicateTherapy;
+        w.severity = Severity::Moderate;
+        w.evidence = EvidenceGrade::Derived;
+        w.rule = kNone;
+        w.input_a = static_cast<std::uint32_t>(i);
+        w.input_b = static_cast<std::uint32_t>(j);
+        w.substance_a = a;
+        warnings.push_back(w);
+    };
+    auto add_pool_rules = [&](const KnowledgeBaseImpl::PoolRule* rules, std::uint32_t count, std::size_t i, std::size_t j,
+                              std::uint32_t a, std::uint32_t b) {
+        for (std::uint32_t k = 0; k < count; ++k) {
+            const auto& pr = rules[k];
+            // In a layered pack, the highest rating the pair's annotations give
+            // (so filtering never hides a pair a later pack rates at the threshold).
+            if (static_cast<Severity>(pr.filter_severity) < options.min_severity) continue;
+            if (contains(fired, tag(0, pr.rule))) continue;
+            fired.push_back(tag(0, pr.rule));
+            any_supersedes = any_supersedes || pr.supersedes;
+            push_interaction(pr.rule, pr.severity, pr.evidence, i, j, a, b);
+        }
+    };
+
     // --- drug-drug: find every ingredient pair with compiled rules ----------------------------
     // For each ingredient a of input i, either walk a's partners in the graph and keep those that
     // are ingredients of a later input (cost: a's degree), or binary-search a's row for each later
@@ -96,51 +106,148 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
     // consumed in (i, j, x, y) order, the order the warnings have always been produced in.
     auto& hits = sc.hits;
     hits.clear();
-    const bool bits = !kb.pair_bits.empty();  // with the bit index, pairs are probed in the loop below
-    // Without a pair table (check), the rank index finds the rule spans. Every ingredient pair's
-    // bit word is requested first, then the spans of the few pairs that have rules, then their
-    // rules: passes whose reads are independent, so that their cache misses overlap instead of
-    // forming a chain of dependent misses per pair. Hits come out in (i, j, x, y) order.
-    const bool ranked = bits && !regimen.pairs && !kb.pair_ranked.empty();
+    // With the rank index (every pack of up to KnowledgeBaseImpl::kMaxPairBitsSubstances
+    // substances), pairs are probed in three passes over the regimen's ingredient pairs, in
+    // (i, j, x, y) order, the order warnings have always been produced in:
+    //   1. every ingredient pair, without a branch: its bit word is read and the pair is kept as a
+    //      candidate when it has rules, shares its ingredient, or may share a duplicate-therapy
+    //      class (per-substance masks). Reads of different pairs do not depend on each other, so
+    //      their cache misses overlap; nothing else is done for the ~93% of pairs with nothing.
+    //   2. the rule record of each candidate with rules is requested (prefetch);
+    //   3. candidates are turned into warnings.
+    // Without it (larger packs), the graph rows are walked as before.
+    const bool ranked = !kb.pair_ranked.empty();
     if (ranked) {
-        auto& spans = sc.spans;
-        spans.clear();
-        for (std::size_t i = 0; i < n; ++i)
-            for (std::size_t x = 0; x < ing[i].second; ++x)
-                for (std::size_t j = i + 1; j < n; ++j)
-                    for (std::size_t y = 0; y < ing[j].second; ++y)
-                        __builtin_prefetch(&kb.ranked_word(ing[i].first[x], ing[j].first[y]));
-        for (std::size_t i = 0; i < n; ++i)
-            for (std::size_t j = i + 1; j < n; ++j)
-                for (std::size_t x = 0; x < ing[i].second; ++x) {
-                    const std::uint32_t a = ing[i].first[x];
-                    for (std::size_t y = 0; y < ing[j].second; ++y) {
-                        const std::uint32_t b = ing[j].first[y];
-                        const KnowledgeBaseImpl::PairSpan* span = a == b ? nullptr : kb.pair_span(a, b);
-                        if (!span) continue;
-                        hits.push_back({static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(j),
-                                        static_cast<std::uint32_t>(x), static_cast<std::uint32_t>(y), nullptr, 0});
-                        spans.push_back(span);
-                        __builtin_prefetch(span);
+        const bool dup = options.duplicate_therapy;
+        // The ingredients, flattened in (input, position) order, as arrays the probe loop streams.
+        auto& sub = sc.flat_sub;
+        auto& input = sc.flat_input;
+        auto& starts = sc.flat_starts;
+        auto& member = sc.flat_member;
+        auto& begin = sc.flat_begin;
+        sub.clear();
+        input.clear();
+        begin.resize(n + 1);
+        bool single = true;  // every input has at most one ingredient (nearly every regimen)
+        for (std::size_t i = 0; i < n; ++i) {
+            begin[i] = static_cast<std::uint32_t>(sub.size());
+            single = single && ing[i].second <= 1;
+            for (std::size_t x = 0; x < ing[i].second; ++x) {
+                sub.push_back(ing[i].first[x]);
+                input.push_back(static_cast<std::uint32_t>(i));
+            }
+        }
+        const std::size_t m = sub.size();
+        begin[n] = static_cast<std::uint32_t>(m);
+        starts.assign(m, 0);
+        member.assign(m, 0);
+        std::uint64_t any_starts = 0;
+        if (dup)
+            for (std::size_t f = 0; f < m; ++f) {
+                starts[f] = kb.duplicate_starts_mask[sub[f]];
+                member[f] = kb.duplicate_member_mask[sub[f]];
+                any_starts |= starts[f];
+            }
+        const std::uint64_t dup_same = dup ? 1u : 0u;
+        // pair_bits is symmetric (build_check_index refuses it otherwise), so the row of the first
+        // ingredient is probed as is: no ordering of the pair per probe.
+        const std::uint64_t* words = kb.pair_bits.data();
+        const std::uint64_t stride = kb.pair_bits_stride;
+        auto& cand = sc.candidates_ranked;
+        std::size_t nc = 0;
+        auto room = [&](std::size_t more) {
+            if (cand.size() < nc + more + 1) cand.resize(std::max(nc + more + 1, 2 * cand.size()));
+        };
+        if (single) {
+            // Inputs i < j are ingredient positions fa < fb: pairs come out in (i, j) order.
+            for (std::size_t fa = 0; fa + 1 < m; ++fa) {
+                room(m - fa - 1);
+                EvalScratch::Candidate* out = cand.data();
+                const std::uint32_t a = sub[fa];
+                const std::uint64_t base = a * stride;
+                const std::uint64_t sa = starts[fa];
+                const std::uint32_t* sb = sub.data();
+                if ((sa | any_starts) == 0) {
+                    for (std::size_t fb = fa + 1; fb < m; ++fb) {
+                        const std::uint32_t b = sb[fb];
+                        const std::uint64_t k = base + b;
+                        const std::uint64_t keep = ((words[k >> 6] >> (k & 63)) | (static_cast<std::uint64_t>(a == b) & dup_same)) & 1u;
+                        out[nc] = {static_cast<std::uint32_t>(fa), static_cast<std::uint32_t>(fb)};
+                        nc += keep;
+                    }
+                } else {
+                    for (std::size_t fb = fa + 1; fb < m; ++fb) {
+                        const std::uint32_t b = sb[fb];
+                        const std::uint64_t k = base + b;
+                        const std::uint64_t keep = ((words[k >> 6] >> (k & 63)) | (static_cast<std::uint64_t>(a == b) & dup_same) |
+                                                    static_cast<std::uint64_t>((sa & member[fb]) != 0)) & 1u;
+                        out[nc] = {static_cast<std::uint32_t>(fa), static_cast<std::uint32_t>(fb)};
+                        nc += keep;
                     }
                 }
-        for (std::size_t k = 0; k < hits.size(); ++k) {
-            hits[k].rules = kb.pair_rule_pool.data() + spans[k]->offset;
-            hits[k].count = spans[k]->count;
-            __builtin_prefetch(hits[k].rules);
+            }
+        } else {
+            for (std::size_t i = 0; i < n; ++i) {
+                const std::uint32_t fa0 = begin[i], fa1 = begin[i + 1];
+                if (fa0 == fa1) continue;
+                room(static_cast<std::size_t>(fa1 - fa0) * (m - fa1));
+                EvalScratch::Candidate* out = cand.data();
+                for (std::size_t j = i + 1; j < n; ++j)
+                    for (std::uint32_t fa = fa0; fa < fa1; ++fa) {
+                        const std::uint32_t a = sub[fa];
+                        const std::uint64_t base = a * stride;
+                        for (std::uint32_t fb = begin[j]; fb < begin[j + 1]; ++fb) {
+                            const std::uint32_t b = sub[fb];
+                            const std::uint64_t k = base + b;
+                            const std::uint64_t keep = ((words[k >> 6] >> (k & 63)) | (static_cast<std::uint64_t>(a == b) & dup_same) |
+                                                        static_cast<std::uint64_t>((starts[fa] & member[fb]) != 0)) & 1u;
+                            out[nc] = {fa, fb};
+                            nc += keep;
+                        }
+                    }
+            }
+        }
+        auto& hot = sc.hot;
+        if (hot.size() < nc) hot.resize(std::max(nc, 2 * hot.size()));
+        for (std::size_t c = 0; c < nc; ++c) {
+            const std::uint32_t a = sub[cand[c].fa], b = sub[cand[c].fb];
+            const KnowledgeBaseImpl::PairHot* h = a == b ? nullptr : kb.pair_hot_of(std::min(a, b), std::max(a, b));
+            hot[c] = h;
+            if (h) __builtin_prefetch(h);
+        }
+        std::uint32_t cur_i = kNone, cur_j = kNone;
+        for (std::size_t c = 0; c < nc; ++c) {
+            const auto [fa, fb] = cand[c];
+            const std::uint32_t i = input[fa], j = input[fb];
+            if (i != cur_i || j != cur_j) {
+                fired.clear();
+                cur_i = i;
+                cur_j = j;
+            }
+            const std::uint32_t a = sub[fa], b = sub[fb];
+            if (a == b) {
+                add_same_ingredient(i, j, a);
+                continue;
+            }
+            if (const KnowledgeBaseImpl::PairHot* h = hot[c]) {
+                if (!(h->meta & KnowledgeBaseImpl::PairHot::kSpan)) {
+                    if (static_cast<Severity>((h->meta >> 16) & 0xFFu) >= options.min_severity &&
+                        !contains(fired, tag(0, h->word))) {
+                        fired.push_back(tag(0, h->word));
+                        any_supersedes = any_supersedes || ((h->meta >> 24) & 1u);
+                        push_interaction(h->word, static_cast<Severity>(h->meta & 0xFFu),
+                                         static_cast<EvidenceGrade>((h->meta >> 8) & 0xFFu), i, j, a, b);
+                    }
+                } else {
+                    add_pool_rules(kb.pair_rule_pool.data() + h->word, h->meta & ~KnowledgeBaseImpl::PairHot::kSpan, i, j, a, b);
+                }
+            }
+            if (starts[fa] & member[fb])
+                for (std::uint32_t cls : kb.duplicate_classes_by_substance[a])
+                    if (kb.in_class(b, cls)) add_class_duplicate(cls, i, j, a, b);
         }
     }
-    if (bits && regimen.pairs) {
-        // The table slots of the pairs that have rules are requested from memory up front, so that
-        // their cache misses overlap instead of stalling the loop below one after the other.
-        for (std::size_t i = 0; i < n; ++i)
-            for (std::size_t x = 0; x < ing[i].second; ++x)
-                for (std::size_t j = i + 1; j < n; ++j)
-                    for (std::size_t y = 0; y < ing[j].second; ++y)
-                        if (kb.pair_bit(ing[i].first[x], ing[j].first[y]))
-                            regimen.pairs->prefetch(ing[i].first[x], ing[j].first[y]);
-    }
-    if (!bits) {
+    if (!ranked) {
         auto& stamp = sc.stamp;
         auto& head = sc.head;
         auto& epoch = sc.epoch;
@@ -202,70 +309,30 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
 
     // --- drug-drug and duplicate therapy, in input-pair order --------------------------------
     std::size_t next_hit = 0;
-    for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t i = 0; i < n && !ranked; ++i) {
         const auto [ia, na] = ing[i];
         if (na == 0) continue;
         // Whether an ingredient of input i starts a duplicate-therapy class: read once per input
         // rather than once per ingredient pair (most substances have none).
         bool dup_classes = false;
         if (options.duplicate_therapy)
-            for (std::size_t x = 0; x < na; ++x) dup_classes = dup_classes || kb.in_duplicate_class[ia[x]];
+            for (std::size_t x = 0; x < na; ++x) dup_classes = dup_classes || !kb.duplicate_classes_by_substance[ia[x]].empty();
         for (std::size_t j = i + 1; j < n; ++j) {
             const auto [ib, nb] = ing[j];
             if (nb == 0) continue;
-            // With the rank index every hit is already known: a pair without one, whose inputs
-            // share no ingredient and start no duplicate-therapy class, has nothing to report.
-            if (ranked && !dup_classes && !(next_hit < hits.size() && hits[next_hit].i == i && hits[next_hit].j == j)) {
-                bool shared = false;
-                for (std::size_t x = 0; x < na && !shared; ++x)
-                    for (std::size_t y = 0; y < nb && !shared; ++y) shared = ia[x] == ib[y];
-                if (!shared) continue;
-            }
             fired.clear();
             for (std::size_t x = 0; x < na; ++x) {
                 const std::uint32_t a = ia[x];
                 for (std::size_t y = 0; y < nb; ++y) {
                     const std::uint32_t b = ib[y];
                     if (a == b) {
-                        if (!options.duplicate_therapy) continue;
-                        if (!kb.duplicate_classes_by_substance[a].empty()) {
-                            for (std::uint32_t c : kb.duplicate_classes_by_substance[a]) add_class_duplicate(c, i, j, a, a);
-                            continue;
-                        }
-                        if (Severity::Moderate < options.min_severity) continue;
-                        Warning w;
-                        w.kind = WarningKind::DuplicateTherapy;
-                        w.severity = Severity::Moderate;
-                        w.evidence = EvidenceGrade::Derived;
-                        w.rule = kNone;
-                        w.input_a = static_cast<std::uint32_t>(i);
-                        w.input_b = static_cast<std::uint32_t>(j);
-                        w.substance_a = a;
-                        warnings.push_back(w);
+                        add_same_ingredient(i, j, a);
                         continue;
-                    }
-                    if (bits && !ranked) {
-                        if (kb.pair_bit(a, b)) {
-                            std::size_t count = 0;
-                            const auto* rules = regimen.pairs ? regimen.pairs->find(a, b, count) : kb.rules_for_pair(a, b, count);
-                            hits.push_back({static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(j),
-                                            static_cast<std::uint32_t>(x), static_cast<std::uint32_t>(y), rules,
-                                            static_cast<std::uint32_t>(count)});
-                        }
                     }
                     while (next_hit < hits.size() && hits[next_hit].i == i && hits[next_hit].j == j &&
                            hits[next_hit].x == x && hits[next_hit].y == y) {
                         const Hit& h = hits[next_hit++];
-                        for (std::uint32_t k = 0; k < h.count; ++k) {
-                            const auto& pr = h.rules[k];
-                            // In a layered pack, the highest rating the pair's annotations give
-                            // (so filtering never hides a pair a later pack rates at the threshold).
-                            if (static_cast<Severity>(pr.filter_severity) < options.min_severity) continue;
-                            if (contains(fired, tag(0, pr.rule))) continue;
-                            fired.push_back(tag(0, pr.rule));
-                            any_supersedes = any_supersedes || pr.supersedes;
-                            push_interaction(pr.rule, pr.severity, pr.evidence, i, j, a, b);
-                        }
+                        add_pool_rules(h.rules, h.count, i, j, a, b);
                     }
                     if (dup_classes)
                         for (std::uint32_t c : kb.duplicate_classes_by_substance[a])

@@ -116,20 +116,6 @@ struct Worker {
     std::vector<Implicated> implicated;
 };
 
-// The pair table of a knowledge base, built by the first screen and kept while the knowledge base
-// lives (entries of knowledge bases that are gone are dropped on the next call).
-std::shared_ptr<const detail::PairTable> pair_table_for(const std::shared_ptr<const KnowledgeBaseImpl>& kb) {
-    static std::mutex mutex;
-    static std::vector<std::pair<std::weak_ptr<const KnowledgeBaseImpl>, std::shared_ptr<const detail::PairTable>>> cache;
-    const std::lock_guard<std::mutex> lock(mutex);
-    std::erase_if(cache, [](const auto& entry) { return entry.first.expired(); });
-    for (const auto& [owner, table] : cache)
-        if (!owner.owner_before(kb) && !kb.owner_before(owner)) return table;
-    auto table = std::make_shared<const detail::PairTable>(detail::build_pair_table(*kb));
-    cache.emplace_back(kb, table);
-    return table;
-}
-
 // Below this many distinct texts per thread, starting a thread costs more than it saves.
 constexpr std::size_t kTextsPerResolver = 2048;
 
@@ -159,7 +145,6 @@ void parallel_for(unsigned count, Fn&& fn) {
 }
 
 struct Shared {
-    const detail::PairTable* pairs;
     const KnowledgeBaseImpl& kb;
     const ScreenBatch& batch;
     const ScreenOptions& options;
@@ -228,7 +213,6 @@ void screen_chunk(const Shared& s, Worker& w, std::size_t first, std::size_t las
             }
         }
         RegimenView view;
-        view.pairs = s.pairs;
         view.n = n;
         view.refs = w.refs.data();
         view.duplicate_of = w.duplicate_of.data();
@@ -357,9 +341,8 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
         for (WarningKind k : options.kinds) mask |= 1u << static_cast<unsigned>(k);
         // Leaving out duplicate therapy also spares looking for it.
         const bool duplicates = options.duplicate_therapy && ((mask >> static_cast<unsigned>(WarningKind::DuplicateTherapy)) & 1u);
-        const auto pairs = kb.pair_bits.empty() ? nullptr : pair_table_for(impl_);
         const bool cumulative = (mask >> static_cast<unsigned>(WarningKind::Cumulative)) & 1u;
-        const Shared shared{pairs.get(), kb, batch, options, EvalOptions{options.min_severity, duplicates, cumulative}, mask, meds, key_count,
+        const Shared shared{kb, batch, options, EvalOptions{options.min_severity, duplicates, cumulative}, mask, meds, key_count,
                             condition_index};
 
         // Chunks small enough to balance the threads, large enough that taking one costs nothing.

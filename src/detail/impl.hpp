@@ -203,34 +203,46 @@ struct KnowledgeBaseImpl {
         const std::uint64_t k = static_cast<std::uint64_t>(a) * pair_bits_stride + b;
         return (pair_bits[k >> 6] >> (k & 63)) & 1u;
     }
-    // Rank index over pair_bits, rebuilt at load from the Interacts edges (build_check_index;
-    // never stored): each bit word next to the count of set bits before it, and the rule span of
-    // every set bit in bit order (which is the order of the Interacts edges: rows by substance,
-    // sorted by target). A check reads a pair's bit and rank in one cache line, and only a pair
-    // that has rules costs another read (its span): no binary search as in rules_for_pair.
+    // Rank index over the upper triangle of pair_bits (pairs a < b), rebuilt at load from the
+    // Interacts edges (build_check_index; never stored): each bit word, keeping only its bits of
+    // pairs a < b, next to the count of such bits before it; and per such pair, in bit order, a
+    // compact record of its rules (PairHot). A check probes every ingredient pair as (smaller,
+    // larger): one read of a word that also holds the rank, and only a pair that has rules costs
+    // one more read, of an 8-byte record that holds the rule itself when the pair has one (nearly
+    // all pairs), so that the rule pool is read only for pairs with several rules. Keeping one
+    // triangle halves what the probes touch, so that a whole-formulary index stays in cache.
     struct alignas(16) RankedWord {
-        std::uint64_t bits;
-        std::uint64_t rank;  // set bits in the words before this one
+        std::uint64_t bits;  // bits of pairs a < b only
+        std::uint64_t rank;  // such bits in the words before this one
     };
-    struct PairSpan {
-        std::uint32_t offset, count;  // span of pair_rule_pool
+    struct PairHot {
+        // One rule: the rule. Several (or none): the offset of the pair's span in pair_rule_pool.
+        std::uint32_t word;
+        // One rule: severity | evidence << 8 | filter_severity << 16 | supersedes << 24.
+        // Otherwise kSpan | the span's length.
+        std::uint32_t meta;
+        static constexpr std::uint32_t kSpan = 1u << 31;
     };
+    static_assert(sizeof(PairHot) == 8);
     std::vector<RankedWord> pair_ranked;
-    std::vector<PairSpan> pair_spans;
-    [[nodiscard]] const RankedWord& ranked_word(std::uint32_t a, std::uint32_t b) const {
-        return pair_ranked[(static_cast<std::uint64_t>(a) * pair_bits_stride + b) >> 6];
+    std::vector<PairHot> pair_hot;
+    [[nodiscard]] std::uint64_t pair_key(std::uint32_t lo, std::uint32_t hi) const {
+        return static_cast<std::uint64_t>(lo) * pair_bits_stride + hi;
     }
-    // The span of pair (a, b) when it has rules, else nullptr.
-    [[nodiscard]] const PairSpan* pair_span(std::uint32_t a, std::uint32_t b) const {
-        const std::uint64_t k = static_cast<std::uint64_t>(a) * pair_bits_stride + b;
+    // The record of pair (lo, hi), lo < hi, when it has rules, else nullptr.
+    [[nodiscard]] const PairHot* pair_hot_of(std::uint32_t lo, std::uint32_t hi) const {
+        const std::uint64_t k = pair_key(lo, hi);
         const RankedWord& w = pair_ranked[k >> 6];
         if (!((w.bits >> (k & 63)) & 1u)) return nullptr;
         const std::uint64_t below = w.bits & ((std::uint64_t{1} << (k & 63)) - 1);
-        return &pair_spans[w.rank + static_cast<std::uint64_t>(__builtin_popcountll(below))];
+        return &pair_hot[w.rank + static_cast<std::uint64_t>(__builtin_popcountll(below))];
     }
-    // Per substance: 1 when it belongs to a class marked for duplicate therapy (rebuilt at load
-    // with the rank index), so that a check reads a byte rather than a vector per input.
-    std::vector<std::uint8_t> in_duplicate_class;
+    // Duplicate-therapy filters (rebuilt at load with the rank index), one bit per class c at
+    // c % 64: per substance, the duplicate-therapy classes it starts (duplicate_classes_by_substance)
+    // and the duplicate-therapy classes it belongs to (substance_classes). A pair whose masks do
+    // not meet can produce no class duplicate, so a check tests two words instead of searching
+    // class lists; a pair whose masks meet is then tested exactly.
+    std::vector<std::uint64_t> duplicate_starts_mask, duplicate_member_mask;
 
     // What a check reads of every rule, packed apart from the rules' text so that a check touches
     // a few bytes per rule rather than a 464-byte struct.
@@ -402,9 +414,9 @@ void build_lookups(KnowledgeBaseImpl& kb);
 // Fills substance_has_rules and product_has_rules from the compiled rules (engine.cpp); run after
 // compile_cumulative, whose requirements count as rules that involve a substance.
 void mark_rule_coverage(KnowledgeBaseImpl& kb);
-// Fills pair_ranked and pair_spans from pair_bits and the Interacts edges, and
-// in_duplicate_class (engine.cpp). Returns false when the bits and the edges disagree (a damaged
-// snapshot): then the rank index is left empty.
+// Fills pair_ranked and pair_hot from pair_bits and the Interacts edges, and the duplicate-therapy
+// masks (engine.cpp). Returns false when the bits and the edges disagree, or the two directions of
+// a pair differ (a damaged snapshot): then the rank index is left empty.
 [[nodiscard]] bool build_check_index(KnowledgeBaseImpl& kb);
 // Interns pack.cumulative_rules into the cumulative_* tables (engine.cpp). Needs the id indexes
 // and class_members. Returns an empty string, or what is wrong with a rule (a snapshot's rules are

@@ -22,45 +22,7 @@ using IngredientSpan = std::pair<const std::uint32_t*, std::size_t>;
 // One regimen, resolved. Every array has n entries except `patient`, which has one per pack
 // condition (the typed condition that brought it, or -1) and is nullptr when no condition
 // resolved.
-// The substance pairs with compiled rules, hashed (open addressing): finding a pair's rule span is
-// one memory access, where KnowledgeBaseImpl::rules_for_pair's binary search takes several.
-// Screening builds it once per knowledge base (build_pair_table); check() keeps the binary search.
-struct PairTable {
-    // 32 bytes, so that a slot never straddles a cache line: the pair's first rule is kept in the
-    // slot itself, and a pair with one rule (most of them) costs a single memory access.
-    struct alignas(32) Slot {
-        std::uint64_t key;  // a << 32 | b; kEmpty when free
-        std::uint32_t offset, count;
-        KnowledgeBaseImpl::PoolRule first;
-    };
-    static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};
-    std::vector<Slot> slots;
-    std::uint64_t mask = 0;
-    const KnowledgeBaseImpl::PoolRule* pool = nullptr;
-    static std::uint64_t hash(std::uint64_t key) { return (key * 0x9E3779B97F4A7C15ull) >> 20; }
-    void prefetch(std::uint32_t a, std::uint32_t b) const {
-        const std::uint64_t key = (static_cast<std::uint64_t>(a) << 32) | b;
-        __builtin_prefetch(&slots[hash(key) & mask]);
-    }
-    const KnowledgeBaseImpl::PoolRule* find(std::uint32_t a, std::uint32_t b, std::size_t& count) const {
-        const std::uint64_t key = (static_cast<std::uint64_t>(a) << 32) | b;
-        for (std::uint64_t h = hash(key) & mask;; h = (h + 1) & mask) {
-            const Slot& s = slots[h];
-            if (s.key == key) {
-                count = s.count;
-                return s.count == 1 ? &s.first : pool + s.offset;
-            }
-            if (s.key == kEmpty) {
-                count = 0;
-                return nullptr;
-            }
-        }
-    }
-};
-PairTable build_pair_table(const KnowledgeBaseImpl& kb);
-
 struct RegimenView {
-    const PairTable* pairs = nullptr;  // optional: probe pairs here instead of the graph
     std::size_t n = 0;
     const InputRef* refs = nullptr;
     const std::uint32_t* duplicate_of = nullptr;  // earlier entry with the same normalised text, or kNone
@@ -92,8 +54,17 @@ struct EvalScratch {
         std::size_t lo, hi;
         bool operator==(const ProductHit&) const = default;
     };
+    // The rank-index pass: the regimen's ingredients flattened (with their duplicate-therapy
+    // masks), the first ingredient of each input, the candidate pairs and their rule records.
+    struct Candidate {
+        std::uint32_t fa, fb;  // positions in the flattened ingredients, of inputs i < j
+    };
+    std::vector<std::uint32_t> flat_sub, flat_input, flat_begin;
+    std::vector<std::uint64_t> flat_starts, flat_member;
+    std::vector<Candidate> candidates_ranked;
+    std::vector<const KnowledgeBaseImpl::PairHot*> hot;
+    // The graph walk (packs without the rank index).
     std::vector<PairHit> hits;
-    std::vector<const KnowledgeBaseImpl::PairSpan*> spans;  // per hit, while the rank index is probed
     std::vector<std::uint32_t> stamp, head;
     std::uint32_t epoch = 0;
     std::vector<Occurrence> occ;

@@ -219,7 +219,7 @@ TEST(Snapshot, PairBitsMustSetExactlyThePairsWithInteractionEdges) {
     const std::string bytes = rxtest::kb().to_snapshot();
     const auto impl = rxcaution::detail::read_snapshot(bytes, "x.rxpack");
     ASSERT_FALSE(impl->pair_bits.empty());
-    EXPECT_EQ(impl->pair_spans.size(), 2 * impl->pack.info.compiled_pairs);  // both directions
+    EXPECT_EQ(impl->pair_hot.size(), impl->pack.info.compiled_pairs);  // one record per pair (a < b)
     const std::string words(reinterpret_cast<const char*>(impl->pair_bits.data()), impl->pair_bits.size() * 8);
     const std::size_t at = bytes.find(words);
     ASSERT_NE(at, std::string::npos);
