@@ -1,8 +1,8 @@
 // Regimen-check speed on the curated pack, on a synthetic pack at the scale a full interaction
 // database reaches (~2,000 substances, ~200,000 rules, class rules included) and, when
 // RXCAUTION_BENCH_PACK names a pack file (e.g. the DDInter-derived pack that
-// bench/ddinter_pack.py writes), on that pack: load, check of 10 and 20 names, rules_for and
-// interactions_between. Without the variable those pack benchmarks are skipped with a message.
+// bench/ddinter_pack.py writes), on that pack: load, check of 10 and 20 names, screen of 20,000
+// regimens of 5, 10 and 20 names on one thread, rules_for and interactions_between. Without the variable those pack benchmarks are skipped with a message.
 //
 //   cmake -S . -B build -DRXCAUTION_BUILD_BENCH=ON && cmake --build build --target rxcaution_bench
 //   ./build/bench/rxcaution_bench
@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <string>
@@ -209,6 +210,22 @@ const PackFixture& pack_fixture(const std::filesystem::path& path) {
     return fixture;
 }
 
+constexpr int kScreenRegimens = 20000;
+
+// Random regimens of `names` distinct substance names, drawn as the check benchmarks draw theirs.
+const OwnedScreenBatch& screen_batch(const PackFixture& f, int names) {
+    static std::vector<std::pair<int, std::unique_ptr<OwnedScreenBatch>>> made;
+    for (const auto& [n, b] : made)
+        if (n == names) return *b;
+    std::vector<std::string> all;
+    for (const auto& s : f.kb.substances()) all.emplace_back(s.name);
+    std::mt19937 rng(20261130 + static_cast<unsigned>(names));
+    std::vector<std::vector<std::string>> regimens;
+    for (int i = 0; i < kScreenRegimens; ++i) regimens.push_back(sample_names(all, static_cast<std::size_t>(names), rng));
+    made.emplace_back(names, std::make_unique<OwnedScreenBatch>(regimens, std::vector<std::vector<std::string>>{}));
+    return *made.back().second;
+}
+
 void register_pack_benchmarks(const std::filesystem::path& path) {
     benchmark::RegisterBenchmark("BM_PackLoad", [path](benchmark::State& state) {
         for (auto _ : state) benchmark::DoNotOptimize(KnowledgeBase::load(path, big_pack_options()));
@@ -232,6 +249,39 @@ void register_pack_benchmarks(const std::filesystem::path& path) {
                 static_cast<double>(warnings) / static_cast<double>(std::max<benchmark::IterationCount>(state.iterations(), 1));
         })->Unit(benchmark::kMicrosecond);
     }
+
+    // The screening core (issue 11) on 20,000 random regimens of 5, 10 or 20 of the pack's
+    // substance names, one thread: the shape of the Python screen target (10 names). A call
+    // resolves its distinct texts (at most the pack's names) once, then evaluates every regimen;
+    // BM_PackScreenResolve times the first part alone (one single-name regimen per text), so the
+    // evaluation's share is the difference.
+    for (const int names : {5, 10, 20}) {
+        benchmark::RegisterBenchmark(("BM_PackScreen/" + std::to_string(names)).c_str(), [path, names](benchmark::State& state) {
+            const PackFixture& f = pack_fixture(path);
+            const OwnedScreenBatch& batch = screen_batch(f, names);
+            ScreenOptions options;
+            options.threads = 1;
+            std::uint64_t pairs = 0, rows = 0;
+            for (auto _ : state) {
+                const ScreenResult res = f.kb.screen(batch.batch(), options);
+                pairs += res.pairs_evaluated;
+                rows += res.rows.size();
+                benchmark::DoNotOptimize(res);
+            }
+            state.counters["pair_evals/s"] = benchmark::Counter(static_cast<double>(pairs), benchmark::Counter::kIsRate);
+            state.counters["rows/regimen"] =
+                static_cast<double>(rows) / static_cast<double>(std::max<benchmark::IterationCount>(state.iterations(), 1)) / kScreenRegimens;
+        })->Unit(benchmark::kMillisecond);
+    }
+    benchmark::RegisterBenchmark("BM_PackScreenResolve", [path](benchmark::State& state) {
+        const PackFixture& f = pack_fixture(path);
+        std::vector<std::vector<std::string>> singles;
+        for (const auto& s : f.kb.substances()) singles.push_back({s.name});
+        const OwnedScreenBatch batch(singles, {});
+        ScreenOptions options;
+        options.threads = 1;
+        for (auto _ : state) benchmark::DoNotOptimize(f.kb.screen(batch.batch(), options));
+    })->Unit(benchmark::kMillisecond);
 
     benchmark::RegisterBenchmark("BM_PackRulesFor", [path](benchmark::State& state) {
         const PackFixture& f = pack_fixture(path);
@@ -272,7 +322,7 @@ int main(int argc, char** argv) {
     if (pack == nullptr || *pack == '\0') {
         std::fprintf(stderr,
                      "RXCAUTION_BENCH_PACK is not set: skipping the pack benchmarks (BM_Pack*: load, check of 10 and "
-                     "20 names, rules_for, interactions_between). Build one with bench/ddinter_pack.py.\n");
+                     "20 names, screen, rules_for, interactions_between). Build one with bench/ddinter_pack.py.\n");
     } else if (!std::filesystem::is_regular_file(pack)) {
         std::fprintf(stderr, "RXCAUTION_BENCH_PACK=%s is not a file\n", pack);
         return 1;

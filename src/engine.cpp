@@ -223,23 +223,38 @@ bool build_check_index(KnowledgeBaseImpl& kb) {
                 if (link.cls < kb.pack.classes.size() && kb.pack.classes[link.cls].duplicate_therapy)
                     kb.duplicate_member_mask[s] |= std::uint64_t{1} << (link.cls % 64);
     }
-    kb.pair_ranked.clear();
+    kb.pair_rows.clear();
+    kb.pair_row_base.clear();
     kb.pair_hot.clear();
+    kb.pair_row_words = 0;
     if (kb.pair_bits.empty()) return true;
     const std::size_t words = kb.pair_bits.size();
     const std::uint64_t stride = kb.pair_bits_stride;
-    kb.pair_ranked.resize(words);
+    const std::uint32_t row_words = static_cast<std::uint32_t>((stride + KnowledgeBaseImpl::kPairWordBits - 1) / KnowledgeBaseImpl::kPairWordBits);
+    kb.pair_row_words = row_words;
+    kb.pair_rows.assign(static_cast<std::size_t>(stride) * row_words, 0);
     std::uint64_t total = 0, upper = 0;
-    for (std::size_t w = 0; w < words; ++w) {
-        std::uint64_t kept = 0;
+    for (std::size_t w = 0; w < words; ++w)
         for (std::uint64_t bits = kb.pair_bits[w]; bits; bits &= bits - 1) {
             const std::uint64_t k = w * 64 + static_cast<std::uint64_t>(__builtin_ctzll(bits));
-            if (k % stride > k / stride) kept |= std::uint64_t{1} << (k & 63);
+            ++total;
+            const std::uint64_t a = k / stride, b = k % stride;
+            if (a >= stride || b <= a) continue;
+            kb.pair_rows[a * row_words + b / KnowledgeBaseImpl::kPairWordBits] |= std::uint64_t{1} << (b % KnowledgeBaseImpl::kPairWordBits);
         }
-        kb.pair_ranked[w] = {kept, upper};
-        total += static_cast<std::uint64_t>(__builtin_popcountll(kb.pair_bits[w]));
-        upper += static_cast<std::uint64_t>(__builtin_popcountll(kept));
+    kb.pair_row_base.resize(static_cast<std::size_t>(stride) + 1);
+    for (std::size_t a = 0; a < stride; ++a) {
+        kb.pair_row_base[a] = static_cast<std::uint32_t>(upper);
+        std::uint64_t in_row = 0;
+        for (std::size_t q = 0; q < row_words; ++q) {
+            std::uint64_t& w = kb.pair_rows[a * row_words + q];
+            const auto here = static_cast<std::uint64_t>(__builtin_popcountll(w));
+            w |= in_row << KnowledgeBaseImpl::kPairWordBits;
+            in_row += here;
+        }
+        upper += in_row;
     }
+    kb.pair_row_base[stride] = static_cast<std::uint32_t>(upper);
     // Every Interacts edge must have its bit, and there must be no other bit: then the edges
     // (a, b > a), sorted by target within rows of ascending substances, are the kept bits in bit
     // order. The edge (b, a) must carry the same rules as (a, b), since a check probes only one.
@@ -280,8 +295,10 @@ bool build_check_index(KnowledgeBaseImpl& kb) {
         }
     if (mirrors != upper) agree = false;
     if (!agree) {
-        kb.pair_ranked.clear();
+        kb.pair_rows.clear();
+        kb.pair_row_base.clear();
         kb.pair_hot.clear();
+        kb.pair_row_words = 0;
         return false;
     }
     return true;

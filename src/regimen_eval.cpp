@@ -106,17 +106,17 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
     // consumed in (i, j, x, y) order, the order the warnings have always been produced in.
     auto& hits = sc.hits;
     hits.clear();
-    // With the rank index (every pack of up to KnowledgeBaseImpl::kMaxPairBitsSubstances
-    // substances), pairs are probed in three passes over the regimen's ingredient pairs, in
-    // (i, j, x, y) order, the order warnings have always been produced in:
-    //   1. every ingredient pair, without a branch: its bit word is read and the pair is kept as a
+    // With the pair index (KnowledgeBaseImpl::pair_rows: every pack of up to
+    // kMaxPairBitsSubstances substances), pairs are probed in three passes over the regimen's
+    // ingredient pairs, in (i, j, x, y) order, the order warnings have always been produced in:
+    //   1. every ingredient pair, without a branch: its word is read and the pair is kept as a
     //      candidate when it has rules, shares its ingredient, or may share a duplicate-therapy
     //      class (per-substance masks). Reads of different pairs do not depend on each other, so
     //      their cache misses overlap; nothing else is done for the ~93% of pairs with nothing.
     //   2. the rule record of each candidate with rules is requested (prefetch);
     //   3. candidates are turned into warnings.
     // Without it (larger packs), the graph rows are walked as before.
-    const bool ranked = !kb.pair_ranked.empty();
+    const bool ranked = !kb.pair_rows.empty();
     if (ranked) {
         const bool dup = options.duplicate_therapy;
         // The ingredients, flattened in (input, position) order, as arrays the probe loop streams.
@@ -125,29 +125,33 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
         auto& starts = sc.flat_starts;
         auto& member = sc.flat_member;
         auto& begin = sc.flat_begin;
-        sub.clear();
-        input.clear();
-        begin.resize(n + 1);
+        std::size_t m = 0;
         bool single = true;  // every input has at most one ingredient (nearly every regimen)
         for (std::size_t i = 0; i < n; ++i) {
-            begin[i] = static_cast<std::uint32_t>(sub.size());
+            m += ing[i].second;
             single = single && ing[i].second <= 1;
-            for (std::size_t x = 0; x < ing[i].second; ++x) {
-                sub.push_back(ing[i].first[x]);
-                input.push_back(static_cast<std::uint32_t>(i));
+        }
+        sub.resize(m);
+        input.resize(m);
+        begin.resize(n + 1);
+        for (std::size_t i = 0, f = 0; i < n; ++i) {
+            begin[i] = static_cast<std::uint32_t>(f);
+            for (std::size_t x = 0; x < ing[i].second; ++x, ++f) {
+                sub[f] = ing[i].first[x];
+                input[f] = static_cast<std::uint32_t>(i);
             }
         }
-        const std::size_t m = sub.size();
         begin[n] = static_cast<std::uint32_t>(m);
-        starts.assign(m, 0);
-        member.assign(m, 0);
         std::uint64_t any_starts = 0;
-        if (dup)
+        if (dup) {
+            starts.resize(m);
+            member.resize(m);
             for (std::size_t f = 0; f < m; ++f) {
                 starts[f] = kb.duplicate_starts_mask[sub[f]];
                 member[f] = kb.duplicate_member_mask[sub[f]];
                 any_starts |= starts[f];
             }
+        }
         const std::uint64_t dup_same = dup ? 1u : 0u;
         // pair_bits is symmetric (build_check_index refuses it otherwise), so the row of the first
         // ingredient is probed as is: no ordering of the pair per probe.
@@ -155,8 +159,10 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
         const std::uint64_t stride = kb.pair_bits_stride;
         auto& cand = sc.candidates_ranked;
         std::size_t nc = 0;
-        auto room = [&](std::size_t more) {
-            if (cand.size() < nc + more + 1) cand.resize(std::max(nc + more + 1, 2 * cand.size()));
+        // Candidates are written unconditionally and kept when they count: room for a whole row.
+        auto room = [&](std::size_t more) __attribute__((always_inline)) {
+            if (cand.size() < nc + more + 1) [[unlikely]]
+                cand.resize(std::max(nc + more + 1, 2 * cand.size()));
         };
         if (single) {
             // Inputs i < j are ingredient positions fa < fb: pairs come out in (i, j) order.
@@ -165,9 +171,8 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
                 EvalScratch::Candidate* out = cand.data();
                 const std::uint32_t a = sub[fa];
                 const std::uint64_t base = a * stride;
-                const std::uint64_t sa = starts[fa];
                 const std::uint32_t* sb = sub.data();
-                if ((sa | any_starts) == 0) {
+                if (any_starts == 0) {
                     for (std::size_t fb = fa + 1; fb < m; ++fb) {
                         const std::uint32_t b = sb[fb];
                         const std::uint64_t k = base + b;
@@ -176,6 +181,7 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
                         nc += keep;
                     }
                 } else {
+                    const std::uint64_t sa = starts[fa];
                     for (std::size_t fb = fa + 1; fb < m; ++fb) {
                         const std::uint32_t b = sb[fb];
                         const std::uint64_t k = base + b;
@@ -200,13 +206,14 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
                             const std::uint32_t b = sub[fb];
                             const std::uint64_t k = base + b;
                             const std::uint64_t keep = ((words[k >> 6] >> (k & 63)) | (static_cast<std::uint64_t>(a == b) & dup_same) |
-                                                        static_cast<std::uint64_t>((starts[fa] & member[fb]) != 0)) & 1u;
+                                                        static_cast<std::uint64_t>(dup && (starts[fa] & member[fb]) != 0)) & 1u;
                             out[nc] = {fa, fb};
                             nc += keep;
                         }
                     }
             }
         }
+        // The rule records of the candidates that have rules, requested together.
         auto& hot = sc.hot;
         if (hot.size() < nc) hot.resize(std::max(nc, 2 * hot.size()));
         for (std::size_t c = 0; c < nc; ++c) {
@@ -242,7 +249,7 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
                     add_pool_rules(kb.pair_rule_pool.data() + h->word, h->meta & ~KnowledgeBaseImpl::PairHot::kSpan, i, j, a, b);
                 }
             }
-            if (starts[fa] & member[fb])
+            if (dup && (starts[fa] & member[fb]))
                 for (std::uint32_t cls : kb.duplicate_classes_by_substance[a])
                     if (kb.in_class(b, cls)) add_class_duplicate(cls, i, j, a, b);
         }

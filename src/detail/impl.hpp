@@ -203,18 +203,19 @@ struct KnowledgeBaseImpl {
         const std::uint64_t k = static_cast<std::uint64_t>(a) * pair_bits_stride + b;
         return (pair_bits[k >> 6] >> (k & 63)) & 1u;
     }
-    // Rank index over the upper triangle of pair_bits (pairs a < b), rebuilt at load from the
-    // Interacts edges (build_check_index; never stored): each bit word, keeping only its bits of
-    // pairs a < b, next to the count of such bits before it; and per such pair, in bit order, a
-    // compact record of its rules (PairHot). A check probes every ingredient pair as (smaller,
-    // larger): one read of a word that also holds the rank, and only a pair that has rules costs
-    // one more read, of an 8-byte record that holds the rule itself when the pair has one (nearly
-    // all pairs), so that the rule pool is read only for pairs with several rules. Keeping one
-    // triangle halves what the probes touch, so that a whole-formulary index stays in cache.
-    struct alignas(16) RankedWord {
-        std::uint64_t bits;  // bits of pairs a < b only
-        std::uint64_t rank;  // such bits in the words before this one
-    };
+    // Pair index for checks, rebuilt at load from pair_bits and the Interacts edges
+    // (build_check_index; never stored). Only pairs lo < hi are kept: per substance lo, a row of
+    // pair_row_words words; word q holds in its low 48 bits the pairs (lo, hi) for hi in
+    // [48q, 48q + 48), and in its high 16 bits how many pairs the row's earlier words hold. So
+    // the one word a probe reads also gives the pair's rank within its row; with the row's first
+    // rank (pair_row_base, a few KiB) that is the pair's position in pair_hot, a compact 8-byte
+    // record of its rules that holds the rule itself when the pair has one (nearly all pairs):
+    // a check reads one word per ingredient pair, and one record per pair that has rules, where
+    // a bit index, a separate rank table, a span and the rule pool took four reads.
+    static constexpr unsigned kPairWordBits = 48;
+    std::vector<std::uint64_t> pair_rows;
+    std::uint32_t pair_row_words = 0;
+    std::vector<std::uint32_t> pair_row_base;
     struct PairHot {
         // One rule: the rule. Several (or none): the offset of the pair's span in pair_rule_pool.
         std::uint32_t word;
@@ -224,18 +225,22 @@ struct KnowledgeBaseImpl {
         static constexpr std::uint32_t kSpan = 1u << 31;
     };
     static_assert(sizeof(PairHot) == 8);
-    std::vector<RankedWord> pair_ranked;
     std::vector<PairHot> pair_hot;
-    [[nodiscard]] std::uint64_t pair_key(std::uint32_t lo, std::uint32_t hi) const {
-        return static_cast<std::uint64_t>(lo) * pair_bits_stride + hi;
+    // The word of pair (lo, hi), lo < hi, and the pair's bit in it.
+    [[nodiscard]] std::uint64_t pair_word(std::uint32_t lo, std::uint32_t hi) const {
+        return pair_rows[static_cast<std::size_t>(lo) * pair_row_words + hi / kPairWordBits];
+    }
+    // The position in pair_hot of pair (lo, hi), lo < hi, whose bit is set in its word w.
+    [[nodiscard]] std::size_t pair_hot_index(std::uint32_t lo, std::uint32_t hi, std::uint64_t w) const {
+        const unsigned r = hi % kPairWordBits;
+        return pair_row_base[lo] + static_cast<std::size_t>(w >> kPairWordBits) +
+               static_cast<std::size_t>(__builtin_popcountll(w & ((std::uint64_t{1} << r) - 1)));
     }
     // The record of pair (lo, hi), lo < hi, when it has rules, else nullptr.
     [[nodiscard]] const PairHot* pair_hot_of(std::uint32_t lo, std::uint32_t hi) const {
-        const std::uint64_t k = pair_key(lo, hi);
-        const RankedWord& w = pair_ranked[k >> 6];
-        if (!((w.bits >> (k & 63)) & 1u)) return nullptr;
-        const std::uint64_t below = w.bits & ((std::uint64_t{1} << (k & 63)) - 1);
-        return &pair_hot[w.rank + static_cast<std::uint64_t>(__builtin_popcountll(below))];
+        const std::uint64_t w = pair_word(lo, hi);
+        if (!((w >> (hi % kPairWordBits)) & 1u)) return nullptr;
+        return &pair_hot[pair_hot_index(lo, hi, w)];
     }
     // Duplicate-therapy filters (rebuilt at load with the rank index), one bit per class c at
     // c % 64: per substance, the duplicate-therapy classes it starts (duplicate_classes_by_substance)
@@ -414,7 +419,7 @@ void build_lookups(KnowledgeBaseImpl& kb);
 // Fills substance_has_rules and product_has_rules from the compiled rules (engine.cpp); run after
 // compile_cumulative, whose requirements count as rules that involve a substance.
 void mark_rule_coverage(KnowledgeBaseImpl& kb);
-// Fills pair_ranked and pair_hot from pair_bits and the Interacts edges, and the duplicate-therapy
+// Fills pair_rows, pair_row_base and pair_hot from pair_bits and the Interacts edges, and the duplicate-therapy
 // masks (engine.cpp). Returns false when the bits and the edges disagree, or the two directions of
 // a pair differ (a damaged snapshot): then the rank index is left empty.
 [[nodiscard]] bool build_check_index(KnowledgeBaseImpl& kb);
