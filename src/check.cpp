@@ -8,6 +8,8 @@
 #include <rxcaution/errors.hpp>
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 
 namespace rxcaution::detail {
 
@@ -21,6 +23,7 @@ struct Scratch {
     std::vector<std::string> keys;
     std::vector<std::uint32_t> by_key;
     std::vector<const NameTarget*> found;
+    std::vector<std::uint64_t> hashes;
     EvalScratch eval;
 };
 
@@ -57,24 +60,50 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, std::vecto
     singles.assign(n, 0);
     ing.assign(n, {nullptr, 0});
     if (keys.size() < n) keys.resize(n);
-    // Each text's entry in the pack's name table (most inputs are found there), or nullptr.
+    // Each text's entry in the pack's name table (most inputs are found there), or nullptr. In
+    // passes, so that the lookups' cache misses overlap: every name is normalised and hashed and
+    // its slot requested, then every slot read and its entry requested, then the entries compared.
     auto& found = sc.found;
+    auto& hashes = sc.hashes;
     found.resize(n);
+    hashes.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
         normalize_name_into(medications[i], keys[i]);
-        const auto it = keys[i].empty() ? kb.names.end() : kb.names.find(std::string_view(keys[i]));
+        hashes[i] = NameTable::hash(keys[i]);
+        kb.names.prefetch_slot(hashes[i]);
+    }
+    for (std::size_t i = 0; i < n; ++i) kb.names.prefetch_entry(hashes[i]);
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto it = keys[i].empty() ? kb.names.end() : kb.names.find(std::string_view(keys[i]), hashes[i]);
         found[i] = it == kb.names.end() ? nullptr : &it->second;
     }
     // A repeated entry (same normalised text) is checked once, through its first occurrence.
     if (n <= kPairwiseDuplicates) {
-        // Texts found in the name table are equal exactly when their entries are: only the texts
-        // it does not know are compared.
-        for (std::size_t i = 1; i < n; ++i)
+        // Texts found in the name table are equal exactly when their entries are: their first
+        // occurrences are kept in a small table keyed by entry; only the texts the name table
+        // does not know are compared, with each other.
+        constexpr std::size_t kSlots = 2 * kPairwiseDuplicates;
+        static_assert(kSlots == 64, "the slot is the top 6 bits of the hash below");
+        std::array<const NameTarget*, kSlots> seen{};
+        std::array<std::uint32_t, kSlots> first{};
+        for (std::size_t i = 0; i < n; ++i) {
+            if (const NameTarget* t = found[i]) {
+                std::size_t h = (reinterpret_cast<std::uintptr_t>(t) >> 3) * 0x9E3779B97F4A7C15ull >> 58;  // 6 bits
+                while (seen[h] && seen[h] != t) h = (h + 1) % kSlots;
+                if (seen[h]) {
+                    data->duplicate_of[i] = first[h];
+                } else {
+                    seen[h] = t;
+                    first[h] = static_cast<std::uint32_t>(i);
+                }
+                continue;
+            }
             for (std::size_t j = 0; j < i; ++j)
-                if (found[j] == found[i] && data->duplicate_of[j] == kNone && (found[i] || keys[j] == keys[i])) {
+                if (!found[j] && data->duplicate_of[j] == kNone && keys[j] == keys[i]) {
                     data->duplicate_of[i] = static_cast<std::uint32_t>(j);
                     break;
                 }
+        }
     } else {
         // Found by sorting, so n entries cost O(n log n) however many repeat.
         by_key.resize(n);

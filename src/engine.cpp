@@ -55,9 +55,8 @@ void NameTable::grow(std::size_t slots) {
     }
 }
 
-const NameTable::Entry* NameTable::find(std::string_view key) const noexcept {
+const NameTable::Entry* NameTable::find(std::string_view key, std::uint64_t h) const noexcept {
     if (slots_.empty()) return nullptr;
-    const std::uint64_t h = TextHash{}(key);
     const auto tag = static_cast<std::uint32_t>(h >> 32);
     const std::size_t mask = slots_.size() - 1;
     for (std::size_t i = h & mask;; i = (i + 1) & mask) {
@@ -69,7 +68,7 @@ const NameTable::Entry* NameTable::find(std::string_view key) const noexcept {
 
 std::pair<NameTable::Entry*, bool> NameTable::emplace(std::string_view key, const NameTarget& target) {
     if (2 * (entries_.size() + 1) > slots_.size()) grow(std::max<std::size_t>(16, 2 * slots_.size()));
-    const std::uint64_t h = TextHash{}(key);
+    const std::uint64_t h = hash(key);
     const auto tag = static_cast<std::uint32_t>(h >> 32);
     const std::size_t mask = slots_.size() - 1;
     std::size_t i = h & mask;

@@ -349,11 +349,14 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
         const std::size_t chunk = std::clamp<std::size_t>(regimens / (std::size_t{threads} * 16 + 1), 64, 16384);
         const std::size_t chunks = (regimens + chunk - 1) / chunk;
         threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(chunks, 1)));
-        std::vector<std::vector<ScreenRow>> chunk_rows(chunks);
+        // On one thread chunks are taken in order, so rows go straight into the result; on
+        // several, each chunk's rows are kept apart and joined in chunk order below.
+        std::vector<std::vector<ScreenRow>> chunk_rows(threads <= 1 ? 0 : chunks);
         std::atomic<std::size_t> next{0};
         auto run = [&](Worker& w) {
             for (std::size_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;)
-                screen_chunk(shared, w, c * chunk, std::min(regimens, (c + 1) * chunk), chunk_rows[c], result.summaries);
+                screen_chunk(shared, w, c * chunk, std::min(regimens, (c + 1) * chunk),
+                             threads <= 1 ? result.rows : chunk_rows[c], result.summaries);
         };
         if (threads <= 1) {
             Worker w;
@@ -377,7 +380,7 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
             for (auto& e : errors)
                 if (e) std::rethrow_exception(e);
         }
-        std::size_t total = 0;
+        std::size_t total = result.rows.size();
         for (const auto& v : chunk_rows) total += v.size();
         result.rows.reserve(total);
         for (auto& v : chunk_rows) {
