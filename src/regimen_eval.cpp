@@ -100,24 +100,21 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
     };
 
     // --- drug-drug: find every ingredient pair with compiled rules ----------------------------
-    // For each ingredient a of input i, either walk a's partners in the graph and keep those that
-    // are ingredients of a later input (cost: a's degree), or binary-search a's row for each later
-    // ingredient (cost: later ingredients x log degree), whichever is cheaper. The hits are then
-    // consumed in (i, j, x, y) order, the order the warnings have always been produced in.
+    // With the pair bits and the pair index (every pack of up to kMaxPairBitsSubstances
+    // substances), pairs are probed in three passes over the regimen's ingredient pairs, in
+    // (i, j, x, y) order, the order warnings have always been produced in:
+    //   1. every ingredient pair, without a branch: its bit in pair_bits is read and the pair is
+    //      kept as a candidate when it has rules, shares its ingredient, or may share a
+    //      duplicate-therapy class (per-substance masks). Reads of different pairs do not depend
+    //      on each other, so their cache misses overlap; nothing else is done for the ~93% of
+    //      pairs with nothing (on the DDInter-derived pack).
+    //   2. each candidate with rules reads its word of pair_rows and requests its rule record;
+    //   3. candidates are turned into warnings.
+    // Without them (larger packs), the graph rows are walked: see below.
     auto& hits = sc.hits;
     hits.clear();
-    // With the pair index (KnowledgeBaseImpl::pair_rows: every pack of up to
-    // kMaxPairBitsSubstances substances), pairs are probed in three passes over the regimen's
-    // ingredient pairs, in (i, j, x, y) order, the order warnings have always been produced in:
-    //   1. every ingredient pair, without a branch: its word is read and the pair is kept as a
-    //      candidate when it has rules, shares its ingredient, or may share a duplicate-therapy
-    //      class (per-substance masks). Reads of different pairs do not depend on each other, so
-    //      their cache misses overlap; nothing else is done for the ~93% of pairs with nothing.
-    //   2. the rule record of each candidate with rules is requested (prefetch);
-    //   3. candidates are turned into warnings.
-    // Without it (larger packs), the graph rows are walked as before.
-    const bool ranked = !kb.pair_rows.empty();
-    if (ranked) {
+    const bool indexed = !kb.pair_rows.empty();
+    if (indexed) {
         const bool dup = options.duplicate_therapy;
         // The ingredients, flattened in (input, position) order, as arrays the probe loop streams.
         auto& sub = sc.flat_sub;
@@ -254,7 +251,11 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
                     if (kb.in_class(b, cls)) add_class_duplicate(cls, i, j, a, b);
         }
     }
-    if (!ranked) {
+    if (!indexed) {
+        // For each ingredient a of input i, either walk a's partners in the graph and keep those
+        // that are ingredients of a later input (cost: a's degree), or binary-search a's row for
+        // each later ingredient (cost: later ingredients x log degree), whichever is cheaper. The
+        // hits are then consumed in (i, j, x, y) order below.
         auto& stamp = sc.stamp;
         auto& head = sc.head;
         auto& epoch = sc.epoch;
@@ -316,7 +317,7 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
 
     // --- drug-drug and duplicate therapy, in input-pair order --------------------------------
     std::size_t next_hit = 0;
-    for (std::size_t i = 0; i < n && !ranked; ++i) {
+    for (std::size_t i = 0; i < n && !indexed; ++i) {
         const auto [ia, na] = ing[i];
         if (na == 0) continue;
         // Whether an ingredient of input i starts a duplicate-therapy class: read once per input

@@ -54,7 +54,7 @@ struct EvalScratch {
         std::size_t lo, hi;
         bool operator==(const ProductHit&) const = default;
     };
-    // The rank-index pass: the regimen's ingredients flattened (with their duplicate-therapy
+    // The pair-index passes: the regimen's ingredients flattened (with their duplicate-therapy
     // masks), the first ingredient of each input, the candidate pairs and their rule records.
     struct Candidate {
         std::uint32_t fa, fb;  // positions in the flattened ingredients, of inputs i < j
@@ -63,7 +63,7 @@ struct EvalScratch {
     std::vector<std::uint64_t> flat_starts, flat_member;
     std::vector<Candidate> candidates_ranked;
     std::vector<const KnowledgeBaseImpl::PairHot*> hot;
-    // The graph walk (packs without the rank index).
+    // The graph walk (packs without the pair index).
     std::vector<PairHit> hits;
     std::vector<std::uint32_t> stamp, head;
     std::uint32_t epoch = 0;
