@@ -227,39 +227,20 @@ bool build_check_index(KnowledgeBaseImpl& kb) {
     kb.pair_hot.clear();
     kb.pair_row_words = 0;
     if (kb.pair_bits.empty()) return true;
-    const std::size_t words = kb.pair_bits.size();
+    auto fail = [&kb] {
+        kb.pair_rows.clear();
+        kb.pair_row_base.clear();
+        kb.pair_hot.clear();
+        kb.pair_row_words = 0;
+        return false;
+    };
+    constexpr std::uint32_t kBits = KnowledgeBaseImpl::kPairWordBits;
     const std::uint64_t stride = kb.pair_bits_stride;
-    const std::uint32_t row_words = static_cast<std::uint32_t>((stride + KnowledgeBaseImpl::kPairWordBits - 1) / KnowledgeBaseImpl::kPairWordBits);
+    const auto row_words = static_cast<std::uint32_t>((stride + kBits - 1) / kBits);
     kb.pair_row_words = row_words;
     kb.pair_rows.assign(static_cast<std::size_t>(stride) * row_words, 0);
-    std::uint64_t total = 0, upper = 0;
-    for (std::size_t w = 0; w < words; ++w)
-        for (std::uint64_t bits = kb.pair_bits[w]; bits; bits &= bits - 1) {
-            const std::uint64_t k = w * 64 + static_cast<std::uint64_t>(__builtin_ctzll(bits));
-            ++total;
-            const std::uint64_t a = k / stride, b = k % stride;
-            if (a >= stride || b <= a) continue;
-            kb.pair_rows[a * row_words + b / KnowledgeBaseImpl::kPairWordBits] |= std::uint64_t{1} << (b % KnowledgeBaseImpl::kPairWordBits);
-        }
-    kb.pair_row_base.resize(static_cast<std::size_t>(stride) + 1);
-    for (std::size_t a = 0; a < stride; ++a) {
-        kb.pair_row_base[a] = static_cast<std::uint32_t>(upper);
-        std::uint64_t in_row = 0;
-        for (std::size_t q = 0; q < row_words; ++q) {
-            std::uint64_t& w = kb.pair_rows[a * row_words + q];
-            const auto here = static_cast<std::uint64_t>(__builtin_popcountll(w));
-            w |= in_row << KnowledgeBaseImpl::kPairWordBits;
-            in_row += here;
-        }
-        upper += in_row;
-    }
-    kb.pair_row_base[stride] = static_cast<std::uint32_t>(upper);
-    // Every Interacts edge must have its bit, and there must be no other bit: then the edges
-    // (a, b > a), sorted by target within rows of ascending substances, are the kept bits in bit
-    // order. The edge (b, a) must carry the same rules as (a, b), since a check probes only one.
-    const auto& fwd = kb.graph.m_forward;
-    const std::size_t substances = kb.interacts_end.size();
-    kb.pair_hot.reserve(static_cast<std::size_t>(upper));
+    std::uint64_t total = 0;
+    for (std::uint64_t w : kb.pair_bits) total += static_cast<std::uint64_t>(__builtin_popcountll(w));
     auto hot_of = [&kb](const EdgeProps& p) {
         KnowledgeBaseImpl::PairHot h{p.offset, KnowledgeBaseImpl::PairHot::kSpan | p.count};
         if (p.count == 1 && p.offset < kb.pair_rule_pool.size()) {
@@ -270,35 +251,69 @@ bool build_check_index(KnowledgeBaseImpl& kb) {
         }
         return h;
     };
-    bool agree = true;
+    // Every Interacts edge must have its bit, and there must be no other bit. The edges (a, b > a),
+    // rows of ascending substances sorted by target, are then the kept pairs in rank order: each
+    // sets its bit of pair_rows and appends its record.
+    const auto& fwd = kb.graph.m_forward;
+    const std::size_t substances = kb.interacts_end.size();
+    if (substances > stride) return fail();
     std::uint64_t edges = 0;
-    for (std::size_t a = 0; a < substances && agree; ++a)
-        for (std::uint32_t e = fwd.m_rowstart[a], end = kb.interacts_end[a]; e < end && agree; ++e, ++edges) {
+    std::vector<std::uint32_t> lower_begin(static_cast<std::size_t>(stride) + 1, 0);  // edges (a, b < a), by b
+    for (std::size_t a = 0; a < substances; ++a)
+        for (std::uint32_t e = fwd.m_rowstart[a], end = kb.interacts_end[a]; e < end; ++e, ++edges) {
             const std::uint32_t b = fwd.m_column[e];
-            agree = b < kb.pair_bits_stride && kb.pair_bit(static_cast<std::uint32_t>(a), b) &&
-                    fwd.m_edge_properties[e].count < KnowledgeBaseImpl::PairHot::kSpan;
-            if (agree && b > a) kb.pair_hot.push_back(hot_of(fwd.m_edge_properties[e]));
+            const EdgeProps& p = fwd.m_edge_properties[e];
+            if (b >= stride || !kb.pair_bit(static_cast<std::uint32_t>(a), b) || p.count >= KnowledgeBaseImpl::PairHot::kSpan)
+                return fail();
+            if (b > a) {
+                kb.pair_rows[a * row_words + b / kBits] |= std::uint64_t{1} << (b % kBits);
+                kb.pair_hot.push_back(hot_of(p));
+            } else if (b < a) {
+                ++lower_begin[b + 1];
+            }
         }
-    if (agree && (edges != total || kb.pair_hot.size() != upper)) agree = false;
-    // The mirror of every pair (a, b > a) now has its record: compare. As many mirrors as pairs
-    // make the bits symmetric, which lets a check probe a pair in either order.
-    std::uint64_t mirrors = 0;
-    for (std::size_t a = 0; a < substances && agree; ++a)
-        for (std::uint32_t e = fwd.m_rowstart[a], end = kb.interacts_end[a]; e < end && agree; ++e) {
+    if (edges != total) return fail();
+    kb.pair_row_base.resize(static_cast<std::size_t>(stride) + 1);
+    std::uint64_t upper = 0;
+    for (std::size_t a = 0; a < stride; ++a) {
+        kb.pair_row_base[a] = static_cast<std::uint32_t>(upper);
+        std::uint64_t in_row = 0;
+        for (std::size_t q = 0; q < row_words; ++q) {
+            std::uint64_t& w = kb.pair_rows[a * row_words + q];
+            const auto here = static_cast<std::uint64_t>(__builtin_popcountll(w));
+            w |= in_row << kBits;
+            in_row += here;
+        }
+        upper += in_row;
+    }
+    kb.pair_row_base[stride] = static_cast<std::uint32_t>(upper);
+    // A check probes a pair in one direction only, so (b, a) must carry the rules of (a, b): the
+    // edges (a, b < a), gathered by b (in ascending a, so each group is sorted), must be row b's
+    // edges (b, a > b) with the same rule span (as compiled packs have: one span per pair).
+    for (std::size_t b = 0; b < stride; ++b) lower_begin[b + 1] += lower_begin[b];
+    if (lower_begin[stride] != upper) return fail();
+    struct Mirror {
+        std::uint32_t a, offset, count;
+    };
+    std::vector<std::uint32_t> cursor(lower_begin.begin(), lower_begin.end() - 1);
+    std::vector<Mirror> mirror(static_cast<std::size_t>(upper));
+    for (std::size_t a = 0; a < substances; ++a)
+        for (std::uint32_t e = fwd.m_rowstart[a], end = kb.interacts_end[a]; e < end; ++e) {
             const std::uint32_t b = fwd.m_column[e];
-            if (b >= a) continue;
-            ++mirrors;
-            const KnowledgeBaseImpl::PairHot* h = kb.pair_hot_of(b, static_cast<std::uint32_t>(a));
-            const KnowledgeBaseImpl::PairHot mine = hot_of(fwd.m_edge_properties[e]);
-            agree = h && h->word == mine.word && h->meta == mine.meta;
+            const EdgeProps& p = fwd.m_edge_properties[e];
+            if (b < a) mirror[cursor[b]++] = {static_cast<std::uint32_t>(a), p.offset, p.count};
         }
-    if (mirrors != upper) agree = false;
-    if (!agree) {
-        kb.pair_rows.clear();
-        kb.pair_row_base.clear();
-        kb.pair_hot.clear();
-        kb.pair_row_words = 0;
-        return false;
+    for (std::size_t b = 0; b < substances; ++b) {
+        std::size_t m = lower_begin[b];
+        for (std::uint32_t e = fwd.m_rowstart[b], end = kb.interacts_end[b]; e < end; ++e) {
+            const std::uint32_t a = fwd.m_column[e];
+            if (a <= b) continue;
+            const EdgeProps& p = fwd.m_edge_properties[e];
+            if (m == lower_begin[b + 1] || mirror[m].a != a || mirror[m].offset != p.offset || mirror[m].count != p.count)
+                return fail();
+            ++m;
+        }
+        if (m != lower_begin[b + 1]) return fail();
     }
     return true;
 }

@@ -236,6 +236,66 @@ TEST(Snapshot, PairBitsMustSetExactlyThePairsWithInteractionEdges) {
     }
 }
 
+TEST(Snapshot, PairIndexGivesEveryPairTheRulesOfItsInteractionEdge) {
+    // The check's pair index (rebuilt on reading) answers for a pair a < b what the graph's edge
+    // holds: nothing for a pair without rules, the rule itself for a pair with one, the span of
+    // the rule pool for a pair with several.
+    const auto impl = rxcaution::detail::read_snapshot(rxtest::kb().to_snapshot(), "x.rxpack");
+    using Impl = rxcaution::detail::KnowledgeBaseImpl;
+    ASSERT_FALSE(impl->pair_rows.empty());
+    const auto n = static_cast<std::uint32_t>(impl->pack.substances.size());
+    std::size_t pairs = 0, several = 0;
+    for (std::uint32_t a = 0; a < n; ++a)
+        for (std::uint32_t b = a + 1; b < n; ++b) {
+            std::size_t count = 0;
+            const Impl::PoolRule* rules = impl->rules_for_pair(a, b, count);
+            const Impl::PairHot* hot = impl->pair_hot_of(a, b);
+            ASSERT_EQ(hot != nullptr, rules != nullptr) << a << " " << b;
+            if (!hot) continue;
+            ++pairs;
+            if (count == 1) {
+                EXPECT_EQ(hot->word, rules[0].rule);
+                EXPECT_EQ(hot->meta, static_cast<std::uint32_t>(rules[0].severity) |
+                                         static_cast<std::uint32_t>(rules[0].evidence) << 8 |
+                                         static_cast<std::uint32_t>(rules[0].filter_severity) << 16 |
+                                         static_cast<std::uint32_t>(rules[0].supersedes) << 24);
+            } else {
+                ++several;
+                EXPECT_EQ(hot->meta, Impl::PairHot::kSpan | count);
+                EXPECT_EQ(impl->pair_rule_pool.data() + hot->word, rules);
+            }
+        }
+    EXPECT_EQ(pairs, impl->pack.info.compiled_pairs);
+    EXPECT_GT(several, 0u);  // both kinds of record are exercised
+}
+
+TEST(Snapshot, PairIndexRefusesAPairWhoseTwoDirectionsCarryDifferentRules) {
+    // A check probes a pair in one direction only: a file whose edge (b, a) names another rule
+    // span than (a, b) is damage, refused rather than answered differently by input order.
+    const auto impl = rxcaution::detail::read_snapshot(rxtest::kb().to_snapshot(), "x.rxpack");
+    auto& kb = const_cast<rxcaution::detail::KnowledgeBaseImpl&>(*impl);
+    auto& fwd = kb.graph.m_forward;
+    std::size_t edge = fwd.m_column.size();
+    for (std::uint32_t a = 0; a < kb.interacts_end.size() && edge == fwd.m_column.size(); ++a)
+        for (std::uint32_t e = fwd.m_rowstart[a]; e < kb.interacts_end[a]; ++e)
+            if (fwd.m_column[e] < a) {
+                edge = e;
+                break;
+            }
+    ASSERT_LT(edge, fwd.m_column.size());
+    ASSERT_GT(kb.pair_rule_pool.size(), 1u);
+    auto& props = fwd.m_edge_properties[edge];
+    const auto kept = props;
+    props.offset = props.offset == 0 ? 1 : props.offset - 1;
+    props.count = 1;
+    EXPECT_FALSE(rxcaution::detail::build_check_index(kb));
+    EXPECT_TRUE(kb.pair_rows.empty());
+    EXPECT_TRUE(kb.pair_hot.empty());
+    props = kept;
+    EXPECT_TRUE(rxcaution::detail::build_check_index(kb));
+    EXPECT_FALSE(kb.pair_hot.empty());
+}
+
 TEST(Snapshot, GraphEdgesMustJoinTheVertexKindsTheirKindJoins) {
     // Readers index tables by (edge target - base of its kind): a sealed file with a rule edge
     // (Participates) that leads to a substance instead of a rule is refused rather than read
