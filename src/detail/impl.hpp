@@ -275,7 +275,15 @@ struct KnowledgeBaseImpl {
     [[nodiscard]] std::size_t pair_hot_index(std::uint32_t lo, std::uint32_t hi, std::uint64_t w) const {
         const unsigned r = hi % kPairWordBits;
         return pair_row_base[lo] + static_cast<std::size_t>(w >> kPairWordBits) +
-               static_cast<std::size_t>(__builtin_popcountll(w & ((std::uint64_t{1} << r) - 1)));
+               static_cast<std::size_t>(popcount64(w & ((std::uint64_t{1} << r) - 1)));
+    }
+    // Set bits, inline: without -mpopcnt (the library is built for any x86-64) the builtin is a
+    // call into libgcc, on the path of every pair that has rules.
+    [[nodiscard]] static unsigned popcount64(std::uint64_t x) {
+        x = x - ((x >> 1) & 0x5555555555555555ull);
+        x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+        x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+        return static_cast<unsigned>((x * 0x0101010101010101ull) >> 56);
     }
     // The record of pair (lo, hi), lo < hi, when it has rules, else nullptr.
     [[nodiscard]] const PairHot* pair_hot_of(std::uint32_t lo, std::uint32_t hi) const {
