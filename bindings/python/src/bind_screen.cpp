@@ -18,6 +18,7 @@
 #include <pybind11/numpy.h>
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -154,21 +155,45 @@ py::array_t<T> column(std::size_t n) {
     return py::array_t<T>(static_cast<py::ssize_t>(n));
 }
 
-// The rows as numpy columns (filled without the GIL), and the ids of the rules and substances used.
-py::dict result_columns(const KnowledgeBase& kb, ScreenResult&& res) {
+template <class T>
+py::array_t<T> as_array(const std::vector<T>& v) {
+    py::array_t<T> a(static_cast<py::ssize_t>(v.size()));
+    std::copy(v.begin(), v.end(), a.mutable_data());
+    return a;
+}
+
+// Where a row's texts come from: the batch's entry codes, so that medication_a / medication_b /
+// condition are codes into the batch's distinct texts (no text per row).
+struct EntryCodes {
+    std::span<const std::int64_t> offsets;
+    std::span<const std::int32_t> codes;
+    std::int32_t at(std::uint64_t regimen, std::uint32_t position) const noexcept {
+        if (position == kNone || offsets.empty()) return -1;
+        return codes[static_cast<std::size_t>(offsets[regimen]) + position];
+    }
+};
+
+// The rows as numpy columns, filled without the GIL. Every text column is a code: rule and
+// substance codes index the knowledge base's own id lists (ScreenRuleIds::ids, substances()),
+// so that the Python side builds its categories once per knowledge base; medication and
+// condition codes index the batch's distinct texts.
+py::dict result_columns(const KnowledgeBase& kb, const ScreenBatch& batch, ScreenResult&& res) {
+    const std::size_t substance_count = kb.substances().size();
+    std::vector<std::int32_t> rule_order, substance_order;
     const std::size_t n = res.rows.size();
     const std::size_t regimens = res.summaries.size();
     auto regimen = column<std::int64_t>(n);
     auto kind = column<std::int8_t>(n), severity = column<std::int8_t>(n), evidence = column<std::int8_t>(n);
     auto input_a = column<std::int32_t>(n), input_b = column<std::int32_t>(n), substance_a = column<std::int32_t>(n),
          substance_b = column<std::int32_t>(n), rule = column<std::int32_t>(n), condition_input = column<std::int32_t>(n),
-         superseded = column<std::int32_t>(n), implicated = column<std::int32_t>(n);
+         superseded = column<std::int32_t>(n), implicated = column<std::int32_t>(n), medication_a = column<std::int32_t>(n),
+         medication_b = column<std::int32_t>(n), condition = column<std::int32_t>(n);
     auto s_medications = column<std::int32_t>(regimens), s_conditions = column<std::int32_t>(regimens),
          s_warnings = column<std::int32_t>(regimens), s_unresolved_medications = column<std::int32_t>(regimens),
          s_unresolved_conditions = column<std::int32_t>(regimens);
     auto s_max_severity = column<std::int8_t>(regimens);
-    py::array_t<std::int32_t> s_by_severity({static_cast<py::ssize_t>(regimens), py::ssize_t{4}});
-    std::vector<std::string> substance_ids, rule_ids;
+    py::array_t<std::int32_t> s_by[4] = {column<std::int32_t>(regimens), column<std::int32_t>(regimens),
+                                         column<std::int32_t>(regimens), column<std::int32_t>(regimens)};
     {
         // Raw pointers taken with the GIL held; the arrays are not visible to Python yet.
         std::int64_t* p_regimen = regimen.mutable_data();
@@ -176,59 +201,31 @@ py::dict result_columns(const KnowledgeBase& kb, ScreenResult&& res) {
         std::int32_t *p_a = input_a.mutable_data(), *p_b = input_b.mutable_data(), *p_sa = substance_a.mutable_data(),
                      *p_sb = substance_b.mutable_data(), *p_rule = rule.mutable_data(),
                      *p_cond = condition_input.mutable_data(), *p_sup = superseded.mutable_data(),
-                     *p_imp = implicated.mutable_data();
+                     *p_imp = implicated.mutable_data(), *p_ma = medication_a.mutable_data(),
+                     *p_mb = medication_b.mutable_data(), *p_ct = condition.mutable_data();
         std::int32_t *q_med = s_medications.mutable_data(), *q_cond = s_conditions.mutable_data(),
                      *q_warn = s_warnings.mutable_data(), *q_um = s_unresolved_medications.mutable_data(),
-                     *q_uc = s_unresolved_conditions.mutable_data(), *q_by = s_by_severity.mutable_data();
+                     *q_uc = s_unresolved_conditions.mutable_data();
+        std::int32_t* q_by[4] = {s_by[0].mutable_data(), s_by[1].mutable_data(), s_by[2].mutable_data(),
+                                 s_by[3].mutable_data()};
         std::int8_t* q_max = s_max_severity.mutable_data();
         py::gil_scoped_release release;
-        const auto& subs = kb.substances();
-        const std::size_t n_interactions = kb.info().interactions;  // ids read one by one: no rule is built
-        const auto& contras = kb.contraindications();
-        const auto& classes = kb.classes();
-        std::vector<std::int32_t> substance_code(subs.size(), -1);
-        const auto& cumulative = kb.cumulative_rules();
-        // Rule code spaces: interactions, then contraindications, then classes, then the
-        // duplicate-ingredient pseudo rule, then cumulative rules; ids shared by two tables get one code.
-        const std::size_t duplicate_slot = n_interactions + contras.size() + classes.size();
-        std::vector<std::int32_t> rule_code(duplicate_slot + 1 + cumulative.size(), -1);
-        std::unordered_map<std::string_view, std::int32_t> rule_by_id;
-        auto sub = [&](std::uint32_t s) -> std::int32_t {
-            if (s == kNone) return -1;
-            std::int32_t& c = substance_code[s];
-            if (c < 0) {
-                c = static_cast<std::int32_t>(substance_ids.size());
-                substance_ids.push_back(subs[s].id);
-            }
-            return c;
-        };
-        auto rule_of = [&](const ScreenRow& r) -> std::int32_t {
-            std::size_t slot = 0;
-            std::string_view id;
-            switch (r.kind) {
-                case ScreenRowKind::DrugDrug: slot = r.rule; id = kb.interaction_id(r.rule); break;
-                case ScreenRowKind::DrugCondition: slot = n_interactions + r.rule; id = contras[r.rule].id; break;
-                case ScreenRowKind::DuplicateTherapy:
-                    if (r.rule == kNone) {
-                        slot = duplicate_slot;
-                        id = "duplicate-ingredient";
-                    } else {
-                        slot = n_interactions + contras.size() + r.rule;
-                        id = classes[r.rule].id;
-                    }
-                    break;
-                case ScreenRowKind::Cumulative: slot = duplicate_slot + 1 + r.rule; id = cumulative[r.rule].id; break;
-                default: return -1;
-            }
-            std::int32_t& c = rule_code[slot];
-            if (c < 0) {
-                const auto [it, fresh] = rule_by_id.try_emplace(id, static_cast<std::int32_t>(rule_ids.size()));
-                if (fresh) rule_ids.emplace_back(id);
-                c = it->second;
-            }
-            return c;
-        };
+        const ScreenRuleIds& ids = *res.rule_ids;
+        const EntryCodes meds{batch.regimen_offsets, batch.medication_codes};
+        const EntryCodes conds{batch.condition_offsets, batch.condition_codes};
         auto idx = [](std::uint32_t v) { return v == kNone ? std::int32_t{-1} : static_cast<std::int32_t>(v); };
+        // Rules and substances present, in order of first appearance: compact codes, and the
+        // knowledge base code of each (rule_order / substance_order).
+        std::vector<std::int32_t> rule_compact(ids.ids.size(), -1), substance_compact(substance_count, -1);
+        auto compact = [](std::vector<std::int32_t>& table, std::vector<std::int32_t>& order, std::uint32_t global) {
+            if (global == kNone) return std::int32_t{-1};
+            std::int32_t& c = table[global];
+            if (c < 0) {
+                c = static_cast<std::int32_t>(order.size());
+                order.push_back(static_cast<std::int32_t>(global));
+            }
+            return c;
+        };
         for (std::size_t k = 0; k < n; ++k) {
             const ScreenRow& r = res.rows[k];
             const bool warning = r.kind <= ScreenRowKind::DuplicateTherapy || r.kind == ScreenRowKind::Cumulative;
@@ -238,12 +235,15 @@ py::dict result_columns(const KnowledgeBase& kb, ScreenResult&& res) {
             p_evidence[k] = warning ? static_cast<std::int8_t>(r.evidence) : std::int8_t{-1};
             p_a[k] = idx(r.input_a);
             p_b[k] = idx(r.input_b);
-            p_sa[k] = sub(r.substance_a);
-            p_sb[k] = sub(r.substance_b);
-            p_rule[k] = rule_of(r);
+            p_sa[k] = compact(substance_compact, substance_order, r.substance_a);
+            p_sb[k] = compact(substance_compact, substance_order, r.substance_b);
+            p_rule[k] = warning ? compact(rule_compact, rule_order, ids.code(r)) : -1;
             p_cond[k] = idx(r.condition_input);
             p_sup[k] = static_cast<std::int32_t>(r.superseded_count);
             p_imp[k] = static_cast<std::int32_t>(r.implicated_count);
+            p_ma[k] = meds.at(r.regimen, r.input_a);
+            p_mb[k] = meds.at(r.regimen, r.input_b);
+            p_ct[k] = conds.at(r.regimen, r.condition_input);
         }
         for (std::size_t r = 0; r < regimens; ++r) {
             const ScreenSummary& s = res.summaries[r];
@@ -253,9 +253,10 @@ py::dict result_columns(const KnowledgeBase& kb, ScreenResult&& res) {
             q_um[r] = static_cast<std::int32_t>(s.unresolved_medications);
             q_uc[r] = static_cast<std::int32_t>(s.unresolved_conditions);
             q_max[r] = s.max_severity;
-            for (int v = 0; v < 4; ++v) q_by[r * 4 + static_cast<std::size_t>(v)] = static_cast<std::int32_t>(s.by_severity[v]);
+            for (int v = 0; v < 4; ++v) q_by[v][r] = static_cast<std::int32_t>(s.by_severity[v]);
         }
         res.rows = {};
+        res.summaries = {};
     }
     py::dict out;
     out["regimen"] = regimen;
@@ -270,15 +271,19 @@ py::dict result_columns(const KnowledgeBase& kb, ScreenResult&& res) {
     out["condition_input"] = condition_input;
     out["superseded"] = superseded;
     out["implicated"] = implicated;
-    py::list sids, rids;
-    for (const auto& s : substance_ids) sids.append(utf8(s));
-    for (const auto& s : rule_ids) rids.append(utf8(s));
-    out["substance_ids"] = sids;
-    out["rule_ids"] = rids;
+    out["medication_a"] = medication_a;
+    out["medication_b"] = medication_b;
+    out["condition"] = condition;
+    out["rule_serial"] = res.rule_ids->serial;
+    out["rule_order"] = as_array(rule_order);
+    out["substance_order"] = as_array(substance_order);
     out["summary_medications"] = s_medications;
     out["summary_conditions"] = s_conditions;
     out["summary_warnings"] = s_warnings;
-    out["summary_by_severity"] = s_by_severity;
+    out["summary_minor"] = s_by[0];
+    out["summary_moderate"] = s_by[1];
+    out["summary_major"] = s_by[2];
+    out["summary_contraindicated"] = s_by[3];
     out["summary_max_severity"] = s_max_severity;
     out["summary_unresolved_medications"] = s_unresolved_medications;
     out["summary_unresolved_conditions"] = s_unresolved_conditions;
@@ -326,13 +331,7 @@ void bind_screen(py::module_& m) {
                 py::gil_scoped_release release;
                 res = kb.screen(batch, options);
             }
-            py::dict out = result_columns(kb, std::move(res));
-            auto as_array = [](auto& v) {
-                using T = typename std::decay_t<decltype(v)>::value_type;
-                py::array_t<T> a(static_cast<py::ssize_t>(v.size()));
-                std::copy(v.begin(), v.end(), a.mutable_data());
-                return a;
-            };
+            py::dict out = result_columns(kb, batch, std::move(res));
             out["medication_texts"] = meds.distinct;
             out["regimen_offsets"] = as_array(meds.offsets);
             out["medication_codes"] = as_array(meds.codes);
@@ -367,12 +366,28 @@ void bind_screen(py::module_& m) {
                 py::gil_scoped_release release;
                 res = kb.screen(batch, options);
             }
-            return result_columns(kb, std::move(res));
+            return result_columns(kb, batch, std::move(res));
         },
         py::arg("kb"), py::arg("medication_texts"), py::arg("regimen_offsets"), py::arg("medication_codes"),
         py::arg("condition_texts"), py::arg("condition_offsets"), py::arg("condition_codes"), py::arg("min_severity"),
         py::arg("duplicate_therapy"), py::arg("kinds"), py::arg("threads"),
         "Private: screen dictionary-encoded columns (see rxcaution.screening).\n\nReturns\n-------\ndict\n");
+
+    m.def(
+        "_screen_ids",
+        [](const KnowledgeBase& kb) {
+            // An empty screen hands out the knowledge base's rule id table (built once per knowledge base).
+            const std::int64_t zero = 0;
+            ScreenBatch empty;
+            empty.regimen_offsets = {&zero, 1};
+            const ScreenResult res = kb.screen(empty, ScreenOptions{});
+            py::list rules, substances;
+            for (std::string_view id : res.rule_ids->ids) rules.append(utf8(std::string(id)));
+            for (const auto& s : kb.substances()) substances.append(utf8(s.id));
+            return py::make_tuple(res.rule_ids->serial, rules, substances);
+        },
+        py::arg("kb"),
+        "Private: (serial, rule ids, substance ids) that screen's rule and substance codes index.\n\nReturns\n-------\ntuple\n");
 
     auto kb = py::reinterpret_borrow<py::class_<KnowledgeBase>>(m.attr("KnowledgeBase"));
     kb.def(
