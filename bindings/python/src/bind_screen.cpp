@@ -17,8 +17,10 @@
 
 #include <pybind11/numpy.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
+#include <thread>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -177,7 +179,8 @@ struct EntryCodes {
 // substance codes index the knowledge base's own id lists (ScreenRuleIds::ids, substances()),
 // so that the Python side builds its categories once per knowledge base; medication and
 // condition codes index the batch's distinct texts.
-py::dict result_columns(const KnowledgeBase& kb, const ScreenBatch& batch, ScreenResult&& res) {
+py::dict result_columns(const KnowledgeBase& kb, const ScreenBatch& batch, ScreenResult&& res, unsigned threads) {
+    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
     const std::size_t substance_count = kb.substances().size();
     std::vector<std::int32_t> rule_order, substance_order;
     const std::size_t n = res.rows.size();
@@ -226,34 +229,53 @@ py::dict result_columns(const KnowledgeBase& kb, const ScreenBatch& batch, Scree
             }
             return c;
         };
-        for (std::size_t k = 0; k < n; ++k) {
-            const ScreenRow& r = res.rows[k];
-            const bool warning = r.kind <= ScreenRowKind::DuplicateTherapy || r.kind == ScreenRowKind::Cumulative;
-            p_regimen[k] = static_cast<std::int64_t>(r.regimen);
-            p_kind[k] = static_cast<std::int8_t>(r.kind);
-            p_severity[k] = warning ? static_cast<std::int8_t>(r.severity) : std::int8_t{-1};
-            p_evidence[k] = warning ? static_cast<std::int8_t>(r.evidence) : std::int8_t{-1};
-            p_a[k] = idx(r.input_a);
-            p_b[k] = idx(r.input_b);
-            p_sa[k] = compact(substance_compact, substance_order, r.substance_a);
-            p_sb[k] = compact(substance_compact, substance_order, r.substance_b);
-            p_rule[k] = warning ? compact(rule_compact, rule_order, ids.code(r)) : -1;
-            p_cond[k] = idx(r.condition_input);
-            p_sup[k] = static_cast<std::int32_t>(r.superseded_count);
-            p_imp[k] = static_cast<std::int32_t>(r.implicated_count);
-            p_ma[k] = meds.at(r.regimen, r.input_a);
-            p_mb[k] = meds.at(r.regimen, r.input_b);
-            p_ct[k] = conds.at(r.regimen, r.condition_input);
+        // Everything but the first-appearance codes is per row: filled on `threads` threads
+        // (rows and regimens split in ranges), then the rule and substance codes in one pass.
+        auto fill = [&](unsigned t, unsigned count) {
+            for (std::size_t k = n * t / count, hi = n * (t + 1) / count; k < hi; ++k) {
+                const ScreenRow& r = res.rows[k];
+                const bool warning = r.kind <= ScreenRowKind::DuplicateTherapy || r.kind == ScreenRowKind::Cumulative;
+                p_regimen[k] = static_cast<std::int64_t>(r.regimen);
+                p_kind[k] = static_cast<std::int8_t>(r.kind);
+                p_severity[k] = warning ? static_cast<std::int8_t>(r.severity) : std::int8_t{-1};
+                p_evidence[k] = warning ? static_cast<std::int8_t>(r.evidence) : std::int8_t{-1};
+                p_a[k] = idx(r.input_a);
+                p_b[k] = idx(r.input_b);
+                p_sa[k] = idx(r.substance_a);
+                p_sb[k] = idx(r.substance_b);
+                p_rule[k] = warning ? idx(ids.code(r)) : -1;
+                p_cond[k] = idx(r.condition_input);
+                p_sup[k] = static_cast<std::int32_t>(r.superseded_count);
+                p_imp[k] = static_cast<std::int32_t>(r.implicated_count);
+                p_ma[k] = meds.at(r.regimen, r.input_a);
+                p_mb[k] = meds.at(r.regimen, r.input_b);
+                p_ct[k] = conds.at(r.regimen, r.condition_input);
+            }
+            for (std::size_t r = regimens * t / count, hi = regimens * (t + 1) / count; r < hi; ++r) {
+                const ScreenSummary& s = res.summaries[r];
+                q_med[r] = static_cast<std::int32_t>(s.medications);
+                q_cond[r] = static_cast<std::int32_t>(s.conditions);
+                q_warn[r] = static_cast<std::int32_t>(s.warnings);
+                q_um[r] = static_cast<std::int32_t>(s.unresolved_medications);
+                q_uc[r] = static_cast<std::int32_t>(s.unresolved_conditions);
+                q_max[r] = s.max_severity;
+                for (int v = 0; v < 4; ++v) q_by[v][r] = static_cast<std::int32_t>(s.by_severity[v]);
+            }
+        };
+        // A thread costs tens of microseconds: worth it from some tens of thousands of rows.
+        const unsigned count = static_cast<unsigned>(std::clamp<std::size_t>((n + regimens) / 32768, 1, threads));
+        if (count <= 1) {
+            fill(0, 1);
+        } else {
+            std::vector<std::thread> pool;
+            for (unsigned t = 1; t < count; ++t) pool.emplace_back(fill, t, count);
+            fill(0, count);
+            for (auto& th : pool) th.join();
         }
-        for (std::size_t r = 0; r < regimens; ++r) {
-            const ScreenSummary& s = res.summaries[r];
-            q_med[r] = static_cast<std::int32_t>(s.medications);
-            q_cond[r] = static_cast<std::int32_t>(s.conditions);
-            q_warn[r] = static_cast<std::int32_t>(s.warnings);
-            q_um[r] = static_cast<std::int32_t>(s.unresolved_medications);
-            q_uc[r] = static_cast<std::int32_t>(s.unresolved_conditions);
-            q_max[r] = s.max_severity;
-            for (int v = 0; v < 4; ++v) q_by[v][r] = static_cast<std::int32_t>(s.by_severity[v]);
+        for (std::size_t k = 0; k < n; ++k) {
+            p_sa[k] = compact(substance_compact, substance_order, static_cast<std::uint32_t>(p_sa[k]));
+            p_sb[k] = compact(substance_compact, substance_order, static_cast<std::uint32_t>(p_sb[k]));
+            p_rule[k] = compact(rule_compact, rule_order, static_cast<std::uint32_t>(p_rule[k]));
         }
         res.rows = {};
         res.summaries = {};
@@ -331,7 +353,7 @@ void bind_screen(py::module_& m) {
                 py::gil_scoped_release release;
                 res = kb.screen(batch, options);
             }
-            py::dict out = result_columns(kb, batch, std::move(res));
+            py::dict out = result_columns(kb, batch, std::move(res), options.threads);
             out["medication_texts"] = meds.distinct;
             out["regimen_offsets"] = as_array(meds.offsets);
             out["medication_codes"] = as_array(meds.codes);
@@ -366,7 +388,7 @@ void bind_screen(py::module_& m) {
                 py::gil_scoped_release release;
                 res = kb.screen(batch, options);
             }
-            return result_columns(kb, batch, std::move(res));
+            return result_columns(kb, batch, std::move(res), options.threads);
         },
         py::arg("kb"), py::arg("medication_texts"), py::arg("regimen_offsets"), py::arg("medication_codes"),
         py::arg("condition_texts"), py::arg("condition_offsets"), py::arg("condition_codes"), py::arg("min_severity"),
