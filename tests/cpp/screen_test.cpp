@@ -340,6 +340,7 @@ TEST(Screen, ConcurrentScreensOnSharedKnowledgeBase) {
 TEST(Screen, RuleIdsNameEveryRowsRuleOncePerKnowledgeBase) {
     std::vector<std::string> names;
     for (const auto& s : kb().substances()) names.push_back(s.name);
+    for (const auto& p : kb().products()) names.push_back(p.name);
     names.push_back("zorvatinex");
     std::vector<std::string> condition_names;
     for (const auto& c : kb().conditions()) condition_names.push_back(c.id);
@@ -349,7 +350,8 @@ TEST(Screen, RuleIdsNameEveryRowsRuleOncePerKnowledgeBase) {
     for (int r = 0; r < 2000; ++r) {
         std::vector<std::string> meds, cs;
         for (int i = 0, n = static_cast<int>(rng() % 8); i < n; ++i) meds.push_back(names[rng() % names.size()]);
-        if (r % 7 == 0 && !meds.empty()) meds.push_back(meds.front());  // duplicate ingredients
+        if (r % 7 == 0) meds.insert(meds.end(), {"methadone", "Dolophine"});  // a duplicate ingredient
+        if (r % 11 == 0) meds.insert(meds.end(), {"Catapres", "Kapvay"});     // a class duplicate
         for (int i = 0, n = static_cast<int>(rng() % 3); i < n; ++i)
             cs.push_back(condition_names[rng() % condition_names.size()]);
         regs.push_back(std::move(meds));
@@ -364,9 +366,10 @@ TEST(Screen, RuleIdsNameEveryRowsRuleOncePerKnowledgeBase) {
     std::vector<std::string_view> sorted(ids.ids.begin(), ids.ids.end());
     std::sort(sorted.begin(), sorted.end());
     EXPECT_EQ(std::adjacent_find(sorted.begin(), sorted.end()), sorted.end()) << "an id appears twice";
-    std::size_t seen[6] = {};
+    std::size_t seen[6] = {}, class_duplicates = 0;
     for (const ScreenRow& row : res.rows) {
         ++seen[static_cast<int>(row.kind)];
+        if (row.kind == ScreenRowKind::DuplicateTherapy && row.rule != kNone) ++class_duplicates;
         const std::uint32_t code = ids.code(row);
         if (row.kind == ScreenRowKind::UnresolvedMedication || row.kind == ScreenRowKind::UnresolvedCondition) {
             EXPECT_EQ(code, kNone);
@@ -386,6 +389,7 @@ TEST(Screen, RuleIdsNameEveryRowsRuleOncePerKnowledgeBase) {
         EXPECT_EQ(ids.ids[code], want) << row_text(row);
     }
     for (int kind : {0, 1, 2, 3, 4, 5}) EXPECT_GT(seen[kind], 0u) << "no row of kind " << kind;
+    EXPECT_GT(class_duplicates, 0u);
     for (std::size_t r = 0; r < k.info().interactions; ++r) ASSERT_EQ(ids.ids[ids.codes[r]], k.interaction_id(r));
 
     // Built once per knowledge base: a second screen shares the table; another knowledge base
