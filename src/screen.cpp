@@ -150,10 +150,17 @@ std::shared_ptr<const ScreenRuleIds> rule_ids_for(const std::shared_ptr<const Kn
     t->cumulative_at = t->duplicate_at + 1;
     t->codes.reserve(t->cumulative_at + pack.cumulative_rules.size());
     t->ids.reserve(t->codes.capacity());
-    // Interaction ids are unique in a valid pack; only the ids of the other tables can repeat one.
+    // Interaction ids are unique in a valid pack (a snapshot is not validated again, so a repeat
+    // still gets the code of its first rule: front ends rely on `ids` holding each id once).
     for (std::size_t r = 0; r < interactions; ++r) {
+        const std::string_view id = kb->interaction_id(static_cast<std::uint32_t>(r));
+        const std::int64_t first = kb->interaction_index_of(id);
+        if (first >= 0 && static_cast<std::size_t>(first) < r) {
+            t->codes.push_back(t->codes[static_cast<std::size_t>(first)]);
+            continue;
+        }
         t->codes.push_back(static_cast<std::uint32_t>(t->ids.size()));
-        t->ids.push_back(kb->interaction_id(static_cast<std::uint32_t>(r)));
+        t->ids.push_back(id);
     }
     std::unordered_map<std::string_view, std::uint32_t> others;
     auto add = [&](std::string_view id) {
