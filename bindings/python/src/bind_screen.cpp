@@ -1,14 +1,16 @@
 // Population screening (rxcaution/screen.hpp) for Python. Two private entry points feed
 // KnowledgeBase::screen without per-string work in Python:
-//   _screen_lists   lists of lists of str, dictionary-encoded here (a str object met again is
-//                   recognised by identity before its text is looked at);
+//   _screen_lists   lists of lists of str, dictionary-encoded here (by each str's cached hash and
+//                   a pointer or text comparison; UTF-8 is read once per distinct text);
 //   _screen_columns already dictionary-encoded columns (distinct texts + int32 codes + int64
 //                   offsets, from pandas.factorize or pyarrow dictionary_encode), read in place
 //                   through the buffer protocol.
-// Both release the GIL for the whole screen and return the rows as numpy columns, with the ids
-// of only the rules and substances that occur (so that no table of the pack is copied to Python).
-// The public KnowledgeBase.screen (argument handling, pandas / pyarrow output) is Python:
-// rxcaution/screening.py.
+// Both release the GIL for the whole screen and return the rows as numpy columns of integer
+// codes: rules and substances index the knowledge base's own id lists (ScreenRuleIds, built once
+// per knowledge base; _screen_ids hands them to Python, which converts them once), compacted to
+// those that occur; medications and conditions index the batch's distinct texts. No Python object
+// is made per row. The public KnowledgeBase.screen (argument handling, pandas / pyarrow output)
+// is Python: rxcaution/screening.py.
 
 #include "bindings.hpp"
 
