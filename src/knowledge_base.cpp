@@ -19,13 +19,13 @@ namespace rxcaution {
 
 namespace {
 template <class T>
-const T* find_in(const std::vector<T>& items, const detail::TextMap<std::uint32_t>& index, std::string_view id) {
+const T* find_in(const std::vector<T>& items, const detail::IdIndex& index, std::string_view id) {
     auto it = index.find(id);
     return it == index.end() ? nullptr : &items[it->second];
 }
 
 template <class T>
-const T& get_in(const std::vector<T>& items, const detail::TextMap<std::uint32_t>& index, std::string_view id,
+const T& get_in(const std::vector<T>& items, const detail::IdIndex& index, std::string_view id,
                 const char* what) {
     if (const T* p = find_in(items, index, id)) return *p;
     throw NotFoundError(std::string(id), {}, what);
@@ -41,7 +41,7 @@ KnowledgeBase KnowledgeBase::builtin() {
     static const std::shared_ptr<const detail::KnowledgeBaseImpl> impl = [] {
         const std::string_view bytes = detail::embedded_snapshot();
         if (bytes.empty()) throw DataError("<builtin>", "<builtin>: this build carries no built-in pack");
-        auto kb = std::const_pointer_cast<detail::KnowledgeBaseImpl>(detail::read_snapshot(bytes, "<builtin>"));
+        auto kb = std::const_pointer_cast<detail::KnowledgeBaseImpl>(detail::read_snapshot(bytes, "<builtin>", 0, true));
         kb->pack.info.origin = "<builtin>";
         if (kb->pack.info.layers.size() == 1) kb->pack.info.layers.front().origin = "<builtin>";
         return std::shared_ptr<const detail::KnowledgeBaseImpl>(std::move(kb));
@@ -88,7 +88,8 @@ std::shared_ptr<const detail::KnowledgeBaseImpl> with_origin(std::shared_ptr<con
 KnowledgeBase KnowledgeBase::load(const std::filesystem::path& path, const LoadOptions& options) {
     if (auto bytes = read_if_snapshot(path, options))
         return KnowledgeBase(with_origin(detail::read_snapshot(*bytes, path.generic_string()), path.generic_string()));
-    detail::PackData pack = detail::load_pack_path(path, options);
+    // A pack loaded alone keeps its interaction rules encoded from the start (encoded_rules.hpp).
+    detail::PackData pack = detail::load_pack_path(path, options, true);
     pack.info.origin = path.generic_string();
     detail::set_single_layer(pack);
     return KnowledgeBase(detail::build_impl(std::move(pack)));
@@ -124,7 +125,8 @@ KnowledgeBase KnowledgeBase::load(const std::vector<std::filesystem::path>& path
 }
 
 KnowledgeBase KnowledgeBase::from_json(std::string_view text, const LoadOptions& options, std::string_view origin) {
-    detail::PackData pack = detail::load_pack({std::string(origin), text, {}}, detail::PackLayout::Bundled, {}, options);
+    detail::PackData pack =
+        detail::load_pack({std::string(origin), text, {}}, detail::PackLayout::Bundled, {}, options, true);
     pack.info.origin = std::string(origin);
     detail::set_single_layer(pack);
     return KnowledgeBase(detail::build_impl(std::move(pack)));
