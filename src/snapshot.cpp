@@ -182,13 +182,13 @@ public:
     In(std::string_view payload, const std::string& file) : begin_(payload.data()), p_(payload.data()),
                                                           end_(payload.data() + payload.size()), file_(file) {}
 
-    [[noreturn]] void fail(const std::string& what) const {
+    [[noreturn, gnu::cold]] void fail(const std::string& what) const {
         throw DataError(file_, file_ + ": damaged snapshot: " + what + " (at payload byte " +
                                    std::to_string(p_ - begin_) + ")");
     }
     std::size_t left() const { return static_cast<std::size_t>(end_ - p_); }
     template <class T>
-    T num() {
+    [[gnu::always_inline]] T num() {
         static_assert(std::is_integral_v<T>);
         if (left() < sizeof(T)) fail("data ends inside a number");
         T v;
@@ -324,7 +324,7 @@ void write_object(Out& out, const ObjectType& type, const void* object) {
 void read_object(In& in, const ObjectType& type, void* object, int depth);
 
 template <class E>
-E read_enum(In& in, int last, const char* what) {
+[[gnu::always_inline]] inline E read_enum(In& in, int last, const char* what) {
     const auto v = in.num<std::uint8_t>();
     if (v > last) in.fail(std::string("invalid ") + what + " " + std::to_string(v));
     return static_cast<E>(v);
@@ -343,10 +343,17 @@ double read_amount(In& in) {
     return v;
 }
 
+// A string of the table as a new std::string: constructing and moving it into an empty member is
+// leaner than assign() (the general replace), and a snapshot's entities are mostly strings.
+std::string text_of(In& in) {
+    const std::string_view s = in.text_view();
+    return std::string(s.data(), s.size());
+}
+
 Participant read_participant(In& in) {
     Participant p;
     p.kind = read_enum<EntityKind>(in, static_cast<int>(EntityKind::Treatment), "participant kind");
-    p.id.assign(in.text_view());
+    p.id = text_of(in);
     return p;
 }
 
@@ -355,12 +362,12 @@ void read_field(In& in, const Field& field, void* owner, int depth) {
     void* member = field.at(owner);
     switch (field.kind) {
         case FieldKind::Text:
-        case FieldKind::Choice: static_cast<std::string*>(member)->assign(in.text_view()); return;
+        case FieldKind::Choice: *static_cast<std::string*>(member) = text_of(in); return;
         case FieldKind::Texts:
         case FieldKind::TextOrTexts: {
             auto& v = *static_cast<std::vector<std::string>*>(member);
             v.resize(in.count32(4, "texts"));
-            for (auto& s : v) s.assign(in.text_view());
+            for (auto& s : v) s = text_of(in);
             return;
         }
         case FieldKind::TextMap: {
@@ -780,7 +787,8 @@ struct Writing {
 
 struct Reading {
     In& in;
-    void u32(std::uint32_t& v, std::uint64_t bound, const char* what) {
+    // Called for every edge and pool rule: inlined, the checks cost a compare each.
+    [[gnu::always_inline]] void u32(std::uint32_t& v, std::uint64_t bound, const char* what) {
         v = in.num<std::uint32_t>();
         if (v >= bound) in.fail(std::string(what) + " out of range");
     }
@@ -813,7 +821,7 @@ struct Reading {
         for (auto& x : v) each(*this, x);
     }
     template <class E>
-    void enumeration(E& e, int last, const char* what) { e = read_enum<E>(in, last, what); }
+    [[gnu::always_inline]] void enumeration(E& e, int last, const char* what) { e = read_enum<E>(in, last, what); }
     void flag(bool& b, const char* what) {
         const auto v = in.num<std::uint8_t>();
         if (v > 1) in.fail(std::string("invalid ") + what);
