@@ -1,6 +1,7 @@
 // The KnowledgeBase facade: loading, lookups and the queries that walk the compiled graph.
 
 #include "detail/embedded_snapshot.hpp"
+#include "detail/encoded_rules.hpp"
 #include "detail/impl.hpp"
 #include "detail/snapshot.hpp"
 #include "detail/pack_layers.hpp"
@@ -339,8 +340,12 @@ RefList<ContraindicationRule> KnowledgeBase::contraindications_for(std::string_v
 
 std::string KnowledgeBase::to_json() const {
     if (!impl_->encoded_rules) return detail::write_bundled_json(impl_->pack);
-    // Read from a snapshot: the rules are encoded; write them from decoded copies.
-    return detail::write_bundled_json(detail::pack_of(*impl_));
+    // Rules kept encoded (a snapshot, a single JSON pack): written as they are decoded, one at a
+    // time, rather than from a copy of the pack with every rule decoded.
+    const detail::EncodedRules& rules = *impl_->encoded_rules;
+    return detail::write_bundled_json(impl_->pack, rules.size(), [&rules](std::size_t r, InteractionRule& rule) {
+        rules.decode(static_cast<std::uint32_t>(r), rule);
+    });
 }
 
 }  // namespace rxcaution

@@ -170,12 +170,14 @@ struct ResolvedParts {
 struct EncodedRules;
 
 struct KnowledgeBaseImpl {
-    PackData pack;  // for a snapshot, `pack.interactions` stays empty: see encoded_rules
+    // For a snapshot and for a pack loaded alone from JSON, `pack.interactions` stays empty: see
+    // encoded_rules (only a layered knowledge base keeps structs).
+    PackData pack;
 
     IdIndex substance_index, product_index, class_index, condition_index, source_index, contraindication_index,
         treatment_index, profile_index, cumulative_index;
 
-    // --- interaction rules: in `pack.interactions`, or encoded (read from a snapshot) -----------
+    // --- interaction rules: in `pack.interactions`, or encoded (snapshot, single JSON pack) ----
     std::shared_ptr<const EncodedRules> encoded_rules;
     std::uint32_t rule_count = 0;
     // Rule ids, open addressing (slot = rule + 1, 0 = empty): 4 bytes a slot instead of a hash

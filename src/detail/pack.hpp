@@ -141,5 +141,9 @@ void count_entities(PackData& pack);
 // The bundled document of a pack (manifest without `files`, then every section), written from the
 // structs. Loading it gives the same knowledge base.
 std::string write_bundled_json(const PackData& pack);
+// The same, with the interaction rules given one at a time by `decode(r, rule)` (rules kept
+// encoded) instead of `pack.interactions`.
+std::string write_bundled_json(const PackData& pack, std::size_t interactions,
+                               const std::function<void(std::size_t, InteractionRule&)>& decode);
 
 }  // namespace rxcaution::detail
