@@ -94,6 +94,7 @@ public:
     // Throws std::out_of_range when absent.
     [[nodiscard]] std::uint32_t at(std::string_view key) const;
     [[nodiscard]] std::size_t count(std::string_view key) const noexcept { return find(key) ? 1 : 0; }
+    [[nodiscard]] bool contains(std::string_view key) const noexcept { return find(key) != nullptr; }
     bool emplace(std::string_view key, std::uint32_t value);
     void reserve(std::size_t entries);
     [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
