@@ -2,6 +2,7 @@
 // Boost.Graph holding every relation the queries walk, the class closure computed with Boost's
 // breadth-first search over that graph, and the name tables.
 
+#include "detail/encoded_rules.hpp"
 #include "detail/impl.hpp"
 
 #include <rxcaution/errors.hpp>
@@ -82,10 +83,51 @@ std::pair<NameTable::Entry*, bool> NameTable::emplace(std::string_view key, cons
     return {&entries_.back(), true};
 }
 
+void IdIndex::reserve(std::size_t entries) {
+    entries_.reserve(entries);
+    std::size_t cap = 16;
+    while (cap < 2 * entries) cap *= 2;
+    if (cap > slots_.size()) grow(cap);
+}
+
+void IdIndex::grow(std::size_t slots) {
+    slots_.assign(slots, 0);
+    const std::size_t mask = slots - 1;
+    for (std::uint32_t e = 0; e < entries_.size(); ++e) {
+        std::size_t i = TextHash{}(entries_[e].first) & mask;
+        while (slots_[i] != 0) i = (i + 1) & mask;
+        slots_[i] = e + 1;
+    }
+}
+
+const IdIndex::Entry* IdIndex::find(std::string_view key) const noexcept {
+    if (slots_.empty()) return nullptr;
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = TextHash{}(key) & mask; slots_[i] != 0; i = (i + 1) & mask)
+        if (entries_[slots_[i] - 1].first == key) return &entries_[slots_[i] - 1];
+    return nullptr;
+}
+
+std::uint32_t IdIndex::at(std::string_view key) const {
+    if (const Entry* e = find(key)) return e->second;
+    throw std::out_of_range("IdIndex::at: unknown id");
+}
+
+bool IdIndex::emplace(std::string_view key, std::uint32_t value) {
+    if (2 * (entries_.size() + 1) > slots_.size()) grow(std::max<std::size_t>(16, 2 * slots_.size()));
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = TextHash{}(key) & mask;
+    for (; slots_[i] != 0; i = (i + 1) & mask)
+        if (entries_[slots_[i] - 1].first == key) return false;
+    entries_.emplace_back(key, value);
+    slots_[i] = static_cast<std::uint32_t>(entries_.size());
+    return true;
+}
+
 namespace {
 
 template <class T>
-void index_ids(const std::vector<T>& items, TextMap<std::uint32_t>& index) {
+void index_ids(const std::vector<T>& items, IdIndex& index) {
     index.reserve(items.size());
     for (std::uint32_t i = 0; i < items.size(); ++i) index.emplace(items[i].id, i);
 }
@@ -95,6 +137,15 @@ const std::vector<std::pair<std::string, std::string>>& salt_abbreviations() {
     static const std::vector<std::pair<std::string, std::string>> abbreviations = {
         {"hydrochloride", "hcl"}, {"hydrobromide", "hbr"}, {"sulfate", "sulphate"}};
     return abbreviations;
+}
+
+// "a b" in a reused buffer (name building runs on every load; temporaries were a tenth of it).
+std::string_view joined(std::string_view a, std::string_view b) {
+    thread_local std::string text;
+    text.assign(a);
+    text += ' ';
+    text += b;
+    return text;
 }
 
 std::string describe_target(const KnowledgeBaseImpl& kb, const NameTarget& t) {
@@ -397,14 +448,14 @@ void build_lookups(KnowledgeBaseImpl& kb_ref) {
         for (const auto& syn : s.synonyms) add_name(*kb, syn, {EntityKind::Substance, i, MatchedBy::Synonym}, clashes);
         for (const auto& salt : s.salts) {
             for (const std::string* base : {&s.name, &s.id}) {
-                add_name(*kb, *base + " " + salt, {EntityKind::Substance, i, MatchedBy::Salt}, clashes);
+                add_name(*kb, joined(*base, salt), {EntityKind::Substance, i, MatchedBy::Salt}, clashes);
                 for (const auto& [full, abbr] : salt_abbreviations())
-                    if (salt == full) add_name(*kb, *base + " " + abbr, {EntityKind::Substance, i, MatchedBy::Salt}, clashes);
+                    if (salt == full) add_name(*kb, joined(*base, abbr), {EntityKind::Substance, i, MatchedBy::Salt}, clashes);
             }
         }
         if (!s.identifiers.rxcui.empty()) {
             add_name(*kb, s.identifiers.rxcui, {EntityKind::Substance, i, MatchedBy::Rxcui}, clashes);
-            add_name(*kb, "rxcui " + s.identifiers.rxcui, {EntityKind::Substance, i, MatchedBy::Rxcui}, clashes);
+            add_name(*kb, joined("rxcui", s.identifiers.rxcui), {EntityKind::Substance, i, MatchedBy::Rxcui}, clashes);
         }
         if (!s.identifiers.drugbank.empty())
             add_name(*kb, s.identifiers.drugbank, {EntityKind::Substance, i, MatchedBy::Drugbank}, clashes);
@@ -416,12 +467,12 @@ void build_lookups(KnowledgeBaseImpl& kb_ref) {
         add_name(*kb, x.name, {EntityKind::Product, i, MatchedBy::Brand}, clashes);
         add_name(*kb, x.id, {EntityKind::Product, i, MatchedBy::Id}, clashes);
         for (const auto& syn : x.synonyms) add_name(*kb, syn, {EntityKind::Product, i, MatchedBy::Brand}, clashes);
-        std::vector<std::string> rxcuis = x.identifiers.rxcui_products;
-        if (!x.identifiers.rxcui.empty()) rxcuis.push_back(x.identifiers.rxcui);
-        for (const auto& code : rxcuis) {
+        auto add_code = [&](const std::string& code) {
             add_name(*kb, code, {EntityKind::Product, i, MatchedBy::Rxcui}, clashes);
-            add_name(*kb, "rxcui " + code, {EntityKind::Product, i, MatchedBy::Rxcui}, clashes);
-        }
+            add_name(*kb, joined("rxcui", code), {EntityKind::Product, i, MatchedBy::Rxcui}, clashes);
+        };
+        for (const auto& code : x.identifiers.rxcui_products) add_code(code);
+        if (!x.identifiers.rxcui.empty()) add_code(x.identifiers.rxcui);
     }
     if (!clashes.empty()) {
         std::vector<std::string> problems;
@@ -433,16 +484,17 @@ void build_lookups(KnowledgeBaseImpl& kb_ref) {
         const MatchedBy by = e.second.matched_by;
         return by == MatchedBy::Rxcui || by == MatchedBy::Drugbank || by == MatchedBy::Unii;
     });
+    std::string key;
     for (std::uint32_t c = 0; c < p.conditions.size(); ++c) {
         const auto& cond = p.conditions[c];
-        std::vector<std::string> all = cond.synonyms;
-        all.push_back(cond.id);
-        all.push_back(cond.name);
-        for (const auto& n : all) {
-            const std::string key = normalize_name(n);
-            if (key.empty()) continue;
+        auto add_condition = [&](const std::string& text) {
+            normalize_name_into(text, key);
+            if (key.empty()) return;
             if (kb->condition_names.emplace(key, c).second) kb->condition_pool.emplace_back(key, c);
-        }
+        };
+        for (const auto& n : cond.synonyms) add_condition(n);
+        add_condition(cond.id);
+        add_condition(cond.name);
     }
 }
 
@@ -459,7 +511,7 @@ std::string compile_cumulative(KnowledgeBaseImpl& kb) {
     kb.cumulative_slot_base.assign(n_sub + 1, 0);
     if (p.cumulative_rules.empty()) return {};
     std::vector<std::vector<KnowledgeBaseImpl::CumulativeHit>> by_substance(n_sub);
-    auto find = [](const TextMap<std::uint32_t>& index, const std::string& id) -> std::int64_t {
+    auto find = [](const IdIndex& index, const std::string& id) -> std::int64_t {
         const auto it = index.find(id);
         return it == index.end() ? -1 : static_cast<std::int64_t>(it->second);
     };
@@ -525,7 +577,10 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
     auto kb = std::make_shared<KnowledgeBaseImpl>();
     kb->pack = std::move(pack);
     auto& p = kb->pack;
-    kb->rule_count = static_cast<std::uint32_t>(p.interactions.size());
+    // Rules read encoded (PackData::read_rules) stay encoded, as a snapshot's do.
+    const std::shared_ptr<ReadRules> read = std::move(p.read_rules);
+    if (read) kb->encoded_rules = read->rules;
+    kb->rule_count = static_cast<std::uint32_t>(read ? read->size() : p.interactions.size());
     build_lookups(*kb);
 
     set_vertex_ranges(*kb);
@@ -546,17 +601,43 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
             default: return kb->substance_vertex(part.index);
         }
     };
-    const std::size_t n_rules = p.interactions.size();
+    const std::size_t n_rules = kb->rule_count;
     kb->rule_first.resize(n_rules);
     kb->rule_second.resize(n_rules);
     kb->rule_supersedes.resize(n_rules);
-    for (std::size_t r = 0; r < n_rules; ++r) {
-        kb->rule_first[r] = intern(p.interactions[r].first);
-        kb->rule_second[r] = intern(p.interactions[r].second);
-        for (const auto& s : p.interactions[r].supersedes)
-            kb->rule_supersedes[r].push_back(static_cast<std::uint32_t>(kb->interaction_index_of(s)));  // checked by the loader
+    kb->interaction_facts.reserve(n_rules);
+    if (read) {
+        // The rules name a few thousand distinct ids: each is looked up once, by string number.
+        std::vector<Part> known(read->rules->table->size(), Part{EntityKind::Treatment, 0});
+        auto intern_number = [&](EntityKind kind, std::uint32_t n) -> Part {
+            Part& part = known[n];
+            if (part.kind == EntityKind::Treatment) {  // not yet looked up (no rule names a treatment)
+                const IdIndex& index = kind == EntityKind::Class     ? kb->class_index
+                                                      : kind == EntityKind::Product ? kb->product_index
+                                                                                    : kb->substance_index;
+                part = {kind == EntityKind::Class || kind == EntityKind::Product ? kind : EntityKind::Substance,
+                        index.find(read->text(n))->second};  // checked by the loader
+            }
+            return part;
+        };
+        for (std::size_t r = 0; r < n_rules; ++r) {
+            const RuleHead& h = read->heads[r];
+            kb->rule_first[r] = intern_number(h.first_kind, h.first_id);
+            kb->rule_second[r] = intern_number(h.second_kind, h.second_id);
+            for (std::uint32_t k = read->supersedes_begin[r]; k < read->supersedes_begin[r + 1]; ++k)
+                kb->rule_supersedes[r].push_back(
+                    static_cast<std::uint32_t>(kb->interaction_index_of(read->text(read->supersedes[k]))));
+            kb->interaction_facts.push_back({h.severity, h.evidence});
+        }
+    } else {
+        for (std::size_t r = 0; r < n_rules; ++r) {
+            kb->rule_first[r] = intern(p.interactions[r].first);
+            kb->rule_second[r] = intern(p.interactions[r].second);
+            for (const auto& s : p.interactions[r].supersedes)
+                kb->rule_supersedes[r].push_back(static_cast<std::uint32_t>(kb->interaction_index_of(s)));  // checked by the loader
+        }
+        for (const auto& r : p.interactions) kb->interaction_facts.push_back({r.severity, r.evidence});
     }
-    for (const auto& r : p.interactions) kb->interaction_facts.push_back({r.severity, r.evidence});
     for (const auto& c : p.contraindications) {
         kb->contraindication_facts.push_back({c.severity, c.evidence});
         kb->contraindication_subject.push_back(intern(c.subject));
@@ -739,11 +820,11 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
                                   group_end[k] - group_begin[k]};
             Severity noted = Severity::Minor;
             if (auto notes = kb->pair_annotations.find(key); notes != kb->pair_annotations.end())
-                for (std::uint32_t r : notes->second) noted = std::max(noted, p.interactions[r].severity);
+                for (std::uint32_t r : notes->second) noted = std::max(noted, kb->interaction_facts[r].severity);
             for (std::uint32_t i = group_begin[k]; i < group_end[k]; ++i) {
                 const std::uint32_t r = pair_rules[i];
-                const Severity own = p.interactions[r].severity;
-                kb->pair_rule_pool.push_back({r, own, p.interactions[r].evidence, !p.interactions[r].supersedes.empty(),
+                const Severity own = kb->interaction_facts[r].severity;
+                kb->pair_rule_pool.push_back({r, own, kb->interaction_facts[r].evidence, !kb->rule_supersedes[r].empty(),
                                               static_cast<std::uint8_t>(std::max(own, noted))});
             }
             const auto x = static_cast<Vertex>(key >> 32), y = static_cast<Vertex>(key & 0xFFFFFFFFu);
@@ -812,11 +893,11 @@ std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack) {
     // --- rule-id ranks for ordering warnings without string comparisons ---------------------
     {
         std::vector<std::pair<std::string_view, std::uint32_t*>> ids;
-        ids.reserve(p.interactions.size() + p.contraindications.size() + p.classes.size() + 1);
-        kb->interaction_rank.resize(p.interactions.size());
+        ids.reserve(n_rules + p.contraindications.size() + p.classes.size() + 1);
+        kb->interaction_rank.resize(n_rules);
         kb->contraindication_rank.resize(p.contraindications.size());
         kb->class_rank.resize(p.classes.size());
-        for (std::size_t r = 0; r < p.interactions.size(); ++r) ids.emplace_back(p.interactions[r].id, &kb->interaction_rank[r]);
+        for (std::uint32_t r = 0; r < n_rules; ++r) ids.emplace_back(kb->interaction_id(r), &kb->interaction_rank[r]);
         for (std::size_t r = 0; r < p.contraindications.size(); ++r)
             ids.emplace_back(p.contraindications[r].id, &kb->contraindication_rank[r]);
         for (std::size_t c = 0; c < p.classes.size(); ++c) ids.emplace_back(p.classes[c].id, &kb->class_rank[c]);

@@ -327,7 +327,9 @@ private:
 
 void append_pointer_token(std::string& pointer, std::string_view token) {
     pointer += '/';
-    if (token.find_first_of("~/") == std::string_view::npos) {
+    bool plain = true;  // a loop the compiler vectorises; find_first_of was a tenth of reading
+    for (char c : token) plain &= (c != '~') & (c != '/');
+    if (plain) {
         pointer += token;
         return;
     }

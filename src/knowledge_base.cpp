@@ -1,6 +1,7 @@
 // The KnowledgeBase facade: loading, lookups and the queries that walk the compiled graph.
 
 #include "detail/embedded_snapshot.hpp"
+#include "detail/encoded_rules.hpp"
 #include "detail/impl.hpp"
 #include "detail/snapshot.hpp"
 #include "detail/pack_layers.hpp"
@@ -19,13 +20,13 @@ namespace rxcaution {
 
 namespace {
 template <class T>
-const T* find_in(const std::vector<T>& items, const detail::TextMap<std::uint32_t>& index, std::string_view id) {
+const T* find_in(const std::vector<T>& items, const detail::IdIndex& index, std::string_view id) {
     auto it = index.find(id);
     return it == index.end() ? nullptr : &items[it->second];
 }
 
 template <class T>
-const T& get_in(const std::vector<T>& items, const detail::TextMap<std::uint32_t>& index, std::string_view id,
+const T& get_in(const std::vector<T>& items, const detail::IdIndex& index, std::string_view id,
                 const char* what) {
     if (const T* p = find_in(items, index, id)) return *p;
     throw NotFoundError(std::string(id), {}, what);
@@ -41,7 +42,7 @@ KnowledgeBase KnowledgeBase::builtin() {
     static const std::shared_ptr<const detail::KnowledgeBaseImpl> impl = [] {
         const std::string_view bytes = detail::embedded_snapshot();
         if (bytes.empty()) throw DataError("<builtin>", "<builtin>: this build carries no built-in pack");
-        auto kb = std::const_pointer_cast<detail::KnowledgeBaseImpl>(detail::read_snapshot(bytes, "<builtin>"));
+        auto kb = std::const_pointer_cast<detail::KnowledgeBaseImpl>(detail::read_snapshot(bytes, "<builtin>", 0, true));
         kb->pack.info.origin = "<builtin>";
         if (kb->pack.info.layers.size() == 1) kb->pack.info.layers.front().origin = "<builtin>";
         return std::shared_ptr<const detail::KnowledgeBaseImpl>(std::move(kb));
@@ -88,7 +89,8 @@ std::shared_ptr<const detail::KnowledgeBaseImpl> with_origin(std::shared_ptr<con
 KnowledgeBase KnowledgeBase::load(const std::filesystem::path& path, const LoadOptions& options) {
     if (auto bytes = read_if_snapshot(path, options))
         return KnowledgeBase(with_origin(detail::read_snapshot(*bytes, path.generic_string()), path.generic_string()));
-    detail::PackData pack = detail::load_pack_path(path, options);
+    // A pack loaded alone keeps its interaction rules encoded from the start (encoded_rules.hpp).
+    detail::PackData pack = detail::load_pack_path(path, options, true);
     pack.info.origin = path.generic_string();
     detail::set_single_layer(pack);
     return KnowledgeBase(detail::build_impl(std::move(pack)));
@@ -124,7 +126,8 @@ KnowledgeBase KnowledgeBase::load(const std::vector<std::filesystem::path>& path
 }
 
 KnowledgeBase KnowledgeBase::from_json(std::string_view text, const LoadOptions& options, std::string_view origin) {
-    detail::PackData pack = detail::load_pack({std::string(origin), text, {}}, detail::PackLayout::Bundled, {}, options);
+    detail::PackData pack =
+        detail::load_pack({std::string(origin), text, {}}, detail::PackLayout::Bundled, {}, options, true);
     pack.info.origin = std::string(origin);
     detail::set_single_layer(pack);
     return KnowledgeBase(detail::build_impl(std::move(pack)));
@@ -337,8 +340,12 @@ RefList<ContraindicationRule> KnowledgeBase::contraindications_for(std::string_v
 
 std::string KnowledgeBase::to_json() const {
     if (!impl_->encoded_rules) return detail::write_bundled_json(impl_->pack);
-    // Read from a snapshot: the rules are encoded; write them from decoded copies.
-    return detail::write_bundled_json(detail::pack_of(*impl_));
+    // Rules kept encoded (a snapshot, a single JSON pack): written as they are decoded, one at a
+    // time, rather than from a copy of the pack with every rule decoded.
+    const detail::EncodedRules& rules = *impl_->encoded_rules;
+    return detail::write_bundled_json(impl_->pack, rules.size(), [&rules](std::size_t r, InteractionRule& rule) {
+        rules.decode(static_cast<std::uint32_t>(r), rule);
+    });
 }
 
 }  // namespace rxcaution

@@ -457,7 +457,8 @@ const ObjectType& citation_type() { return citation_t; }
 std::span<const ObjectType* const> entity_types() { return all_types; }
 
 void for_each_citation(PackData& pack,
-                       const std::function<void(Citation&, const std::string&, const std::string&)>& f) {
+                       const std::function<void(Citation&, const std::string&, const std::string&)>& f,
+                       const std::function<void(std::size_t, const std::string&, const std::string&)>& encoded_rule) {
     // In reading order: file by file, and in each file the sections by name (the order a sorted
     // JSON object gives), so that messages keep the order they always had.
     std::vector<const Field*> sections;
@@ -477,7 +478,8 @@ void for_each_citation(PackData& pack,
                 pointer += section.json;
                 pointer += '/';
                 pointer += std::to_string(origins[i].index);
-                walk(*section.type, section.type->element(items, i), pack.origin_files[file], pointer, f);
+                if (pack.read_rules && section.json == "interactions") encoded_rule(i, pack.origin_files[file], pointer);
+                else walk(*section.type, section.type->element(items, i), pack.origin_files[file], pointer, f);
             }
         }
     }

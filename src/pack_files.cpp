@@ -113,7 +113,7 @@ std::size_t PackFileReader::read(char* buffer, std::size_t capacity) {
     return got;
 }
 
-PackData load_pack_path(const fs::path& path, const LoadOptions& options) {
+PackData load_pack_path(const fs::path& path, const LoadOptions& options, bool encode_rules) {
     std::error_code ec;
     const bool directory = fs::is_directory(path, ec);
     const fs::path dir = directory ? path : path.parent_path();
@@ -126,7 +126,7 @@ PackData load_pack_path(const fs::path& path, const LoadOptions& options) {
     // A directory is a pack laid out as data/ is; a file is a manifest or a bundled pack, told
     // apart by its first key while it is read.
     const PackFile first = directory ? file("manifest.json") : PackFile{path.generic_string(), {}, path};
-    return load_pack(first, directory ? PackLayout::Manifest : PackLayout::Either, file, options);
+    return load_pack(first, directory ? PackLayout::Manifest : PackLayout::Either, file, options, encode_rules);
 }
 
 }  // namespace rxcaution::detail

@@ -2,6 +2,7 @@
 // default grade of a citation that names none: its source's grade). Every problem is gathered
 // before throwing, so a curator fixes a pack in one round.
 
+#include "detail/encoded_rules.hpp"
 #include "detail/pack_fields.hpp"
 
 #include <rxcaution/errors.hpp>
@@ -29,7 +30,7 @@ std::string child(const std::string& pointer, std::string_view key) {
 std::string child(const std::string& pointer, std::size_t index) { return pointer + "/" + std::to_string(index); }
 
 // ^[a-z0-9]+(-[a-z0-9]+)*$ without std::regex, which dominated load time on large packs.
-bool is_slug(const std::string& id) {
+bool is_slug(std::string_view id) {
     if (id.empty() || id.front() == '-' || id.back() == '-') return false;
     char prev = 0;
     for (char c : id) {
@@ -99,6 +100,52 @@ struct Declared {
     Origin origin;
 };
 
+// The interaction rules of PackData::read_rules: the same checks and messages as for the structs
+// (below), on string numbers. The rules name a few thousand distinct ids, each looked up once.
+template <class Judge>
+void check_read_rules(const PackData& pack, Problems& problems,
+                      const std::unordered_map<std::string_view, Declared>& ids, const Judge& judge) {
+    const ReadRules& rr = *pack.read_rules;
+    const auto file = [&](const Origin& o) -> const std::string& { return pack.origin_files[o.file]; };
+    const std::size_t strings = rr.rules->table->size();
+    std::vector<const Declared*> found(strings, nullptr);
+    std::vector<std::uint8_t> looked(strings, 0);
+    auto declared = [&](std::uint32_t n) {
+        if (!looked[n]) {
+            looked[n] = 1;
+            auto it = ids.find(rr.text(n));
+            found[n] = it == ids.end() ? nullptr : &it->second;
+        }
+        return found[n];
+    };
+    for (std::size_t i = 0; i < rr.size(); ++i) {
+        const RuleHead& x = rr.heads[i];
+        const auto& o = pack.interaction_origins[i];
+        auto ptr = [&] { return child(PackData::pointer("interactions", o), "participants"); };
+        judge(rr.text(x.first_id), declared(x.first_id), x.first_kind, file(o), [&] { return child(ptr(), 0); });
+        judge(rr.text(x.second_id), declared(x.second_id), x.second_kind, file(o), [&] { return child(ptr(), 1); });
+        if (x.first_kind == x.second_kind && x.first_id == x.second_id && x.first_kind == EntityKind::Substance)
+            problems.add(file(o), ptr(), "a substance cannot interact with itself");
+    }
+    if (rr.supersedes.empty()) return;
+    // Ids are interned: a superseded id names a rule when its string number is a rule's id.
+    std::vector<std::uint8_t> is_rule(strings, 0);
+    for (std::uint32_t id : rr.rules->ids) is_rule[id] = 1;
+    for (std::size_t i = 0; i < rr.size(); ++i) {
+        const std::uint32_t begin = rr.supersedes_begin[i], end = rr.supersedes_begin[i + 1];
+        if (begin == end) continue;
+        const auto& o = pack.interaction_origins[i];
+        const std::string ptr = child(PackData::pointer("interactions", o), "supersedes");
+        for (std::uint32_t k = begin; k < end; ++k) {
+            const std::uint32_t s = rr.supersedes[k];
+            if (!is_rule[s])
+                problems.add(file(o), child(ptr, k - begin), "unknown interaction rule \"" + std::string(rr.text(s)) + "\"");
+            else if (s == rr.rules->ids[i])
+                problems.add(file(o), child(ptr, k - begin), "a rule cannot supersede itself");
+        }
+    }
+}
+
 void check_ids_and_references(const PackData& pack, Problems& problems, const std::string& pack_file) {
     const auto file = [&](const Origin& o) -> const std::string& { return pack.origin_files[o.file]; };
     // Ids: well-formed and unique across every entity kind.
@@ -143,14 +190,39 @@ void check_ids_and_references(const PackData& pack, Problems& problems, const st
     {
         std::unordered_map<std::string_view, std::pair<std::string_view, Origin>> rule_ids;
         rule_ids.reserve(pack.interactions.size() + pack.contraindications.size());
-        auto rule = [&](const std::string& id, std::string_view section, const Origin& o) {
-            if (!is_slug(id)) problems.add(file(o), id_of(section, o), "id \"" + id + "\" is not a lowercase slug");
+        auto rule = [&](std::string_view id, std::string_view section, const Origin& o) {
+            if (!is_slug(id))
+                problems.add(file(o), id_of(section, o), "id \"" + std::string(id) + "\" is not a lowercase slug");
             auto [it, inserted] = rule_ids.emplace(id, std::make_pair(section, o));
             if (!inserted)
                 problems.add(file(o), id_of(section, o),
-                             "duplicate rule id \"" + id + "\" (first defined at " +
+                             "duplicate rule id \"" + std::string(id) + "\" (first defined at " +
                                  pack.where(it->second.first, it->second.second) + ")");
         };
+        if (pack.read_rules) {
+            // Interned ids: a repeated id is a repeated string number. Only the ids that a
+            // contraindication or cumulative rule also uses go into rule_ids.
+            const ReadRules& rr = *pack.read_rules;
+            std::unordered_set<std::string_view> later;
+            for (const auto& x : pack.contraindications) later.insert(x.id);
+            for (const auto& x : pack.cumulative_rules) later.insert(x.id);
+            std::vector<std::uint32_t> first(rr.rules->table->size(), 0xFFFFFFFFu);
+            for (std::uint32_t i = 0; i < rr.size(); ++i) {
+                const std::string_view id = rr.id(i);
+                const Origin& o = pack.interaction_origins[i];
+                if (!is_slug(id))
+                    problems.add(file(o), id_of("interactions", o), "id \"" + std::string(id) + "\" is not a lowercase slug");
+                std::uint32_t& seen = first[rr.rules->ids[i]];
+                if (seen != 0xFFFFFFFFu) {
+                    problems.add(file(o), id_of("interactions", o),
+                                 "duplicate rule id \"" + std::string(id) + "\" (first defined at " +
+                                     pack.where("interactions", pack.interaction_origins[seen]) + ")");
+                    continue;
+                }
+                seen = i;
+                if (!later.empty() && later.count(id)) rule_ids.emplace(id, std::make_pair(std::string_view("interactions"), o));
+            }
+        }
         for (std::size_t i = 0; i < pack.interactions.size(); ++i)
             rule(pack.interactions[i].id, "interactions", pack.interaction_origins[i]);
         for (std::size_t i = 0; i < pack.contraindications.size(); ++i)
@@ -160,14 +232,18 @@ void check_ids_and_references(const PackData& pack, Problems& problems, const st
     }
 
     // `where` gives the pointer, called only when there is a problem.
-    auto expect = [&](const std::string& id, EntityKind kind, const std::string& f, const auto& where) {
-        auto it = ids.find(id);
-        if (it == ids.end()) {
-            problems.add(f, where(), std::string("unknown ") + std::string(to_string(kind)) + " \"" + id + "\"");
-        } else if (it->second.kind != kind) {
-            problems.add(f, where(), "\"" + id + "\" is a " + std::string(to_string(it->second.kind)) + ", expected a " +
-                                         std::string(to_string(kind)));
+    // What an id names (nullptr: nothing), and the problem of naming it as a `kind`.
+    auto judge = [&](std::string_view id, const Declared* found, EntityKind kind, const std::string& f, const auto& where) {
+        if (!found) {
+            problems.add(f, where(), std::string("unknown ") + std::string(to_string(kind)) + " \"" + std::string(id) + "\"");
+        } else if (found->kind != kind) {
+            problems.add(f, where(), "\"" + std::string(id) + "\" is a " + std::string(to_string(found->kind)) +
+                                         ", expected a " + std::string(to_string(kind)));
         }
+    };
+    auto expect = [&](std::string_view id, EntityKind kind, const std::string& f, const auto& where) {
+        auto it = ids.find(id);
+        judge(id, it == ids.end() ? nullptr : &it->second, kind, f, where);
     };
 
     // References.
@@ -213,6 +289,7 @@ void check_ids_and_references(const PackData& pack, Problems& problems, const st
     for (const auto& cycle : find_cycles(hierarchy_ids, hierarchy_parents))
         problems.add(pack_file, "/conditions", "condition hierarchy has a cycle: " + cycle);
 
+    if (pack.read_rules) check_read_rules(pack, problems, ids, judge);
     for (std::size_t i = 0; i < pack.interactions.size(); ++i) {
         const auto& x = pack.interactions[i];
         const auto& o = pack.interaction_origins[i];
@@ -293,15 +370,40 @@ void check_citations(PackData& pack, Problems& problems) {
     std::unordered_map<std::string_view, EvidenceGrade> source_grade;
     for (const auto& s : pack.sources) source_grade.emplace(s.id, s.grade);
     std::unordered_set<const Citation*> dangling;
-    for_each_citation(pack, [&](Citation& c, const std::string& file, const std::string& pointer) {
-        auto it = source_grade.find(c.source);
-        if (it == source_grade.end()) {
-            dangling.insert(&c);
-            problems.add(file, child(pointer, "source"), "unknown source \"" + c.source + "\"");
-        } else if (c.grade == kGradeFromSource) {
-            c.grade = it->second;
-        }
-    });
+    // Rules read encoded: their citations by number, a grade filled in the record's grade byte too.
+    ReadRules* rr = pack.read_rules.get();
+    std::vector<std::uint8_t> dangling_read(rr ? rr->citations.size() : 0, 0);
+    std::vector<std::int8_t> grade_of_string;  // per string number: -2 not looked up, -1 unknown
+    if (rr) grade_of_string.assign(rr->rules->table->size(), -2);
+    for_each_citation(
+        pack,
+        [&](Citation& c, const std::string& file, const std::string& pointer) {
+            auto it = source_grade.find(c.source);
+            if (it == source_grade.end()) {
+                dangling.insert(&c);
+                problems.add(file, child(pointer, "source"), "unknown source \"" + c.source + "\"");
+            } else if (c.grade == kGradeFromSource) {
+                c.grade = it->second;
+            }
+        },
+        [&](std::size_t r, const std::string& file, const std::string& pointer) {
+            for (std::uint32_t k = rr->citations_begin[r]; k < rr->citations_begin[r + 1]; ++k) {
+                RuleCitation& c = rr->citations[k];
+                std::int8_t& g = grade_of_string[c.source];
+                if (g == -2) {
+                    auto it = source_grade.find(rr->text(c.source));
+                    g = it == source_grade.end() ? -1 : static_cast<std::int8_t>(it->second);
+                }
+                if (g == -1) {
+                    dangling_read[k] = 1;
+                    problems.add(file, child(child(child(pointer, "sources"), k - rr->citations_begin[r]), "source"),
+                                 "unknown source \"" + std::string(rr->text(c.source)) + "\"");
+                } else if (c.grade == kGradeFromSource) {
+                    c.grade = static_cast<EvidenceGrade>(g);
+                    rr->rules->records[c.grade_at] = static_cast<char>(static_cast<std::uint8_t>(c.grade));
+                }
+            }
+        });
     auto check_rule = [&](const std::vector<Citation>& cits, EvidenceGrade claimed, std::string_view section,
                           const Origin& o) {
         if (cits.empty()) return;
@@ -320,6 +422,27 @@ void check_citations(PackData& pack, Problems& problems) {
     for (std::size_t i = 0; i < pack.interactions.size(); ++i)
         check_rule(pack.interactions[i].sources, pack.interactions[i].evidence, "interactions",
                    pack.interaction_origins[i]);
+    for (std::size_t i = 0; rr && i < rr->size(); ++i) {
+        // check_rule, on the rule's citations by number.
+        const std::uint32_t begin = rr->citations_begin[i], end = rr->citations_begin[i + 1];
+        if (begin == end) continue;
+        bool known = true;
+        EvidenceGrade best = EvidenceGrade::Derived;
+        for (std::uint32_t k = begin; k < end; ++k) {
+            known = known && !dangling_read[k];
+            best = std::min(best, rr->citations[k].grade);
+        }
+        if (!known) continue;
+        const EvidenceGrade claimed = rr->heads[i].evidence;
+        const Origin& o = pack.interaction_origins[i];
+        const std::string ptr = PackData::pointer("interactions", o);
+        if (claimed < best)
+            problems.add(pack.origin_files[o.file], child(ptr, "evidence"),
+                         "evidence \"" + std::string(to_string(claimed)) + "\" is stronger than any citation (best: " +
+                             std::string(to_string(best)) + ")");
+        if (best == EvidenceGrade::Weak)
+            problems.add(pack.origin_files[o.file], child(ptr, "sources"), "a rule cannot rest on weak sources only");
+    }
     // Class membership drives class rules, so it needs the same footing as a rule.
     for (std::size_t c = 0; c < pack.classes.size(); ++c) {
         const auto& cls = pack.classes[c];
@@ -356,6 +479,8 @@ void check_pack(PackData& pack, Problems& problems, const std::string& pack_file
     count_entities(pack);
 }
 
+std::size_t PackData::interaction_count() const { return read_rules ? read_rules->size() : interactions.size(); }
+
 void count_entities(PackData& pack) {
     auto& info = pack.info;
     info.substances = pack.substances.size();
@@ -364,7 +489,7 @@ void count_entities(PackData& pack) {
     info.class_memberships = 0;
     for (const auto& c : pack.classes) info.class_memberships += c.members.size();
     info.conditions = pack.conditions.size();
-    info.interactions = pack.interactions.size();
+    info.interactions = pack.interaction_count();
     info.contraindications = pack.contraindications.size();
     info.treatments = pack.treatments.size();
     info.sources = pack.sources.size();

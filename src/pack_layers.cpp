@@ -23,7 +23,7 @@ PackLayer describe(const PackData& p) {
     l.licence = p.info.licence;
     l.origin = p.info.origin;
     l.substances = p.substances.size();
-    l.interactions = p.interactions.size();
+    l.interactions = p.interaction_count();
     return l;
 }
 

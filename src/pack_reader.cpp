@@ -5,6 +5,7 @@
 // values, facts without sources) are gathered and reported with the integrity problems. Nothing
 // here builds indexes: a PackData leaves load_pack() only when complete and consistent.
 
+#include "detail/encoded_rules.hpp"
 #include "detail/json_reader.hpp"
 #include "detail/pack_fields.hpp"
 
@@ -209,6 +210,13 @@ public:
                     void* items = field.at(f.target);
                     if (field.origins)
                         field.origins(f.target)->push_back({file_index_, static_cast<std::uint32_t>(index)});
+                    if (field.origins && pack_.rule_encoder && field.json == "interactions") {
+                        // Read into one reused struct and encoded when complete (encoded_rules.hpp).
+                        scratch_rule_ = InteractionRule{};
+                        push_object(field.type, &scratch_rule_);
+                        stack_.back().encode = true;
+                        return;
+                    }
                     push_object(field.type, field.type->append(items));
                     return;
                 }
@@ -273,6 +281,7 @@ public:
             case Mode::Object: {
                 if (!f.type) f.type = decide_layout("");
                 complete_object(f, ptr);
+                if (f.encode) pack_.rule_encoder->add(scratch_rule_);
                 break;
             }
             case Mode::Participant: end_participant(ptr); break;
@@ -331,6 +340,7 @@ private:
         void* target = nullptr;            // Object: the struct; Array: the owner of the field; TextMap: the map
         std::uint64_t seen = 0;            // Object: bit i set when field i was given
         std::size_t count = 0;             // Array: elements so far; Skip: nesting depth
+        bool encode = false;               // Object: an interaction rule to encode when complete
     };
 
     [[noreturn]] void fail(const std::string& ptr, const std::string& expected, const std::string& found) const {
@@ -499,6 +509,7 @@ private:
     std::string map_key_;
     Participant* participant_ = nullptr;
     Participant extra_;  // a third participant or more: read for its errors, then rejected
+    InteractionRule scratch_rule_;
     std::string part_key_;
     struct PartKey {
         std::string key;
@@ -570,9 +581,10 @@ void check_syntax(const PackFile& file, const LoadOptions& options) {
 }  // namespace
 
 PackData load_pack(const PackFile& first, PackLayout layout, const std::function<PackFile(const std::string&)>& read,
-                   const LoadOptions& options) {
+                   const LoadOptions& options, bool encode_rules) {
     PackData pack;
     Problems problems;
+    if (encode_rules) pack.rule_encoder = std::make_shared<RuleEncoder>();
     const bool bundled = read_document(pack, problems, first, layout, false, options);
     if (bundled) {
         pack.files.clear();  // a bundled pack may list them; it needs none
@@ -595,6 +607,10 @@ PackData load_pack(const PackFile& first, PackLayout layout, const std::function
             }
         }
         if (held) std::rethrow_exception(held);
+    }
+    if (pack.rule_encoder) {
+        pack.read_rules = pack.rule_encoder->finish(first.name);
+        pack.rule_encoder.reset();
     }
     check_pack(pack, problems, first.name);
     // Origins only serve messages about a pack being loaded; a loaded pack needs none.

@@ -200,8 +200,11 @@ void write_object(Writer& w, const ObjectType& type, const void* object) {
 
 }  // namespace
 
-std::string write_bundled_json(const PackData& pack) {
-    std::size_t estimate = 1024 + pack.interactions.size() * 400 + pack.substances.size() * 200;
+std::string write_bundled_json(const PackData& pack) { return write_bundled_json(pack, pack.interactions.size(), {}); }
+
+std::string write_bundled_json(const PackData& pack, std::size_t interactions,
+                               const std::function<void(std::size_t, InteractionRule&)>& decode) {
+    std::size_t estimate = 1024 + interactions * 400 + pack.substances.size() * 200;
     Writer w(estimate);
     PackData& mutable_pack = const_cast<PackData&>(pack);  // the tables' accessors are not const; nothing is written
     const ObjectType& root = bundled_pack_type();
@@ -213,6 +216,20 @@ std::string write_bundled_json(const PackData& pack) {
             for (const Field& f : field.type->fields)
                 if (f.json != "files") write_field(w, f, &mutable_pack);
             w.close('}');
+            continue;
+        }
+        if (decode && field.json == "interactions") {
+            // Encoded rules: one decoded at a time into a scratch struct, never all at once.
+            if (interactions == 0) continue;
+            w.key(field.json);
+            w.open('[');
+            InteractionRule rule;
+            for (std::size_t r = 0; r < interactions; ++r) {
+                rule = InteractionRule{};
+                decode(r, rule);
+                write_object(w, *field.type, &rule);
+            }
+            w.close(']');
             continue;
         }
         if (field.type->count(field.at(&mutable_pack)) > 0) write_field(w, field, &mutable_pack);

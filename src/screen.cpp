@@ -116,6 +116,56 @@ struct Worker {
     std::vector<Implicated> implicated;
 };
 
+// The rule ids of a knowledge base for naming rows (ScreenRuleIds), built by the first screen and
+// kept while the knowledge base lives.
+std::shared_ptr<const ScreenRuleIds> rule_ids_for(const std::shared_ptr<const KnowledgeBaseImpl>& kb) {
+    static std::mutex mutex;
+    static std::uint64_t serial = 0;
+    static std::vector<std::pair<std::weak_ptr<const KnowledgeBaseImpl>, std::shared_ptr<const ScreenRuleIds>>> cache;
+    const std::lock_guard<std::mutex> lock(mutex);
+    std::erase_if(cache, [](const auto& entry) { return entry.first.expired(); });
+    for (const auto& [owner, table] : cache)
+        if (!owner.owner_before(kb) && !kb.owner_before(owner)) return table;
+    auto t = std::make_shared<ScreenRuleIds>();
+    t->serial = ++serial;
+    const auto& pack = kb->pack;
+    const std::size_t interactions = kb->interaction_count();
+    t->contraindications_at = interactions;
+    t->classes_at = t->contraindications_at + pack.contraindications.size();
+    t->duplicate_at = t->classes_at + pack.classes.size();
+    t->cumulative_at = t->duplicate_at + 1;
+    t->codes.reserve(t->cumulative_at + pack.cumulative_rules.size());
+    t->ids.reserve(t->codes.capacity());
+    // Interaction ids are unique in a valid pack (a snapshot is not validated again, so a repeat
+    // still gets the code of its first rule: front ends rely on `ids` holding each id once).
+    for (std::size_t r = 0; r < interactions; ++r) {
+        const std::string_view id = kb->interaction_id(static_cast<std::uint32_t>(r));
+        const std::int64_t first = kb->interaction_index_of(id);
+        if (first >= 0 && static_cast<std::size_t>(first) < r) {
+            t->codes.push_back(t->codes[static_cast<std::size_t>(first)]);
+            continue;
+        }
+        t->codes.push_back(static_cast<std::uint32_t>(t->ids.size()));
+        t->ids.push_back(id);
+    }
+    std::unordered_map<std::string_view, std::uint32_t> others;
+    auto add = [&](std::string_view id) {
+        if (const std::int64_t r = kb->interaction_index_of(id); r >= 0) {
+            t->codes.push_back(t->codes[static_cast<std::size_t>(r)]);
+            return;
+        }
+        const auto [it, fresh] = others.try_emplace(id, static_cast<std::uint32_t>(t->ids.size()));
+        if (fresh) t->ids.push_back(id);
+        t->codes.push_back(it->second);
+    };
+    for (const auto& c : pack.contraindications) add(c.id);
+    for (const auto& c : pack.classes) add(c.id);
+    add("duplicate-ingredient");
+    for (const auto& c : pack.cumulative_rules) add(c.id);
+    cache.emplace_back(kb, t);
+    return t;
+}
+
 // Below this many distinct texts per thread, starting a thread costs more than it saves.
 constexpr std::size_t kTextsPerResolver = 2048;
 
@@ -278,6 +328,7 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
     const std::size_t regimens = batch.regimen_offsets.size() - 1;
     ScreenResult result;
     result.summaries.resize(regimens);
+    result.rule_ids = rule_ids_for(impl_);
 
     unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
     // Each distinct text once: normalised and resolved on the worker threads (a population with

@@ -7,6 +7,7 @@
 
 #include "detail/snapshot.hpp"
 
+#include "detail/encoded_rules.hpp"
 #include "detail/pack_fields.hpp"
 
 #include <rxcaution/errors.hpp>
@@ -59,14 +60,30 @@ public:
     }
     // Texts are numbers into one table of distinct strings: a large pack repeats the same few
     // texts (summaries, management, source ids) on thousands of rules.
-    void text(std::string_view s) {
-        auto it = strings_.find(s);
-        if (it == strings_.end()) {
-            it = strings_.emplace(std::string(s), static_cast<std::uint32_t>(lengths_.size())).first;
-            lengths_.push_back(static_cast<std::uint32_t>(s.size()));
-            blob_.append(s);
+    std::uint32_t text(std::string_view s) {
+        std::uint32_t n;
+        if (memo_on_) {
+            // The k-th text of a rule is mostly the k-th text of the rule before (a summary, a
+            // source, a mechanism type): compared first, it saves most lookups.
+            if (memo_next_ == memo_.size()) memo_.emplace_back(std::string(), kNoMemo);
+            auto& [last, number] = memo_[memo_next_++];
+            if (number != kNoMemo && last == s) {
+                n = number;
+            } else {
+                n = intern(s);
+                last.assign(s);
+                number = n;
+            }
+        } else {
+            n = intern(s);
         }
-        num(it->second);
+        num(n);
+        return n;
+    }
+    // Texts of one record follow (see text()).
+    void start_record() {
+        memo_on_ = true;
+        memo_next_ = 0;
     }
     void count(std::size_t n) { num(static_cast<std::uint32_t>(n)); }
     // A vector of integers as one block: the reader copies it in one go.
@@ -81,7 +98,66 @@ public:
         into.append(blob_);
     }
 
+    // The string table as a reader holds it; the writer is spent.
+    StringTable take_table() {
+        StringTable t;
+        t.offsets.reserve(lengths_.size() + 1);
+        t.offsets.push_back(0);
+        std::uint32_t at = 0;
+        for (std::uint32_t n : lengths_) t.offsets.push_back(at += n);
+        t.blob = std::move(blob_);
+        std::vector<Slot>().swap(slots_);
+        std::vector<std::uint64_t>().swap(hashes_);
+        std::vector<std::uint32_t>().swap(starts_);
+        std::vector<std::uint32_t>().swap(lengths_);
+        return t;
+    }
+
 private:
+    // The string's number, numbered in order of first use. An open-addressing index over the
+    // strings kept in blob_ (no node or copy per string): a JSON load interns a million texts.
+    std::uint32_t intern(std::string_view s) {
+        if (2 * (lengths_.size() + 1) > slots_.size()) grow();
+        const std::uint64_t h = TextHash{}(s);
+        const auto tag = static_cast<std::uint32_t>(h >> 32);
+        const std::size_t mask = slots_.size() - 1;
+        std::size_t i = h & mask;
+        for (; slots_[i].entry != 0; i = (i + 1) & mask) {
+            const Slot slot = slots_[i];
+            const std::uint32_t e = slot.entry - 1;
+            if (slot.tag == tag && lengths_[e] == s.size() &&
+                std::string_view(blob_.data() + starts_[e], lengths_[e]) == s)
+                return e;
+        }
+        const auto e = static_cast<std::uint32_t>(lengths_.size());
+        slots_[i] = Slot{e + 1, tag};
+        hashes_.push_back(h);
+        starts_.push_back(static_cast<std::uint32_t>(blob_.size()));
+        lengths_.push_back(static_cast<std::uint32_t>(s.size()));
+        blob_.append(s);
+        return e;
+    }
+    void grow() {
+        slots_.assign(std::max<std::size_t>(1024, 2 * slots_.size()), Slot{});
+        const std::size_t mask = slots_.size() - 1;
+        for (std::uint32_t e = 0; e < hashes_.size(); ++e) {
+            std::size_t i = hashes_[e] & mask;
+            while (slots_[i].entry != 0) i = (i + 1) & mask;
+            slots_[i] = Slot{e + 1, static_cast<std::uint32_t>(hashes_[e] >> 32)};
+        }
+    }
+    struct Slot {
+        std::uint32_t entry = 0;  // string number + 1; 0: empty
+        std::uint32_t tag = 0;
+    };
+    static constexpr std::uint32_t kNoMemo = 0xFFFFFFFFu;
+    bool memo_on_ = false;
+    std::size_t memo_next_ = 0;
+    std::vector<std::pair<std::string, std::uint32_t>> memo_;
+    std::vector<Slot> slots_;
+    std::vector<std::uint64_t> hashes_;
+    std::vector<std::uint32_t> starts_;
+
     template <class T>
     static void block(const std::vector<T>& v, std::string& into) {
         static_assert(std::is_integral_v<T>);
@@ -97,18 +173,8 @@ private:
         }
     }
     std::string bytes_;
-    TextMap<std::uint32_t> strings_;
     std::vector<std::uint32_t> lengths_;
     std::string blob_;
-};
-
-// The distinct strings of a snapshot, read once and shared by the entities' reader and the
-// encoded rules.
-struct StringTable {
-    std::string blob;
-    std::vector<std::uint32_t> offsets;  // size n + 1
-    [[nodiscard]] std::size_t size() const { return offsets.size() - 1; }
-    [[nodiscard]] std::string_view at(std::uint32_t i) const { return std::string_view(blob).substr(offsets[i], offsets[i + 1] - offsets[i]); }
 };
 
 class In {
@@ -116,13 +182,13 @@ public:
     In(std::string_view payload, const std::string& file) : begin_(payload.data()), p_(payload.data()),
                                                           end_(payload.data() + payload.size()), file_(file) {}
 
-    [[noreturn]] void fail(const std::string& what) const {
+    [[noreturn, gnu::cold]] void fail(const std::string& what) const {
         throw DataError(file_, file_ + ": damaged snapshot: " + what + " (at payload byte " +
                                    std::to_string(p_ - begin_) + ")");
     }
     std::size_t left() const { return static_cast<std::size_t>(end_ - p_); }
     template <class T>
-    T num() {
+    [[gnu::always_inline]] T num() {
         static_assert(std::is_integral_v<T>);
         if (left() < sizeof(T)) fail("data ends inside a number");
         T v;
@@ -258,7 +324,7 @@ void write_object(Out& out, const ObjectType& type, const void* object) {
 void read_object(In& in, const ObjectType& type, void* object, int depth);
 
 template <class E>
-E read_enum(In& in, int last, const char* what) {
+[[gnu::always_inline]] inline E read_enum(In& in, int last, const char* what) {
     const auto v = in.num<std::uint8_t>();
     if (v > last) in.fail(std::string("invalid ") + what + " " + std::to_string(v));
     return static_cast<E>(v);
@@ -277,10 +343,17 @@ double read_amount(In& in) {
     return v;
 }
 
+// A string of the table as a new std::string: constructing and moving it into an empty member is
+// leaner than assign() (the general replace), and a snapshot's entities are mostly strings.
+std::string text_of(In& in) {
+    const std::string_view s = in.text_view();
+    return std::string(s.data(), s.size());
+}
+
 Participant read_participant(In& in) {
     Participant p;
     p.kind = read_enum<EntityKind>(in, static_cast<int>(EntityKind::Treatment), "participant kind");
-    p.id.assign(in.text_view());
+    p.id = text_of(in);
     return p;
 }
 
@@ -289,12 +362,12 @@ void read_field(In& in, const Field& field, void* owner, int depth) {
     void* member = field.at(owner);
     switch (field.kind) {
         case FieldKind::Text:
-        case FieldKind::Choice: static_cast<std::string*>(member)->assign(in.text_view()); return;
+        case FieldKind::Choice: *static_cast<std::string*>(member) = text_of(in); return;
         case FieldKind::Texts:
         case FieldKind::TextOrTexts: {
             auto& v = *static_cast<std::vector<std::string>*>(member);
             v.resize(in.count32(4, "texts"));
-            for (auto& s : v) s.assign(in.text_view());
+            for (auto& s : v) s = text_of(in);
             return;
         }
         case FieldKind::TextMap: {
@@ -414,30 +487,104 @@ const Field& interactions_section() {
 
 }  // namespace
 
-struct EncodedRules {
-    std::shared_ptr<const StringTable> table;
-    std::string records;                 // every rule's encoded record, in order
-    std::vector<std::uint32_t> offsets;  // rule r is records[offsets[r], offsets[r + 1])
-    std::vector<std::uint32_t> ids;      // string number of each rule's id
-    std::string file;
-    mutable std::unique_ptr<std::atomic<const InteractionRule*>[]> decoded;
-    mutable std::once_flag all_once;
-    mutable std::vector<InteractionRule> all;
+EncodedRules::~EncodedRules() {
+    if (!decoded) return;  // a read that failed before the rules were complete
+    for (std::size_t r = 0; r + 1 < offsets.size(); ++r) delete decoded[r].load(std::memory_order_relaxed);
+}
 
-    EncodedRules() = default;
-    EncodedRules(const EncodedRules&) = delete;
-    EncodedRules& operator=(const EncodedRules&) = delete;
-    ~EncodedRules() {
-        if (!decoded) return;  // a read that failed before the rules were complete
-        for (std::size_t r = 0; r + 1 < offsets.size(); ++r) delete decoded[r].load(std::memory_order_relaxed);
-    }
-    [[nodiscard]] std::size_t size() const { return offsets.size() - 1; }
-    void decode(std::uint32_t r, InteractionRule& rule) const {
-        In in(std::string_view(records).substr(offsets[r], offsets[r + 1] - offsets[r]), file);
-        in.set_table(table.get());
-        read_object(in, *interactions_section().type, &rule, 1);
-    }
+void EncodedRules::decode(std::uint32_t r, InteractionRule& rule) const {
+    In in(std::string_view(records).substr(offsets[r], offsets[r + 1] - offsets[r]), file);
+    in.set_table(table.get());
+    read_object(in, *interactions_section().type, &rule, 1);
+}
+
+// --- rules read from JSON, encoded as they come ---------------------------------------------------
+
+struct RuleEncoder::State {
+    Out out{0};
+    std::shared_ptr<ReadRules> read = std::make_shared<ReadRules>();
+    std::vector<std::uint32_t> offsets{0};
+    std::vector<std::uint32_t> ids;
 };
+
+RuleEncoder::RuleEncoder() : s_(std::make_unique<State>()) {}
+RuleEncoder::~RuleEncoder() = default;
+std::size_t RuleEncoder::size() const { return s_->ids.size(); }
+
+namespace {
+std::uint32_t load32(const std::string& bytes, std::size_t at) {
+    std::uint32_t v;
+    std::memcpy(&v, bytes.data() + at, 4);
+    return to_little(v);
+}
+}  // namespace
+
+void RuleEncoder::add(const InteractionRule& rule) {
+    // The record is what write_object writes; the string numbers the checks need are read back
+    // from it rather than looked up a second time.
+    Out& out = s_->out;
+    ReadRules& read = *s_->read;
+    const std::string& bytes = out.bytes();
+    auto* owner = const_cast<InteractionRule*>(&rule);  // the tables' accessors are not const; nothing is written
+    RuleHead head;
+    head.severity = rule.severity;
+    head.evidence = rule.evidence;
+    head.first_kind = rule.first.kind;
+    head.second_kind = rule.second.kind;
+    read.supersedes_begin.push_back(static_cast<std::uint32_t>(read.supersedes.size()));
+    read.citations_begin.push_back(static_cast<std::uint32_t>(read.citations.size()));
+    out.start_record();
+    for (const Field& field : interactions_section().type->fields) {
+        const std::size_t at = bytes.size();
+        if (field.kind == FieldKind::Objects && field.type == &citation_type()) {
+            const auto& cits = *static_cast<const std::vector<Citation>*>(field.at(owner));
+            out.count(cits.size());
+            for (const Citation& c : cits) {
+                RuleCitation rc;
+                rc.grade = c.grade;
+                for (const Field& f : citation_type().fields) {
+                    if (f.kind == FieldKind::CitationGrade) rc.grade_at = static_cast<std::uint32_t>(bytes.size());
+                    const std::size_t before = bytes.size();
+                    write_field(out, f, &c);
+                    if (f.json == "source") rc.source = load32(bytes, before);
+                }
+                read.citations.push_back(rc);
+            }
+            continue;
+        }
+        write_field(out, field, owner);
+        if (field.kind == FieldKind::Participants) {
+            head.first_id = load32(bytes, at + 1);
+            head.second_id = load32(bytes, at + 6);
+        } else if (field.json == "id") {
+            s_->ids.push_back(load32(bytes, at));
+        } else if (field.json == "supersedes") {
+            for (std::size_t k = 0; k < rule.supersedes.size(); ++k) read.supersedes.push_back(load32(bytes, at + 4 + 4 * k));
+        }
+    }
+    read.heads.push_back(head);
+    if (bytes.size() > std::numeric_limits<std::uint32_t>::max())
+        throw DataError("<rules>", "interaction rules larger than 4 GiB encoded");
+    s_->offsets.push_back(static_cast<std::uint32_t>(bytes.size()));
+}
+
+std::shared_ptr<ReadRules> RuleEncoder::finish(const std::string& file) {
+    ReadRules& read = *s_->read;
+    read.supersedes_begin.push_back(static_cast<std::uint32_t>(read.supersedes.size()));
+    read.citations_begin.push_back(static_cast<std::uint32_t>(read.citations.size()));
+    auto rules = std::make_shared<EncodedRules>();
+    rules->table = std::make_shared<StringTable>(s_->out.take_table());
+    rules->records = std::move(s_->out.bytes());
+    rules->records.shrink_to_fit();
+    rules->offsets = std::move(s_->offsets);
+    rules->ids = std::move(s_->ids);
+    rules->file = file;
+    rules->decoded = std::make_unique<std::atomic<const InteractionRule*>[]>(rules->size());
+    read.rules = std::move(rules);
+    auto out = std::move(s_->read);
+    s_ = std::make_unique<State>();
+    return out;
+}
 
 const InteractionRule& KnowledgeBaseImpl::interaction(std::uint32_t r) const {
     if (!encoded_rules) return pack.interactions[r];
@@ -572,7 +719,7 @@ void read_pack(In& in, KnowledgeBaseImpl& kb, std::shared_ptr<const StringTable>
         in.fail("more entities than a knowledge base can index");
 }
 
-std::shared_ptr<const StringTable> read_table(In& in) {
+std::shared_ptr<const StringTable> read_table(In& in, bool in_place) {
     auto table = std::make_shared<StringTable>();
     std::vector<std::uint32_t> lengths;
     in.block(lengths, "strings");
@@ -587,7 +734,8 @@ std::shared_ptr<const StringTable> read_table(In& in) {
     }
     if (total != bytes) in.fail("string lengths disagree with the string bytes");
     if (bytes > std::numeric_limits<std::uint32_t>::max()) in.fail("strings larger than 4 GiB");
-    table->blob.assign(in.here(), bytes);
+    if (in_place) table->external = std::string_view(in.here(), bytes);
+    else table->blob.assign(in.here(), bytes);
     in.skip(bytes);
     return table;
 }
@@ -639,7 +787,8 @@ struct Writing {
 
 struct Reading {
     In& in;
-    void u32(std::uint32_t& v, std::uint64_t bound, const char* what) {
+    // Called for every edge and pool rule: inlined, the checks cost a compare each.
+    [[gnu::always_inline]] void u32(std::uint32_t& v, std::uint64_t bound, const char* what) {
         v = in.num<std::uint32_t>();
         if (v >= bound) in.fail(std::string(what) + " out of range");
     }
@@ -672,7 +821,7 @@ struct Reading {
         for (auto& x : v) each(*this, x);
     }
     template <class E>
-    void enumeration(E& e, int last, const char* what) { e = read_enum<E>(in, last, what); }
+    [[gnu::always_inline]] void enumeration(E& e, int last, const char* what) { e = read_enum<E>(in, last, what); }
     void flag(bool& b, const char* what) {
         const auto v = in.num<std::uint8_t>();
         if (v > 1) in.fail(std::string("invalid ") + what);
@@ -930,7 +1079,7 @@ std::string write_snapshot(const KnowledgeBaseImpl& kb) {
 }
 
 std::shared_ptr<const KnowledgeBaseImpl> read_snapshot(std::string_view bytes, const std::string& file,
-                                                        std::uint64_t max_expanded_text) {
+                                                        std::uint64_t max_expanded_text, bool embedded) {
     if (!looks_like_snapshot(bytes))
         throw DataError(file, file + ": not an rxcaution snapshot (it does not start with the .rxpack signature)");
     if (bytes.size() < kSnapshotHeaderBytes)
@@ -960,14 +1109,16 @@ std::shared_ptr<const KnowledgeBaseImpl> read_snapshot(std::string_view bytes, c
         throw DataError(file, file + ": damaged snapshot: " + std::to_string(have - size) +
                                   " bytes after the end of the data");
     const std::string_view payload = bytes.substr(kSnapshotHeaderBytes);
-    if (snapshot_checksum(payload) != sum)
+    // The embedded snapshot was written by this build (rxcaution_packc) and lives in the library's
+    // read-only data: its checksum is not computed again on every process start.
+    if (!embedded && snapshot_checksum(payload) != sum)
         throw DataError(file, file + ": damaged snapshot: checksum mismatch (the file was changed or corrupted after "
                                      "it was written)");
 
     auto kb = std::make_shared<KnowledgeBaseImpl>();
     In in(payload, file);
     in.limit_expansion(payload.size(), max_expanded_text);
-    std::shared_ptr<const StringTable> table = read_table(in);
+    std::shared_ptr<const StringTable> table = read_table(in, embedded);
     in.set_table(table.get());
     read_pack(in, *kb, table, file);
     set_vertex_ranges(*kb);

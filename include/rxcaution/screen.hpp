@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -121,6 +122,39 @@ struct ScreenSummary {
     std::int8_t max_severity = -1;       ///< highest Severity value among its warnings, -1 for none
 };
 
+/// Every rule id a screen row can name, each once, with the code of each rule: built once per
+/// knowledge base (by its first screen) and shared by every later screen of it, so that a front
+/// end can name the rule of millions of rows with one integer lookup each and one list of ids.
+/// The ids are views into the knowledge base: use them while it lives.
+struct ScreenRuleIds {
+    /// Unique for the life of the process: two knowledge bases never share one, so a front end
+    /// can key a cache of converted ids on it.
+    std::uint64_t serial = 0;
+    /// Distinct rule ids: interaction rules, then contraindications, classes, the
+    /// `duplicate-ingredient` pseudo rule and cumulative rules, in that order; an id two tables
+    /// share appears once, at its first place.
+    std::vector<std::string_view> ids;
+    /// Per rule, its index in `ids`: the interaction rules first (by rule index), then
+    /// contraindications, classes, the duplicate-ingredient pseudo rule, cumulative rules.
+    std::vector<std::uint32_t> codes;
+    std::size_t contraindications_at = 0;  ///< where the contraindications start in `codes`
+    std::size_t classes_at = 0;            ///< where the classes start
+    std::size_t duplicate_at = 0;          ///< the duplicate-ingredient pseudo rule
+    std::size_t cumulative_at = 0;         ///< where the cumulative rules start
+
+    /// The index in `ids` of a row's rule; kNone for an unresolved-input row.
+    [[nodiscard]] std::uint32_t code(const ScreenRow& row) const noexcept {
+        switch (row.kind) {
+            case ScreenRowKind::DrugDrug: return codes[row.rule];
+            case ScreenRowKind::DrugCondition: return codes[contraindications_at + row.rule];
+            case ScreenRowKind::DuplicateTherapy:
+                return codes[row.rule == kNone ? duplicate_at : classes_at + row.rule];
+            case ScreenRowKind::Cumulative: return codes[cumulative_at + row.rule];
+            default: return kNone;
+        }
+    }
+};
+
 /// The answer to `KnowledgeBase::screen`.
 struct ScreenResult {
     /// By regimen, then warnings in the order check() gives them, then unresolved medications (by
@@ -134,6 +168,9 @@ struct ScreenResult {
     std::vector<bool> medication_resolved;
     /// Per distinct condition text: whether it resolved.
     std::vector<bool> condition_resolved;
+    /// The rule ids of the knowledge base screened, for naming the rows' rules (never null after
+    /// screen()).
+    std::shared_ptr<const ScreenRuleIds> rule_ids;
 };
 
 /// The full report of regimen `regimen` of a batch: the check screen() ran for it, with its

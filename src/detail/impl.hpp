@@ -81,6 +81,30 @@ struct TextEq {
 template <class V>
 using TextMap = std::unordered_map<std::string, V, TextHash, TextEq>;
 
+// Entity id -> its index. The keys are views of the ids the pack holds (kb.pack is never changed
+// after the lookups are built), so building the index allocates nothing per id: every load,
+// the built-in pack's included, builds nine of them. Open addressing, at most half full; the
+// first of two equal keys wins, as with unordered_map::emplace. `find` returns a pointer (end()
+// is nullptr) so call sites read like a map's.
+class IdIndex {
+public:
+    using Entry = std::pair<std::string_view, std::uint32_t>;
+    [[nodiscard]] const Entry* find(std::string_view key) const noexcept;
+    [[nodiscard]] static constexpr const Entry* end() noexcept { return nullptr; }
+    // Throws std::out_of_range when absent.
+    [[nodiscard]] std::uint32_t at(std::string_view key) const;
+    [[nodiscard]] std::size_t count(std::string_view key) const noexcept { return find(key) ? 1 : 0; }
+    [[nodiscard]] bool contains(std::string_view key) const noexcept { return find(key) != nullptr; }
+    bool emplace(std::string_view key, std::uint32_t value);
+    void reserve(std::size_t entries);
+    [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
+
+private:
+    void grow(std::size_t slots);
+    std::vector<Entry> entries_;
+    std::vector<std::uint32_t> slots_;  // entry index + 1; 0 is an empty slot
+};
+
 // Normalised medication name -> what it stands for. Every load builds it (the built-in pack's
 // snapshot too, about 1,300 names), so it is one vector of entries with an open-addressing index
 // rather than a node-based map that allocates per name; lookups by string_view allocate nothing.
@@ -188,12 +212,14 @@ struct ResolvedParts {
 struct EncodedRules;
 
 struct KnowledgeBaseImpl {
-    PackData pack;  // for a snapshot, `pack.interactions` stays empty: see encoded_rules
+    // For a snapshot and for a pack loaded alone from JSON, `pack.interactions` stays empty: see
+    // encoded_rules (only a layered knowledge base keeps structs).
+    PackData pack;
 
-    TextMap<std::uint32_t> substance_index, product_index, class_index, condition_index, source_index,
-        contraindication_index, treatment_index, profile_index, cumulative_index;
+    IdIndex substance_index, product_index, class_index, condition_index, source_index, contraindication_index,
+        treatment_index, profile_index, cumulative_index;
 
-    // --- interaction rules: in `pack.interactions`, or encoded (read from a snapshot) -----------
+    // --- interaction rules: in `pack.interactions`, or encoded (snapshot, single JSON pack) ----
     std::shared_ptr<const EncodedRules> encoded_rules;
     std::uint32_t rule_count = 0;
     // Rule ids, open addressing (slot = rule + 1, 0 = empty): 4 bytes a slot instead of a hash

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,9 @@
 namespace rxcaution::detail {
 
 inline constexpr int kFormatVersion = 1;
+
+class RuleEncoder;
+struct ReadRules;
 
 // Where an entity was defined, for integrity messages: element `index` of its section in the
 // file `PackData::origin_files[file]`, i.e. "data/classes.json:/classes/4".
@@ -48,6 +52,12 @@ struct PackData {
     // Layered knowledge bases (pack_layers.cpp): the layer of each interaction rule, parallel to
     // `interactions` (0 is the highest priority); empty when the pack is a single layer.
     std::vector<std::uint16_t> interaction_layers;
+
+    // Interaction rules read straight into their encoded form (detail/encoded_rules.hpp), when the
+    // load asked for it: then `interactions` stays empty. The encoder exists while reading.
+    std::shared_ptr<RuleEncoder> rule_encoder;
+    std::shared_ptr<ReadRules> read_rules;
+    [[nodiscard]] std::size_t interaction_count() const;
 
     // File names as shown in messages, indexed by Origin::file.
     std::vector<std::string> origin_files;
@@ -107,7 +117,9 @@ private:
 };
 
 // Loads a pack from a directory, a manifest file or a bundled file.
-PackData load_pack_path(const std::filesystem::path& path, const LoadOptions& options);
+// With `encode_rules`, the interaction rules are read into PackData::read_rules (for a knowledge
+// base of this pack alone; layering merges structs).
+PackData load_pack_path(const std::filesystem::path& path, const LoadOptions& options, bool encode_rules = false);
 
 // How the first document of a pack is laid out: a bundled pack ({"manifest": {...}, sections...}),
 // a manifest naming data files, or either (decided by the document's first key).
@@ -117,7 +129,8 @@ enum class PackLayout { Bundled, Manifest, Either };
 // manifest's data files are fetched through `read` (relative name -> file), one at a time, each
 // parsed once. Throws the rxcaution error hierarchy; never returns partial data.
 PackData load_pack(const PackFile& first, PackLayout layout,
-                   const std::function<PackFile(const std::string& relative)>& read, const LoadOptions& options);
+                   const std::function<PackFile(const std::string& relative)>& read, const LoadOptions& options,
+                   bool encode_rules = false);
 
 // Integrity checks over a completely read pack; fills default citation grades. Throws
 // IntegrityError listing every problem (`problems` may already hold some from reading).
@@ -128,5 +141,9 @@ void count_entities(PackData& pack);
 // The bundled document of a pack (manifest without `files`, then every section), written from the
 // structs. Loading it gives the same knowledge base.
 std::string write_bundled_json(const PackData& pack);
+// The same, with the interaction rules given one at a time by `decode(r, rule)` (rules kept
+// encoded) instead of `pack.interactions`.
+std::string write_bundled_json(const PackData& pack, std::size_t interactions,
+                               const std::function<void(std::size_t, InteractionRule&)>& decode);
 
 }  // namespace rxcaution::detail

@@ -104,7 +104,11 @@ const ObjectType& citation_type();
 RXCAUTION_EXPORT std::span<const ObjectType* const> entity_types();
 
 // Calls `f(citation, file, pointer)` for every citation of the pack, in pack order.
+// Rules kept encoded (PackData::read_rules) are not structs: for each of them `encoded_rule(r,
+// file, pointer)` is called instead, at the rule's place in that order.
 void for_each_citation(PackData& pack,
-                       const std::function<void(Citation&, const std::string& file, const std::string& pointer)>& f);
+                       const std::function<void(Citation&, const std::string& file, const std::string& pointer)>& f,
+                       const std::function<void(std::size_t rule, const std::string& file, const std::string& pointer)>&
+                           encoded_rule = {});
 
 }  // namespace rxcaution::detail

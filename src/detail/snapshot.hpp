@@ -33,9 +33,12 @@ inline constexpr std::size_t kSnapshotHeaderBytes = 32;
 // is wrong (never a crash, a hang or an allocation larger than the input).
 // The texts the entities expand to (a string of the table counts each time it is used) are
 // limited to `max_expanded_text` bytes; 0 means 8 times the data, at least 256 MiB.
+// `embedded`: the bytes are the library's own built-in snapshot, which lives as long as the
+// process: its string table is used in place and its checksum is not verified again.
 [[nodiscard]] RXCAUTION_EXPORT std::shared_ptr<const KnowledgeBaseImpl> read_snapshot(std::string_view bytes,
                                                                                       const std::string& file,
-                                                                                      std::uint64_t max_expanded_text = 0);
+                                                                                      std::uint64_t max_expanded_text = 0,
+                                                                                      bool embedded = false);
 
 // A copy of the knowledge base's pack with every interaction rule decoded (and, for a layered
 // one, each rule's layer): what to_json writes and what layering merges.

@@ -334,3 +334,70 @@ TEST(Screen, ConcurrentScreensOnSharedKnowledgeBase) {
     for (auto& th : ts) th.join();
     EXPECT_EQ(same, (std::vector<int>{1, 1, 1}));
 }
+
+// The rule id table screen() hands out (ScreenRuleIds): one table per knowledge base, shared by
+// its screens; every row's code names the rule the row's kind and index name; ids appear once.
+TEST(Screen, RuleIdsNameEveryRowsRuleOncePerKnowledgeBase) {
+    std::vector<std::string> names;
+    for (const auto& s : kb().substances()) names.push_back(s.name);
+    for (const auto& p : kb().products()) names.push_back(p.name);
+    names.push_back("zorvatinex");
+    std::vector<std::string> condition_names;
+    for (const auto& c : kb().conditions()) condition_names.push_back(c.id);
+    condition_names.push_back("not a condition");
+    std::mt19937 rng(5);
+    std::vector<std::vector<std::string>> regs, conds;
+    for (int r = 0; r < 2000; ++r) {
+        std::vector<std::string> meds, cs;
+        for (int i = 0, n = static_cast<int>(rng() % 8); i < n; ++i) meds.push_back(names[rng() % names.size()]);
+        if (r % 7 == 0) meds.insert(meds.end(), {"methadone", "Dolophine"});  // a duplicate ingredient
+        if (r % 11 == 0) meds.insert(meds.end(), {"Catapres", "Kapvay"});     // a class duplicate
+        for (int i = 0, n = static_cast<int>(rng() % 3); i < n; ++i)
+            cs.push_back(condition_names[rng() % condition_names.size()]);
+        regs.push_back(std::move(meds));
+        conds.push_back(std::move(cs));
+    }
+    const auto res = kb().screen(regs, conds, threads(2));
+    ASSERT_NE(res.rule_ids, nullptr);
+    const ScreenRuleIds& ids = *res.rule_ids;
+    const auto& k = kb();
+    EXPECT_EQ(ids.codes.size(), k.info().interactions + k.contraindications().size() + k.classes().size() + 1 +
+                                    k.cumulative_rules().size());
+    std::vector<std::string_view> sorted(ids.ids.begin(), ids.ids.end());
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(std::adjacent_find(sorted.begin(), sorted.end()), sorted.end()) << "an id appears twice";
+    std::size_t seen[6] = {}, class_duplicates = 0;
+    for (const ScreenRow& row : res.rows) {
+        ++seen[static_cast<int>(row.kind)];
+        if (row.kind == ScreenRowKind::DuplicateTherapy && row.rule != kNone) ++class_duplicates;
+        const std::uint32_t code = ids.code(row);
+        if (row.kind == ScreenRowKind::UnresolvedMedication || row.kind == ScreenRowKind::UnresolvedCondition) {
+            EXPECT_EQ(code, kNone);
+            continue;
+        }
+        ASSERT_LT(code, ids.ids.size()) << row_text(row);
+        std::string_view want;
+        switch (row.kind) {
+            case ScreenRowKind::DrugDrug: want = k.interaction_id(row.rule); break;
+            case ScreenRowKind::DrugCondition: want = k.contraindications()[row.rule].id; break;
+            case ScreenRowKind::DuplicateTherapy:
+                want = row.rule == kNone ? std::string_view("duplicate-ingredient") : std::string_view(k.classes()[row.rule].id);
+                break;
+            case ScreenRowKind::Cumulative: want = k.cumulative_rules()[row.rule].id; break;
+            default: FAIL() << row_text(row);
+        }
+        EXPECT_EQ(ids.ids[code], want) << row_text(row);
+    }
+    for (int kind : {0, 1, 2, 3, 4, 5}) EXPECT_GT(seen[kind], 0u) << "no row of kind " << kind;
+    EXPECT_GT(class_duplicates, 0u);
+    for (std::size_t r = 0; r < k.info().interactions; ++r) ASSERT_EQ(ids.ids[ids.codes[r]], k.interaction_id(r));
+
+    // Built once per knowledge base: a second screen shares the table; another knowledge base
+    // (the same pack, loaded again) has its own, with another serial.
+    EXPECT_EQ(kb().screen({{"methadone"}}).rule_ids, res.rule_ids);
+    const KnowledgeBase other = KnowledgeBase::from_snapshot(kb().to_snapshot());
+    const auto theirs = other.screen({{"methadone", "ketamine"}}).rule_ids;
+    ASSERT_NE(theirs, nullptr);
+    EXPECT_NE(theirs->serial, ids.serial);
+    EXPECT_EQ(theirs->ids, ids.ids);  // same pack, same ids (views into each knowledge base)
+}

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import copy
+import gc
 import json
 import os
 import pickle
+import weakref
 from pathlib import Path
 
 import pytest
@@ -286,6 +288,30 @@ def test_class_graph_queries(tiny_kb):
     assert [r.id for r in tiny_kb.rules_for("depressants")] == ["alpha-depressants"]
     assert [r.id for r in tiny_kb.contraindications_for("delta")] == ["delta-hypertension"]
     assert tiny_kb.contraindications_for("alpha") == []
+
+
+def test_rule_objects_are_shared_outlive_the_knowledge_base_and_do_not_keep_it(tiny_pack):
+    # Rule objects refer to the compiled data instead of copying it. A query that returns a rule
+    # already handed out gives the same object; the rules stay readable after the KnowledgeBase
+    # object is gone, and holding them does not keep that Python object alive (no cycle).
+    kb = KnowledgeBase.from_json(json.dumps(tiny_pack), origin="<tiny>")
+    first = kb.rules_for("gamma")
+    assert [r.id for r in first] == ["alpha-depressants", "gamma-delta"]
+    again = kb.rules_for("gamma")
+    assert all(a is b for a, b in zip(first, again))
+    assert kb.rules_for("depressants")[0] is first[0]
+    assert kb.interactions_between("gamma", "delta")[0] is first[1]
+    contra = kb.contraindications_for("delta")
+    assert kb.contraindications_for("delta")[0] is contra[0]
+    alive = weakref.ref(kb)
+    del kb, again
+    gc.collect()
+    assert alive() is None
+    assert [(r.id, r.severity, r.first.id, r.second.id) for r in first] == [
+        ("alpha-depressants", Severity.MAJOR, "alpha", "depressants"),
+        ("gamma-delta", Severity.MINOR, "gamma", "delta")]
+    assert first[0].sources and first[0].to_dict()["id"] == "alpha-depressants"
+    assert contra[0].id == "delta-hypertension" and contra[0].condition == "hypertension"
 
 
 def test_regimen_dot(tiny_kb):

@@ -233,3 +233,36 @@ def test_cumulative_rows_name_the_first_two_inputs_and_explain_names_all():
     only = KB.screen(regs, kinds=[WarningKind.CUMULATIVE])
     assert only.rows["kind"].tolist() == ["cumulative"]
     assert int((res.rows["implicated"] != 0).sum()) == 1
+
+
+def test_text_columns_are_categoricals_of_the_values_present_in_order_of_appearance():
+    # Rules and substances are coded in C++ against the knowledge base's id lists, converted to
+    # Python once per knowledge base; the categories must still be only the values present, in
+    # order of first appearance (a then b), for pandas and pyarrow output alike.
+    regs = [["methadone", "ketamine"], ["Suboxone", "alprazolam", "zorvatinex"], ["ketamine", "methadone"]]
+    res = KB.screen(regs, threads=1)
+    rows = res.rows
+    assert list(rows["rule"].cat.categories) == ["ketamine-methadone", "methadone-cns-depressants",
+                                                 "buprenorphine-cns-depressants"]
+    assert list(rows["substance_a"].cat.categories) == ["methadone", "ketamine", "buprenorphine", "alprazolam"]
+    assert list(rows["substance_b"].cat.categories) == list(rows["substance_a"].cat.categories)
+    assert list(rows["medication_a"].cat.categories) == ["methadone", "ketamine", "Suboxone", "alprazolam",
+                                                        "zorvatinex"]
+    arrow = KB.screen(regs, threads=1, as_arrow=True).rows
+    assert arrow.column("rule").combine_chunks().dictionary.to_pylist() == list(rows["rule"].cat.categories)
+    assert arrow.column("substance_b").to_pylist() == [None if v != v else v for v in
+                                                       rows["substance_b"].astype(object)]
+    # Every row's rule names the same rule explain() finds, on every call (the id table is shared).
+    for again in (res, KB.screen(regs, threads=2)):
+        for i in range(3):
+            assert again.explain(i).rule == rows["rule"].iloc[i]
+
+
+def test_two_knowledge_bases_of_one_pack_screen_alike_and_keep_their_own_id_tables():
+    other = rxcaution.KnowledgeBase.from_snapshot(KB.to_snapshot())
+    regs = [["methadone", "ketamine", "alprazolam"], ["Suboxone", "naltrexone"]] * 50
+    mine, theirs = KB.screen(regs, threads=2), other.screen(regs, threads=1)
+    pd.testing.assert_frame_equal(mine.rows, theirs.rows)
+    assert theirs.explain(0).rule == mine.explain(0).rule == mine.rows["rule"].iloc[0]
+    del other  # the table of a knowledge base that is gone is dropped; screening goes on
+    assert plain_rows(KB.screen(regs[:2], threads=1).rows) == plain_rows(mine.rows[mine.rows["regimen"] < 2])

@@ -140,6 +140,21 @@ def test_dask_localcluster_two_processes_equals_single_process():
         by_index = client.compute(rx_dask.screen(dd.from_pandas(meds, npartitions=3).set_index("regimen_id",
                                                                                             sorted=True), KB,
                                                  conditions=conds)).result(timeout=240).reset_index(drop=True)
+        # The knowledge base went to the workers once: the later calls reused the scattered copy.
+        shipped = [entry for entry in rx_dask._SCATTERED.values() if entry[0] is client]
+        assert len(shipped) == 1 and shipped[0][1] is KB
+        assert len(client.who_has(shipped[0][2])[shipped[0][2].key]) == 2  # on both workers
+        again = client.compute(rx_dask.screen(ddf, KB, conditions=conds)).result(timeout=240)
+        assert [entry[2] for entry in rx_dask._SCATTERED.values() if entry[0] is client] == [shipped[0][2]]
+    # The cache holds a closed client's copy only until the next call prunes it.
+    assert all(entry[0].status in ("closed", "closing") for entry in rx_dask._SCATTERED.values()
+               if entry[0] is client)
+    pd.testing.assert_frame_equal(again.reset_index(drop=True), want)
+    # Text columns travel as Arrow-backed strings, the same dtype in every partition.
+    text = pd.StringDtype("pyarrow")
+    assert {str(got[c].dtype) for c in ("kind", "rule", "medication_a", "condition")} == {str(text)}
+    assert got["condition"].isna().any()
+    assert (got["medication_a"].isna() == (got["kind"] == "unresolved-condition")).all()
     assert len(want) > 1000
     pd.testing.assert_frame_equal(got, want)
     pd.testing.assert_frame_equal(by_index, want)

@@ -1,8 +1,9 @@
 """Population screening on more than one machine: ``rxcaution.dask.screen`` over a Dask DataFrame.
 
 Each partition is screened by ``KnowledgeBase.screen`` on a worker; the knowledge base travels to
-each worker once (it is scattered to every worker when a ``distributed`` client is active, or
-else is a single task of the graph that every partition depends on), never once per partition.
+each worker once (it is scattered to every worker when a ``distributed`` client is active, and
+the scattered copy is reused by later calls on the same client; without a client it is a single
+task of the graph that every partition depends on), never once per partition.
 
     from distributed import Client
     import dask.dataframe as dd
@@ -17,8 +18,9 @@ else is a single task of the graph that every partition depends on), never once 
 A regimen's rows must all be in the same partition (e.g. write the files so that no regimen spans
 two of them, or ``ddf.set_index("regimen_id")`` first); within a partition they are grouped as in
 ``KnowledgeBase.screen``. The rows of the partitions, concatenated in partition order, are then
-exactly what ``kb.screen`` gives for the whole table (the text columns are plain strings here,
-where ``kb.screen`` gives pandas categoricals).
+exactly what ``kb.screen`` gives for the whole table (the text columns are strings here, dtype
+``string[pyarrow]``, where ``kb.screen`` gives pandas categoricals: every partition then has the
+same dtypes, and the rows travel between processes as Arrow buffers, not Python objects).
 
 Needs ``pip install 'rxcaution[dask]'``.
 """
@@ -37,10 +39,27 @@ _TEXT_COLUMNS = ["kind", "severity", "evidence", "rule", "medication_a", "medica
 
 
 def _plain(frame: Any) -> Any:
-    """Categorical text columns as object columns: every partition then has the same dtypes."""
-    for name in _TEXT_COLUMNS:
-        frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
-    return frame
+    """Categorical text columns as ``string[pyarrow]`` columns (missing values are <NA>): every
+    partition then has the same dtypes. Decoded by Arrow from codes and categories (each category
+    list converted once), without a Python str per row."""
+    pd = require("pandas", "dask")
+    pa = require("pyarrow", "dask")
+    dtype = pd.StringDtype("pyarrow")
+    converted: dict = {}
+    columns = {}
+    for name in frame.columns:
+        column = frame[name]
+        if name in _TEXT_COLUMNS and isinstance(column.dtype, pd.CategoricalDtype):
+            categories = column.cat.categories
+            if id(categories) not in converted:
+                converted[id(categories)] = pa.array(categories.to_numpy(dtype=object), type=pa.large_string())
+            codes = column.cat.codes.to_numpy()
+            columns[name] = pd.array(converted[id(categories)].take(pa.array(codes, mask=codes < 0)), dtype=dtype)
+        elif name in _TEXT_COLUMNS:
+            columns[name] = column.astype(dtype)
+        else:
+            columns[name] = column
+    return pd.DataFrame(columns, index=frame.index, copy=False)
 
 
 def _screen_partition(part: Any, kb: KnowledgeBase, conditions: Any, options: dict) -> Any:
@@ -57,13 +76,38 @@ def _screen_partition(part: Any, kb: KnowledgeBase, conditions: Any, options: di
 
 
 def _meta(pd: Any, regimen_dtype: Any) -> Any:
-    meta = pd.DataFrame({name: pd.Series([], dtype=object) for name in ROW_COLUMNS})
+    text = pd.StringDtype("pyarrow")
+    meta = pd.DataFrame({name: pd.Series([], dtype=text) for name in ROW_COLUMNS})
     meta["regimen"] = pd.Series([], dtype=regimen_dtype)
     meta["input_a"] = pd.Series([], dtype="Int32")
     meta["input_b"] = pd.Series([], dtype="Int32")
     meta["superseded"] = pd.Series([], dtype="int32")
     meta["implicated"] = pd.Series([], dtype="int32")
     return meta
+
+
+# Knowledge bases already scattered, per client: (client id, kb) -> Future. A later call on the
+# same client reuses the copy the workers hold (shipping and unpickling a large knowledge base
+# takes about a second; the screen of a partition takes milliseconds). Entries whose client has
+# closed are dropped; at most a few knowledge bases per client are kept.
+_SCATTERED: dict = {}
+_SCATTERED_PER_CLIENT = 2
+
+
+def _scattered(client: Any, kb: KnowledgeBase) -> Any:
+    for key in [k for k, (c, _, _) in _SCATTERED.items() if c.status in ("closed", "closing")]:
+        del _SCATTERED[key]
+    key = (id(client), id(kb))
+    entry = _SCATTERED.get(key)
+    # The kb itself is kept in the entry, so its id() cannot be reused by another knowledge base.
+    if entry is not None and entry[1] is kb and entry[2].status == "finished":
+        return entry[2]
+    mine = [k for k in _SCATTERED if k[0] == id(client)]
+    while len(mine) >= _SCATTERED_PER_CLIENT:
+        del _SCATTERED[mine.pop(0)]
+    future = client.scatter(kb, broadcast=True, hash=False)
+    _SCATTERED[key] = (client, kb, future)
+    return future
 
 
 def screen(ddf: Any, kb: Optional[KnowledgeBase] = None, *, conditions: Any = None,
@@ -78,8 +122,10 @@ def screen(ddf: Any, kb: Optional[KnowledgeBase] = None, *, conditions: Any = No
         One row per medication (``regimen_column``, ``medication_column``); each regimen within
         one partition.
     kb : KnowledgeBase or distributed.Future, optional
-        The knowledge base (default: the built-in pack). Sent to each worker once per call; to
-        send it once for many calls, pass ``client.scatter(kb, broadcast=True)`` instead.
+        The knowledge base (default: the built-in pack). Sent to each worker once: later calls
+        with the same knowledge base on the same client reuse the workers' copy (a few knowledge
+        bases per client are kept). A Future of ``client.scatter(kb, broadcast=True)`` is used as
+        it is.
     conditions : pandas.DataFrame, optional
         Conditions in long format (``regimen_column``, ``condition_column``); sent once like kb.
     min_severity, kinds, duplicate_therapy
@@ -90,7 +136,8 @@ def screen(ddf: Any, kb: Optional[KnowledgeBase] = None, *, conditions: Any = No
     Returns
     -------
     dask.dataframe.DataFrame
-        The result rows (columns of ``KnowledgeBase.screen``'s ``rows``; text as plain strings).
+        The result rows (columns of ``KnowledgeBase.screen``'s ``rows``; text columns as
+        ``string[pyarrow]``).
     """
     dask = require("dask", "dask")
     require("dask.dataframe", "dask")
@@ -119,7 +166,8 @@ def screen(ddf: Any, kb: Optional[KnowledgeBase] = None, *, conditions: Any = No
         if type(value).__name__ == "Future":  # already scattered by the caller
             return value
         if client is not None:
-            return client.scatter(value, broadcast=True, hash=False)
+            return _scattered(client, value) if isinstance(value, KnowledgeBase) else \
+                client.scatter(value, broadcast=True, hash=False)
         return dask.delayed(value, pure=True)
 
     kb_arg = once(kb)

@@ -29,6 +29,7 @@ pandas and pyarrow are optional: ``pip install 'rxcaution[screen]'``.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional, Sequence
 
@@ -133,11 +134,11 @@ class ScreenResult:
 
     # filled by screen()
     _columns: dict = field(default_factory=dict, repr=False)
-    _rule_ids: list = field(default_factory=list, repr=False)
+    _rule_ids: list = field(default_factory=list, repr=False)  # every rule id of kb (rule_order indexes it)
 
     def _rule_id(self, row: int) -> Optional[str]:
         code = int(self._columns["rule"][row])
-        return None if code < 0 else self._rule_ids[code]
+        return None if code < 0 else self._rule_ids[int(self._columns["rule_order"][code])]
 
 
 def _kinds(kinds: Optional[Iterable[Any]]) -> list:
@@ -280,21 +281,46 @@ def screen(kb: KnowledgeBase, data: Any, *, conditions: Any = None, regimen_colu
         out = _core._screen_columns(kb, batch.medication_texts, batch.regimen_offsets, batch.medication_codes,
                                     batch.condition_texts, batch.condition_offsets, batch.condition_codes,
                                     min_severity, bool(duplicate_therapy), kind_list, int(threads))
-    rows, summary = _tables(np, out, batch, as_arrow)
+    rows, summary = _tables(np, out, batch, _ids_of(kb, int(out["rule_serial"])), as_arrow)
     result = ScreenResult(rows=rows, summary=summary, pairs_evaluated=int(out["pairs_evaluated"]), kb=kb, _batch=batch,
                           _row_regimen=out["regimen"], _options=options)
-    result._columns = {k: out[k] for k in ("kind", "input_a", "input_b", "rule")}
-    result._rule_ids = list(out["rule_ids"])
+    result._columns = {k: out[k] for k in ("kind", "input_a", "input_b", "rule", "rule_order")}
+    result._rule_ids = _ids_of(kb, int(out["rule_serial"])).rules
     return result
 
 
-def _entry_codes(np: Any, regimen: Any, position: Any, offsets: Any, codes: Any) -> Any:
-    """The dictionary code of entry `position` of each row's regimen (-1 where position is -1)."""
-    if offsets is None or len(codes) == 0:
-        return np.full(len(regimen), -1, dtype=np.int32)
-    valid = position >= 0
-    at = offsets[regimen] + np.where(valid, position, 0)
-    return np.where(valid, codes[np.minimum(at, len(codes) - 1)], -1).astype(np.int32)
+# Per knowledge base (keyed by its screen serial, unique for the life of the process): the rule and
+# substance ids that the core's codes index, converted once. A few knowledge bases at most.
+_ID_CACHE: dict = {}
+_ID_CACHE_SIZE = 4
+_ID_LOCK = threading.Lock()
+
+
+class _Ids:
+    """Rule and substance ids of one knowledge base, as pandas dtypes or pyarrow arrays on demand."""
+
+    def __init__(self, rules: list, substances: list) -> None:
+        self.rules, self.substances = rules, substances
+        self._converted: dict = {}
+
+    def get(self, what: str, convert: Any) -> Any:
+        value = self._converted.get(what)
+        if value is None:
+            value = self._converted[what] = convert(getattr(self, what.split(":")[0]))
+        return value
+
+
+def _ids_of(kb: KnowledgeBase, serial: int) -> _Ids:
+    with _ID_LOCK:
+        ids = _ID_CACHE.get(serial)
+        if ids is None:
+            got_serial, rules, substances = _core._screen_ids(kb)
+            if got_serial != serial:  # cannot happen: the serial is the knowledge base's own
+                raise RuntimeError("screen(): knowledge base id table mismatch")
+            while len(_ID_CACHE) >= _ID_CACHE_SIZE:
+                _ID_CACHE.pop(next(iter(_ID_CACHE)))
+            ids = _ID_CACHE[serial] = _Ids(rules, substances)
+        return ids
 
 
 def _unique_categories(np: Any, texts: list, codes: Any) -> tuple[list, Any]:
@@ -306,37 +332,65 @@ def _unique_categories(np: Any, texts: list, codes: Any) -> tuple[list, Any]:
     return list(first), np.where(codes >= 0, remap[np.maximum(codes, 0)], -1).astype(np.int32)
 
 
-def _tables(np: Any, out: dict, batch: _Batch, as_arrow: bool) -> tuple[Any, Any]:
+_FIXED_DTYPES: dict = {}
+
+
+def _categorical_dtype(pd: Any, categories: Any, ordered: bool) -> Any:
+    """A CategoricalDtype over categories known to be unique and non-null (the knowledge base's
+    ids, the batch's distinct texts after _unique_categories): pandas' check of that (hashing
+    every category) is skipped where pandas offers the fast path, which it uses itself."""
+    index = pd.Index(categories, dtype=object, copy=False)
+    fast = getattr(pd.CategoricalDtype, "_from_fastpath", None)
+    if fast is not None:
+        try:
+            return fast(index, ordered)
+        except TypeError:  # another signature: the checked constructor below
+            pass
+    return pd.CategoricalDtype(index, ordered=ordered)
+
+
+def _tables(np: Any, out: dict, batch: _Batch, ids: _Ids, as_arrow: bool) -> tuple[Any, Any]:
     regimen = out["regimen"]
-    input_a, input_b = out["input_a"], out["input_b"]
-    med_a = _entry_codes(np, regimen, input_a, batch.regimen_offsets, batch.medication_codes)
-    med_b = _entry_codes(np, regimen, input_b, batch.regimen_offsets, batch.medication_codes)
-    cond = _entry_codes(np, regimen, out["condition_input"], batch.condition_offsets, batch.condition_codes)
+    med_a, med_b, cond = out["medication_a"], out["medication_b"], out["condition"]
     med_texts, med_a = _unique_categories(np, list(batch.medication_texts), med_a)
     if len(med_texts) != len(batch.medication_texts):
         _, med_b = _unique_categories(np, list(batch.medication_texts), med_b)
     cond_texts, cond = _unique_categories(np, list(batch.condition_texts), cond)
+    # Rules and substances: only those present become categories (in order of appearance), taken
+    # from the knowledge base's id lists converted once (no str is built per call).
+    rule_order, sub_order = out["rule_order"], out["substance_order"]
+    rule_codes, sub_a, sub_b = out["rule"], out["substance_a"], out["substance_b"]
     max_sev = out["summary_max_severity"]
-    by = out["summary_by_severity"]
     um, uc = out["summary_unresolved_medications"], out["summary_unresolved_conditions"]
-    rule_ids, substance_ids = list(out["rule_ids"]), list(out["substance_ids"])
+    if as_arrow:
+        pa = require("pyarrow")
+        rule_cats = ids.get("rules:arrow", lambda v: pa.array(v, type=pa.string())).take(rule_order)
+        sub_cats = ids.get("substances:arrow", lambda v: pa.array(v, type=pa.string())).take(sub_order)
+    else:
+        rule_cats = ids.get("rules:numpy", lambda v: np.array(v, dtype=object))[rule_order]
+        sub_cats = ids.get("substances:numpy", lambda v: np.array(v, dtype=object))[sub_order]
     cat_columns = {
-        "kind": (out["kind"].astype(np.int32), KINDS, False),
-        "severity": (out["severity"].astype(np.int32), SEVERITIES, True),
-        "evidence": (out["evidence"].astype(np.int32), EVIDENCE, False),
-        "rule": (out["rule"], rule_ids, False),
+        "kind": (out["kind"], KINDS, False),
+        "severity": (out["severity"], SEVERITIES, True),
+        "evidence": (out["evidence"], EVIDENCE, False),
+        "rule": (rule_codes, rule_cats, False),
         "medication_a": (med_a, med_texts, False),
         "medication_b": (med_b, med_texts, False),
-        "substance_a": (out["substance_a"], substance_ids, False),
-        "substance_b": (out["substance_b"], substance_ids, False),
+        "substance_a": (sub_a, sub_cats, False),
+        "substance_b": (sub_b, sub_cats, False),
         "condition": (cond, cond_texts, False),
     }
     if as_arrow:
         pa = require("pyarrow")
+        dictionaries: dict = {}
 
-        def cat(codes: Any, categories: list, ordered: bool) -> Any:
-            indices = pa.array(codes, type=pa.int32(), mask=codes < 0)
-            return pa.DictionaryArray.from_arrays(indices, pa.array(categories, type=pa.string()), ordered=ordered)
+        def cat(codes: Any, categories: Any, ordered: bool) -> Any:
+            key = id(categories)
+            if key not in dictionaries:
+                dictionaries[key] = categories if isinstance(categories, pa.Array) else pa.array(categories,
+                                                                                                 type=pa.string())
+            indices = pa.array(codes.astype(np.int32, copy=False), type=pa.int32(), mask=codes < 0)
+            return pa.DictionaryArray.from_arrays(indices, dictionaries[key], ordered=ordered)
 
         def opt_int(values: Any) -> Any:
             return pa.array(values, type=pa.int32(), mask=values < 0)
@@ -349,12 +403,18 @@ def _tables(np: Any, out: dict, batch: _Batch, as_arrow: bool) -> tuple[Any, Any
 
         dtypes: dict = {}
 
-        def cat(codes: Any, categories: list, ordered: bool) -> Any:
-            # One dtype per category list: its uniqueness is checked once, not once per column.
+        def dtype_of(categories: Any, ordered: bool) -> Any:
+            # One dtype per category list: its uniqueness is checked once, not once per column;
+            # the fixed lists (kinds, severities, evidence) once per process.
+            fixed = categories is KINDS or categories is SEVERITIES or categories is EVIDENCE
+            cache = _FIXED_DTYPES if fixed else dtypes
             key = (id(categories), ordered)
-            if key not in dtypes:
-                dtypes[key] = (pd.CategoricalDtype(pd.Index(categories, dtype=object), ordered=ordered), categories)
-            return pd.Categorical.from_codes(codes, dtype=dtypes[key][0], validate=False)
+            if key not in cache:
+                cache[key] = (_categorical_dtype(pd, categories, ordered), categories)
+            return cache[key][0]
+
+        def cat(codes: Any, categories: Any, ordered: bool) -> Any:
+            return pd.Categorical.from_codes(codes, dtype=dtype_of(categories, ordered), validate=False)
 
         def opt_int(values: Any) -> Any:
             return pd.arrays.IntegerArray(values.astype(np.int32, copy=False), values < 0)
@@ -365,7 +425,7 @@ def _tables(np: Any, out: dict, batch: _Batch, as_arrow: bool) -> tuple[Any, Any
         row_ids = summary_ids[regimen] if len(regimen) else summary_ids[:0]
 
         def make_table(columns: dict) -> Any:
-            return pd.DataFrame(columns, columns=list(columns))
+            return pd.DataFrame(columns, columns=list(columns), copy=False)
 
     row_cols = {"regimen": row_ids}
     for name in ROW_COLUMNS[1:]:
@@ -374,16 +434,17 @@ def _tables(np: Any, out: dict, batch: _Batch, as_arrow: bool) -> tuple[Any, Any
         elif name in ("input_a", "input_b"):
             row_cols[name] = opt_int(out[name])
         else:
-            row_cols[name] = np.ascontiguousarray(out[name], dtype=np.int32)
+            row_cols[name] = out[name]
     summary_cols = {"regimen": summary_ids, "medications": out["summary_medications"],
                     "conditions": out["summary_conditions"], "warnings": out["summary_warnings"]}
-    for v, name in enumerate(SEVERITIES):
-        summary_cols[name] = np.ascontiguousarray(by[:, v])
-    summary_cols["max_severity"] = cat(max_sev.astype(np.int32), SEVERITIES, True)
+    for name in SEVERITIES:
+        summary_cols[name] = out["summary_" + name]
+    summary_cols["max_severity"] = cat(max_sev, SEVERITIES, True)
     summary_cols["unresolved_medications"] = um
     summary_cols["unresolved_conditions"] = uc
     summary_cols["complete"] = (um == 0) & (uc == 0)
     return make_table(row_cols), make_table(summary_cols)
+
 
 def batch_ids_arrow(pa: Any, np: Any, ids: Any, take: Any) -> Any:
     arr = ids if isinstance(ids, (pa.Array, pa.ChunkedArray)) else pa.array(ids)

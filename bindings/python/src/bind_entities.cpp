@@ -145,7 +145,7 @@ void bind_entities(py::module_& m) {
         .repr({"type"})
         .finish();
 
-    ValueClass<InteractionRule>(m, "InteractionRule", "A drug-drug interaction rule (PDDI minimum information model).")
+    ValueClass<InteractionRule, std::shared_ptr<InteractionRule>>(m, "InteractionRule", "A drug-drug interaction rule (PDDI minimum information model).")
         .field("id", &InteractionRule::id, "Stable id (lowercase slug).")
         .field("first", &InteractionRule::first, "First participant (:class:`Participant`).")
         .field("second", &InteractionRule::second, "Second participant (:class:`Participant`).")
@@ -166,7 +166,7 @@ void bind_entities(py::module_& m) {
         .repr({"id", "first", "second", "severity"})
         .finish();
 
-    ValueClass<ContraindicationRule>(m, "ContraindicationRule", "A drug-condition rule.")
+    ValueClass<ContraindicationRule, std::shared_ptr<ContraindicationRule>>(m, "ContraindicationRule", "A drug-condition rule.")
         .field("id", &ContraindicationRule::id, "Stable id (lowercase slug).")
         .field("subject", &ContraindicationRule::subject, "The substance, class or product (:class:`Participant`).")
         .field("condition", &ContraindicationRule::condition, "Condition id.")

@@ -84,8 +84,11 @@ py::str utf8(const std::string& text);
 
 /// Binds a C++ aggregate as an immutable Python class: one read-only property per field (each read
 /// returns a copy: values are returned by value), `to_dict()`, a readable `__repr__` and
-/// field-wise `==`. Instances are only ever created by the library.
-template <class T>
+/// field-wise `==`. Instances are only ever created by the library. `Holder` is
+/// `std::shared_ptr<T>` for the rule types that queries return by reference: the wrapper then keeps
+/// the knowledge base alive through an aliasing pointer, which costs far less per object than
+/// pybind11's keep_alive bookkeeping (see `references` in bind_knowledge_base.cpp).
+template <class T, class Holder = std::unique_ptr<T>>
 class ValueClass {
 public:
     ValueClass(py::handle scope, const char* name, const char* doc)
@@ -115,11 +118,11 @@ public:
     }
 
     /// Access to the underlying pybind11 class for extra methods.
-    py::class_<T>& cls() { return cls_; }
+    py::class_<T, Holder>& cls() { return cls_; }
 
     /// Adds to_dict and __repr__ (unless the class defines its own) and __eq__ (field-wise; pybind11
     /// then sets __hash__ to None, as for any class defining only __eq__).
-    py::class_<T>& finish(bool with_to_dict = true, bool with_repr = true) {
+    py::class_<T, Holder>& finish(bool with_to_dict = true, bool with_repr = true) {
         auto fields = fields_;
         if (with_to_dict) {
             cls_.def(
@@ -165,7 +168,7 @@ dict
     }
 
 private:
-    py::class_<T> cls_;
+    py::class_<T, Holder> cls_;
     std::string name_;
     std::shared_ptr<std::vector<std::string>> fields_;
     std::shared_ptr<std::vector<std::string>> repr_fields_;
