@@ -404,13 +404,8 @@ void check_citations(PackData& pack, Problems& problems) {
                 }
             }
         });
-    auto check_rule = [&](const std::vector<Citation>& cits, EvidenceGrade claimed, std::string_view section,
-                          const Origin& o) {
-        if (cits.empty()) return;
-        for (const auto& c : cits)
-            if (dangling.count(&c)) return;  // already reported; its grade is unknown
-        EvidenceGrade best = EvidenceGrade::Derived;
-        for (const auto& c : cits) best = std::min(best, c.grade);
+    // A rule's evidence against its best citation: struct and encoded rules alike.
+    auto grade_problems = [&](EvidenceGrade claimed, EvidenceGrade best, std::string_view section, const Origin& o) {
         const std::string ptr = PackData::pointer(section, o);
         if (claimed < best)
             problems.add(pack.origin_files[o.file], child(ptr, "evidence"),
@@ -418,6 +413,15 @@ void check_citations(PackData& pack, Problems& problems) {
                              std::string(to_string(best)) + ")");
         if (best == EvidenceGrade::Weak)
             problems.add(pack.origin_files[o.file], child(ptr, "sources"), "a rule cannot rest on weak sources only");
+    };
+    auto check_rule = [&](const std::vector<Citation>& cits, EvidenceGrade claimed, std::string_view section,
+                          const Origin& o) {
+        if (cits.empty()) return;
+        for (const auto& c : cits)
+            if (dangling.count(&c)) return;  // already reported; its grade is unknown
+        EvidenceGrade best = EvidenceGrade::Derived;
+        for (const auto& c : cits) best = std::min(best, c.grade);
+        grade_problems(claimed, best, section, o);
     };
     for (std::size_t i = 0; i < pack.interactions.size(); ++i)
         check_rule(pack.interactions[i].sources, pack.interactions[i].evidence, "interactions",
@@ -433,15 +437,7 @@ void check_citations(PackData& pack, Problems& problems) {
             best = std::min(best, rr->citations[k].grade);
         }
         if (!known) continue;
-        const EvidenceGrade claimed = rr->heads[i].evidence;
-        const Origin& o = pack.interaction_origins[i];
-        const std::string ptr = PackData::pointer("interactions", o);
-        if (claimed < best)
-            problems.add(pack.origin_files[o.file], child(ptr, "evidence"),
-                         "evidence \"" + std::string(to_string(claimed)) + "\" is stronger than any citation (best: " +
-                             std::string(to_string(best)) + ")");
-        if (best == EvidenceGrade::Weak)
-            problems.add(pack.origin_files[o.file], child(ptr, "sources"), "a rule cannot rest on weak sources only");
+        grade_problems(rr->heads[i].evidence, best, "interactions", pack.interaction_origins[i]);
     }
     // Class membership drives class rules, so it needs the same footing as a rule.
     for (std::size_t c = 0; c < pack.classes.size(); ++c) {

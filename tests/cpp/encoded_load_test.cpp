@@ -19,15 +19,9 @@
 
 using namespace rxcaution;
 using rxtest::data_path;
+using rxtest::read_file;
 
 namespace {
-
-std::string read(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 std::string write_temp(const std::string& name, const std::string& text) {
     const auto path = std::filesystem::temp_directory_path() / name;
@@ -75,14 +69,14 @@ TEST(EncodedLoad, SameKnowledgeBaseAsFromStructs) {
 }
 
 TEST(EncodedLoad, CitationWithoutGradeIsGradedInTheEncodedRule) {
-    const auto kb = KnowledgeBase::from_json(read(data_path("mini_bundled.json")));
+    const auto kb = KnowledgeBase::from_json(read_file(data_path("mini_bundled.json")));
     EXPECT_EQ(kb.interaction("alpha-sedatives").sources.at(0).grade, EvidenceGrade::Label);
     EXPECT_EQ(kb.interaction("alpha-beta").sources.at(0).grade, EvidenceGrade::Secondary);
     EXPECT_EQ(kb.interactions().at(1).sources.at(0).grade, EvidenceGrade::Secondary);
 }
 
 TEST(EncodedLoad, RuleProblemsAreTheStructPathsInTheSameOrder) {
-    auto doc = nlohmann::json::parse(read(data_path("mini_bundled.json")));
+    auto doc = nlohmann::json::parse(read_file(data_path("mini_bundled.json")));
     doc["sources"].push_back({{"id", "src-weak"}, {"title", "Forum"}, {"kind", "web"}, {"grade", "weak"}});
     auto rule = doc["interactions"][1];
     auto add = [&](const std::string& id, const nlohmann::json& first, const nlohmann::json& second,

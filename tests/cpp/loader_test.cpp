@@ -13,21 +13,14 @@
 
 using namespace rxcaution;
 using rxtest::data_path;
+using rxtest::read_file;
 
-namespace {
-std::string read(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-}  // namespace
 
 TEST(Loader, LoadsDirectoryManifestFileAndBundledFileAlike) {
     const auto dir = KnowledgeBase::load(data_path("mini"));
     const auto manifest = KnowledgeBase::load(data_path("mini/manifest.json"));
     const auto bundled = KnowledgeBase::load(data_path("mini_bundled.json"));
-    const auto text = KnowledgeBase::from_json(read(data_path("mini_bundled.json")));
+    const auto text = KnowledgeBase::from_json(read_file(data_path("mini_bundled.json")));
     for (const auto* kb : {&dir, &manifest, &bundled, &text}) {
         EXPECT_EQ(kb->info().name, "mini");
         EXPECT_EQ(kb->info().version, "0.0.1");
@@ -182,14 +175,14 @@ TEST(Loader, RejectsOversizedFilesBeforeParsing) {
     LoadOptions options;
     options.max_file_bytes = 100;
     const std::string p = data_path("mini/manifest.json");
-    const auto size = std::to_string(read(p).size());
+    const auto size = std::to_string(read_file(p).size());
     try {
         (void)KnowledgeBase::load(data_path("mini"), options);
         FAIL();
     } catch (const DataError& e) {
         EXPECT_EQ(std::string(e.what()), p + ": file is " + size + " bytes, over the limit of 100 bytes");
     }
-    EXPECT_THROW((void)KnowledgeBase::from_json(read(data_path("mini_bundled.json")), options), DataError);
+    EXPECT_THROW((void)KnowledgeBase::from_json(read_file(data_path("mini_bundled.json")), options), DataError);
 }
 
 TEST(Loader, MissingFileIsADataError) {
@@ -219,7 +212,7 @@ TEST(Loader, BuiltinPackIsValidOnDiskToo) {
 
 // Regression: a `"grade": null` citation must take its source's grade, not lift a weak source.
 TEST(Loader, NullCitationGradeDoesNotLiftAWeakSource) {
-    auto doc = nlohmann::json::parse(read(data_path("mini_bundled.json")));
+    auto doc = nlohmann::json::parse(read_file(data_path("mini_bundled.json")));
     doc["sources"].push_back({{"id", "src-weak"}, {"title", "Consumer page"}, {"kind", "web"}, {"grade", "weak"}});
     doc["classes"][0]["members"][0]["sources"] = nlohmann::json::array({{{"source", "src-weak"}, {"grade", nullptr}}});
     try {
@@ -235,7 +228,7 @@ TEST(Loader, NullCitationGradeDoesNotLiftAWeakSource) {
 // --- issue 13: no input escapes the error hierarchy -------------------------------------------
 
 namespace {
-nlohmann::json mini() { return nlohmann::json::parse(read(data_path("mini_bundled.json"))); }
+nlohmann::json mini() { return nlohmann::json::parse(read_file(data_path("mini_bundled.json"))); }
 
 // The ParseError of from_json(text), checked for its position and message.
 void expect_parse_error(const std::string& text, std::size_t line, std::size_t column, std::size_t byte,
@@ -316,7 +309,7 @@ TEST(LoaderHostileInput, PositionsOfStreamedFilesMatchThoseOfText) {
         SCOPED_TRACE(name);
         std::size_t line = 0, column = 0, byte = 0;
         try {
-            (void)KnowledgeBase::from_json(read(dir + "/" + name));
+            (void)KnowledgeBase::from_json(read_file(dir + "/" + name));
         } catch (const ParseError& e) {
             line = e.line(), column = e.column(), byte = e.byte_offset();
         }

@@ -4,13 +4,23 @@
 #include <rxcaution/rxcaution.hpp>
 
 #include <algorithm>
+#include <fstream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
 namespace rxtest {
 
 inline std::string data_path(const std::string& name) { return std::string(RXCAUTION_TEST_DATA_DIR) + "/" + name; }
+
+// The whole file as text (empty when it cannot be read).
+inline std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
 
 inline const rxcaution::KnowledgeBase& kb() {
     static const rxcaution::KnowledgeBase instance = rxcaution::KnowledgeBase::builtin();
