@@ -125,7 +125,7 @@ Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kbp, std::vecto
         }
         // Suggestions for an unresolved entry are searched only when the report is read: the
         // search costs far more than a check, and screening never reads them.
-        if (const NameTarget* t = found[i]) ref = InputRef{true, t->kind, t->index, t->matched_by};  // as resolve_input would
+        if (const NameTarget* t = found[i]) ref = InputRef::of(*t);  // resolve_input's first step, already done
         else ref = kb.resolve_input(medications[i], keys[i], data->parts);
         if (!ref.resolved) continue;
         if (ref.form == RefForm::VocabularyOnly) continue;  // recognised, but no substance of the pack: nothing to check

@@ -300,8 +300,7 @@ InputRef vocabulary_ref(const KnowledgeBaseImpl& kb, const Vocabulary& v, std::s
 
 InputRef KnowledgeBaseImpl::resolve_input(std::string_view raw, std::string_view key, ResolvedParts& pool) const {
     if (key.empty()) return {};
-    if (auto it = names.find(key); it != names.end())
-        return InputRef{true, it->second.kind, it->second.index, it->second.matched_by};
+    if (auto it = names.find(key); it != names.end()) return InputRef::of(it->second);
     const Vocabulary* v = vocabulary();
     bool hit = false;
     if (v) {

@@ -409,28 +409,15 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
                 screen_chunk(shared, w, c * chunk, std::min(regimens, (c + 1) * chunk),
                              threads <= 1 ? result.rows : chunk_rows[c], result.summaries);
         };
-        if (threads <= 1) {
-            Worker w;
-            run(w);
-        } else {
-            std::vector<std::exception_ptr> errors(threads);
-            std::vector<std::thread> pool;
-            pool.reserve(threads - 1);
-            auto guarded = [&](unsigned t) {
-                try {
-                    Worker w;
-                    run(w);
-                } catch (...) {
-                    errors[t] = std::current_exception();
-                    next.store(chunks);  // the others stop at their next chunk
-                }
-            };
-            for (unsigned t = 1; t < threads; ++t) pool.emplace_back(guarded, t);
-            guarded(0);
-            for (auto& th : pool) th.join();
-            for (auto& e : errors)
-                if (e) std::rethrow_exception(e);
-        }
+        parallel_for(threads, [&](unsigned) {
+            try {
+                Worker w;
+                run(w);
+            } catch (...) {
+                next.store(chunks);  // the others stop at their next chunk
+                throw;
+            }
+        });
         std::size_t total = result.rows.size();
         for (const auto& v : chunk_rows) total += v.size();
         result.rows.reserve(total);

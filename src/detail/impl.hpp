@@ -190,6 +190,9 @@ struct InputRef {
     std::uint32_t vocab = kNoIndex;                  // vocabulary drug, when matched through it
     std::uint32_t parts_begin = 0, parts_count = 0;  // Composite: span of ResolvedParts::parts
     std::uint32_t subs_begin = 0, subs_count = 0;    // Composite: span of ResolvedParts::substances
+
+    // An input found in the pack's name table (check() looks names up before resolve_input).
+    static InputRef of(const NameTarget& t) { return InputRef{true, t.kind, t.index, t.matched_by}; }
 };
 
 // An ingredient of a composite input.

@@ -8,6 +8,25 @@
 
 using namespace rxcaution;
 
+namespace {
+
+// Runs body(t) on `count` threads released together, so that their first calls collide.
+template <class Body>
+void run_together(int count, Body body) {
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < count; ++t) {
+        threads.emplace_back([&, t] {
+            ++ready;
+            while (ready.load() < count) std::this_thread::yield();
+            body(t);
+        });
+    }
+    for (auto& th : threads) th.join();
+}
+
+}  // namespace
+
 // One knowledge base, many threads: every thread must get exactly the single-threaded answers.
 TEST(KnowledgeBase, ConcurrentChecksGiveIdenticalResults) {
     const KnowledgeBase kb = KnowledgeBase::builtin();
@@ -54,21 +73,14 @@ TEST(KnowledgeBase, ConcurrentFirstReadsOfSnapshotRulesAgree) {
     for (const auto& rule : reference.interactions()) ids.push_back(rule.id);
     constexpr int kThreads = 8;
     std::vector<std::vector<const InteractionRule*>> seen(kThreads);
-    std::atomic<int> ready{0};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-        threads.emplace_back([&, t] {
-            ++ready;
-            while (ready.load() < kThreads) std::this_thread::yield();
-            // Half the threads walk forwards, half backwards, so first reads collide.
-            for (std::size_t k = 0; k < ids.size(); ++k) {
-                const std::size_t i = t % 2 ? ids.size() - 1 - k : k;
-                seen[t].push_back(&kb.interaction(ids[i]));
-            }
-            (void)to_json(kb.check({"ketamine", "Suboxone", "methadone", "clarithromycin"}));
-        });
-    }
-    for (auto& th : threads) th.join();
+    run_together(kThreads, [&](int t) {
+        // Half the threads walk forwards, half backwards, so first reads collide.
+        for (std::size_t k = 0; k < ids.size(); ++k) {
+            const std::size_t i = t % 2 ? ids.size() - 1 - k : k;
+            seen[t].push_back(&kb.interaction(ids[i]));
+        }
+        (void)to_json(kb.check({"ketamine", "Suboxone", "methadone", "clarithromycin"}));
+    });
     for (int t = 1; t < kThreads; ++t) {
         auto mine = seen[t];
         if (t % 2) std::reverse(mine.begin(), mine.end());
@@ -101,15 +113,6 @@ TEST(KnowledgeBase, ConcurrentFirstConditionResolutionsAgree) {
     const KnowledgeBase cold = KnowledgeBase::from_snapshot(KnowledgeBase::builtin().to_snapshot());
     constexpr int kThreads = 8;
     std::vector<std::string> got(kThreads);
-    std::atomic<int> ready{0};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-        threads.emplace_back([&, t] {
-            ++ready;
-            while (ready.load() < kThreads) std::this_thread::yield();
-            got[t] = to_json(cold.check(meds, context));
-        });
-    }
-    for (auto& th : threads) th.join();
+    run_together(kThreads, [&](int t) { got[t] = to_json(cold.check(meds, context)); });
     for (int t = 0; t < kThreads; ++t) EXPECT_EQ(got[t], want) << "thread " << t;
 }

@@ -6,6 +6,7 @@
 #include "detail/json_reader.hpp"
 #include "detail/json_tokenizer.hpp"
 #include "../fuzz/json_event_recorder.hpp"
+#include "test_support.hpp"
 
 #include <rxcaution/errors.hpp>
 
@@ -15,18 +16,16 @@
 
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
 using namespace rxcaution;
 using namespace rxcaution::detail;
+using rxtest::read_file;
 
 namespace {
 
-using json = nlohmann::json;
 
 using Recorder = rxcaution_fuzz::JsonEventRecorder;
 
@@ -37,12 +36,7 @@ struct Verdict {
 
 Verdict by_nlohmann(std::string_view text) {
     Recorder r;
-    bool ok = false;
-    try {
-        ok = json::sax_parse(text.begin(), text.end(), &r, nlohmann::detail::input_format_t::json, true);
-    } catch (const json::exception&) {
-        ok = false;  // number overflow (out_of_range.406) is thrown, not reported
-    }
+    const bool ok = rxcaution_fuzz::record_with_nlohmann(text, r);
     return {ok, std::move(r.events)};
 }
 
@@ -67,7 +61,8 @@ Verdict by_tokenizer_chunks(std::string_view text, std::size_t chunk, std::size_
     return {ok, std::move(r.events)};
 }
 
-std::string printable(std::string_view text) {
+// The input as ASCII with every other byte as \xNN, cut at 300 characters: for failure messages.
+std::string escaped(std::string_view text) {
     std::string out;
     for (unsigned char c : text) {
         if (c >= 0x20 && c < 0x7F) out += static_cast<char>(c);
@@ -84,25 +79,18 @@ std::string printable(std::string_view text) {
 void expect_agreement(std::string_view text, bool chunked = true) {
     const Verdict reference = by_nlohmann(text);
     const Verdict fast = by_tokenizer(text);
-    ASSERT_EQ(fast.accepted, reference.accepted) << "input: " << printable(text);
+    ASSERT_EQ(fast.accepted, reference.accepted) << "input: " << escaped(text);
     if (reference.accepted) {
-        ASSERT_EQ(fast.events, reference.events) << "input: " << printable(text);
+        ASSERT_EQ(fast.events, reference.events) << "input: " << escaped(text);
     }
     if (!chunked) return;
     for (std::size_t chunk : {1, 2, 3, 5, 7, 64}) {
         const Verdict pieces = by_tokenizer_chunks(text, chunk, chunk < 8 ? 8 : chunk);
-        ASSERT_EQ(pieces.accepted, reference.accepted) << "chunk " << chunk << ", input: " << printable(text);
+        ASSERT_EQ(pieces.accepted, reference.accepted) << "chunk " << chunk << ", input: " << escaped(text);
         if (reference.accepted) {
             ASSERT_EQ(pieces.events, reference.events) << "chunk " << chunk;
         }
     }
-}
-
-std::string read_file(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
 }
 
 std::vector<std::string> corpus() {
@@ -168,7 +156,7 @@ TEST(JsonTokenizer, AgreesWithNlohmannOnEdgeCases) {
         "/* c */{}", "{}// c", "'a'", "[\"a\",\"b\"]  \n  ", "\f{}", "\v{}", "\xA0{}",
     };
     for (const auto& text : cases) {
-        SCOPED_TRACE(printable(text));
+        SCOPED_TRACE(escaped(text));
         expect_agreement(text);
     }
 }
@@ -257,7 +245,7 @@ TEST(JsonTokenizer, ThePackReaderGivesTheSameEventsOrTheSameParseError) {
             const std::size_t at = rng() % text.size();
             if (i % 2) text[at] = static_cast<char>(rng() % 256);
             else text.insert(at, i % 4 ? "\xC3" : "1e999");
-            ASSERT_EQ(through_reader(text, true), through_reader(text, false)) << printable(text);
+            ASSERT_EQ(through_reader(text, true), through_reader(text, false)) << escaped(text);
         }
     }
 }

@@ -4,6 +4,7 @@
 #include <rxcaution/rxcaution.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -14,9 +15,9 @@ namespace rxtest {
 
 inline std::string data_path(const std::string& name) { return std::string(RXCAUTION_TEST_DATA_DIR) + "/" + name; }
 
-// The whole file as text (empty when it cannot be read).
-inline std::string read_file(const std::string& path) {
-    std::ifstream in(path);
+// The whole file as its bytes (empty when it cannot be read).
+inline std::string read_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
     std::stringstream s;
     s << in.rdbuf();
     return s.str();

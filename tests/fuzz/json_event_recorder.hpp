@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rxcaution_fuzz {
@@ -44,5 +45,14 @@ struct JsonEventRecorder {
         return true;
     }
 };
+
+// nlohmann's verdict on `text`, its events recorded into `r`: the reference both comparisons use.
+inline bool record_with_nlohmann(std::string_view text, JsonEventRecorder& r) {
+    try {
+        return nlohmann::json::sax_parse(text.begin(), text.end(), &r, nlohmann::detail::input_format_t::json, true);
+    } catch (const nlohmann::json::exception&) {
+        return false;  // number overflow (out_of_range.406) is thrown, not reported
+    }
+}
 
 }  // namespace rxcaution_fuzz
