@@ -150,11 +150,40 @@ def test_dask_localcluster_two_processes_equals_single_process():
     assert all(entry[0].status in ("closed", "closing") for entry in rx_dask._SCATTERED.values()
                if entry[0] is client)
     pd.testing.assert_frame_equal(again.reset_index(drop=True), want)
-    # Text columns travel as Arrow-backed strings, the same dtype in every partition.
+    # kind, severity and evidence keep kb.screen's fixed categoricals; the texts whose categories
+    # would differ per partition travel as Arrow-backed strings, the same dtype in every partition.
     text = pd.StringDtype("pyarrow")
-    assert {str(got[c].dtype) for c in ("kind", "rule", "medication_a", "condition")} == {str(text)}
+    assert {str(got[c].dtype) for c in ("rule", "medication_a", "medication_b", "substance_a", "substance_b",
+                                        "condition")} == {str(text)}
+    single = KB.screen(meds, conditions=conds).rows
+    for c in ("kind", "severity", "evidence"):
+        assert got[c].dtype == single[c].dtype
     assert got["condition"].isna().any()
     assert (got["medication_a"].isna() == (got["kind"] == "unresolved-condition")).all()
     assert len(want) > 1000
     pd.testing.assert_frame_equal(got, want)
     pd.testing.assert_frame_equal(by_index, want)
+
+
+def test_dask_to_parquet_of_partitions_with_different_rules_reads_back_equal(tmp_path):
+    """Partitions with different rules, texts and substances write one Parquet dataset (the
+    partition schemas agree) that reads back as kb.screen's rows."""
+    dd = pytest.importorskip("dask.dataframe", reason="dask is part of the test extra")
+    import dask
+
+    import rxcaution.dask as rx_dask
+    from rxcaution.dask import _plain
+
+    meds, _ = population(900, seed=11)
+    parts = [meds[(meds.regimen_id >= lo) & (meds.regimen_id < lo + 300)] for lo in range(0, 900, 300)]
+    ddf = dd.concat([dd.from_pandas(p, npartitions=1) for p in parts])
+    want = _plain(KB.screen(meds).rows).reset_index(drop=True)
+    rules = [set(KB.screen(p).rows["rule"].dropna()) for p in parts]
+    assert rules[0] != rules[1] and rules[1] != rules[2]
+    with dask.config.set(scheduler="sync"):
+        rx_dask.screen(ddf, KB).to_parquet(tmp_path / "out", write_index=False)
+    back = pd.read_parquet(tmp_path / "out", dtype_backend="pyarrow")
+    assert len(back) == len(want) > 100
+    for column in ROW_COLUMNS:
+        assert back[column].astype(object).where(back[column].notna(), None).tolist() == \
+            want[column].astype(object).where(want[column].notna(), None).tolist(), column

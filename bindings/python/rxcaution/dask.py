@@ -18,9 +18,12 @@ task of the graph that every partition depends on), never once per partition.
 A regimen's rows must all be in the same partition (e.g. write the files so that no regimen spans
 two of them, or ``ddf.set_index("regimen_id")`` first); within a partition they are grouped as in
 ``KnowledgeBase.screen``. The rows of the partitions, concatenated in partition order, are then
-exactly what ``kb.screen`` gives for the whole table (the text columns are strings here, dtype
-``string[pyarrow]``, where ``kb.screen`` gives pandas categoricals: every partition then has the
-same dtypes, and the rows travel between processes as Arrow buffers, not Python objects).
+exactly what ``kb.screen`` gives for the whole table. ``kind``, ``severity`` and ``evidence`` are
+the same pandas categoricals as there (fixed category lists, known to Dask); the other text
+columns (``rule``, ``medication_a/b``, ``substance_a/b``, ``condition``) are strings, dtype
+``string[pyarrow]``, where ``kb.screen`` gives categoricals of the texts present: every partition
+then has the same dtypes (``to_parquet`` needs that), and the rows travel between processes as
+Arrow buffers, not Python objects.
 
 Needs ``pip install 'rxcaution[dask]'``.
 """
@@ -30,18 +33,24 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence
 
 from ._core import KnowledgeBase, Severity
-from .screening import ROW_COLUMNS, require
+from .screening import EVIDENCE, KINDS, ROW_COLUMNS, SEVERITIES, require
 
 __all__ = ["screen"]
 
-_TEXT_COLUMNS = ["kind", "severity", "evidence", "rule", "medication_a", "medication_b", "substance_a", "substance_b",
-                 "condition"]
+# kind, severity and evidence keep kb.screen's categoricals: their categories are fixed lists, the
+# same in every partition (known to Dask, one byte per row). The other text columns hold input
+# texts, rule and substance ids: as categoricals their categories would differ per partition, so
+# Dask would union them when it concatenates partitions (0.5-0.8 s for 8 partitions of the
+# 1,000,000-regimen benchmark population) and to_parquet would refuse partitions whose code width
+# differs from the first one's. They travel as Arrow strings instead.
+_FIXED = {"kind": (KINDS, False), "severity": (SEVERITIES, True), "evidence": (EVIDENCE, False)}
+_TEXT_COLUMNS = ["rule", "medication_a", "medication_b", "substance_a", "substance_b", "condition"]
 
 
 def _plain(frame: Any) -> Any:
-    """Categorical text columns as ``string[pyarrow]`` columns (missing values are <NA>): every
-    partition then has the same dtypes. Decoded by Arrow from codes and categories (each category
-    list converted once), without a Python str per row."""
+    """kb.screen's rows with the categorical text columns other than kind, severity and evidence
+    as ``string[pyarrow]`` (missing values are <NA>), decoded by Arrow from codes and categories
+    (each category list converted once), without a Python str per row."""
     pd = require("pandas", "dask")
     pa = require("pyarrow", "dask")
     dtype = pd.StringDtype("pyarrow")
@@ -71,19 +80,26 @@ def _screen_partition(part: Any, kb: KnowledgeBase, conditions: Any, options: di
         cond = conditions[conditions[rc].isin(part[rc].unique())]
     if len(part) == 0:
         return _meta(require("pandas"), part[options["regimen_column"]].dtype)
-    result = kb.screen(part, conditions=cond, **options)
-    return _plain(result.rows)
+    return _plain(kb.screen(part, conditions=cond, **options).rows)
 
 
 def _meta(pd: Any, regimen_dtype: Any) -> Any:
+    """A result with no rows and the dtypes of every partition's result."""
     text = pd.StringDtype("pyarrow")
-    meta = pd.DataFrame({name: pd.Series([], dtype=text) for name in ROW_COLUMNS})
-    meta["regimen"] = pd.Series([], dtype=regimen_dtype)
-    meta["input_a"] = pd.Series([], dtype="Int32")
-    meta["input_b"] = pd.Series([], dtype="Int32")
-    meta["superseded"] = pd.Series([], dtype="int32")
-    meta["implicated"] = pd.Series([], dtype="int32")
-    return meta
+    columns: dict = {}
+    for name in ROW_COLUMNS:
+        if name == "regimen":
+            columns[name] = pd.Series([], dtype=regimen_dtype)
+        elif name in _FIXED:
+            categories, ordered = _FIXED[name]
+            columns[name] = pd.Series(pd.Categorical([], categories=categories, ordered=ordered))
+        elif name in _TEXT_COLUMNS:
+            columns[name] = pd.Series([], dtype=text)
+        elif name in ("input_a", "input_b"):
+            columns[name] = pd.Series([], dtype="Int32")
+        else:
+            columns[name] = pd.Series([], dtype="int32")
+    return pd.DataFrame(columns)
 
 
 # Knowledge bases already scattered, per client: (client id, kb) -> Future. A later call on the
@@ -136,8 +152,8 @@ def screen(ddf: Any, kb: Optional[KnowledgeBase] = None, *, conditions: Any = No
     Returns
     -------
     dask.dataframe.DataFrame
-        The result rows (columns of ``KnowledgeBase.screen``'s ``rows``; text columns as
-        ``string[pyarrow]``).
+        The result rows (columns of ``KnowledgeBase.screen``'s ``rows``; ``kind``, ``severity`` and
+        ``evidence`` categoricals as there, the other text columns as ``string[pyarrow]``).
     """
     dask = require("dask", "dask")
     require("dask.dataframe", "dask")
