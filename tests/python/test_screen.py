@@ -266,3 +266,52 @@ def test_two_knowledge_bases_of_one_pack_screen_alike_and_keep_their_own_id_tabl
     assert theirs.explain(0).rule == mine.explain(0).rule == mine.rows["rule"].iloc[0]
     del other  # the table of a knowledge base that is gone is dropped; screening goes on
     assert plain_rows(KB.screen(regs[:2], threads=1).rows) == plain_rows(mine.rows[mine.rows["regimen"] < 2])
+
+
+def test_arrow_string_columns_are_encoded_like_pandas_factorize_on_any_threads():
+    """The Arrow string encoder (_core._factorize_utf8, used for pandas str / pyarrow string
+    columns) gives pandas.factorize's codes and first-appearance order: over chunks, slices,
+    missing values, 32- and 64-bit offsets, non-ASCII text, and rows split between threads."""
+    from rxcaution import _core
+    from rxcaution.screening import _factorize_texts, _utf8_chunks
+
+    rnd = random.Random(4)
+    words = ["methadone", "Suboxone", "kétamine", "", "naltrexone", "β-blocker", "x" * 40] + \
+        [f"drug{k}" for k in range(3000)]
+    values = [None if rnd.random() < 0.05 else rnd.choice(words) for _ in range(300_000)]
+    for typ in (pa.string(), pa.large_string()):
+        whole = pa.array(values, type=typ)
+        chunked = pa.chunked_array([whole.slice(0, 1), whole.slice(1, 150_000), whole.slice(150_001, 0),
+                                    whole.slice(150_001)])
+        want_codes, want_uniques = pd.factorize(pd.Series(values, dtype=object), sort=False)
+        for column in (chunked, pd.Series(pd.arrays.ArrowStringArray(chunked))):
+            for threads in (1, 2, 3, 0):
+                codes, uniques = _factorize_texts(pd.factorize, column, threads)
+                assert uniques == list(want_uniques)
+                assert codes.dtype == "int32" and (codes == want_codes).all()
+    # Columns that are not Arrow strings keep pandas' own factorize.
+    assert _utf8_chunks(pd.Series(["a", "b"], dtype=object)) is None
+    assert _utf8_chunks(pd.Series(["a", "b"], dtype="category")) is None
+    assert _utf8_chunks(pa.array([1, 2])) is None
+    # Buffers that do not agree are refused, never read out of bounds.
+    arr = pa.array(["abc", "de"])
+    validity, offsets, data = arr.buffers()
+    bad_offsets = pa.py_buffer(bytes(pa.array([0, 3, 99], type=pa.int32()).buffers()[1]))
+    with pytest.raises(ValueError, match="offsets decrease or leave the data buffer"):
+        _core._factorize_utf8([(validity, bad_offsets, data, 2, 0, False)])
+    with pytest.raises(ValueError, match="offsets buffer shorter than the chunk"):
+        _core._factorize_utf8([(validity, offsets, data, 5, 0, False)])
+    with pytest.raises(ValueError, match="a chunk is"):
+        _core._factorize_utf8([(offsets, data)])
+
+
+def test_pandas_str_object_and_arrow_medication_columns_screen_alike():
+    rnd = random.Random(12)
+    names = ["Suboxone", "methadone", "ketamine", "alprazolam", "fluconazole", "zorvatinex", "Methadone HCl"]
+    rows = [(r, rnd.choice(names)) for r in range(400) for _ in range(rnd.randint(1, 5))]
+    obj = pd.DataFrame(rows, columns=["regimen_id", "medication"]).astype({"medication": object})
+    want = plain_rows(KB.screen(obj).rows)
+    assert len(want) > 300
+    arrow_backed = obj.astype({"medication": pd.StringDtype("pyarrow")})
+    assert plain_rows(KB.screen(arrow_backed, threads=2).rows) == want
+    assert plain_rows(KB.screen(pa.Table.from_pandas(obj, preserve_index=False), threads=2).rows) == want

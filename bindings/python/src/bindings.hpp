@@ -69,6 +69,7 @@ void bind_entities(py::module_& m);        // rxcaution/entities.hpp
 void bind_report(py::module_& m);          // rxcaution/report.hpp
 void bind_knowledge_base(py::module_& m);  // rxcaution/knowledge_base.hpp
 void bind_screen(py::module_& m);         // rxcaution/screen.hpp (after bind_knowledge_base)
+void bind_factorize(py::module_& m);      // private: Arrow string columns dictionary-encoded for screen
 void bind_cli(py::module_& m);             // rxcaution/cli.hpp
 
 /// Converts a field value read from a bound object to plain, JSON-compatible Python data:

@@ -15,5 +15,6 @@ PYBIND11_MODULE(_core, m) {
     rxcaution::python::bind_report(m);
     rxcaution::python::bind_knowledge_base(m);
     rxcaution::python::bind_screen(m);
+    rxcaution::python::bind_factorize(m);
     rxcaution::python::bind_cli(m);
 }

@@ -1,0 +1,295 @@
+// _factorize_utf8: dictionary encoding of an Arrow string column, for KnowledgeBase.screen's
+// pandas / pyarrow inputs. pandas' factorize (and pyarrow's dictionary_encode) run on one thread
+// with the GIL held: 160-200 ms for the 5.35 million medications of the 1,000,000-regimen
+// benchmark population, a serial stretch in front of the threaded screen. Here each thread
+// encodes a slice of the rows into its own table; the slices' tables are then merged in slice
+// order, so the codes are those of pandas.factorize(sort=False): distinct texts in order of first
+// appearance, -1 for a missing value.
+//
+// The column arrives as its Arrow buffers (per chunk: validity bitmap or None, offsets, data,
+// length, offset, 64-bit offsets or not), read without copying while the GIL is released. The
+// buffers are checked against each other first (offsets inside the offsets buffer, every text
+// inside the data buffer, offsets not decreasing), so a malformed array is a ValueError, never a
+// read out of bounds.
+
+#include "bindings.hpp"
+
+#include <pybind11/numpy.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+#include <string_view>
+#include <thread>
+
+namespace rxcaution::python {
+namespace {
+
+struct Chunk {
+    const std::uint8_t* offsets = nullptr;  // int32 or int64 offsets, unaligned reads
+    bool wide = false;
+    const char* data = nullptr;
+    const std::uint8_t* validity = nullptr;  // may be null: no missing values
+    std::size_t length = 0, offset = 0;
+    std::size_t first_row = 0;  // of the whole column
+};
+
+std::uint64_t offset_at(const Chunk& c, std::size_t i) {
+    if (c.wide) {
+        std::int64_t v;
+        std::memcpy(&v, c.offsets + i * 8, 8);
+        return static_cast<std::uint64_t>(v);
+    }
+    std::int32_t v;
+    std::memcpy(&v, c.offsets + i * 4, 4);
+    return static_cast<std::uint64_t>(static_cast<std::int64_t>(v));
+}
+
+bool valid_at(const Chunk& c, std::size_t i) {
+    if (!c.validity) return true;
+    const std::size_t bit = c.offset + i;
+    return (c.validity[bit >> 3] >> (bit & 7)) & 1u;
+}
+
+std::string_view text_at(const Chunk& c, std::size_t i) {
+    const std::uint64_t lo = offset_at(c, c.offset + i), hi = offset_at(c, c.offset + i + 1);
+    return {c.data + lo, static_cast<std::size_t>(hi - lo)};
+}
+
+// Texts are short (drug names); 8 bytes a step, multiply-xorshift mixing.
+std::uint64_t text_hash(std::string_view t) noexcept {
+    auto load8 = [](const char* q) {
+        std::uint64_t v;
+        std::memcpy(&v, q, 8);
+        return v;
+    };
+    auto mix = [](std::uint64_t x) {
+        x ^= x >> 31;
+        x *= 0xBF58476D1CE4E5B9ull;
+        x ^= x >> 29;
+        return x;
+    };
+    std::uint64_t h = 0x2545F4914F6CDD1Dull ^ t.size();
+    std::size_t i = 0;
+    for (; i + 8 <= t.size(); i += 8) h = mix(h ^ load8(t.data() + i)) * 0x94D049BB133111EBull;
+    std::uint64_t tail = 0;
+    for (std::size_t k = 0; i + k < t.size(); ++k) tail |= std::uint64_t{static_cast<unsigned char>(t[i + k])} << (8 * k);
+    return mix(mix(h ^ tail) + 0x9E3779B97F4A7C15ull);
+}
+
+// Distinct texts of one slice, in order of first appearance. A slot is 8 bytes (32 bits of hash,
+// id + 1), and each distinct text is copied into the table's own arena: a look-up reads the slot
+// array and the arena, both small and hot, never the column's data buffer where the text first
+// appeared (a cache miss per row on a 60 MB column).
+class Table {
+public:
+    explicit Table(std::size_t expected) {
+        std::size_t cap = 1024;
+        while (cap < expected * 2) cap <<= 1;
+        slots_.assign(cap, 0);
+        starts_.push_back(0);
+    }
+    std::int32_t insert(std::string_view text) { return insert(text, text_hash(text)); }
+    // The look-ups of a block of rows are made in passes (hash all, prefetch their slots, prefetch
+    // the texts those slots name, then compare), so that their cache misses overlap.
+    void prefetch_slot(std::uint64_t h) const noexcept { __builtin_prefetch(&slots_[h & (slots_.size() - 1)]); }
+    void prefetch_text(std::uint64_t h) const noexcept {
+        const std::uint64_t s = slots_[h & (slots_.size() - 1)];
+        if (s != 0) __builtin_prefetch(arena_.data() + starts_[static_cast<std::uint32_t>(s) - 1]);
+    }
+    std::int32_t insert(std::string_view text, std::uint64_t h) {
+        const std::uint64_t tag = h >> 32;
+        const std::size_t mask = slots_.size() - 1;
+        for (std::size_t at = h & mask;; at = (at + 1) & mask) {
+            const std::uint64_t s = slots_[at];
+            if (s == 0) {
+                const auto id = static_cast<std::uint32_t>(starts_.size() - 1);
+                slots_[at] = tag << 32 | (id + 1);
+                arena_.insert(arena_.end(), text.begin(), text.end());
+                starts_.push_back(arena_.size());
+                if (starts_.size() * 2 > slots_.size()) grow();
+                return static_cast<std::int32_t>(id);
+            }
+            if (s >> 32 == tag) {
+                const std::uint32_t id = static_cast<std::uint32_t>(s) - 1;
+                const std::size_t lo = starts_[id], n = starts_[id + 1] - lo;
+                if (n == text.size() && std::memcmp(arena_.data() + lo, text.data(), n) == 0)
+                    return static_cast<std::int32_t>(id);
+            }
+        }
+    }
+    [[nodiscard]] std::size_t size() const { return starts_.size() - 1; }
+    [[nodiscard]] std::string_view text(std::size_t id) const {
+        return {arena_.data() + starts_[id], starts_[id + 1] - starts_[id]};
+    }
+
+private:
+    void grow() {
+        std::vector<std::uint64_t> old(slots_.size() * 2, 0);
+        old.swap(slots_);
+        const std::size_t mask = slots_.size() - 1;
+        for (std::size_t id = 0; id < size(); ++id) {
+            const std::uint64_t h = text_hash(text(id));
+            std::size_t at = h & mask;
+            while (slots_[at] != 0) at = (at + 1) & mask;
+            slots_[at] = (h >> 32) << 32 | (id + 1);
+        }
+    }
+    std::vector<std::uint64_t> slots_;
+    std::vector<char> arena_;
+    std::vector<std::size_t> starts_;
+};
+
+// Rows per thread below which a second thread costs more than it saves.
+constexpr std::size_t kRowsPerThread = 1 << 16;
+
+const std::uint8_t* bytes_of(const py::buffer_info& info) { return static_cast<const std::uint8_t*>(info.ptr); }
+
+std::size_t size_of(const py::buffer_info& info) {
+    return static_cast<std::size_t>(info.size) * static_cast<std::size_t>(info.itemsize);
+}
+
+}  // namespace
+
+void bind_factorize(py::module_& m) {
+    m.def(
+        "_factorize_utf8",
+        [](const py::list& chunks, unsigned threads) {
+            // Hold every buffer for the whole call: the views below point into them.
+            std::vector<py::buffer_info> held;
+            held.reserve(py::len(chunks) * 3);
+            std::vector<Chunk> parts;
+            std::size_t rows = 0;
+            for (const py::handle item : chunks) {
+                const auto spec = py::reinterpret_borrow<py::tuple>(item);
+                if (spec.size() != 6)
+                    throw py::value_error("_factorize_utf8: a chunk is (validity, offsets, data, length, offset, wide)");
+                Chunk c;
+                c.length = spec[3].cast<std::size_t>();
+                c.offset = spec[4].cast<std::size_t>();
+                c.wide = spec[5].cast<bool>();
+                c.first_row = rows;
+                const std::size_t width = c.wide ? 8 : 4;
+                if (c.length == 0) continue;
+                if (c.offset > std::numeric_limits<std::size_t>::max() / 16 - c.length)
+                    throw py::value_error("_factorize_utf8: chunk offset out of range");
+                if (!spec[0].is_none()) {
+                    held.push_back(py::reinterpret_borrow<py::buffer>(spec[0]).request());
+                    if (size_of(held.back()) * 8 < c.offset + c.length)
+                        throw py::value_error("_factorize_utf8: validity bitmap shorter than the chunk");
+                    c.validity = bytes_of(held.back());
+                }
+                held.push_back(py::reinterpret_borrow<py::buffer>(spec[1]).request());
+                if (size_of(held.back()) < (c.offset + c.length + 1) * width)
+                    throw py::value_error("_factorize_utf8: offsets buffer shorter than the chunk");
+                c.offsets = bytes_of(held.back());
+                held.push_back(py::reinterpret_borrow<py::buffer>(spec[2]).request());
+                c.data = reinterpret_cast<const char*>(bytes_of(held.back()));
+                const std::uint64_t data_size = size_of(held.back());
+                // Every text inside the data buffer: offsets non-decreasing and the last within it.
+                std::uint64_t previous = offset_at(c, c.offset);
+                if (previous > data_size) throw py::value_error("_factorize_utf8: offset outside the data buffer");
+                for (std::size_t i = 1; i <= c.length; ++i) {
+                    const std::uint64_t here = offset_at(c, c.offset + i);
+                    if (here < previous || here > data_size)
+                        throw py::value_error("_factorize_utf8: offsets decrease or leave the data buffer");
+                    previous = here;
+                }
+                parts.push_back(c);
+                rows += c.length;
+            }
+            if (rows > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
+                throw py::value_error("_factorize_utf8: more than 2**31 - 1 rows");
+            py::array_t<std::int32_t> codes_array(static_cast<py::ssize_t>(rows));
+            std::int32_t* codes = codes_array.mutable_data();
+            if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+            const std::size_t slices =
+                std::clamp<std::size_t>(rows / kRowsPerThread, 1, static_cast<std::size_t>(threads));
+            std::vector<Table> tables;
+            std::vector<std::int32_t> global_of;
+            Table global(0);
+            {
+                py::gil_scoped_release release;
+                tables.reserve(slices);
+                for (std::size_t s = 0; s < slices; ++s) tables.emplace_back(4096);
+                auto encode = [&](std::size_t s) {
+                    const std::size_t lo = rows * s / slices, hi = rows * (s + 1) / slices;
+                    // The chunk holding row lo, then walk forward.
+                    std::size_t k = 0;
+                    while (k + 1 < parts.size() && parts[k + 1].first_row <= lo) ++k;
+                    for (std::size_t row = lo; row < hi;) {
+                        const Chunk& c = parts[k];
+                        const std::size_t end = std::min(hi, c.first_row + c.length);
+                        constexpr std::size_t kBlock = 32;
+                        std::string_view texts[kBlock];
+                        std::uint64_t hashes[kBlock];
+                        Table& table = tables[s];
+                        while (row < end) {
+                            const std::size_t n = std::min(kBlock, end - row);
+                            for (std::size_t j = 0; j < n; ++j) {
+                                texts[j] = text_at(c, row + j - c.first_row);
+                                hashes[j] = text_hash(texts[j]);
+                                table.prefetch_slot(hashes[j]);
+                            }
+                            for (std::size_t j = 0; j < n; ++j) table.prefetch_text(hashes[j]);
+                            for (std::size_t j = 0; j < n; ++j)
+                                codes[row + j] =
+                                    valid_at(c, row + j - c.first_row) ? table.insert(texts[j], hashes[j]) : -1;
+                            row += n;
+                        }
+                        ++k;
+                    }
+                };
+                std::vector<std::thread> pool;
+                std::vector<std::exception_ptr> failures(slices);  // one per slice: no shared write
+                auto guarded = [&](std::size_t s) {
+                    try {
+                        encode(s);
+                    } catch (...) {
+                        failures[s] = std::current_exception();
+                    }
+                };
+                for (std::size_t s = 1; s < slices; ++s) pool.emplace_back(guarded, s);
+                guarded(0);
+                for (auto& t : pool) t.join();
+                for (const auto& f : failures)
+                    if (f) std::rethrow_exception(f);
+                // Slice order and first appearance within a slice: first appearance overall.
+                std::vector<std::vector<std::int32_t>> maps(slices);
+                for (std::size_t s = 0; s < slices; ++s) {
+                    maps[s].reserve(tables[s].size());
+                    for (std::size_t id = 0; id < tables[s].size(); ++id) maps[s].push_back(global.insert(tables[s].text(id)));
+                }
+                if (slices > 1) {
+                    pool.clear();
+                    auto remap = [&](std::size_t s) {
+                        const std::size_t lo = rows * s / slices, hi = rows * (s + 1) / slices;
+                        const std::int32_t* map = maps[s].data();
+                        for (std::size_t row = lo; row < hi; ++row)
+                            if (codes[row] >= 0) codes[row] = map[codes[row]];
+                    };
+                    for (std::size_t s = 1; s < slices; ++s) pool.emplace_back(remap, s);
+                    remap(0);
+                    for (auto& t : pool) t.join();
+                }
+            }
+            py::list uniques(global.size());
+            for (std::size_t i = 0; i < global.size(); ++i) {
+                const std::string_view t = global.text(i);
+                PyObject* s = PyUnicode_DecodeUTF8(t.data(), static_cast<Py_ssize_t>(t.size()), "replace");
+                if (!s) throw py::error_already_set();
+                PyList_SET_ITEM(uniques.ptr(), static_cast<Py_ssize_t>(i), s);
+            }
+            return py::make_tuple(std::move(codes_array), std::move(uniques));
+        },
+        py::arg("chunks"), py::arg("threads") = 0,
+        "Codes (int32, -1 for missing) and distinct texts in order of first appearance of an Arrow "
+        "string column given as its chunks' buffers: (validity or None, offsets, data, length, offset, "
+        "64-bit offsets). Private: used by KnowledgeBase.screen.");
+}
+
+}  // namespace rxcaution::python
