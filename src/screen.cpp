@@ -405,9 +405,14 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
         std::vector<std::vector<ScreenRow>> chunk_rows(threads <= 1 ? 0 : chunks);
         std::atomic<std::size_t> next{0};
         auto run = [&](Worker& w) {
-            for (std::size_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;)
+            for (std::size_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
                 screen_chunk(shared, w, c * chunk, std::min(regimens, (c + 1) * chunk),
                              threads <= 1 ? result.rows : chunk_rows[c], result.summaries);
+                // One thread: room for the rows the first chunk suggests (an eighth more), so that
+                // the rows are not copied again and again as the vector doubles.
+                if (threads <= 1 && c == 0 && chunks > 1)
+                    result.rows.reserve(result.rows.size() * chunks + result.rows.size() * chunks / 8);
+            }
         };
         parallel_for(threads, [&](unsigned) {
             try {

@@ -417,6 +417,15 @@ py::array_t<T> column(std::size_t n) {
     return py::array_t<T>(static_cast<py::ssize_t>(n));
 }
 
+// The vector's buffer itself, handed to numpy (freed with the array): no copy.
+template <class T>
+py::array_t<T> owned_array(std::vector<T>&& v) {
+    auto* heap = new std::vector<T>(std::move(v));
+    py::capsule free_with_array(heap, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+    return py::array_t<T>({static_cast<py::ssize_t>(heap->size())}, {static_cast<py::ssize_t>(sizeof(T))}, heap->data(),
+                          free_with_array);
+}
+
 template <class T>
 py::array_t<T> as_array(const std::vector<T>& v) {
     py::array_t<T> a(static_cast<py::ssize_t>(v.size()));
@@ -643,11 +652,11 @@ void bind_screen(py::module_& m) {
             }
             py::dict out = result_columns(kb, batch, std::move(res), options.threads);
             out["medication_texts"] = meds.distinct;
-            out["regimen_offsets"] = as_array(meds.offsets);
-            out["medication_codes"] = as_array(meds.codes);
+            out["regimen_offsets"] = owned_array(std::move(meds.offsets));
+            out["medication_codes"] = owned_array(std::move(meds.codes));
             out["condition_texts"] = conds.distinct;
-            out["condition_offsets"] = as_array(conds.offsets);
-            out["condition_codes"] = as_array(conds.codes);
+            out["condition_offsets"] = owned_array(std::move(conds.offsets));
+            out["condition_codes"] = owned_array(std::move(conds.codes));
             return out;
         },
         py::arg("kb"), py::arg("regimens"), py::arg("conditions"), py::arg("min_severity"), py::arg("duplicate_therapy"),
