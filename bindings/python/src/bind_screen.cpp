@@ -498,8 +498,8 @@ py::dict result_columns(const KnowledgeBase& kb, const ScreenBatch& batch, Scree
             }
             return c;
         };
-        // Everything but the first-appearance codes is per row: filled on `threads` threads
-        // (rows and regimens split in ranges), then the rule and substance codes in one pass.
+        // Everything but the first-appearance codes is per row: filled on threads that take
+        // ranges of rows and regimens.
         auto fill = [&](unsigned t, unsigned count) {
             // Local copies: the int8 stores below could otherwise alias every pointer kept in the closure.
             auto* const o_regimen = p_regimen;
@@ -508,9 +508,6 @@ py::dict result_columns(const KnowledgeBase& kb, const ScreenBatch& batch, Scree
             auto* const o_evidence = p_evidence;
             auto* const o_a = p_a;
             auto* const o_b = p_b;
-            auto* const o_sa = p_sa;
-            auto* const o_sb = p_sb;
-            auto* const o_rule = p_rule;
             auto* const o_cond = p_cond;
             auto* const o_sup = p_sup;
             auto* const o_imp = p_imp;
@@ -536,9 +533,6 @@ py::dict result_columns(const KnowledgeBase& kb, const ScreenBatch& batch, Scree
                 o_evidence[k] = warning ? static_cast<std::int8_t>(r.evidence) : std::int8_t{-1};
                 o_a[k] = idx(r.input_a);
                 o_b[k] = idx(r.input_b);
-                o_sa[k] = idx(r.substance_a);
-                o_sb[k] = idx(r.substance_b);
-                o_rule[k] = warning ? idx(ids.code(r)) : -1;
                 o_cond[k] = idx(r.condition_input);
                 o_sup[k] = static_cast<std::int32_t>(r.superseded_count);
                 o_imp[k] = static_cast<std::int32_t>(r.implicated_count);
@@ -557,20 +551,29 @@ py::dict result_columns(const KnowledgeBase& kb, const ScreenBatch& batch, Scree
                 for (int v = 0; v < 4; ++v) s_by_[v][r] = static_cast<std::int32_t>(s.by_severity[v]);
             }
         };
+        // The rule and substance codes, in one pass over the rows in order (each code depends on
+        // the rows before it); it runs while other threads fill the other columns.
+        auto codes_in_order = [&, p_sa, p_sb, p_rule] {
+            const ScreenRow* const rows = res.rows.data();
+            for (std::size_t k = 0; k < n; ++k) {
+                const ScreenRow& r = rows[k];
+                const bool warning = r.kind <= ScreenRowKind::DuplicateTherapy || r.kind == ScreenRowKind::Cumulative;
+                p_sa[k] = compact(substance_compact, substance_order, r.substance_a);
+                p_sb[k] = compact(substance_compact, substance_order, r.substance_b);
+                p_rule[k] = compact(rule_compact, rule_order, warning ? ids.code(r) : kNone);
+            }
+        };
         // A thread costs tens of microseconds: worth it from some tens of thousands of rows.
         const unsigned count = static_cast<unsigned>(std::clamp<std::size_t>((n + regimens) / 32768, 1, threads));
         if (count <= 1) {
             fill(0, 1);
+            codes_in_order();
         } else {
+            // This thread gives the codes; the other count - 1 fill the rest.
             std::vector<std::thread> pool;
-            for (unsigned t = 1; t < count; ++t) pool.emplace_back(fill, t, count);
-            fill(0, count);
+            for (unsigned t = 0; t + 1 < count; ++t) pool.emplace_back(fill, t, count - 1);
+            codes_in_order();
             for (auto& th : pool) th.join();
-        }
-        for (std::size_t k = 0; k < n; ++k) {
-            p_sa[k] = compact(substance_compact, substance_order, static_cast<std::uint32_t>(p_sa[k]));
-            p_sb[k] = compact(substance_compact, substance_order, static_cast<std::uint32_t>(p_sb[k]));
-            p_rule[k] = compact(rule_compact, rule_order, static_cast<std::uint32_t>(p_rule[k]));
         }
         res.rows = {};
         res.summaries = {};
