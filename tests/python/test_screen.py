@@ -336,6 +336,15 @@ def test_summary_is_built_on_first_access_once():
     assert res.summary["max_severity"].tolist() == [str(r.warnings[0].severity) for r in reports]
     assert res.summary["complete"].tolist() == [True, False] * 3
     assert repr(res).startswith("ScreenResult(rows=") and ", summary=" in repr(res)
+    # Pickled and copied with its summary (built then if it was not yet).
+    import copy
+    import pickle
+
+    fresh = KB.screen(regs, threads=1)
+    back = pickle.loads(pickle.dumps(fresh))
+    _same_result(back, res)
+    assert back.explain(0).rule == res.explain(0).rule
+    assert copy.copy(fresh).summary is fresh.summary
     # A summary given to the constructor is kept as given.
     other = rxcaution.screening.ScreenResult(res.rows, "given", 1, KB, res._batch, res._row_regimen, {})
     assert other.summary == "given"

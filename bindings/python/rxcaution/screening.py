@@ -133,6 +133,12 @@ class ScreenResult:
                 return w
         raise ValueError(f"row {row}: its warning is not in the regimen's report")
 
+    def __getstate__(self) -> dict:
+        # Pickled and copied with its summary built (the deferred builder is a closure).
+        state = dict(self.__dict__)
+        state["_summary"] = self.summary
+        return state
+
     # filled by screen()
     _columns: dict = field(default_factory=dict, repr=False)
     _rule_ids: list = field(default_factory=list, repr=False)  # every rule id of kb (rule_order indexes it)
