@@ -14,6 +14,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -166,8 +167,41 @@ std::shared_ptr<const ScreenRuleIds> rule_ids_for(const std::shared_ptr<const Kn
     return t;
 }
 
-// Below this many distinct texts per thread, starting a thread costs more than it saves.
-constexpr std::size_t kTextsPerResolver = 2048;
+// Per knowledge base, how the texts of earlier screens resolved: a population is screened in
+// chunks (the command line, Dask partitions, a caller's batches) that meet mostly the same
+// texts, and a text that does not resolve (a typing slip) is the dearest to resolve, as every
+// way of reading it is tried. A knowledge base never changes, so neither does a text's answer.
+// Bounded: when adding the texts of a call would pass kTextCacheLimit, the cache is emptied
+// first. Entries are immutable and shared: a call holds those it uses while another empties it.
+struct CachedText {
+    InputRef ref;
+    std::string key;                       // the normalised text (repeats inside a regimen)
+    std::vector<std::uint32_t> composite;  // a composite (RxNorm-style) name's pack substances
+};
+
+struct TextCache {
+    std::shared_mutex mutex;
+    detail::TextMap<std::shared_ptr<const CachedText>> texts;
+};
+
+std::shared_ptr<TextCache> text_cache_for(const std::shared_ptr<const KnowledgeBaseImpl>& kb) {
+    static std::mutex mutex;
+    static std::vector<std::pair<std::weak_ptr<const KnowledgeBaseImpl>, std::shared_ptr<TextCache>>> caches;
+    const std::lock_guard<std::mutex> lock(mutex);
+    std::erase_if(caches, [](const auto& entry) { return entry.first.expired(); });
+    for (const auto& [owner, cache] : caches)
+        if (!owner.owner_before(kb) && !kb.owner_before(owner)) return cache;
+    auto cache = std::make_shared<TextCache>();
+    caches.emplace_back(kb, cache);
+    return cache;
+}
+
+// Most texts a knowledge base's cache of resolved texts holds (each some hundreds of bytes).
+constexpr std::size_t kTextCacheLimit = 65536;
+
+// Below this many distinct texts per thread, starting a thread costs more than it saves (a
+// thread costs some tens of microseconds; a thousand pack names take about 150 us to resolve).
+constexpr std::size_t kTextsPerResolver = 1024;
 
 // fn(t) for t in [0, count), on count - 1 new threads and this one; the first exception is
 // rethrown once all have finished.
@@ -331,49 +365,79 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
     result.rule_ids = rule_ids_for(impl_);
 
     unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-    // Each distinct text once: normalised and resolved on the worker threads (a population with
-    // typing slips has tens of thousands of distinct texts, each a few lookups), then interned by
-    // normalised text here.
+    // Each distinct text once: taken from the knowledge base's cache of texts, or normalised and
+    // resolved on the worker threads (a population with typing slips has tens of thousands of
+    // distinct texts, each a few lookups) and added to the cache; then interned by normalised text.
     std::vector<Distinct> meds(batch.medication_texts.size());
     std::vector<std::uint32_t> singles(meds.size());
-    std::vector<std::string> normalised(meds.size());
+    std::vector<std::shared_ptr<const CachedText>> known(meds.size());
+    const std::shared_ptr<TextCache> cache = text_cache_for(impl_);
     const unsigned resolvers = static_cast<unsigned>(
         std::clamp<std::size_t>(meds.size() / kTextsPerResolver, 1, threads));
-    // Ingredients of multi-ingredient (RxNorm-style) names, one pool per resolver thread.
-    std::vector<detail::ResolvedParts> parts(resolvers);
+    std::vector<std::vector<std::size_t>> fresh(resolvers);  // per resolver, the texts it resolved
     result.medication_resolved.assign(meds.size(), false);
     {
         auto resolve_range = [&](unsigned t) {
             const std::size_t lo = meds.size() * t / resolvers, hi = meds.size() * (t + 1) / resolvers;
+            {
+                const std::shared_lock<std::shared_mutex> lock(cache->mutex);
+                for (std::size_t d = lo; d < hi; ++d)
+                    if (const auto it = cache->texts.find(batch.medication_texts[d]); it != cache->texts.end())
+                        known[d] = it->second;
+            }
+            detail::ResolvedParts pool;  // ingredients of a multi-ingredient (RxNorm-style) name
             for (std::size_t d = lo; d < hi; ++d) {
-                detail::normalize_name_into(batch.medication_texts[d], normalised[d]);
+                if (known[d]) continue;
+                auto text = std::make_shared<CachedText>();
+                detail::normalize_name_into(batch.medication_texts[d], text->key);
                 // Resolved as check() resolves: pack names, the drug vocabulary, RxNorm-style names.
-                meds[d].ref = kb.resolve_input(batch.medication_texts[d], normalised[d], parts[t]);
+                pool.parts.clear();
+                pool.substances.clear();
+                text->ref = kb.resolve_input(batch.medication_texts[d], text->key, pool);
+                if (text->ref.form == RefForm::Composite) {
+                    const auto first = pool.substances.begin() + text->ref.subs_begin;
+                    text->composite.assign(first, first + text->ref.subs_count);
+                    text->ref.subs_begin = 0;  // now into `composite`
+                }
+                known[d] = std::move(text);
+                fresh[t].push_back(d);
             }
         };
         parallel_for(resolvers, resolve_range);
-        detail::TextMap<std::uint32_t> keys;
-        keys.reserve(meds.size());
-        for (unsigned t = 0; t < resolvers; ++t)
-            for (std::size_t d = meds.size() * t / resolvers, hi = meds.size() * (t + 1) / resolvers; d < hi; ++d) {
-                const auto [it, fresh] = keys.try_emplace(std::move(normalised[d]), static_cast<std::uint32_t>(keys.size()));
-                meds[d].key = it->second;
-                const InputRef& ref = meds[d].ref;
-                result.medication_resolved[d] = ref.resolved;
-                if (!ref.resolved) continue;
-                if (ref.form == RefForm::VocabularyOnly) {
-                    meds[d].ing = {nullptr, 0};  // recognised, but no substance of the pack: nothing to check
-                } else if (ref.form == RefForm::Composite) {
-                    meds[d].ing = {parts[t].substances.data() + ref.subs_begin, ref.subs_count};  // pools no longer grow
-                } else if (ref.kind == EntityKind::Product) {
-                    const auto& active = kb.product_active_ingredients[ref.index];
-                    meds[d].ing = {active.data(), active.size()};
-                } else {
-                    singles[d] = ref.index;
-                    meds[d].ing = {&singles[d], 1};
+        std::size_t added = 0;
+        for (const auto& f : fresh) added += f.size();
+        if (added) {
+            const std::unique_lock<std::shared_mutex> lock(cache->mutex);
+            if (cache->texts.size() + added > kTextCacheLimit) cache->texts.clear();
+            for (const auto& f : fresh)
+                for (std::size_t d : f) {
+                    if (cache->texts.size() >= kTextCacheLimit) break;
+                    cache->texts.try_emplace(std::string(batch.medication_texts[d]), known[d]);
                 }
+        }
+        // Keys are views of the texts' normalised forms, which `known` holds for the whole call.
+        std::unordered_map<std::string_view, std::uint32_t> keys;
+        keys.reserve(meds.size());
+        for (std::size_t d = 0; d < meds.size(); ++d) {
+            const CachedText& text = *known[d];
+            const auto [it, is_new] = keys.try_emplace(text.key, static_cast<std::uint32_t>(keys.size()));
+            meds[d].key = it->second;
+            meds[d].ref = text.ref;
+            const InputRef& ref = text.ref;
+            result.medication_resolved[d] = ref.resolved;
+            if (!ref.resolved) continue;
+            if (ref.form == RefForm::VocabularyOnly) {
+                meds[d].ing = {nullptr, 0};  // recognised, but no substance of the pack: nothing to check
+            } else if (ref.form == RefForm::Composite) {
+                meds[d].ing = {text.composite.data(), text.composite.size()};
+            } else if (ref.kind == EntityKind::Product) {
+                const auto& active = kb.product_active_ingredients[ref.index];
+                meds[d].ing = {active.data(), active.size()};
+            } else {
+                singles[d] = ref.index;
+                meds[d].ing = {&singles[d], 1};
             }
-        normalised = {};
+        }
         const std::size_t key_count = keys.size();
         keys = {};
         std::vector<std::int64_t> condition_index(batch.condition_texts.size());
@@ -405,9 +469,14 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
         std::vector<std::vector<ScreenRow>> chunk_rows(threads <= 1 ? 0 : chunks);
         std::atomic<std::size_t> next{0};
         auto run = [&](Worker& w) {
-            for (std::size_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;)
+            for (std::size_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
                 screen_chunk(shared, w, c * chunk, std::min(regimens, (c + 1) * chunk),
                              threads <= 1 ? result.rows : chunk_rows[c], result.summaries);
+                // One thread: room for the rows the first chunk suggests (an eighth more), so that
+                // the rows are not copied again and again as the vector doubles.
+                if (threads <= 1 && c == 0 && chunks > 1)
+                    result.rows.reserve(result.rows.size() * chunks + result.rows.size() * chunks / 8);
+            }
         };
         parallel_for(threads, [&](unsigned) {
             try {

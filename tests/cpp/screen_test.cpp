@@ -11,6 +11,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -400,4 +401,51 @@ TEST(Screen, RuleIdsNameEveryRowsRuleOncePerKnowledgeBase) {
     ASSERT_NE(theirs, nullptr);
     EXPECT_NE(theirs->serial, ids.serial);
     EXPECT_EQ(theirs->ids, ids.ids);  // same pack, same ids (views into each knowledge base)
+}
+
+// Each knowledge base keeps how the texts of its earlier screens resolved (at most 65,536 texts;
+// emptied when a call would pass that): a second screen of the same texts, composite and
+// unknown names included, gives the rows of the first; screens of more texts than the cache
+// holds, on several threads at once (emptying it while the others read it; TSan in
+// tools/run-tests.sh), still give the rows of a knowledge base that never cached them.
+TEST(Screen, ResolvedTextsAreCachedPerKnowledgeBaseWithinABound) {
+    const KnowledgeBase fresh = KnowledgeBase::from_snapshot(kb().to_snapshot());
+    std::vector<std::vector<std::string>> regs;
+    for (int r = 0; r < 600; ++r)
+        regs.push_back({"methadone", "acetaminophen 325 MG / oxycodone hydrochloride " + std::to_string(r % 7 + 1) + " MG Oral Tablet",
+                        r % 2 ? "Suboxone" : "zorvatinex" + std::to_string(r), "alprazolam 1 MG Oral Tablet [Xanax]", "ketamine"});
+    const auto first = fresh.screen(regs, {}, threads(1));
+    const auto again = fresh.screen(regs, {}, threads(2));
+    EXPECT_EQ(rows_text(again), rows_text(first));
+    EXPECT_EQ(again.medication_resolved, first.medication_resolved);
+    // The same rows as a knowledge base whose cache never saw these texts, and as check().
+    EXPECT_EQ(rows_text(KnowledgeBase::from_snapshot(kb().to_snapshot()).screen(regs, {}, threads(1))), rows_text(first));
+    const Report rep = kb().check(regs[1]);
+    std::size_t warning_rows = 0;
+    for (const auto& row : first.rows)
+        warning_rows += row.regimen == 1 && row.kind != ScreenRowKind::UnresolvedMedication &&
+                        row.kind != ScreenRowKind::UnresolvedCondition;
+    EXPECT_EQ(warning_rows, rep.warnings().size());
+    EXPECT_GT(warning_rows, 2u);
+
+    // Three batches of 30,000 distinct texts each (90,000 together, more than the cache holds),
+    // screened at once and twice each.
+    std::vector<std::vector<std::vector<std::string>>> batches(3);
+    for (int b = 0; b < 3; ++b)
+        for (int r = 0; r < 15000; ++r)
+            batches[static_cast<std::size_t>(b)].push_back(
+                {"methadone", "unknown-" + std::to_string(b) + "-" + std::to_string(r), r % 5 ? "ketamine" : "alprazolam",
+                 "acetaminophen 325 MG / oxycodone hydrochloride " + std::to_string(b * 15000 + r) + " MG Oral Tablet"});
+    std::vector<std::vector<std::string>> expected;
+    for (const auto& batch : batches) expected.push_back(rows_text(kb().screen(batch, {}, threads(1))));
+    std::vector<int> same(6, 0);
+    std::vector<std::thread> ts;
+    for (std::size_t b = 0; b < 3; ++b)
+        ts.emplace_back([&, b] {
+            for (std::size_t round = 0; round < 2; ++round)
+                same[b * 2 + round] = rows_text(fresh.screen(batches[b], {}, threads(2))) == expected[b];
+        });
+    for (auto& th : ts) th.join();
+    EXPECT_EQ(same, (std::vector<int>(6, 1)));
+    EXPECT_EQ(rows_text(fresh.screen(regs, {}, threads(1))), rows_text(first));
 }

@@ -315,3 +315,85 @@ def test_pandas_str_object_and_arrow_medication_columns_screen_alike():
     arrow_backed = obj.astype({"medication": pd.StringDtype("pyarrow")})
     assert plain_rows(KB.screen(arrow_backed, threads=2).rows) == want
     assert plain_rows(KB.screen(pa.Table.from_pandas(obj, preserve_index=False), threads=2).rows) == want
+
+
+def _same_result(a, b) -> None:
+    """Equal rows and summary, dtypes and categories (in order) included."""
+    for x, y in ((a.rows, b.rows), (a.summary, b.summary)):
+        pd.testing.assert_frame_equal(x, y)
+        for c in x.columns:
+            if isinstance(x[c].dtype, pd.CategoricalDtype):
+                assert list(x[c].cat.categories) == list(y[c].cat.categories), c
+                assert (x[c].cat.codes == y[c].cat.codes).all(), c
+
+
+def test_a_large_list_is_encoded_on_several_threads_with_the_codes_of_one():
+    # From 65,536 entries with threads >= 2, the list of lists is dictionary-encoded on several
+    # threads; texts must get the codes (category order = first appearance) of the one-thread
+    # encoder, also for equal texts in distinct str objects, tuples, Latin-1 text and empty text.
+    rnd = random.Random(11)
+    names = ["methadone", "ketamine", "Suboxone", "alprazolam", "sertraline", "Dolophine", "zorvatinex",
+             "naltrexone", "buprenorphine", "", "Ärzneimittel", "tramadol", "gabapentin"]
+    regs = []
+    for i in range(9000):
+        meds = [(n + ".")[:-1] if i % 2 else n for n in rnd.sample(names, 8)]  # new str objects every other regimen
+        regs.append(tuple(meds) if i % 3 == 0 else meds)
+    one, two = KB.screen(regs, threads=1), KB.screen(regs, threads=2)
+    _same_result(one, two)
+    assert list(two.rows["medication_a"].cat.categories)[:3] == list(dict.fromkeys(regs[0]))[:3]
+    # Outside the threads' case (a str of two bytes per character, a str subclass, a list that is
+    # not a list or tuple), the one-thread encoder does it all: same result, same errors.
+    class Name(str):
+        pass
+
+    for odd in ("Ωmega", Name("methadone")):
+        changed = regs[:8000] + [["ketamine", odd]] + regs[8000:]
+        _same_result(KB.screen(changed, threads=1), KB.screen(changed, threads=2))
+    from collections import UserList
+
+    ranged = regs[:8000] + [UserList(["ketamine", "methadone"])] + regs[8000:]
+    _same_result(KB.screen(ranged, threads=1), KB.screen(ranged, threads=2))
+    with pytest.raises(TypeError, match="must be str, not int"):
+        KB.screen(regs[:8500] + [["methadone", 5]], threads=2)
+    with pytest.raises(TypeError, match="must be a list of str, not a str"):
+        KB.screen(regs[:8500] + ["methadone"], threads=2)
+
+
+def test_summary_is_built_on_first_access_once():
+    import threading
+
+    regs = [["methadone", "ketamine"], ["Suboxone", "alprazolam", "zorvatinex"]] * 3
+    res = KB.screen(regs, threads=1)
+    assert "_summary" in vars(res)
+    seen: list = []
+    start = threading.Barrier(4)
+
+    def read() -> None:
+        start.wait()
+        seen.append(res.summary)
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(seen) == 4 and all(s is seen[0] for s in seen)
+    assert res.summary is seen[0]
+    assert list(res.summary.columns) == SUMMARY_COLUMNS
+    reports = [KB.check(meds) for meds in regs]
+    assert res.summary["warnings"].tolist() == [len(r.warnings) for r in reports]
+    assert res.summary["max_severity"].tolist() == [str(r.warnings[0].severity) for r in reports]
+    assert res.summary["complete"].tolist() == [True, False] * 3
+    assert repr(res).startswith("ScreenResult(rows=") and ", summary=" in repr(res)
+    # Pickled and copied with its summary (built then if it was not yet).
+    import copy
+    import pickle
+
+    fresh = KB.screen(regs, threads=1)
+    back = pickle.loads(pickle.dumps(fresh))
+    _same_result(back, res)
+    assert back.explain(0).rule == res.explain(0).rule
+    assert copy.copy(fresh).summary is fresh.summary
+    # A summary given to the constructor is kept as given.
+    other = rxcaution.screening.ScreenResult(res.rows, "given", 1, KB, res._batch, res._row_regimen, {})
+    assert other.summary == "given"

@@ -92,7 +92,8 @@ class ScreenResult:
     rows: Any
     """One row per warning or unresolved input (pandas DataFrame, or pyarrow Table)."""
     summary: Any
-    """One row per regimen (pandas DataFrame, or pyarrow Table)."""
+    """One row per regimen (pandas DataFrame, or pyarrow Table). Built on first access (the same
+    table every time): a caller that reads only ``rows`` does not pay for it."""
     pairs_evaluated: int
     """Medication input pairs in the batch (sum of n(n-1)/2 over regimens)."""
     kb: KnowledgeBase = field(repr=False)
@@ -132,6 +133,12 @@ class ScreenResult:
                 return w
         raise ValueError(f"row {row}: its warning is not in the regimen's report")
 
+    def __getstate__(self) -> dict:
+        # Pickled and copied with its summary built (the deferred builder is a closure).
+        state = dict(self.__dict__)
+        state["_summary"] = self.summary
+        return state
+
     # filled by screen()
     _columns: dict = field(default_factory=dict, repr=False)
     _rule_ids: list = field(default_factory=list, repr=False)  # every rule id of kb (rule_order indexes it)
@@ -139,6 +146,36 @@ class ScreenResult:
     def _rule_id(self, row: int) -> Optional[str]:
         code = int(self._columns["rule"][row])
         return None if code < 0 else self._rule_ids[int(self._columns["rule_order"][code])]
+
+
+class _Deferred:
+    """A table built on first use, once, whichever thread asks first."""
+
+    __slots__ = ("_build", "_lock")
+
+    def __init__(self, build: Any) -> None:
+        self._build, self._lock = build, threading.Lock()
+
+
+def _get_summary(self: ScreenResult) -> Any:
+    value = self.__dict__["_summary"]
+    if isinstance(value, _Deferred):
+        with value._lock:
+            value = self.__dict__["_summary"]
+            if isinstance(value, _Deferred):
+                value = value._build()
+                self.__dict__["_summary"] = value
+    return value
+
+
+def _set_summary(self: ScreenResult, value: Any) -> None:
+    self.__dict__["_summary"] = value
+
+
+# `summary` stays a dataclass field (constructor, repr and equality as before) whose value is kept
+# in `_summary`: a _Deferred there is built on first read.
+ScreenResult.summary = property(  # type: ignore[method-assign,assignment]
+    _get_summary, _set_summary, doc="One row per regimen (pandas DataFrame, or pyarrow Table), built on first access.")
 
 
 def _kinds(kinds: Optional[Iterable[Any]]) -> list:
@@ -401,8 +438,8 @@ def _tables(np: Any, out: dict, batch: _Batch, ids: _Ids, as_arrow: bool) -> tup
         rule_cats = ids.get("rules:arrow", lambda v: pa.array(v, type=pa.string())).take(rule_order)
         sub_cats = ids.get("substances:arrow", lambda v: pa.array(v, type=pa.string())).take(sub_order)
     else:
-        rule_cats = ids.get("rules:numpy", lambda v: np.array(v, dtype=object))[rule_order]
-        sub_cats = ids.get("substances:numpy", lambda v: np.array(v, dtype=object))[sub_order]
+        rule_cats = _core._take_objects(ids.get("rules:numpy", lambda v: np.array(v, dtype=object)), rule_order)
+        sub_cats = _core._take_objects(ids.get("substances:numpy", lambda v: np.array(v, dtype=object)), sub_order)
     cat_columns = {
         "kind": (out["kind"], KINDS, False),
         "severity": (out["severity"], SEVERITIES, True),
@@ -469,15 +506,21 @@ def _tables(np: Any, out: dict, batch: _Batch, ids: _Ids, as_arrow: bool) -> tup
             row_cols[name] = opt_int(out[name])
         else:
             row_cols[name] = out[name]
-    summary_cols = {"regimen": summary_ids, "medications": out["summary_medications"],
-                    "conditions": out["summary_conditions"], "warnings": out["summary_warnings"]}
+    # The summary's columns only: `out` (the rows' columns) is not kept alive by the deferred table.
+    summary_in = {"regimen": summary_ids, "medications": out["summary_medications"],
+                  "conditions": out["summary_conditions"], "warnings": out["summary_warnings"]}
     for name in SEVERITIES:
-        summary_cols[name] = out["summary_" + name]
-    summary_cols["max_severity"] = cat(max_sev, SEVERITIES, True)
-    summary_cols["unresolved_medications"] = um
-    summary_cols["unresolved_conditions"] = uc
-    summary_cols["complete"] = (um == 0) & (uc == 0)
-    return make_table(row_cols), make_table(summary_cols)
+        summary_in[name] = out["summary_" + name]
+
+    def summary() -> Any:
+        summary_cols = dict(summary_in)
+        summary_cols["max_severity"] = cat(max_sev, SEVERITIES, True)
+        summary_cols["unresolved_medications"] = um
+        summary_cols["unresolved_conditions"] = uc
+        summary_cols["complete"] = (um == 0) & (uc == 0)
+        return make_table(summary_cols)
+
+    return make_table(row_cols), _Deferred(summary)
 
 
 def batch_ids_arrow(pa: Any, np: Any, ids: Any, take: Any) -> Any:

@@ -20,6 +20,7 @@
 #include <pybind11/numpy.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <span>
 #include <thread>
@@ -60,18 +61,59 @@ std::string text_of(py::handle item) {
     return std::move(py::detail::cast_op<Text&>(caster).value);
 }
 
-// Dictionary encoding of a list of lists of str, keyed by the str objects themselves: a flat
-// open-addressing table of (object, its hash, code). A str met again costs its cached hash, one
-// probe and a pointer comparison (the same object) or a text comparison (an equal str); UTF-8 is
-// read once per distinct text. Measured on 1,069,141 entries (224,423 str objects, 26,906 texts):
-// about 4 times faster than a map from UTF-8 text.
+// Dictionary encoding of a list of lists of str, keyed by the str objects themselves. A str object
+// met again costs one probe of a table keyed by its address (the object itself is not read); a
+// new object, its cached hash and a probe of a table of (object, hash, code) with a text
+// comparison (an equal str); UTF-8 is read once per distinct text. Measured on 1,069,141 entries
+// (224,423 str objects, 26,906 texts): the (object, hash) table alone was about 4 times faster
+// than a map from UTF-8 text.
 struct ListEncoder {
+    struct Seen {
+        PyObject* object = nullptr;  // borrowed, as Slot::object
+        std::int32_t code = -1;
+    };
+    std::vector<Seen> seen = std::vector<Seen>(1024);
+    std::size_t seen_used = 0;
+    int seen_shift = 64 - 10;
+
+    static std::size_t at_address(PyObject* p, int shift) noexcept {
+        return static_cast<std::size_t>((reinterpret_cast<std::uintptr_t>(p) * 0x9E3779B97F4A7C15ull) >> shift);
+    }
+
+    void grow_seen() {
+        std::vector<Seen> old(seen.size() * 2);
+        old.swap(seen);
+        --seen_shift;
+        const std::size_t mask = seen.size() - 1;
+        for (const Seen& e : old)
+            if (e.object)
+                for (std::size_t h = at_address(e.object, seen_shift);; h = (h + 1) & mask)
+                    if (!seen[h].object) {
+                        seen[h] = e;
+                        break;
+                    }
+    }
+
+    std::int32_t code_of(PyObject* item) {
+        const std::size_t mask = seen.size() - 1;
+        std::size_t h = at_address(item, seen_shift);
+        for (;; h = (h + 1) & mask) {
+            const Seen& e = seen[h];
+            if (e.object == item) return e.code;
+            if (!e.object) break;
+        }
+        const std::int32_t code = code_of_text(item);
+        seen[h] = Seen{item, code};
+        if (2 * ++seen_used > seen.size()) grow_seen();
+        return code;
+    }
+
     struct Slot {
-        PyObject* object = nullptr;  // borrowed: `keep` holds every sequence read, hence its items
+        PyObject* object = nullptr;  // borrowed: held by the sequence it was read from (or by `keep`)
         Py_hash_t hash = 0;
         std::int32_t code = -1;
     };
-    std::vector<py::object> keep;  // every sequence read: its items stay alive while we point at them
+    std::vector<py::object> keep;  // sequences copied into a list: their items stay alive while we point at them
     std::vector<Slot> slots = std::vector<Slot>(1024);
     std::size_t used = 0;
     detail_text_map by_text;  // once per distinct str: texts equal after replacing lone surrogates share a code
@@ -79,6 +121,15 @@ struct ListEncoder {
     py::list distinct;  // the first str object of each distinct text
     std::vector<std::int64_t> offsets{0};
     std::vector<std::int32_t> codes;
+
+    static Py_hash_t cached_hash(PyObject* item) noexcept {
+#if PY_VERSION_HEX < 0x030D0000 && !defined(Py_LIMITED_API)
+        return reinterpret_cast<PyASCIIObject*>(item)->hash;  // -1 until computed
+#else
+        (void)item;
+        return -1;
+#endif
+    }
 
     static std::size_t mix(Py_hash_t h) { return static_cast<std::size_t>(h) * 0x9E3779B97F4A7C15ull >> 7; }
 
@@ -116,14 +167,18 @@ struct ListEncoder {
         return code;
     }
 
-    std::int32_t code_of(PyObject* item) {
+    // The code of a str object met for the first time.
+    std::int32_t code_of_text(PyObject* item) {
         if (!PyUnicode_Check(item))
             throw py::type_error("screen(): medications and conditions must be str, not " +
                                  std::string(py::str(py::type::of(py::handle(item)).attr("__name__"))));
-        // str's own hash (cached in the object after the first time), also for a str subclass:
-        // no Python code runs while `items` points into a list.
-        const Py_hash_t hash = PyUnicode_Type.tp_hash(item);
-        if (hash == -1) throw py::error_already_set();
+        // str's own hash (cached in the object after the first time, read there directly), also
+        // for a str subclass: no Python code runs while `items` points into a list.
+        Py_hash_t hash = cached_hash(item);
+        if (hash == -1) {
+            hash = PyUnicode_Type.tp_hash(item);
+            if (hash == -1) throw py::error_already_set();
+        }
         const std::size_t mask = slots.size() - 1;
         std::size_t h = mix(hash) & mask;
         for (;; h = (h + 1) & mask) {
@@ -143,21 +198,232 @@ struct ListEncoder {
     }
 
     void add_list(py::handle seq, const char* what) {
-        if (PyUnicode_Check(seq.ptr()))
-            throw py::type_error(std::string("screen(): each regimen's ") + what + " must be a list of str, not a str");
-        py::object fast = py::reinterpret_steal<py::object>(PySequence_Fast(seq.ptr(), "screen(): expected a sequence"));
-        if (!fast) throw py::error_already_set();
-        const Py_ssize_t n = PySequence_Fast_GET_SIZE(fast.ptr());
-        PyObject** items = PySequence_Fast_ITEMS(fast.ptr());
-        for (Py_ssize_t k = 0; k < n; ++k) codes.push_back(code_of(items[k]));
+        PyObject* items_of = seq.ptr();
+        // A list or tuple is read in place: the outer sequence holds it, and it holds its items,
+        // while no Python code runs. Any other sequence is copied once and kept.
+        if (!PyList_CheckExact(items_of) && !PyTuple_CheckExact(items_of)) {
+            if (PyUnicode_Check(items_of))
+                throw py::type_error(std::string("screen(): each regimen's ") + what + " must be a list of str, not a str");
+            py::object fast = py::reinterpret_steal<py::object>(PySequence_Fast(items_of, "screen(): expected a sequence"));
+            if (!fast) throw py::error_already_set();
+            items_of = fast.ptr();
+            keep.push_back(std::move(fast));
+        }
+        const Py_ssize_t n = PySequence_Fast_GET_SIZE(items_of);
+        PyObject** items = PySequence_Fast_ITEMS(items_of);
+        const std::size_t at = codes.size();
+        codes.resize(at + static_cast<std::size_t>(n));
+        std::int32_t* out = codes.data() + at;
+        for (Py_ssize_t k = 0; k < n; ++k) out[k] = code_of(items[k]);
         offsets.push_back(static_cast<std::int64_t>(codes.size()));
-        keep.push_back(std::move(fast));
     }
+};
+
+// The common case of a large list of lists, encoded on several threads: every inner sequence an
+// exact list or tuple and every item an exact, compact str of one byte per character (ASCII or
+// Latin-1). Such a str is compared by its characters alone (equal texts have equal bytes), so
+// the threads read the objects without calling into Python. The GIL stays held by this thread
+// the whole time: no Python code runs and nothing can change the lists or free their items while
+// the other threads read them. Each thread encodes a range of regimens with codes of its own (in
+// its order of first appearance); the ranges' distinct texts are then merged in range order,
+// which gives every text the code the one-thread encoder would give it (the order of first
+// appearance over the whole batch), and the ranges after the first are renumbered.
+// Returns false, having changed nothing, when anything is outside that case: the caller then
+// encodes with ListEncoder, which handles (or reports) everything else.
+class ParallelListEncoder {
+public:
+    static constexpr std::size_t kEntriesPerThread = 32768;
+
+    static bool encode(PyObject* outer, unsigned threads, ListEncoder& into) {
+        const Py_ssize_t count = PySequence_Fast_GET_SIZE(outer);
+        PyObject** lists = PySequence_Fast_ITEMS(outer);
+        std::vector<std::int64_t> offsets(static_cast<std::size_t>(count) + 1, 0);
+        for (Py_ssize_t r = 0; r < count; ++r) {
+            PyObject* list = lists[r];
+            if (!PyList_CheckExact(list) && !PyTuple_CheckExact(list)) return false;
+            offsets[static_cast<std::size_t>(r) + 1] = offsets[static_cast<std::size_t>(r)] + PySequence_Fast_GET_SIZE(list);
+        }
+        const auto total = static_cast<std::size_t>(offsets.back());
+        const auto parts = static_cast<unsigned>(std::clamp<std::size_t>(total / kEntriesPerThread, 1, threads));
+        if (parts < 2) return false;
+        std::vector<std::int32_t> codes(total);
+        std::vector<Part> part(parts);
+        std::atomic<bool> outside{false};
+        auto run = [&](unsigned t) {
+            Part& p = part[t];
+            p.first = static_cast<std::size_t>(count) * t / parts;
+            p.last = static_cast<std::size_t>(count) * (t + 1) / parts;
+            p.encode(lists, offsets.data(), codes.data(), outside);
+        };
+        {
+            std::vector<std::thread> pool;
+            for (unsigned t = 1; t < parts; ++t) pool.emplace_back(run, t);
+            run(0);
+            for (auto& th : pool) th.join();
+        }
+        if (outside.load()) return false;
+        // Merged in range order: the first range's codes are already the final ones.
+        Table global;
+        std::vector<PyObject*> distinct;
+        for (Part& p : part) {
+            p.to_global.resize(p.distinct.size());
+            for (std::size_t d = 0; d < p.distinct.size(); ++d) {
+                PyObject* item = p.distinct[d];
+                const std::int32_t code = global.find_or_add(item, p.distinct_hash[d], static_cast<std::int32_t>(distinct.size()));
+                if (code == static_cast<std::int32_t>(distinct.size())) distinct.push_back(item);
+                p.to_global[d] = code;
+            }
+        }
+        auto renumber = [&](unsigned t) {
+            const Part& p = part[t];
+            for (auto k = static_cast<std::size_t>(offsets[p.first]); k < static_cast<std::size_t>(offsets[p.last]); ++k)
+                codes[k] = p.to_global[static_cast<std::size_t>(codes[k])];
+        };
+        {
+            std::vector<std::thread> pool;
+            for (unsigned t = 2; t < parts; ++t) pool.emplace_back(renumber, t);
+            renumber(1);
+            for (auto& th : pool) th.join();
+        }
+        into.texts.reserve(distinct.size());
+        for (PyObject* item : distinct) {
+            Py_ssize_t size = 0;
+            const char* utf8 = PyUnicode_AsUTF8AndSize(item, &size);  // a Latin-1 str: always encodable
+            if (!utf8) throw py::error_already_set();
+            into.texts.emplace_back(utf8, static_cast<std::size_t>(size));
+            into.distinct.append(py::reinterpret_borrow<py::object>(item));
+        }
+        into.offsets = std::move(offsets);
+        into.codes = std::move(codes);
+        return true;
+    }
+
+private:
+    // Whether a str can be compared by its bytes (and read without the C API calls that may
+    // allocate): exact str, compact, one byte per character.
+    static bool plain(PyObject* item) noexcept {
+        if (Py_TYPE(item) != &PyUnicode_Type) return false;
+#if PY_VERSION_HEX < 0x030C0000
+        if (!PyUnicode_IS_READY(item)) return false;
+#endif
+        return PyUnicode_IS_COMPACT(item) && PyUnicode_KIND(item) == PyUnicode_1BYTE_KIND;
+    }
+
+    static std::string_view bytes(PyObject* item) noexcept {
+        return {static_cast<const char*>(PyUnicode_DATA(item)), static_cast<std::size_t>(PyUnicode_GET_LENGTH(item))};
+    }
+
+    static std::size_t spread(std::size_t h) noexcept { return static_cast<std::size_t>(h * 0x9E3779B97F4A7C15ull >> 7); }
+
+    // Open addressing from text (its bytes) to code; objects are borrowed (held by their lists).
+    struct Table {
+        struct Entry {
+            PyObject* object = nullptr;
+            std::size_t hash = 0;
+            std::int32_t code = -1;
+        };
+        std::vector<Entry> entries = std::vector<Entry>(1024);
+        std::size_t used = 0;
+
+        // The code of the text of `item`, or `fresh` (recorded for it) when the text is new.
+        std::int32_t find_or_add(PyObject* item, std::size_t hash, std::int32_t fresh) {
+            const std::size_t mask = entries.size() - 1;
+            std::size_t h = spread(hash) & mask;
+            const std::string_view text = bytes(item);
+            for (;; h = (h + 1) & mask) {
+                const Entry& e = entries[h];
+                if (!e.object) break;
+                if (e.hash == hash && (e.object == item || bytes(e.object) == text)) return e.code;
+            }
+            entries[h] = Entry{item, hash, fresh};
+            if (2 * ++used > entries.size()) {
+                std::vector<Entry> old(entries.size() * 2);
+                old.swap(entries);
+                const std::size_t m = entries.size() - 1;
+                for (const Entry& e : old)
+                    if (e.object)
+                        for (std::size_t k = spread(e.hash) & m;; k = (k + 1) & m)
+                            if (!entries[k].object) {
+                                entries[k] = e;
+                                break;
+                            }
+            }
+            return fresh;
+        }
+    };
+
+    struct Part {
+        std::size_t first = 0, last = 0;  // regimens
+        std::vector<PyObject*> distinct;  // first object of each text, in order of first appearance
+        std::vector<std::size_t> distinct_hash;
+        std::vector<std::int32_t> to_global;
+
+        void encode(PyObject** lists, const std::int64_t* offsets, std::int32_t* codes, std::atomic<bool>& outside) {
+            // By object address first (an object met again is not read), then by text.
+            std::vector<ListEncoder::Seen> seen(1024);
+            std::size_t seen_used = 0;
+            int shift = 64 - 10;
+            Table texts;
+            for (std::size_t r = first; r < last; ++r) {
+                if (outside.load(std::memory_order_relaxed)) return;
+                PyObject* list = lists[r];
+                const Py_ssize_t n = PySequence_Fast_GET_SIZE(list);
+                PyObject** items = PySequence_Fast_ITEMS(list);
+                std::int32_t* out = codes + offsets[r];
+                for (Py_ssize_t k = 0; k < n; ++k) {
+                    PyObject* item = items[k];
+                    std::size_t mask = seen.size() - 1;
+                    std::size_t h = ListEncoder::at_address(item, shift);
+                    for (;; h = (h + 1) & mask)
+                        if (seen[h].object == item || !seen[h].object) break;
+                    if (seen[h].object == item) {
+                        out[k] = seen[h].code;
+                        continue;
+                    }
+                    if (!plain(item)) {
+                        outside.store(true, std::memory_order_relaxed);
+                        return;
+                    }
+                    const std::size_t hash = std::hash<std::string_view>{}(bytes(item));
+                    const auto fresh = static_cast<std::int32_t>(distinct.size());
+                    const std::int32_t code = texts.find_or_add(item, hash, fresh);
+                    if (code == fresh) {
+                        distinct.push_back(item);
+                        distinct_hash.push_back(hash);
+                    }
+                    out[k] = code;
+                    seen[h] = ListEncoder::Seen{item, code};
+                    if (2 * ++seen_used > seen.size()) {
+                        std::vector<ListEncoder::Seen> old(seen.size() * 2);
+                        old.swap(seen);
+                        --shift;
+                        mask = seen.size() - 1;
+                        for (const auto& e : old)
+                            if (e.object)
+                                for (std::size_t q = ListEncoder::at_address(e.object, shift);; q = (q + 1) & mask)
+                                    if (!seen[q].object) {
+                                        seen[q] = e;
+                                        break;
+                                    }
+                    }
+                }
+            }
+        }
+    };
 };
 
 template <class T>
 py::array_t<T> column(std::size_t n) {
     return py::array_t<T>(static_cast<py::ssize_t>(n));
+}
+
+// The vector's buffer itself, handed to numpy (freed with the array): no copy.
+template <class T>
+py::array_t<T> owned_array(std::vector<T>&& v) {
+    auto* heap = new std::vector<T>(std::move(v));
+    py::capsule free_with_array(heap, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+    return py::array_t<T>({static_cast<py::ssize_t>(heap->size())}, {static_cast<py::ssize_t>(sizeof(T))}, heap->data(),
+                          free_with_array);
 }
 
 template <class T>
@@ -232,53 +498,82 @@ py::dict result_columns(const KnowledgeBase& kb, const ScreenBatch& batch, Scree
             }
             return c;
         };
-        // Everything but the first-appearance codes is per row: filled on `threads` threads
-        // (rows and regimens split in ranges), then the rule and substance codes in one pass.
+        // Everything but the first-appearance codes is per row: filled on threads that take
+        // ranges of rows and regimens.
         auto fill = [&](unsigned t, unsigned count) {
+            // Local copies: the int8 stores below could otherwise alias every pointer kept in the closure.
+            auto* const o_regimen = p_regimen;
+            auto* const o_kind = p_kind;
+            auto* const o_severity = p_severity;
+            auto* const o_evidence = p_evidence;
+            auto* const o_a = p_a;
+            auto* const o_b = p_b;
+            auto* const o_cond = p_cond;
+            auto* const o_sup = p_sup;
+            auto* const o_imp = p_imp;
+            auto* const o_ma = p_ma;
+            auto* const o_mb = p_mb;
+            auto* const o_ct = p_ct;
+            auto* const s_med = q_med;
+            auto* const s_cond = q_cond;
+            auto* const s_warn = q_warn;
+            auto* const s_um = q_um;
+            auto* const s_uc = q_uc;
+            auto* const s_max = q_max;
+            std::int32_t* const s_by_[4] = {q_by[0], q_by[1], q_by[2], q_by[3]};
+            const ScreenRow* const rows = res.rows.data();
+            const ScreenSummary* const sums = res.summaries.data();
+            const EntryCodes med_codes = meds, cond_codes = conds;
             for (std::size_t k = n * t / count, hi = n * (t + 1) / count; k < hi; ++k) {
-                const ScreenRow& r = res.rows[k];
+                const ScreenRow& r = rows[k];
                 const bool warning = r.kind <= ScreenRowKind::DuplicateTherapy || r.kind == ScreenRowKind::Cumulative;
-                p_regimen[k] = static_cast<std::int64_t>(r.regimen);
-                p_kind[k] = static_cast<std::int8_t>(r.kind);
-                p_severity[k] = warning ? static_cast<std::int8_t>(r.severity) : std::int8_t{-1};
-                p_evidence[k] = warning ? static_cast<std::int8_t>(r.evidence) : std::int8_t{-1};
-                p_a[k] = idx(r.input_a);
-                p_b[k] = idx(r.input_b);
-                p_sa[k] = idx(r.substance_a);
-                p_sb[k] = idx(r.substance_b);
-                p_rule[k] = warning ? idx(ids.code(r)) : -1;
-                p_cond[k] = idx(r.condition_input);
-                p_sup[k] = static_cast<std::int32_t>(r.superseded_count);
-                p_imp[k] = static_cast<std::int32_t>(r.implicated_count);
-                p_ma[k] = meds.at(r.regimen, r.input_a);
-                p_mb[k] = meds.at(r.regimen, r.input_b);
-                p_ct[k] = conds.at(r.regimen, r.condition_input);
+                o_regimen[k] = static_cast<std::int64_t>(r.regimen);
+                o_kind[k] = static_cast<std::int8_t>(r.kind);
+                o_severity[k] = warning ? static_cast<std::int8_t>(r.severity) : std::int8_t{-1};
+                o_evidence[k] = warning ? static_cast<std::int8_t>(r.evidence) : std::int8_t{-1};
+                o_a[k] = idx(r.input_a);
+                o_b[k] = idx(r.input_b);
+                o_cond[k] = idx(r.condition_input);
+                o_sup[k] = static_cast<std::int32_t>(r.superseded_count);
+                o_imp[k] = static_cast<std::int32_t>(r.implicated_count);
+                o_ma[k] = med_codes.at(r.regimen, r.input_a);
+                o_mb[k] = med_codes.at(r.regimen, r.input_b);
+                o_ct[k] = cond_codes.at(r.regimen, r.condition_input);
             }
             for (std::size_t r = regimens * t / count, hi = regimens * (t + 1) / count; r < hi; ++r) {
-                const ScreenSummary& s = res.summaries[r];
-                q_med[r] = static_cast<std::int32_t>(s.medications);
-                q_cond[r] = static_cast<std::int32_t>(s.conditions);
-                q_warn[r] = static_cast<std::int32_t>(s.warnings);
-                q_um[r] = static_cast<std::int32_t>(s.unresolved_medications);
-                q_uc[r] = static_cast<std::int32_t>(s.unresolved_conditions);
-                q_max[r] = s.max_severity;
-                for (int v = 0; v < 4; ++v) q_by[v][r] = static_cast<std::int32_t>(s.by_severity[v]);
+                const ScreenSummary& s = sums[r];
+                s_med[r] = static_cast<std::int32_t>(s.medications);
+                s_cond[r] = static_cast<std::int32_t>(s.conditions);
+                s_warn[r] = static_cast<std::int32_t>(s.warnings);
+                s_um[r] = static_cast<std::int32_t>(s.unresolved_medications);
+                s_uc[r] = static_cast<std::int32_t>(s.unresolved_conditions);
+                s_max[r] = s.max_severity;
+                for (int v = 0; v < 4; ++v) s_by_[v][r] = static_cast<std::int32_t>(s.by_severity[v]);
+            }
+        };
+        // The rule and substance codes, in one pass over the rows in order (each code depends on
+        // the rows before it); it runs while other threads fill the other columns.
+        auto codes_in_order = [&, p_sa, p_sb, p_rule] {
+            const ScreenRow* const rows = res.rows.data();
+            for (std::size_t k = 0; k < n; ++k) {
+                const ScreenRow& r = rows[k];
+                const bool warning = r.kind <= ScreenRowKind::DuplicateTherapy || r.kind == ScreenRowKind::Cumulative;
+                p_sa[k] = compact(substance_compact, substance_order, r.substance_a);
+                p_sb[k] = compact(substance_compact, substance_order, r.substance_b);
+                p_rule[k] = compact(rule_compact, rule_order, warning ? ids.code(r) : kNone);
             }
         };
         // A thread costs tens of microseconds: worth it from some tens of thousands of rows.
         const unsigned count = static_cast<unsigned>(std::clamp<std::size_t>((n + regimens) / 32768, 1, threads));
         if (count <= 1) {
             fill(0, 1);
+            codes_in_order();
         } else {
+            // This thread gives the codes; the other count - 1 fill the rest.
             std::vector<std::thread> pool;
-            for (unsigned t = 1; t < count; ++t) pool.emplace_back(fill, t, count);
-            fill(0, count);
+            for (unsigned t = 0; t + 1 < count; ++t) pool.emplace_back(fill, t, count - 1);
+            codes_in_order();
             for (auto& th : pool) th.join();
-        }
-        for (std::size_t k = 0; k < n; ++k) {
-            p_sa[k] = compact(substance_compact, substance_order, static_cast<std::uint32_t>(p_sa[k]));
-            p_sb[k] = compact(substance_compact, substance_order, static_cast<std::uint32_t>(p_sb[k]));
-            p_rule[k] = compact(rule_compact, rule_order, static_cast<std::uint32_t>(p_rule[k]));
         }
         res.rows = {};
         res.summaries = {};
@@ -331,7 +626,9 @@ void bind_screen(py::module_& m) {
                 PySequence_Fast(regimens.ptr(), "screen(): regimens must be a sequence of lists of str"));
             if (!outer) throw py::error_already_set();
             const Py_ssize_t count = PySequence_Fast_GET_SIZE(outer.ptr());
-            for (Py_ssize_t r = 0; r < count; ++r) meds.add_list(PySequence_Fast_GET_ITEM(outer.ptr(), r), "medications");
+            const unsigned encoders = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
+            if (encoders < 2 || !ParallelListEncoder::encode(outer.ptr(), encoders, meds))
+                for (Py_ssize_t r = 0; r < count; ++r) meds.add_list(PySequence_Fast_GET_ITEM(outer.ptr(), r), "medications");
             if (!conditions.is_none()) {
                 py::object couter = py::reinterpret_steal<py::object>(
                     PySequence_Fast(conditions.ptr(), "screen(): conditions must be a sequence of lists of str"));
@@ -358,11 +655,11 @@ void bind_screen(py::module_& m) {
             }
             py::dict out = result_columns(kb, batch, std::move(res), options.threads);
             out["medication_texts"] = meds.distinct;
-            out["regimen_offsets"] = as_array(meds.offsets);
-            out["medication_codes"] = as_array(meds.codes);
+            out["regimen_offsets"] = owned_array(std::move(meds.offsets));
+            out["medication_codes"] = owned_array(std::move(meds.codes));
             out["condition_texts"] = conds.distinct;
-            out["condition_offsets"] = as_array(conds.offsets);
-            out["condition_codes"] = as_array(conds.codes);
+            out["condition_offsets"] = owned_array(std::move(conds.offsets));
+            out["condition_codes"] = owned_array(std::move(conds.codes));
             return out;
         },
         py::arg("kb"), py::arg("regimens"), py::arg("conditions"), py::arg("min_severity"), py::arg("duplicate_therapy"),
@@ -413,6 +710,37 @@ void bind_screen(py::module_& m) {
         },
         py::arg("kb"),
         "Private: (serial, rule ids, substance ids) that screen's rule and substance codes index.\n\nReturns\n-------\ntuple\n");
+
+    m.def(
+        "_take_objects",
+        [](const py::array& objects, const I32& order) {
+            // objects[order] for an object array (the categories of a screen's rule column: tens of
+            // thousands of ids, scattered in memory). numpy's take waits for each object's reference
+            // count in turn; here the objects a few places ahead are fetched meanwhile.
+            if (objects.ndim() != 1 || objects.dtype().kind() != 'O' || !(objects.flags() & py::array::c_style))
+                throw py::type_error("_take_objects(): a one-dimensional contiguous object array is needed");
+            const auto size = static_cast<std::size_t>(objects.shape(0));
+            const auto n = static_cast<std::size_t>(order.size());
+            const std::int32_t* at = order.data();
+            for (std::size_t k = 0; k < n; ++k)
+                if (at[k] < 0 || static_cast<std::size_t>(at[k]) >= size)
+                    throw py::index_error("_take_objects(): index " + std::to_string(at[k]) + " is outside " +
+                                          std::to_string(size) + " objects");
+            PyObject* const* from = static_cast<PyObject* const*>(objects.data());
+            py::array out(py::dtype("O"), std::vector<py::ssize_t>{static_cast<py::ssize_t>(n)});
+            auto** to = static_cast<PyObject**>(out.mutable_data());
+            constexpr std::size_t ahead = 16;
+            for (std::size_t k = 0; k < n; ++k) {
+                if (k + ahead < n) __builtin_prefetch(from[at[k + ahead]], 1);
+                PyObject* item = from[at[k]];
+                Py_XINCREF(item);
+                PyObject* old = to[k];  // NULL or None, as numpy initialised it
+                to[k] = item;
+                Py_XDECREF(old);
+            }
+            return out;
+        },
+        py::arg("objects"), py::arg("order"), "Private: objects[order] for an object array.\n\nReturns\n-------\nnumpy.ndarray\n");
 
     auto kb = py::reinterpret_borrow<py::class_<KnowledgeBase>>(m.attr("KnowledgeBase"));
     kb.def(
