@@ -20,8 +20,10 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <type_traits>
 #include <unordered_map>
+#include <utility>
 
 namespace rxcaution::detail {
 
@@ -182,9 +184,11 @@ public:
     In(std::string_view payload, const std::string& file) : begin_(payload.data()), p_(payload.data()),
                                                           end_(payload.data() + payload.size()), file_(file) {}
 
-    [[noreturn, gnu::cold]] void fail(const std::string& what) const {
+    [[noreturn, gnu::cold]] void fail(const std::string& what) const { fail_at(p_, what); }
+    // The same, for a reader that went ahead of p_ (RawReading).
+    [[noreturn, gnu::cold]] void fail_at(const char* at, const std::string& what) const {
         throw DataError(file_, file_ + ": damaged snapshot: " + what + " (at payload byte " +
-                                   std::to_string(p_ - begin_) + ")");
+                                   std::to_string(at - begin_) + ")");
     }
     std::size_t left() const { return static_cast<std::size_t>(end_ - p_); }
     template <class T>
@@ -790,6 +794,10 @@ struct Writing {
         out.num(static_cast<std::uint64_t>(v.size()));
         for (auto& x : v) each(*this, x);
     }
+    template <class T, class F>
+    void fixed_records(std::vector<T>& v, std::size_t bytes_each, const char* what, F&& each) {
+        records(v, bytes_each, what, std::forward<F>(each));
+    }
     template <class E>
     void enumeration(E& e, int /*last*/, const char*) { out.num(static_cast<std::uint8_t>(e)); }
     void flag(bool& b, const char*) { out.num(static_cast<std::uint8_t>(b ? 1 : 0)); }
@@ -810,8 +818,60 @@ struct Writing {
     }
 };
 
+// Reads fixed-size records (see Reading::fixed_records) through a cursor of its own, kept in a
+// register: their bytes are known to be there once their count is checked. Values are checked
+// exactly as Reading checks them, with the same messages and positions.
+struct RawReading {
+    In& in;
+    const char* p;
+    template <class T>
+    [[gnu::always_inline]] T num() {
+        T v;
+        std::memcpy(&v, p, sizeof v);
+        p += sizeof v;
+        return to_little(v);
+    }
+    [[noreturn, gnu::cold]] void fail(const std::string& what) const { in.fail_at(p, what); }
+    [[gnu::always_inline]] void u32(std::uint32_t& v, std::uint64_t bound, const char* what) {
+        v = num<std::uint32_t>();
+        if (v >= bound) [[unlikely]] fail(std::string(what) + " out of range");
+    }
+    template <class E>
+    [[gnu::always_inline]] void enumeration(E& e, int last, const char* what) {
+        const auto v = num<std::uint8_t>();
+        if (v > last) [[unlikely]] fail(std::string("invalid ") + what + " " + std::to_string(v));
+        e = static_cast<E>(v);
+    }
+    [[gnu::always_inline]] void flag(bool& b, const char* what) {
+        const auto v = num<std::uint8_t>();
+        if (v > 1) [[unlikely]] fail(std::string("invalid ") + what);
+        b = v == 1;
+    }
+    [[gnu::always_inline]] void i32(std::int32_t& v, std::int64_t lo, std::int64_t hi, const char* what) {
+        v = num<std::int32_t>();
+        if (v < lo || v >= hi) [[unlikely]] fail(std::string(what) + " out of range");
+    }
+    [[gnu::always_inline]] void small(std::uint8_t& v, int bound, const char* what) {
+        v = num<std::uint8_t>();
+        if (v >= bound) [[unlikely]] fail(std::string(what) + " out of range");
+    }
+};
+
 struct Reading {
     In& in;
+    // Records of exactly `bytes_each` bytes each (every edge, pool rule, fact, participant and
+    // class link): the count check covers all their bytes, and they are read without a length
+    // check per value. The records must read exactly that many bytes each (checked after).
+    template <class T, class F>
+    void fixed_records(std::vector<T>& v, std::size_t bytes_each, const char* what, F&& each) {
+        v.resize(in.count(bytes_each, what));
+        RawReading raw{in, in.here()};
+        for (auto& x : v) each(raw, x);
+        if (static_cast<std::size_t>(raw.p - in.here()) != v.size() * bytes_each)
+            throw std::logic_error(std::string("snapshot reader: ") + what + " records are not " +
+                                   std::to_string(bytes_each) + " bytes each");
+        in.skip(v.size() * bytes_each);
+    }
     // Called for every edge and pool rule: inlined, the checks cost a compare each.
     [[gnu::always_inline]] void u32(std::uint32_t& v, std::uint64_t bound, const char* what) {
         v = in.num<std::uint32_t>();
@@ -819,8 +879,10 @@ struct Reading {
     }
     void ids(std::vector<std::uint32_t>& v, std::uint64_t bound, const char* what) {
         in.block(v, what);
-        for (std::uint32_t x : v)
-            if (x >= bound) in.fail(std::string(what) + " out of range");
+        // The largest value against the bound: a loop without a branch, which vectorises.
+        std::uint32_t top = 0;
+        for (std::uint32_t x : v) top = std::max(top, x);
+        if (!v.empty() && top >= bound) in.fail(std::string(what) + " out of range");
     }
     void words(std::vector<std::uint64_t>& v, const char* what) { in.block(v, what); }
     // The lengths and values are read where they lie in the bytes: only the rows are allocated.
@@ -839,8 +901,9 @@ struct Reading {
         std::uint64_t total = 0;
         for (std::size_t r = 0; r < rows; ++r) total += at(lengths, r);
         if (total != n) in.fail(std::string(what) + ": row lengths disagree with the values");
-        for (std::size_t k = 0; k < n; ++k)
-            if (at(values, k) >= bound) in.fail(std::string(what) + " out of range");
+        std::uint32_t top = 0;
+        for (std::size_t k = 0; k < n; ++k) top = std::max(top, at(values, k));
+        if (n && top >= bound) in.fail(std::string(what) + " out of range");
         v.resize(rows);
         std::size_t done = 0;
         for (std::size_t r = 0; r < rows; ++r) {
@@ -913,12 +976,12 @@ void visit_compiled(Io& io, KnowledgeBaseImpl& kb) {
     // The graph: CSR row starts (edge indexes), targets and the edge properties.
     io.ids(fwd.m_rowstart, std::numeric_limits<std::uint32_t>::max(), "graph row start");
     io.ids(fwd.m_column, n_vert, "graph edge target");
-    io.records(fwd.m_edge_properties, 9, "graph edges", [](auto& s, EdgeProps& e) {
+    io.fixed_records(fwd.m_edge_properties, 9, "graph edges", [](auto& s, EdgeProps& e) {
         s.enumeration(e.kind, kLastEdge, "edge kind");
         s.u32(e.offset, std::numeric_limits<std::uint32_t>::max(), "edge rule offset");
         s.u32(e.count, std::numeric_limits<std::uint32_t>::max(), "edge rule count");
     });
-    io.records(kb.pair_rule_pool, 8, "pair rules", [n_rules](auto& s, KnowledgeBaseImpl::PoolRule& r) {
+    io.fixed_records(kb.pair_rule_pool, 8, "pair rules", [n_rules](auto& s, KnowledgeBaseImpl::PoolRule& r) {
         s.u32(r.rule, n_rules, "pair rule");
         s.enumeration(r.severity, kLastSeverity, "severity");
         s.enumeration(r.evidence, kLastGrade, "evidence grade");
@@ -932,20 +995,20 @@ void visit_compiled(Io& io, KnowledgeBaseImpl& kb) {
         s.enumeration(f.severity, kLastSeverity, "severity");
         s.enumeration(f.evidence, kLastGrade, "evidence grade");
     };
-    io.records(kb.interaction_facts, 2, "interaction facts", facts);
-    io.records(kb.contraindication_facts, 2, "contraindication facts", facts);
+    io.fixed_records(kb.interaction_facts, 2, "interaction facts", facts);
+    io.fixed_records(kb.contraindication_facts, 2, "contraindication facts", facts);
     auto part = [&](auto& s, Part& x) {
         s.enumeration(x.kind, kLastParticipant, "participant kind");
         const std::uint64_t bound = x.kind == EntityKind::Class ? n_cls : x.kind == EntityKind::Product ? n_prod : n_sub;
         s.u32(x.index, bound, "participant");
     };
-    io.records(kb.rule_first, 5, "rule participants", part);
-    io.records(kb.rule_second, 5, "rule participants", part);
-    io.records(kb.contraindication_subject, 5, "contraindication subjects", part);
+    io.fixed_records(kb.rule_first, 5, "rule participants", part);
+    io.fixed_records(kb.rule_second, 5, "rule participants", part);
+    io.fixed_records(kb.contraindication_subject, 5, "contraindication subjects", part);
     io.ids(kb.contraindication_condition, n_cond, "contraindication condition");
     io.nested(kb.rule_supersedes, n_rules, "superseded rules");
     io.records(kb.substance_classes, 8, "substance classes", [&](auto& s, std::vector<KnowledgeBaseImpl::ClassLink>& row) {
-        s.records(row, 8, "class links", [&](auto& t, KnowledgeBaseImpl::ClassLink& l) {
+        s.fixed_records(row, 8, "class links", [&](auto& t, KnowledgeBaseImpl::ClassLink& l) {
             t.u32(l.cls, n_cls, "class link");
             t.i32(l.via, -1, static_cast<std::int64_t>(n_cls), "class link origin");
         });
