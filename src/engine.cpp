@@ -334,25 +334,33 @@ bool build_check_index(KnowledgeBaseImpl& kb, bool verify) {
     const auto& fwd = kb.graph.m_forward;
     const std::size_t substances = kb.interacts_end.size();
     if (substances > stride) return fail();
-    // The records are appended in rank order: sized first (one pass over the targets), so that
-    // they are written once, into memory allocated once.
-    std::size_t kept = 0;
-    for (std::size_t a = 0; a < substances; ++a)
-        for (std::uint32_t e = fwd.m_rowstart[a], end = kb.interacts_end[a]; e < end; ++e) kept += fwd.m_column[e] > a;
-    kb.pair_hot.reserve(kept);
     if (!verify) {
         // A snapshot this build wrote and read back with every check (the built-in pack): the
-        // edges are known to match the bits and each other.
+        // edges are known to match the bits and each other, and each row's Interacts edges are
+        // sorted by target, so the kept pairs (a, b > a) are the end of the row.
+        const std::uint32_t* column = fwd.m_column.data();
+        auto upper = [&](std::size_t a) {
+            return static_cast<std::uint32_t>(std::upper_bound(column + fwd.m_rowstart[a], column + kb.interacts_end[a],
+                                                               static_cast<std::uint32_t>(a)) - column);
+        };
+        std::size_t kept = 0;
+        for (std::size_t a = 0; a < substances; ++a) kept += kb.interacts_end[a] - upper(a);
+        kb.pair_hot.reserve(kept);
         for (std::size_t a = 0; a < substances; ++a)
-            for (std::uint32_t e = fwd.m_rowstart[a], end = kb.interacts_end[a]; e < end; ++e) {
-                const std::uint32_t b = fwd.m_column[e];
-                if (b <= a) continue;
+            for (std::uint32_t e = upper(a), end = kb.interacts_end[a]; e < end; ++e) {
+                const std::uint32_t b = column[e];
                 kb.pair_rows[a * row_words + b / kBits] |= std::uint64_t{1} << (b % kBits);
                 kb.pair_hot.push_back(hot_of(fwd.m_edge_properties[e]));
             }
         rank_pair_rows(kb);
         return true;
     }
+    // The records are appended in rank order: sized first, so that they are written once, into
+    // memory allocated once.
+    std::size_t kept = 0;
+    for (std::size_t a = 0; a < substances; ++a)
+        for (std::uint32_t e = fwd.m_rowstart[a], end = kb.interacts_end[a]; e < end; ++e) kept += fwd.m_column[e] > a;
+    kb.pair_hot.reserve(kept);
     std::uint64_t total = 0;
     for (std::uint64_t w : kb.pair_bits) total += KnowledgeBaseImpl::popcount64(w);
     std::uint64_t edges = 0;

@@ -227,10 +227,15 @@ public:
     void limit_expansion(std::uint64_t payload_bytes, std::uint64_t limit) {
         expand_limit_ = limit ? limit : std::max<std::uint64_t>(8 * payload_bytes, 256ull << 20);
     }
-    std::size_t count32(std::size_t min_bytes, const char* what) {
+    // Inlined (every list of an entity has one); a 32-bit count times a record's few bytes cannot
+    // overflow, so the test is a multiplication rather than a division.
+    [[gnu::always_inline]] std::size_t count32(std::size_t min_bytes, const char* what) {
         const auto n = num<std::uint32_t>();
-        if (n > left() / std::max<std::size_t>(min_bytes, 1)) fail(std::string("count of ") + what + " larger than the file");
+        if (std::uint64_t{n} * std::max<std::size_t>(min_bytes, 1) > left()) [[unlikely]] fail_count(what);
         return n;
+    }
+    [[noreturn, gnu::cold]] void fail_count(const char* what) const {
+        fail(std::string("count of ") + what + " larger than the file");
     }
     void set_table(const StringTable* table) {
         table_size_ = table ? table->size() : 0;
