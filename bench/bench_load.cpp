@@ -2,7 +2,11 @@
 //
 //   rxcaution_bench_load PATH [REPEATS]     KnowledgeBase::load(PATH), REPEATS times (default 3)
 //   rxcaution_bench_load --text PATH [N]    KnowledgeBase::from_json(text of PATH)
-//   rxcaution_bench_load --builtin          first KnowledgeBase::builtin() of the process
+//   rxcaution_bench_load --builtin          first KnowledgeBase::builtin() of the process, with the
+//                                           minor page faults it took
+//   rxcaution_bench_load --builtin-check    builtin(), then the first check of a 5-name regimen, each
+//                                           timed and both together (a load must not just move its
+//                                           cost to the first query)
 //   rxcaution_bench_load --round-trip PATH  from_json(to_json(kb)) after loading PATH
 //   rxcaution_bench_load --vocabulary       builtin(), then the first name that needs the drug
 //                                           vocabulary (parsed on first use), then a second one
@@ -11,6 +15,8 @@
 // Prints one line per load: milliseconds, and the number of rules as a check that it loaded.
 
 #include <rxcaution/rxcaution.hpp>
+
+#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
@@ -22,6 +28,11 @@
 namespace {
 double ms_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+long minor_faults() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_minflt;
 }
 }  // namespace
 
@@ -57,9 +68,23 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (mode == "--builtin") {
+            const long faults = minor_faults();
             const auto start = std::chrono::steady_clock::now();
             const auto kb = KnowledgeBase::builtin();
-            std::printf("builtin %.2f ms (%zu rules)\n", ms_since(start), kb.info().interactions);
+            const double ms = ms_since(start);
+            std::printf("builtin %.2f ms (%zu rules, %ld page faults)\n", ms, kb.info().interactions,
+                        minor_faults() - faults);
+            return 0;
+        }
+        if (mode == "--builtin-check") {
+            const auto start = std::chrono::steady_clock::now();
+            const auto kb = KnowledgeBase::builtin();
+            const double load = ms_since(start);
+            const auto at = std::chrono::steady_clock::now();
+            const auto report = kb.check({"Suboxone", "methadone", "ketamine", "fluconazole", "alprazolam"});
+            const double first = ms_since(at);
+            std::printf("builtin+check %.2f ms (builtin %.2f ms, first check %.2f ms, %zu warnings)\n", ms_since(start),
+                        load, first, report.warnings().size());
             return 0;
         }
         const bool text_mode = mode == "--text" || mode == "--round-trip";

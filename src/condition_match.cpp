@@ -101,6 +101,18 @@ void KnowledgeBaseImpl::index_conditions_once() const {
 void KnowledgeBaseImpl::index_conditions() const {
     const KnowledgeBaseImpl& kb = *this;
     const auto& conditions = kb.pack.conditions;
+    std::string key;
+    for (std::uint32_t c = 0; c < conditions.size(); ++c) {
+        const auto& cond = conditions[c];
+        auto add_condition = [&](const std::string& text) {
+            normalize_name_into(text, key);
+            if (key.empty()) return;
+            if (kb.condition_names.emplace(key, c).second) kb.condition_pool.emplace_back(key, c);
+        };
+        for (const auto& n : cond.synonyms) add_condition(n);
+        add_condition(cond.id);
+        add_condition(cond.name);
+    }
     for (std::uint32_t c = 0; c < conditions.size(); ++c) {
         for (const auto& code : conditions[c].codes) kb.condition_codes.emplace(code_key(code.system, code.code), c);
         std::vector<std::string> texts = conditions[c].synonyms;

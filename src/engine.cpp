@@ -94,7 +94,7 @@ void IdIndex::grow(std::size_t slots) {
     slots_.assign(slots, 0);
     const std::size_t mask = slots - 1;
     for (std::uint32_t e = 0; e < entries_.size(); ++e) {
-        std::size_t i = TextHash{}(entries_[e].first) & mask;
+        std::size_t i = NameTable::hash(entries_[e].first) & mask;
         while (slots_[i] != 0) i = (i + 1) & mask;
         slots_[i] = e + 1;
     }
@@ -103,7 +103,7 @@ void IdIndex::grow(std::size_t slots) {
 const IdIndex::Entry* IdIndex::find(std::string_view key) const noexcept {
     if (slots_.empty()) return nullptr;
     const std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = TextHash{}(key) & mask; slots_[i] != 0; i = (i + 1) & mask)
+    for (std::size_t i = NameTable::hash(key) & mask; slots_[i] != 0; i = (i + 1) & mask)
         if (entries_[slots_[i] - 1].first == key) return &entries_[slots_[i] - 1];
     return nullptr;
 }
@@ -116,7 +116,7 @@ std::uint32_t IdIndex::at(std::string_view key) const {
 bool IdIndex::emplace(std::string_view key, std::uint32_t value) {
     if (2 * (entries_.size() + 1) > slots_.size()) grow(std::max<std::size_t>(16, 2 * slots_.size()));
     const std::size_t mask = slots_.size() - 1;
-    std::size_t i = TextHash{}(key) & mask;
+    std::size_t i = NameTable::hash(key) & mask;
     for (; slots_[i] != 0; i = (i + 1) & mask)
         if (entries_[slots_[i] - 1].first == key) return false;
     entries_.emplace_back(key, value);
@@ -154,12 +154,16 @@ std::string describe_target(const KnowledgeBaseImpl& kb, const NameTarget& t) {
 }
 
 void add_name(KnowledgeBaseImpl& kb, std::string_view text, NameTarget target, std::set<std::string>& clashes) {
-    thread_local std::string key;
-    normalize_name_into(text, key);
+    thread_local std::string buffer;
+    std::string_view key = text;
+    if (!is_normalized_name(text)) {
+        normalize_name_into(text, buffer);
+        key = buffer;
+    }
     if (key.empty()) return;
     auto [it, inserted] = kb.names.emplace(key, target);
     if (inserted) {
-        kb.suggestion_pool.emplace_back(key, target);
+        kb.suggestion_pool.emplace_back(static_cast<std::uint32_t>(kb.names.size() - 1), target);
         return;
     }
     const NameTarget& old = it->second;
@@ -171,7 +175,7 @@ void add_name(KnowledgeBaseImpl& kb, std::string_view text, NameTarget target, s
         it->second = target;
         return;
     }
-    clashes.insert("the name \"" + key + "\" refers to both " + describe_target(kb, old) + " and " +
+    clashes.insert("the name \"" + std::string(key) + "\" refers to both " + describe_target(kb, old) + " and " +
                    describe_target(kb, target));
 }
 
@@ -200,7 +204,7 @@ struct ClosureVisitor : boost::default_bfs_visitor {
 std::int64_t KnowledgeBaseImpl::interaction_index_of(std::string_view id) const {
     if (interaction_slots.empty()) return -1;
     const std::size_t mask = interaction_slots.size() - 1;
-    for (std::size_t i = TextHash{}(id) & mask; interaction_slots[i] != 0; i = (i + 1) & mask)
+    for (std::size_t i = NameTable::hash(id) & mask; interaction_slots[i] != 0; i = (i + 1) & mask)
         if (interaction_id(interaction_slots[i] - 1) == id) return interaction_slots[i] - 1;
     return -1;
 }
@@ -262,7 +266,31 @@ void KnowledgeBaseImpl::participating_rules(Vertex v, std::vector<std::uint32_t>
         if (graph[*e].kind == EdgeKind::Participates) out.push_back(boost::target(*e, graph) - rule_base);
 }
 
-bool build_check_index(KnowledgeBaseImpl& kb) {
+namespace {
+// Writes into the high bits of each pair_rows word how many pairs the row's earlier words hold,
+// and fills pair_row_base; returns the number of pairs.
+std::uint64_t rank_pair_rows(KnowledgeBaseImpl& kb) {
+    constexpr std::uint32_t kBits = KnowledgeBaseImpl::kPairWordBits;
+    const std::size_t stride = kb.pair_bits_stride, row_words = kb.pair_row_words;
+    kb.pair_row_base.resize(stride + 1);
+    std::uint64_t upper = 0;
+    for (std::size_t a = 0; a < stride; ++a) {
+        kb.pair_row_base[a] = static_cast<std::uint32_t>(upper);
+        std::uint64_t in_row = 0;
+        for (std::size_t q = 0; q < row_words; ++q) {
+            std::uint64_t& w = kb.pair_rows[a * row_words + q];
+            const std::uint64_t here = KnowledgeBaseImpl::popcount64(w);
+            w |= in_row << kBits;
+            in_row += here;
+        }
+        upper += in_row;
+    }
+    kb.pair_row_base[stride] = static_cast<std::uint32_t>(upper);
+    return upper;
+}
+}  // namespace
+
+bool build_check_index(KnowledgeBaseImpl& kb, bool verify) {
     const std::size_t n_sub = kb.duplicate_classes_by_substance.size();
     kb.duplicate_starts_mask.assign(n_sub, 0);
     kb.duplicate_member_mask.assign(n_sub, 0);
@@ -290,8 +318,6 @@ bool build_check_index(KnowledgeBaseImpl& kb) {
     const auto row_words = static_cast<std::uint32_t>((stride + kBits - 1) / kBits);
     kb.pair_row_words = row_words;
     kb.pair_rows.assign(static_cast<std::size_t>(stride) * row_words, 0);
-    std::uint64_t total = 0;
-    for (std::uint64_t w : kb.pair_bits) total += static_cast<std::uint64_t>(__builtin_popcountll(w));
     auto hot_of = [&kb](const EdgeProps& p) {
         KnowledgeBaseImpl::PairHot h{p.offset, KnowledgeBaseImpl::PairHot::kSpan | p.count};
         if (p.count == 1 && p.offset < kb.pair_rule_pool.size()) {
@@ -308,6 +334,35 @@ bool build_check_index(KnowledgeBaseImpl& kb) {
     const auto& fwd = kb.graph.m_forward;
     const std::size_t substances = kb.interacts_end.size();
     if (substances > stride) return fail();
+    if (!verify) {
+        // A snapshot this build wrote and read back with every check (the built-in pack): the
+        // edges are known to match the bits and each other, and each row's Interacts edges are
+        // sorted by target, so the kept pairs (a, b > a) are the end of the row.
+        const std::uint32_t* column = fwd.m_column.data();
+        auto upper = [&](std::size_t a) {
+            return static_cast<std::uint32_t>(std::upper_bound(column + fwd.m_rowstart[a], column + kb.interacts_end[a],
+                                                               static_cast<std::uint32_t>(a)) - column);
+        };
+        std::size_t kept = 0;
+        for (std::size_t a = 0; a < substances; ++a) kept += kb.interacts_end[a] - upper(a);
+        kb.pair_hot.reserve(kept);
+        for (std::size_t a = 0; a < substances; ++a)
+            for (std::uint32_t e = upper(a), end = kb.interacts_end[a]; e < end; ++e) {
+                const std::uint32_t b = column[e];
+                kb.pair_rows[a * row_words + b / kBits] |= std::uint64_t{1} << (b % kBits);
+                kb.pair_hot.push_back(hot_of(fwd.m_edge_properties[e]));
+            }
+        rank_pair_rows(kb);
+        return true;
+    }
+    // The records are appended in rank order: sized first, so that they are written once, into
+    // memory allocated once.
+    std::size_t kept = 0;
+    for (std::size_t a = 0; a < substances; ++a)
+        for (std::uint32_t e = fwd.m_rowstart[a], end = kb.interacts_end[a]; e < end; ++e) kept += fwd.m_column[e] > a;
+    kb.pair_hot.reserve(kept);
+    std::uint64_t total = 0;
+    for (std::uint64_t w : kb.pair_bits) total += KnowledgeBaseImpl::popcount64(w);
     std::uint64_t edges = 0;
     std::vector<std::uint32_t> lower_begin(static_cast<std::size_t>(stride) + 1, 0);  // edges (a, b < a), by b
     for (std::size_t a = 0; a < substances; ++a)
@@ -324,20 +379,7 @@ bool build_check_index(KnowledgeBaseImpl& kb) {
             }
         }
     if (edges != total) return fail();
-    kb.pair_row_base.resize(static_cast<std::size_t>(stride) + 1);
-    std::uint64_t upper = 0;
-    for (std::size_t a = 0; a < stride; ++a) {
-        kb.pair_row_base[a] = static_cast<std::uint32_t>(upper);
-        std::uint64_t in_row = 0;
-        for (std::size_t q = 0; q < row_words; ++q) {
-            std::uint64_t& w = kb.pair_rows[a * row_words + q];
-            const auto here = static_cast<std::uint64_t>(__builtin_popcountll(w));
-            w |= in_row << kBits;
-            in_row += here;
-        }
-        upper += in_row;
-    }
-    kb.pair_row_base[stride] = static_cast<std::uint32_t>(upper);
+    const std::uint64_t upper = rank_pair_rows(kb);
     // A check probes a pair in one direction only, so (b, a) must carry the rules of (a, b): the
     // edges (a, b < a), gathered by b (in ascending a, so each group is sorted), must be row b's
     // edges (b, a > b) with the same rule span (as compiled packs have: one span per pair).
@@ -423,7 +465,7 @@ void build_lookups(KnowledgeBaseImpl& kb_ref) {
         kb->interaction_slots.assign(cap, 0);
         for (std::uint32_t r = 0; r < kb->rule_count; ++r) {
             const std::string_view id = kb->interaction_id(r);
-            std::size_t i = TextHash{}(id) & (cap - 1);
+            std::size_t i = NameTable::hash(id) & (cap - 1);
             while (kb->interaction_slots[i] != 0) {
                 if (kb->interaction_id(kb->interaction_slots[i] - 1) == id) break;  // first one wins (ids are unique in a valid pack)
                 i = (i + 1) & (cap - 1);
@@ -438,9 +480,23 @@ void build_lookups(KnowledgeBaseImpl& kb_ref) {
 
     // --- names ------------------------------------------------------------------------------
     std::set<std::string> clashes;
-    // Name, id and a few synonyms or codes each (measured on the built-in and DDInter packs).
-    kb->names.reserve(6 * p.substances.size() + 4 * p.products.size());
-    kb->suggestion_pool.reserve(6 * p.substances.size() + 4 * p.products.size());
+    // This many names are added; about three in four are new (an id often equals the name; the
+    // built-in pack keeps 1,679 of 2,403). Sized for those, the table's slots (zeroed up front, 8
+    // bytes each at most half full) are half what sizing for every addition takes, and a pack
+    // with fewer repeats rehashes once.
+    std::size_t most = 0;
+    for (const auto& s : p.substances) {
+        most += 2 + s.synonyms.size() + 2 * !s.identifiers.rxcui.empty() + !s.identifiers.drugbank.empty() +
+                !s.identifiers.unii.empty();
+        for (const auto& salt : s.salts) {
+            most += 2;
+            for (const auto& [full, abbr] : salt_abbreviations()) most += 2 * (salt == full);
+        }
+    }
+    for (const auto& x : p.products)
+        most += 2 + x.synonyms.size() + 2 * (x.identifiers.rxcui_products.size() + !x.identifiers.rxcui.empty());
+    kb->names.reserve(most * 3 / 4);
+    kb->suggestion_pool.reserve(most * 3 / 4);
     for (std::uint32_t i = 0; i < p.substances.size(); ++i) {
         const auto& s = p.substances[i];
         add_name(*kb, s.name, {EntityKind::Substance, i, MatchedBy::Name}, clashes);
@@ -484,18 +540,7 @@ void build_lookups(KnowledgeBaseImpl& kb_ref) {
         const MatchedBy by = e.second.matched_by;
         return by == MatchedBy::Rxcui || by == MatchedBy::Drugbank || by == MatchedBy::Unii;
     });
-    std::string key;
-    for (std::uint32_t c = 0; c < p.conditions.size(); ++c) {
-        const auto& cond = p.conditions[c];
-        auto add_condition = [&](const std::string& text) {
-            normalize_name_into(text, key);
-            if (key.empty()) return;
-            if (kb->condition_names.emplace(key, c).second) kb->condition_pool.emplace_back(key, c);
-        };
-        for (const auto& n : cond.synonyms) add_condition(n);
-        add_condition(cond.id);
-        add_condition(cond.name);
-    }
+    // Condition names are indexed on first use (index_conditions).
 }
 
 // Cumulative rules: each requirement's class expanded once, here, into per-substance hits.

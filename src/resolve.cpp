@@ -19,19 +19,36 @@ std::string normalize_name(std::string_view text) {
     return out;
 }
 
+namespace {
+// Per byte: 0 separates words, 1 is an apostrophe ("St. John's wort" -> "st johns wort": it
+// joins, it does not split), anything else is the byte kept (lower-cased).
+constexpr auto kNameBytes = [] {
+    std::array<unsigned char, 256> t{};
+    for (int c = 0; c < 256; ++c) {
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80) t[c] = static_cast<unsigned char>(c);
+        else if (c >= 'A' && c <= 'Z') t[c] = static_cast<unsigned char>(c - 'A' + 'a');
+        else if (c == '\'') t[c] = 1;
+    }
+    return t;
+}();
+}  // namespace
+
+bool is_normalized_name(std::string_view text) noexcept {
+    // normalize_name_into gives back the same bytes exactly when every byte is kept as it is,
+    // except single spaces between words.
+    if (text.empty() || text.front() == ' ' || text.back() == ' ') return false;
+    unsigned char previous = 0;
+    for (unsigned char c : text) {
+        const unsigned char v = kNameBytes[c];
+        if (v != c && !(c == ' ' && previous != ' ')) return false;
+        previous = c;
+    }
+    return true;
+}
+
 void normalize_name_into(std::string_view text, std::string& out) {
-    // Per byte: 0 separates words, 1 is an apostrophe ("St. John's wort" -> "st johns wort": it
-    // joins, it does not split), anything else is the byte kept (lower-cased). One table lookup a
-    // byte and writes through a pointer: a check normalises every input.
-    static constexpr auto kTable = [] {
-        std::array<unsigned char, 256> t{};
-        for (int c = 0; c < 256; ++c) {
-            if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80) t[c] = static_cast<unsigned char>(c);
-            else if (c >= 'A' && c <= 'Z') t[c] = static_cast<unsigned char>(c - 'A' + 'a');
-            else if (c == '\'') t[c] = 1;
-        }
-        return t;
-    }();
+    // One table lookup a byte and writes through a pointer: a check normalises every input.
+    static constexpr const auto& kTable = kNameBytes;
     // A space is written only in place of at least one separator, so the result is never longer.
     out.resize(text.size());
     char* const begin = out.data();
@@ -98,7 +115,7 @@ bool is_salt_word(const std::string& t) {
 }
 
 // Optimal string alignment distance, bounded: returns limit + 1 once it is exceeded.
-std::size_t distance(const std::string& a, const std::string& b, std::size_t limit) {
+std::size_t distance(std::string_view a, std::string_view b, std::size_t limit) {
     const std::size_t n = a.size(), m = b.size();
     if ((n > m ? n - m : m - n) > limit) return limit + 1;
     std::vector<std::size_t> prev2(m + 1), prev(m + 1), cur(m + 1);
@@ -119,9 +136,9 @@ std::size_t distance(const std::string& a, const std::string& b, std::size_t lim
     return prev[m];
 }
 
-template <class Target, class Display>
-std::vector<std::string> rank(const std::string& query, const std::vector<std::pair<std::string, Target>>& pool,
-                              Display display) {
+// `pool`: (normalised name, target) pairs, the name a std::string or a std::string_view.
+template <class Pool, class Display>
+std::vector<std::string> rank(const std::string& query, const Pool& pool, Display display) {
     if (query.empty()) return {};
     // Allow roughly one edit per three characters, at least one and at most three.
     const std::size_t limit = std::clamp<std::size_t>(query.size() / 3, 1, 3);
@@ -178,7 +195,11 @@ std::vector<std::string> KnowledgeBaseImpl::suggest(std::string_view text) const
     const std::string key = normalize_name(text);
     const Rewrites rw = rewrites(key);
     const std::string& query = rw.no_salt.empty() ? key : rw.no_salt;
-    return rank(query, suggestion_pool, [this](const NameTarget& t) {
+    // The pool holds positions in the name table (no second copy of every name is kept).
+    std::vector<std::pair<std::string_view, NameTarget>> pool;
+    pool.reserve(suggestion_pool.size());
+    for (const auto& [entry, target] : suggestion_pool) pool.emplace_back(names.entry(entry).first, target);
+    return rank(query, pool, [this](const NameTarget& t) {
         return t.kind == EntityKind::Product ? pack.products[t.index].name : pack.substances[t.index].name;
     });
 }

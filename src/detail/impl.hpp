@@ -81,7 +81,7 @@ struct TextEq {
 template <class V>
 using TextMap = std::unordered_map<std::string, V, TextHash, TextEq>;
 
-// Entity id -> its index. The keys are views of the ids the pack holds (kb.pack is never changed
+// Entity id -> its index (hashed with NameTable::hash). The keys are views of the ids the pack holds (kb.pack is never changed
 // after the lookups are built), so building the index allocates nothing per id: every load,
 // the built-in pack's included, builds nine of them. Open addressing, at most half full; the
 // first of two equal keys wins, as with unordered_map::emplace. `find` returns a pointer (end()
@@ -159,6 +159,8 @@ public:
     }
     [[nodiscard]] static constexpr const Entry* end() noexcept { return nullptr; }
     [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
+    // Entries are numbered in the order they were first inserted.
+    [[nodiscard]] const Entry& entry(std::size_t i) const { return entries_[i]; }
     void reserve(std::size_t entries);
 
 private:
@@ -426,7 +428,6 @@ struct KnowledgeBaseImpl {
     mutable std::vector<std::pair<std::uint32_t, std::uint32_t>> vocabulary_join;  // (drug, substance), sorted
 
     NameTable names;                                                   // normalised text -> entity
-    TextMap<std::uint32_t> condition_names;                            // normalised text -> condition
     // Condition codes: "icd-10-cm F1120" (dots dropped, upper case) / "snomed-ct 38341003" -> condition.
     mutable TextMap<std::uint32_t> condition_codes;
     // Every condition name and synonym as a sorted set of words (without "of", "the", ...), and
@@ -437,14 +438,18 @@ struct KnowledgeBaseImpl {
         std::uint32_t condition;
     };
     mutable std::vector<ConditionWords> condition_words;
-    // condition_codes and condition_words are built on the first condition resolved: a knowledge
-    // base that is never asked about conditions (most loads, every screen without conditions) never
-    // pays for them.
+    mutable TextMap<std::uint32_t> condition_names;                    // normalised text -> condition
+    mutable std::vector<std::pair<std::string, std::uint32_t>> condition_pool;  // every condition name
+    // condition_codes, condition_words, condition_names and condition_pool are built on the first
+    // condition resolved or suggested: a knowledge base that is never asked about conditions (most
+    // loads, every check and screen without conditions) never pays for them.
     mutable std::once_flag condition_index_once;
     void index_conditions_once() const;
     void index_conditions() const;  // call through index_conditions_once
-    std::vector<std::pair<std::string, NameTarget>> suggestion_pool;   // every medication name
-    std::vector<std::pair<std::string, std::uint32_t>> condition_pool;  // every condition name
+    // Every readable medication name (no ids or codes), in the order added: the name table's
+    // entry number and the entity it named when added (a later product/substance tie-break may
+    // change the table's target, not the suggestion's).
+    std::vector<std::pair<std::uint32_t, NameTarget>> suggestion_pool;
 
     // --- queries --------------------------------------------------------------------------------
     [[nodiscard]] bool in_class(std::uint32_t substance, std::uint32_t cls) const;
@@ -499,8 +504,9 @@ void build_lookups(KnowledgeBaseImpl& kb);
 void mark_rule_coverage(KnowledgeBaseImpl& kb);
 // Fills pair_rows, pair_row_base and pair_hot from pair_bits and the Interacts edges, and the duplicate-therapy
 // masks (engine.cpp). Returns false when the bits and the edges disagree, or the two directions of
-// a pair differ (a damaged snapshot): then the rank index is left empty.
-[[nodiscard]] bool build_check_index(KnowledgeBaseImpl& kb);
+// a pair differ (a damaged snapshot): then the rank index is left empty. `verify` false skips those
+// checks, for a snapshot known to be sound (the built-in pack's, checked when it was built).
+[[nodiscard]] bool build_check_index(KnowledgeBaseImpl& kb, bool verify = true);
 // Interns pack.cumulative_rules into the cumulative_* tables (engine.cpp). Needs the id indexes
 // and class_members. Returns an empty string, or what is wrong with a rule (a snapshot's rules are
 // not checked by the pack loader: a reference to nothing or more than 8 requirements is damage).
@@ -510,6 +516,9 @@ std::string compile_cumulative(KnowledgeBaseImpl& kb);
 std::string normalize_name(std::string_view text);
 // The same, into a caller's buffer (no allocation once the buffer is large enough).
 void normalize_name_into(std::string_view text, std::string& out);
+// Whether normalize_name(text) == text (and text is not empty): most pack names and ids are
+// written normalised already, and loading adds them without copying them first.
+[[nodiscard]] bool is_normalized_name(std::string_view text) noexcept;
 
 // Runs a check and returns the report (check.cpp).
 Report run_check(const std::shared_ptr<const KnowledgeBaseImpl>& kb, std::vector<std::string> medications,

@@ -34,7 +34,9 @@ inline constexpr std::size_t kSnapshotHeaderBytes = 32;
 // The texts the entities expand to (a string of the table counts each time it is used) are
 // limited to `max_expanded_text` bytes; 0 means 8 times the data, at least 256 MiB.
 // `embedded`: the bytes are the library's own built-in snapshot, which lives as long as the
-// process: its string table is used in place and its checksum is not verified again.
+// process: its string table is used in place, and what rxcaution_packc verified when it read the
+// snapshot back at build time (the checksum, the tables' shapes, the pair bits against the
+// interaction edges) is not verified again. Never pass it for bytes from anywhere else.
 [[nodiscard]] RXCAUTION_EXPORT std::shared_ptr<const KnowledgeBaseImpl> read_snapshot(std::string_view bytes,
                                                                                       const std::string& file,
                                                                                       std::uint64_t max_expanded_text = 0,

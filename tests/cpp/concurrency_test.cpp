@@ -116,3 +116,33 @@ TEST(KnowledgeBase, ConcurrentFirstConditionResolutionsAgree) {
     run_together(kThreads, [&](int t) { got[t] = to_json(cold.check(meds, context)); });
     for (int t = 0; t < kThreads; ++t) EXPECT_EQ(got[t], want) << "thread " << t;
 }
+
+// Condition names (and the pool suggestions are ranked from) are indexed on the first condition
+// resolved or suggested: threads racing to do either first must all get what a warm copy gives.
+TEST(KnowledgeBase, ConcurrentFirstConditionSuggestionsAgree) {
+    const KnowledgeBase warm = KnowledgeBase::from_snapshot(KnowledgeBase::builtin().to_snapshot());
+    const std::vector<std::string> texts = {"hypertensoin", "asthma", "hepatic impairment", "QT prolongation"};
+    std::vector<std::string> want;
+    for (const auto& text : texts) {
+        const auto r = warm.resolve_condition(text);
+        std::string line = text + " -> " + (r.resolved ? r.id + " by " + r.matched_by : "unresolved") + ":";
+        for (const auto& s : r.suggestions) line += " " + s;
+        want.push_back(line);
+    }
+    ASSERT_EQ(want[0], "hypertensoin -> unresolved: Hypertension Hypotension");  // suggestions, ranked from the pool
+    const KnowledgeBase cold = KnowledgeBase::from_snapshot(KnowledgeBase::builtin().to_snapshot());
+    constexpr int kThreads = 8;
+    std::vector<std::vector<std::string>> got(kThreads);
+    run_together(kThreads, [&](int t) {
+        // Each thread starts at another text, so that both kinds of first call collide.
+        for (std::size_t k = 0; k < texts.size(); ++k) {
+            const std::size_t i = (k + static_cast<std::size_t>(t)) % texts.size();
+            const auto r = cold.resolve_condition(texts[i]);
+            std::string line = texts[i] + " -> " + (r.resolved ? r.id + " by " + r.matched_by : "unresolved") + ":";
+            for (const auto& s : r.suggestions) line += " " + s;
+            got[t].push_back(line);
+        }
+        std::rotate(got[t].begin(), got[t].end() - static_cast<std::ptrdiff_t>(t % texts.size()), got[t].end());
+    });
+    for (int t = 0; t < kThreads; ++t) EXPECT_EQ(got[t], want) << "thread " << t;
+}

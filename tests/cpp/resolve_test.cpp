@@ -1,6 +1,10 @@
 #include "test_support.hpp"
 
+#include "detail/impl.hpp"
+
 #include <gtest/gtest.h>
+
+#include <random>
 
 using namespace rxcaution;
 using rxtest::kb;
@@ -88,4 +92,26 @@ TEST(Resolve, ConditionsBySynonym) {
     EXPECT_FALSE(c.resolved);
     ASSERT_FALSE(c.suggestions.empty());
     EXPECT_EQ(c.suggestions[0], kb().condition("hypertension").name);
+}
+
+// Loading adds a pack name without normalising it when it is normalised already: the test that
+// decides this must agree with normalize_name on every text, or a name would be indexed under a
+// key no lookup produces.
+TEST(Resolve, AlreadyNormalisedNamesAreRecognisedExactly) {
+    using rxcaution::detail::is_normalized_name;
+    using rxcaution::detail::normalize_name;
+    for (const std::string text : {"methadone", "st johns wort", "st-johns-wort", "St John's wort", "methadone ",
+                                   " methadone", "a  b", "a b", "", " ", "5 htp", "caf\xc3\xa9ine", "'", "x'y", "A",
+                                   "buprenorphine hydrochloride", "rxcui 1819", "DB00333"}) {
+        EXPECT_EQ(is_normalized_name(text), !text.empty() && normalize_name(text) == text) << '"' << text << '"';
+    }
+    // Random texts over the bytes that matter (letters of both cases, digits, separators, an
+    // apostrophe, a non-ASCII byte), short enough that every shape occurs.
+    const std::string alphabet = "aZ09 -'.\xc3";
+    std::mt19937 rng(20261130);
+    for (int i = 0; i < 20000; ++i) {
+        std::string text(rng() % 6, ' ');
+        for (char& c : text) c = alphabet[rng() % alphabet.size()];
+        ASSERT_EQ(is_normalized_name(text), !text.empty() && normalize_name(text) == text) << '"' << text << '"';
+    }
 }

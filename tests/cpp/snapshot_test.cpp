@@ -4,6 +4,8 @@
 
 #include "test_support.hpp"
 
+#include "detail/embedded_snapshot.hpp"
+#include "detail/impl.hpp"
 #include "detail/snapshot.hpp"
 
 #include "cli.hpp"
@@ -407,4 +409,46 @@ TEST(Snapshot, TextExpansionIsLimited) {
     }
     // The default limit admits the real pack with room to spare.
     EXPECT_NO_THROW((void)rxcaution::detail::read_snapshot(bytes, "builtin.rxpack"));
+}
+
+TEST(Snapshot, BuiltinReadInPlaceEqualsAFullyCheckedRead) {
+    // builtin() reads the embedded snapshot without the checks rxcaution_packc made when the
+    // library was built (checksum, table shapes, pair bits against the interaction edges). The
+    // same bytes read as any file is, with every check, must give the same pair index and tables.
+    const std::string_view bytes = rxcaution::detail::embedded_snapshot();
+    ASSERT_FALSE(bytes.empty());
+    const auto trusted = rxcaution::detail::read_snapshot(bytes, "<builtin>", 0, true);
+    const auto checked = rxcaution::detail::read_snapshot(bytes, "builtin.rxpack");
+    ASSERT_FALSE(checked->pair_rows.empty());
+    EXPECT_EQ(trusted->pair_row_words, checked->pair_row_words);
+    EXPECT_EQ(trusted->pair_rows, checked->pair_rows);
+    EXPECT_EQ(trusted->pair_row_base, checked->pair_row_base);
+    ASSERT_EQ(trusted->pair_hot.size(), checked->pair_hot.size());
+    for (std::size_t i = 0; i < checked->pair_hot.size(); ++i) {
+        EXPECT_EQ(trusted->pair_hot[i].word, checked->pair_hot[i].word) << i;
+        EXPECT_EQ(trusted->pair_hot[i].meta, checked->pair_hot[i].meta) << i;
+    }
+    EXPECT_EQ(trusted->duplicate_starts_mask, checked->duplicate_starts_mask);
+    EXPECT_EQ(trusted->duplicate_member_mask, checked->duplicate_member_mask);
+    EXPECT_EQ(trusted->names.size(), checked->names.size());
+    EXPECT_EQ(KnowledgeBase::builtin().to_snapshot(), std::string(bytes));
+}
+
+TEST(Snapshot, UncheckedPairIndexEqualsTheCheckedOne) {
+    // The same for a knowledge base compiled from JSON: build_check_index without its checks
+    // (what the built-in pack's read uses) builds exactly what it builds with them.
+    auto impl = std::const_pointer_cast<rxcaution::detail::KnowledgeBaseImpl>(
+        rxcaution::detail::read_snapshot(KnowledgeBase::load(RXCAUTION_PACK_DIR).to_snapshot(), "x.rxpack"));
+    const auto rows = impl->pair_rows;
+    const auto bases = impl->pair_row_base;
+    const auto hot = impl->pair_hot;
+    ASSERT_FALSE(rows.empty());
+    ASSERT_TRUE(rxcaution::detail::build_check_index(*impl, false));
+    EXPECT_EQ(impl->pair_rows, rows);
+    EXPECT_EQ(impl->pair_row_base, bases);
+    ASSERT_EQ(impl->pair_hot.size(), hot.size());
+    for (std::size_t i = 0; i < hot.size(); ++i) {
+        EXPECT_EQ(impl->pair_hot[i].word, hot[i].word) << i;
+        EXPECT_EQ(impl->pair_hot[i].meta, hot[i].meta) << i;
+    }
 }
