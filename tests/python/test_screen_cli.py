@@ -127,6 +127,10 @@ def test_dask_localcluster_two_processes_equals_single_process():
     from rxcaution.dask import _plain
 
     meds, conds = population(1500, seed=9)
+    # Regimens with conditions and no medication row: kb.screen reports their unknown conditions
+    # after the other regimens, and so must the partitions.
+    conds = pd.concat([conds, pd.DataFrame({"regimen_id": [7001, 7002], "condition": ["blorpitis", "hypertension"]})],
+                      ignore_index=True)
     parts = [meds[(meds.regimen_id >= lo) & (meds.regimen_id < lo + 400)] for lo in range(0, 1500, 400)]
     ddf = dd.concat([dd.from_pandas(p, npartitions=1) for p in parts])
     want = _plain(KB.screen(meds, conditions=conds).rows).reset_index(drop=True)
@@ -159,6 +163,8 @@ def test_dask_localcluster_two_processes_equals_single_process():
     for c in ("kind", "severity", "evidence"):
         assert got[c].dtype == single[c].dtype
     assert got["condition"].isna().any()
+    assert got[got["regimen"] >= 7000][["regimen", "kind", "condition"]].values.tolist() == [
+        [7001, "unresolved-condition", "blorpitis"]]
     assert (got["medication_a"].isna() == (got["kind"] == "unresolved-condition")).all()
     assert len(want) > 1000
     pd.testing.assert_frame_equal(got, want)

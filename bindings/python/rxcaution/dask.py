@@ -144,6 +144,9 @@ def screen(ddf: Any, kb: Optional[KnowledgeBase] = None, *, conditions: Any = No
         it is.
     conditions : pandas.DataFrame, optional
         Conditions in long format (``regimen_column``, ``condition_column``); sent once like kb.
+        Regimens that have conditions but no medication row are screened in one more partition at
+        the end, as ``kb.screen`` screens them after the others (an unknown condition of theirs is a
+        row of its own); that partition waits for every partition's regimen ids.
     min_severity, kinds, duplicate_therapy
         As for :meth:`KnowledgeBase.screen`.
     threads : int, default 1
@@ -189,4 +192,33 @@ def screen(ddf: Any, kb: Optional[KnowledgeBase] = None, *, conditions: Any = No
     kb_arg = once(kb)
     cond_arg = None if conditions is None else once(conditions)
     meta = _meta(pd, (ddf[regimen_column] if regimen_column in ddf.columns else ddf.index).dtype)
-    return ddf.map_partitions(_screen_partition, kb_arg, cond_arg, options, meta=meta, align_dataframes=False)
+    rows = ddf.map_partitions(_screen_partition, kb_arg, cond_arg, options, meta=meta, align_dataframes=False)
+    if conditions is None:
+        return rows
+    # Regimens that have conditions but no medication row belong to no partition. kb.screen on the
+    # whole table screens them after the others (their unresolved conditions are rows of their
+    # own: never dropped), so they are one more partition at the end, made once every partition's
+    # regimen ids are known.
+    dd = require("dask.dataframe", "dask")
+    ids = ddf.map_partitions(_regimen_ids, regimen_column, meta=meta["regimen"], align_dataframes=False)
+    orphans = dask.delayed(_screen_orphans)(kb_arg, cond_arg, options, meta, *ids.to_delayed())
+    return dd.concat([rows, dd.from_delayed([orphans], meta=meta, verify_meta=False)])
+
+
+def _regimen_ids(part: Any, regimen_column: str) -> Any:
+    pd = require("pandas", "dask")
+    ids = part[regimen_column] if regimen_column in part.columns else part.index.to_series()
+    return pd.Series(ids.unique(), dtype=ids.dtype, name="regimen")
+
+
+def _screen_orphans(kb: KnowledgeBase, conditions: Any, options: dict, meta: Any, *ids: Any) -> Any:
+    """The rows of the regimens that only the conditions table names, as kb.screen gives them."""
+    pd = require("pandas", "dask")
+    rc = options["regimen_column"]
+    present = pd.concat(list(ids), ignore_index=True) if ids else pd.Series([], dtype=conditions[rc].dtype)
+    alone = conditions[~conditions[rc].isin(present)]
+    if len(alone) == 0:
+        return meta
+    none = pd.DataFrame({rc: pd.Series([], dtype=alone[rc].dtype),
+                         options["medication_column"]: pd.Series([], dtype=object)})
+    return _plain(kb.screen(none, conditions=alone, **options).rows)
