@@ -53,6 +53,10 @@ def normalise(frame: pd.DataFrame) -> list[tuple]:
 def files(tmp_path_factory):
     d = tmp_path_factory.mktemp("screen")
     meds, conds = population(600)
+    # Two regimens that only the conditions file names (one condition unknown): screened after the
+    # last chunk, as kb.screen screens them after the other regimens.
+    conds = pd.concat([conds, pd.DataFrame({"regimen_id": [9001, 9002], "condition": ["blorpitis", "hypertension"]})],
+                      ignore_index=True)
     meds.to_csv(d / "pop.csv", index=False)
     pq.write_table(pa.Table.from_pandas(meds, preserve_index=False), d / "pop.parquet", row_group_size=500)
     conds.to_csv(d / "cond.csv", index=False)
@@ -76,6 +80,7 @@ def test_files_in_and_out_equal_kb_screen_with_small_chunks(files, src, dst):
         got = pd.DataFrame([json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()])
     assert list(got.columns) == ROW_COLUMNS
     assert normalise(got) == normalise(expected(meds, conds))
+    assert normalise(got)[-1][:2] == (9001, "unresolved-condition")
     lines = proc.stdout.splitlines()
     summary = KB.screen(meds, conditions=conds).summary
     assert lines[0].startswith(f"screened {len(summary):,} regimens ({len(meds):,} medication entries, ")

@@ -9,7 +9,8 @@ REGIMENS is a long table, one row per medication (``regimen_id,medication`` by d
 ``bench/population.py`` writes). A regimen's rows must be consecutive in the file: the file is
 read in chunks of about ``--chunk-rows`` rows and a chunk always ends at the end of a regimen, so
 memory stays bounded however long the file is. Conditions (``regimen_id,condition``) are read
-whole (they are usually far smaller) and matched to each chunk's regimens.
+whole (they are usually far smaller) and matched to each chunk's regimens; regimens that only the
+conditions file names are screened after the last chunk (their unknown conditions are reported).
 
 RESULTS has one row per warning and one per input that did not resolve (it was NOT checked), the
 columns of ``KnowledgeBase.screen``'s ``rows``; ``--summary-out`` writes one row per regimen.
@@ -243,6 +244,7 @@ def _run(args: argparse.Namespace, pa: Any, stdout: TextIO, stderr: TextIO) -> i
     kb = KnowledgeBase.load(str(args.pack), max_file_bytes=1 << 30) if args.pack else KnowledgeBase.builtin()
     rc, mc, cc = args.regimen_column, args.medication_column, args.condition_column
     pc = require("pyarrow.compute")
+    np = require("numpy")
     conditions = None
     if args.conditions is not None:
         conditions = _read_all(pa, args.conditions, [rc, cc], cc)
@@ -256,11 +258,26 @@ def _run(args: argparse.Namespace, pa: Any, stdout: TextIO, stderr: TextIO) -> i
     max_seen = -1
     rows_schema = summary_schema = None
     start = time.perf_counter()
-    for chunk in _regimen_chunks(pa, batches, rc, args.chunk_rows):
+    # Conditions rows whose regimen has had medication rows: the others (regimens that only the
+    # conditions file names) are screened after the last chunk, as kb.screen screens them after
+    # the other regimens, so that their unknown conditions are reported too.
+    matched = None if conditions is None else np.zeros(conditions.num_rows, dtype=bool)
+
+    def chunks() -> Any:
+        yield from _regimen_chunks(pa, batches, rc, args.chunk_rows)
+        if matched is not None and not matched.all():
+            yield pa.table({rc: pa.array([], type=conditions.column(rc).type), mc: pa.array([], type=pa.string())})
+
+    for chunk in chunks():
         cond_chunk = None
         if conditions is not None:
-            ids = chunk.column(rc).cast(conditions.column(rc).type)
-            cond_chunk = conditions.filter(pc.is_in(conditions.column(rc), value_set=pc.unique(ids)))
+            if chunk.num_rows:
+                ids = chunk.column(rc).cast(conditions.column(rc).type)
+                mine = pc.is_in(conditions.column(rc), value_set=pc.unique(ids)).to_numpy(zero_copy_only=False)
+                matched |= mine
+            else:
+                mine = ~matched
+            cond_chunk = conditions.filter(pa.array(mine))
         result = kb.screen(chunk, conditions=cond_chunk, regimen_column=rc, medication_column=mc,
                            condition_column=cc, min_severity=Severity(args.min_severity), threads=args.threads,
                            as_arrow=True)
