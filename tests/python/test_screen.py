@@ -397,3 +397,15 @@ def test_summary_is_built_on_first_access_once():
     # A summary given to the constructor is kept as given.
     other = rxcaution.screening.ScreenResult(res.rows, "given", 1, KB, res._batch, res._row_regimen, {})
     assert other.summary == "given"
+
+
+def test_a_lone_surrogate_is_reported_in_pandas_and_arrow_output():
+    """A str with a lone UTF-16 surrogate has no UTF-8 form: it never resolves, and Arrow output
+    gives it with U+FFFD (pandas keeps the caller's str); neither raises."""
+    regs = [["methadone", "ket\ud800amine"]]
+    rows = KB.screen(regs).rows
+    assert rows["kind"].tolist() == ["unresolved-medication"]
+    assert rows["medication_a"].tolist() == ["ket\ud800amine"]
+    table = KB.screen(regs, as_arrow=True).rows
+    assert table.column("kind").to_pylist() == ["unresolved-medication"]
+    assert table.column("medication_a").to_pylist() == ["ket\ufffdamine"]

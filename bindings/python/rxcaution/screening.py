@@ -458,8 +458,7 @@ def _tables(np: Any, out: dict, batch: _Batch, ids: _Ids, as_arrow: bool) -> tup
         def cat(codes: Any, categories: Any, ordered: bool) -> Any:
             key = id(categories)
             if key not in dictionaries:
-                dictionaries[key] = categories if isinstance(categories, pa.Array) else pa.array(categories,
-                                                                                                 type=pa.string())
+                dictionaries[key] = categories if isinstance(categories, pa.Array) else _arrow_texts(pa, categories)
             indices = pa.array(codes.astype(np.int32, copy=False), type=pa.int32(), mask=codes < 0)
             return pa.DictionaryArray.from_arrays(indices, dictionaries[key], ordered=ordered)
 
@@ -521,6 +520,17 @@ def _tables(np: Any, out: dict, batch: _Batch, ids: _Ids, as_arrow: bool) -> tup
         return make_table(summary_cols)
 
     return make_table(row_cols), _Deferred(summary)
+
+
+def _arrow_texts(pa: Any, texts: Any) -> Any:
+    """Texts as an Arrow string array. Arrow strings are UTF-8, which a Python str holding a lone
+    UTF-16 surrogate ("\\ud800") has no form in: such texts are given with each lone surrogate
+    replaced by U+FFFD, as the library reads them (the pandas output keeps the caller's str)."""
+    try:
+        return pa.array(texts, type=pa.string())
+    except UnicodeEncodeError:
+        return pa.array([t.encode("utf-16", "surrogatepass").decode("utf-16", "replace") for t in texts],
+                        type=pa.string())
 
 
 def batch_ids_arrow(pa: Any, np: Any, ids: Any, take: Any) -> Any:
