@@ -409,3 +409,29 @@ def test_a_lone_surrogate_is_reported_in_pandas_and_arrow_output():
     table = KB.screen(regs, as_arrow=True).rows
     assert table.column("kind").to_pylist() == ["unresolved-medication"]
     assert table.column("medication_a").to_pylist() == ["ket\ufffdamine"]
+
+
+def test_sorted_int64_regimen_ids_take_the_one_pass_path_with_factorize_results():
+    from rxcaution import _core
+
+    np = pytest.importorskip("numpy")
+    codes, uniques = _core._factorize_sorted_int64(np.array([5, 5, 7, 9, 9, 9], dtype=np.int64))
+    assert codes.tolist() == [0, 0, 1, 2, 2, 2] and uniques.tolist() == [5, 7, 9]
+    empty = _core._factorize_sorted_int64(np.array([], dtype=np.int64))
+    assert empty[0].tolist() == [] and empty[1].tolist() == []
+    # Anything else is left to pandas: decreasing ids, other dtypes, strided views.
+    assert _core._factorize_sorted_int64(np.array([3, 1, 2], dtype=np.int64)) is None
+    assert _core._factorize_sorted_int64(np.array([1, 2], dtype=np.int32)) is None
+    assert _core._factorize_sorted_int64(np.array([1.0, 2.0])) is None
+    assert _core._factorize_sorted_int64(np.arange(10, dtype=np.int64)[::2]) is None
+    rnd = random.Random(21)
+    names = ["Suboxone", "methadone", "ketamine", "alprazolam", "fluconazole", "zorvatinex"]
+    rows = [(r * 3, rnd.choice(names)) for r in range(300) for _ in range(rnd.randint(1, 4))]
+    sorted_ids = pd.DataFrame(rows, columns=["regimen_id", "medication"])
+    want = plain_rows(KB.screen(sorted_ids.astype({"regimen_id": "int32"})).rows)  # pandas.factorize
+    assert len(want) > 100
+    assert plain_rows(KB.screen(sorted_ids).rows) == want
+    assert list(KB.screen(sorted_ids).summary["regimen"]) == sorted(set(r for r, _ in rows))
+    shuffled = sorted_ids.sample(frac=1.0, random_state=3)  # unsorted: pandas.factorize, table order
+    assert sorted(plain_rows(KB.screen(shuffled).rows)) == sorted(
+        plain_rows(KB.screen(shuffled.astype({"regimen_id": "int32"})).rows))

@@ -199,8 +199,11 @@ def _is_arrow(obj: Any) -> bool:
 
 def _encode_texts(np: Any, codes: Any, uniques: Any) -> tuple[list, Any]:
     """Distinct texts as str (a missing value becomes "", which never resolves) and int32 codes."""
-    texts = ["" if u is None or (isinstance(u, float) and u != u) else (u if isinstance(u, str) else str(u))
-             for u in uniques]
+    if isinstance(uniques, list):  # from _core._factorize_utf8: every one a str already
+        texts = list(uniques)
+    else:
+        texts = ["" if u is None or (isinstance(u, float) and u != u) else (u if isinstance(u, str) else str(u))
+                 for u in uniques]
     codes = np.asarray(codes)
     if (codes < 0).any():  # missing values
         texts.append("")
@@ -211,7 +214,8 @@ def _encode_texts(np: Any, codes: Any, uniques: Any) -> tuple[list, Any]:
 def _csr(np: Any, regimen_codes: Any, value_codes: Any, regimens: int) -> tuple[Any, Any]:
     """Offsets and codes grouped by regimen; a regimen's entries keep their table order."""
     regimen_codes = np.asarray(regimen_codes, dtype=np.int64)
-    if len(regimen_codes) and (np.diff(regimen_codes) < 0).any():
+    # Compared in place (np.diff would first write a second 8-byte array as long as the table).
+    if len(regimen_codes) > 1 and (regimen_codes[1:] < regimen_codes[:-1]).any():
         order = np.argsort(regimen_codes, kind="stable")
         regimen_codes = regimen_codes[order]
         value_codes = value_codes[order]
@@ -258,7 +262,10 @@ def _factorize_frame(pd: Any, np: Any, data: Any, conditions: Any, rc: str, mc: 
                 raise KeyError(f"screen(): no column {c!r} (columns: {', '.join(map(str, frame.columns))}); "
                                "set regimen_column / medication_column / condition_column")
     keys = data[rc] if conditions is None else pd.concat([data[rc], conditions[rc]], ignore_index=True)
-    reg_codes, reg_uniques = pd.factorize(keys, sort=False, use_na_sentinel=False)
+    runs = None
+    if conditions is None and keys.dtype == np.int64:  # sorted ids: one pass, no hashing
+        runs = _core._factorize_sorted_int64(keys.to_numpy())
+    reg_codes, reg_uniques = runs if runs is not None else pd.factorize(keys, sort=False, use_na_sentinel=False)
     regimens = len(reg_uniques)
     med_codes, med_uniques = _factorize_texts(pd.factorize, data[mc], threads)
     texts, med_codes = _encode_texts(np, med_codes, med_uniques)
