@@ -117,16 +117,10 @@ struct Worker {
     std::vector<Implicated> implicated;
 };
 
-// The rule ids of a knowledge base for naming rows (ScreenRuleIds), built by the first screen and
-// kept while the knowledge base lives.
-std::shared_ptr<const ScreenRuleIds> rule_ids_for(const std::shared_ptr<const KnowledgeBaseImpl>& kb) {
-    static std::mutex mutex;
+// Every rule id once, a code per rule (see ScreenRuleIds); `serial` tells knowledge bases apart
+// for the whole process (called under kept_beside's lock).
+std::shared_ptr<ScreenRuleIds> build_rule_ids(const std::shared_ptr<const KnowledgeBaseImpl>& kb) {
     static std::uint64_t serial = 0;
-    static std::vector<std::pair<std::weak_ptr<const KnowledgeBaseImpl>, std::shared_ptr<const ScreenRuleIds>>> cache;
-    const std::lock_guard<std::mutex> lock(mutex);
-    std::erase_if(cache, [](const auto& entry) { return entry.first.expired(); });
-    for (const auto& [owner, table] : cache)
-        if (!owner.owner_before(kb) && !kb.owner_before(owner)) return table;
     auto t = std::make_shared<ScreenRuleIds>();
     t->serial = ++serial;
     const auto& pack = kb->pack;
@@ -163,8 +157,29 @@ std::shared_ptr<const ScreenRuleIds> rule_ids_for(const std::shared_ptr<const Kn
     for (const auto& c : pack.classes) add(c.id);
     add("duplicate-ingredient");
     for (const auto& c : pack.cumulative_rules) add(c.id);
-    cache.emplace_back(kb, t);
     return t;
+}
+
+// A T kept beside a knowledge base while it lives (the compiled knowledge base is immutable and
+// shared; what screen learns about it is kept here): made by make() on the first call for that
+// knowledge base, under the lock, then shared by every later call. One registry per T.
+template <class T, class Make>
+std::shared_ptr<T> kept_beside(const std::shared_ptr<const KnowledgeBaseImpl>& kb, Make make) {
+    static std::mutex mutex;
+    static std::vector<std::pair<std::weak_ptr<const KnowledgeBaseImpl>, std::shared_ptr<T>>> kept;
+    const std::lock_guard<std::mutex> lock(mutex);
+    std::erase_if(kept, [](const auto& entry) { return entry.first.expired(); });
+    for (const auto& [owner, value] : kept)
+        if (!owner.owner_before(kb) && !kb.owner_before(owner)) return value;
+    std::shared_ptr<T> value = make();
+    kept.emplace_back(kb, value);
+    return value;
+}
+
+// The rule ids of a knowledge base for naming rows (ScreenRuleIds), built by the first screen and
+// kept while the knowledge base lives.
+std::shared_ptr<const ScreenRuleIds> rule_ids_for(const std::shared_ptr<const KnowledgeBaseImpl>& kb) {
+    return kept_beside<const ScreenRuleIds>(kb, [&kb] { return build_rule_ids(kb); });
 }
 
 // Per knowledge base, how the texts of earlier screens resolved: a population is screened in
@@ -185,15 +200,7 @@ struct TextCache {
 };
 
 std::shared_ptr<TextCache> text_cache_for(const std::shared_ptr<const KnowledgeBaseImpl>& kb) {
-    static std::mutex mutex;
-    static std::vector<std::pair<std::weak_ptr<const KnowledgeBaseImpl>, std::shared_ptr<TextCache>>> caches;
-    const std::lock_guard<std::mutex> lock(mutex);
-    std::erase_if(caches, [](const auto& entry) { return entry.first.expired(); });
-    for (const auto& [owner, cache] : caches)
-        if (!owner.owner_before(kb) && !kb.owner_before(owner)) return cache;
-    auto cache = std::make_shared<TextCache>();
-    caches.emplace_back(kb, cache);
-    return cache;
+    return kept_beside<TextCache>(kb, [] { return std::make_shared<TextCache>(); });
 }
 
 // Most texts a knowledge base's cache of resolved texts holds (each some hundreds of bytes).

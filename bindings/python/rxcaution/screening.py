@@ -289,8 +289,9 @@ def _factorize_arrow(pa: Any, np: Any, data: Any, conditions: Any, rc: str, mc: 
         return table.column(name)
 
     def encoded(col: Any, texts: bool = False) -> tuple[Any, list]:
-        if texts and _utf8_chunks(col) is not None:
-            return _core._factorize_utf8(_utf8_chunks(col), threads)
+        chunks = _utf8_chunks(col) if texts else None
+        if chunks is not None:
+            return _core._factorize_utf8(chunks, threads)
         enc = pc.dictionary_encode(col).combine_chunks()
         indices = enc.indices.to_numpy(zero_copy_only=False)
         if enc.indices.null_count:

@@ -85,7 +85,9 @@ std::uint64_t text_hash(std::string_view t) noexcept {
 // Distinct texts of one slice, in order of first appearance. A slot is 8 bytes (32 bits of hash,
 // id + 1), and each distinct text is copied into the table's own arena: a look-up reads the slot
 // array and the arena, both small and hot, never the column's data buffer where the text first
-// appeared (a cache miss per row on a 60 MB column).
+// appeared (a cache miss per row on a 60 MB column). Alternated against a plain table of
+// (std::hash, id) with views into the column: 173-176 against 178-199 ms on one thread, 103-109
+// against 108-117 ms on two, for the 5,352,715 entries of the benchmark population.
 class Table {
 public:
     explicit Table(std::size_t expected) {

@@ -67,44 +67,68 @@ std::string text_of(py::handle item) {
 // comparison (an equal str); UTF-8 is read once per distinct text. Measured on 1,069,141 entries
 // (224,423 str objects, 26,906 texts): the (object, hash) table alone was about 4 times faster
 // than a map from UTF-8 text.
-struct ListEncoder {
+// The tables below probe linearly from a slot's home; an empty slot has no `object`. Doubles
+// `slots`, putting each entry back from home(entry) (a position, masked here).
+template <class Slot, class Home>
+void double_table(std::vector<Slot>& slots, Home home) {
+    std::vector<Slot> old(slots.size() * 2);
+    old.swap(slots);
+    const std::size_t mask = slots.size() - 1;
+    for (const Slot& e : old)
+        if (e.object)
+            for (std::size_t h = home(e) & mask;; h = (h + 1) & mask)
+                if (!slots[h].object) {
+                    slots[h] = e;
+                    break;
+                }
+}
+
+// Codes of str objects already met, keyed by the object's address: an object met again is not
+// read. Objects are borrowed (held by the sequences being encoded).
+class AddressCodes {
+public:
+    // The code recorded for `item`, or -1 with `slot` set to where add() records it.
+    std::int32_t find(PyObject* item, std::size_t& slot) const noexcept {
+        const std::size_t mask = seen_.size() - 1;
+        for (slot = home(item);; slot = (slot + 1) & mask) {
+            const Seen& e = seen_[slot];
+            if (e.object == item) return e.code;
+            if (!e.object) return -1;
+        }
+    }
+    // Records `code` for `item` at the slot find() gave (no add() or find() of another item between).
+    void add(std::size_t slot, PyObject* item, std::int32_t code) {
+        seen_[slot] = Seen{item, code};
+        if (2 * ++used_ > seen_.size()) {
+            --shift_;
+            double_table(seen_, [this](const Seen& e) { return home(e.object); });
+        }
+    }
+
+private:
     struct Seen {
-        PyObject* object = nullptr;  // borrowed, as Slot::object
+        PyObject* object = nullptr;
         std::int32_t code = -1;
     };
-    std::vector<Seen> seen = std::vector<Seen>(1024);
-    std::size_t seen_used = 0;
-    int seen_shift = 64 - 10;
-
-    static std::size_t at_address(PyObject* p, int shift) noexcept {
-        return static_cast<std::size_t>((reinterpret_cast<std::uintptr_t>(p) * 0x9E3779B97F4A7C15ull) >> shift);
+    [[nodiscard]] std::size_t home(PyObject* p) const noexcept {
+        return static_cast<std::size_t>((reinterpret_cast<std::uintptr_t>(p) * 0x9E3779B97F4A7C15ull) >> shift_);
     }
+    std::vector<Seen> seen_ = std::vector<Seen>(1024);
+    std::size_t used_ = 0;
+    int shift_ = 64 - 10;  // home() gives the top log2(size) bits of the product
+};
 
-    void grow_seen() {
-        std::vector<Seen> old(seen.size() * 2);
-        old.swap(seen);
-        --seen_shift;
-        const std::size_t mask = seen.size() - 1;
-        for (const Seen& e : old)
-            if (e.object)
-                for (std::size_t h = at_address(e.object, seen_shift);; h = (h + 1) & mask)
-                    if (!seen[h].object) {
-                        seen[h] = e;
-                        break;
-                    }
-    }
+// Home of a text hash in a table of text entries.
+inline std::size_t text_home(std::size_t h) noexcept { return h * 0x9E3779B97F4A7C15ull >> 7; }
+
+struct ListEncoder {
+    AddressCodes seen;
 
     std::int32_t code_of(PyObject* item) {
-        const std::size_t mask = seen.size() - 1;
-        std::size_t h = at_address(item, seen_shift);
-        for (;; h = (h + 1) & mask) {
-            const Seen& e = seen[h];
-            if (e.object == item) return e.code;
-            if (!e.object) break;
-        }
-        const std::int32_t code = code_of_text(item);
-        seen[h] = Seen{item, code};
-        if (2 * ++seen_used > seen.size()) grow_seen();
+        std::size_t slot = 0;
+        if (const std::int32_t code = seen.find(item, slot); code >= 0) return code;
+        const std::int32_t code = code_of_text(item);  // does not touch `seen`: the slot stays valid
+        seen.add(slot, item, code);
         return code;
     }
 
@@ -131,20 +155,6 @@ struct ListEncoder {
 #endif
     }
 
-    static std::size_t mix(Py_hash_t h) { return static_cast<std::size_t>(h) * 0x9E3779B97F4A7C15ull >> 7; }
-
-    void grow() {
-        std::vector<Slot> old(slots.size() * 2);
-        old.swap(slots);
-        const std::size_t mask = slots.size() - 1;
-        for (const Slot& e : old)
-            if (e.object)
-                for (std::size_t h = mix(e.hash) & mask;; h = (h + 1) & mask)
-                    if (!slots[h].object) {
-                        slots[h] = e;
-                        break;
-                    }
-    }
 
     // The code of a text met for the first time as this str object (and no equal str before it).
     std::int32_t new_text(PyObject* item) {
@@ -180,7 +190,7 @@ struct ListEncoder {
             if (hash == -1) throw py::error_already_set();
         }
         const std::size_t mask = slots.size() - 1;
-        std::size_t h = mix(hash) & mask;
+        std::size_t h = text_home(static_cast<std::size_t>(hash)) & mask;
         for (;; h = (h + 1) & mask) {
             const Slot& e = slots[h];
             if (!e.object) break;
@@ -193,7 +203,8 @@ struct ListEncoder {
         }
         const std::int32_t code = new_text(item);
         slots[h] = Slot{item, hash, code};
-        if (2 * ++used > slots.size()) grow();
+        if (2 * ++used > slots.size())
+            double_table(slots, [](const Slot& e) { return text_home(static_cast<std::size_t>(e.hash)); });
         return code;
     }
 
@@ -313,8 +324,6 @@ private:
         return {static_cast<const char*>(PyUnicode_DATA(item)), static_cast<std::size_t>(PyUnicode_GET_LENGTH(item))};
     }
 
-    static std::size_t spread(std::size_t h) noexcept { return static_cast<std::size_t>(h * 0x9E3779B97F4A7C15ull >> 7); }
-
     // Open addressing from text (its bytes) to code; objects are borrowed (held by their lists).
     struct Table {
         struct Entry {
@@ -328,7 +337,7 @@ private:
         // The code of the text of `item`, or `fresh` (recorded for it) when the text is new.
         std::int32_t find_or_add(PyObject* item, std::size_t hash, std::int32_t fresh) {
             const std::size_t mask = entries.size() - 1;
-            std::size_t h = spread(hash) & mask;
+            std::size_t h = text_home(hash) & mask;
             const std::string_view text = bytes(item);
             for (;; h = (h + 1) & mask) {
                 const Entry& e = entries[h];
@@ -336,18 +345,7 @@ private:
                 if (e.hash == hash && (e.object == item || bytes(e.object) == text)) return e.code;
             }
             entries[h] = Entry{item, hash, fresh};
-            if (2 * ++used > entries.size()) {
-                std::vector<Entry> old(entries.size() * 2);
-                old.swap(entries);
-                const std::size_t m = entries.size() - 1;
-                for (const Entry& e : old)
-                    if (e.object)
-                        for (std::size_t k = spread(e.hash) & m;; k = (k + 1) & m)
-                            if (!entries[k].object) {
-                                entries[k] = e;
-                                break;
-                            }
-            }
+            if (2 * ++used > entries.size()) double_table(entries, [](const Entry& e) { return text_home(e.hash); });
             return fresh;
         }
     };
@@ -360,9 +358,7 @@ private:
 
         void encode(PyObject** lists, const std::int64_t* offsets, std::int32_t* codes, std::atomic<bool>& outside) {
             // By object address first (an object met again is not read), then by text.
-            std::vector<ListEncoder::Seen> seen(1024);
-            std::size_t seen_used = 0;
-            int shift = 64 - 10;
+            AddressCodes seen;
             Table texts;
             for (std::size_t r = first; r < last; ++r) {
                 if (outside.load(std::memory_order_relaxed)) return;
@@ -372,12 +368,9 @@ private:
                 std::int32_t* out = codes + offsets[r];
                 for (Py_ssize_t k = 0; k < n; ++k) {
                     PyObject* item = items[k];
-                    std::size_t mask = seen.size() - 1;
-                    std::size_t h = ListEncoder::at_address(item, shift);
-                    for (;; h = (h + 1) & mask)
-                        if (seen[h].object == item || !seen[h].object) break;
-                    if (seen[h].object == item) {
-                        out[k] = seen[h].code;
+                    std::size_t slot = 0;
+                    if (const std::int32_t known = seen.find(item, slot); known >= 0) {
+                        out[k] = known;
                         continue;
                     }
                     if (!plain(item)) {
@@ -392,20 +385,7 @@ private:
                         distinct_hash.push_back(hash);
                     }
                     out[k] = code;
-                    seen[h] = ListEncoder::Seen{item, code};
-                    if (2 * ++seen_used > seen.size()) {
-                        std::vector<ListEncoder::Seen> old(seen.size() * 2);
-                        old.swap(seen);
-                        --shift;
-                        mask = seen.size() - 1;
-                        for (const auto& e : old)
-                            if (e.object)
-                                for (std::size_t q = ListEncoder::at_address(e.object, shift);; q = (q + 1) & mask)
-                                    if (!seen[q].object) {
-                                        seen[q] = e;
-                                        break;
-                                    }
-                    }
+                    seen.add(slot, item, code);
                 }
             }
         }
