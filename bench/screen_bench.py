@@ -12,7 +12,8 @@ Contenders on the same synthetic population (bench/population.py: Zipf-like drug
   long table written as 8 Parquet files of consecutive regimens: against the single-process
   2-thread DataFrame screen (the issue's target), timed in alternation on the running cluster with
   the knowledge base shipped, for the rows gathered into the client (``compute``, from partitions
-  already in the cluster and from the files), kept in the cluster (``persist``) and written as
+  already in the cluster and from the files; and with ``rxcaution.dask.collect``, which fetches
+  each partition as it finishes), kept in the cluster (``persist``) and written as
   Parquet (``to_parquet``); cluster start-up, shipping and the first call are reported apart.
 
 Throughput is pair-evaluations per second: the sum over regimens of n(n-1)/2 for n medications.
@@ -84,6 +85,8 @@ def run_dask(kb, frame, partitions: int, work: Path, repeats: int) -> dict:
     * ``compute``: the rows end in the client's memory as one DataFrame (the partitions in the
       cluster already, as after ``persist``; and from the Parquet files, reading included on both
       sides);
+    * ``collect`` (``rxcaution.dask.collect``): the same, each partition fetched as it finishes
+      and concatenated in the client;
     * ``persist``: the rows stay in the cluster's memory (from the Parquet files);
     * ``to_parquet``: the rows are written as Parquet (from the Parquet files; one file for the
       single process, one per partition for Dask).
@@ -131,6 +134,10 @@ def run_dask(kb, frame, partitions: int, work: Path, repeats: int) -> dict:
             "single, read Parquet + screen": lambda: kb.screen(pd.read_parquet(source), threads=2),
             "dask compute from Parquet": lambda: client.compute(
                 rx_dask.screen(dd.read_parquet(str(source)), kb_future)).result(),
+            "dask collect, partitions in the cluster": lambda: rx_dask.collect(
+                rx_dask.screen(persisted, kb_future)),
+            "dask collect from Parquet": lambda: rx_dask.collect(
+                rx_dask.screen(dd.read_parquet(str(source)), kb_future)),
             "dask persist from Parquet": dask_persist,
             "single, read Parquet + screen + write Parquet": lambda: kb.screen(
                 pd.read_parquet(source), threads=2).rows.to_parquet(single_out),
@@ -147,6 +154,10 @@ def run_dask(kb, frame, partitions: int, work: Path, repeats: int) -> dict:
         "compute, partitions in the cluster / screen in memory": best["dask compute, partitions in the cluster"]
         / best["single, in memory"],
         "compute from Parquet / read + screen": best["dask compute from Parquet"]
+        / best["single, read Parquet + screen"],
+        "collect, partitions in the cluster / screen in memory": best["dask collect, partitions in the cluster"]
+        / best["single, in memory"],
+        "collect from Parquet / read + screen": best["dask collect from Parquet"]
         / best["single, read Parquet + screen"],
         "persist from Parquet / read + screen": best["dask persist from Parquet"]
         / best["single, read Parquet + screen"],

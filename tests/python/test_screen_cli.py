@@ -155,6 +155,17 @@ def test_dask_localcluster_two_processes_equals_single_process():
         assert len(client.who_has(shipped[0][2])[shipped[0][2].key]) == 2  # on both workers
         again = client.compute(rx_dask.screen(ddf, KB, conditions=conds)).result(timeout=240)
         assert [entry[2] for entry in rx_dask._SCATTERED.values() if entry[0] is client] == [shipped[0][2]]
+        # collect: the partitions fetched as they finish and concatenated here, in partition order.
+        collected = rx_dask.collect(rx_dask.screen(ddf, KB, conditions=conds))
+        assert isinstance(collected.index, pd.RangeIndex)
+        # It releases only its own references: rows persisted by the caller stay in the cluster.
+        kept = client.persist(rx_dask.screen(ddf, KB))
+        distributed.wait(kept)
+        from_kept = rx_dask.collect(kept, client=client)
+        assert kept.compute().reset_index(drop=True).equals(from_kept)
+        # A partition's error reaches the caller (kb.screen refuses a negative thread count).
+        with pytest.raises(ValueError, match=r"threads must be >= 0"):
+            rx_dask.collect(rx_dask.screen(ddf, KB, threads=-1), client=client)
     # The cache holds a closed client's copy only until the next call prunes it.
     assert all(entry[0].status in ("closed", "closing") for entry in rx_dask._SCATTERED.values()
                if entry[0] is client)
@@ -174,6 +185,8 @@ def test_dask_localcluster_two_processes_equals_single_process():
     assert len(want) > 1000
     pd.testing.assert_frame_equal(got, want)
     pd.testing.assert_frame_equal(by_index, want)
+    pd.testing.assert_frame_equal(collected, want)
+    pd.testing.assert_frame_equal(from_kept, _plain(KB.screen(meds).rows).reset_index(drop=True))
 
 
 def test_dask_to_parquet_of_partitions_with_different_rules_reads_back_equal(tmp_path):
@@ -193,6 +206,8 @@ def test_dask_to_parquet_of_partitions_with_different_rules_reads_back_equal(tmp
     assert rules[0] != rules[1] and rules[1] != rules[2]
     with dask.config.set(scheduler="sync"):
         rx_dask.screen(ddf, KB).to_parquet(tmp_path / "out", write_index=False)
+        # Without a distributed client, collect is compute() with kb.screen's fresh index.
+        pd.testing.assert_frame_equal(rx_dask.collect(rx_dask.screen(ddf, KB)), want)
     back = pd.read_parquet(tmp_path / "out", dtype_backend="pyarrow")
     assert len(back) == len(want) > 100
     for column in ROW_COLUMNS:
