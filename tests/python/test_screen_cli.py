@@ -162,7 +162,9 @@ def test_dask_localcluster_two_processes_equals_single_process():
         kept = client.persist(rx_dask.screen(ddf, KB))
         distributed.wait(kept)
         from_kept = rx_dask.collect(kept, client=client)
+        relayed = rx_dask.collect(kept, client=client, direct=False)  # through the scheduler
         assert kept.compute().reset_index(drop=True).equals(from_kept)
+        assert relayed.equals(from_kept)
         # A partition's error reaches the caller (kb.screen refuses a negative thread count).
         with pytest.raises(ValueError, match=r"threads must be >= 0"):
             rx_dask.collect(rx_dask.screen(ddf, KB, threads=-1), client=client)

@@ -225,17 +225,17 @@ def _screen_orphans(kb: KnowledgeBase, conditions: Any, options: dict, meta: Any
     return _plain(kb.screen(none, conditions=alone, **options).rows)
 
 
-def collect(rows: Any, client: Any = None) -> Any:
+def collect(rows: Any, client: Any = None, *, direct: Optional[bool] = None) -> Any:
     """The rows of ``screen`` (or of any Dask DataFrame) as one pandas DataFrame in this process.
 
     With a ``distributed`` client (``client``, or else the default one), every partition is fetched
-    from the worker that made it as soon as it is done, while the others are still being screened,
-    and the partitions are concatenated here, in partition order. ``rows.compute()`` gives the same
-    rows, but Dask first gathers every partition onto one worker, concatenates them there and then
-    sends the whole table to the client: the rows cross between processes twice and nothing is
-    sent before the last partition is done (docs/screening.md compares the two on a benchmark
-    population of 1,000,000 regimens). Without a distributed client (Dask's local schedulers concatenate in this process anyway) this is
-    ``rows.compute()``.
+    straight from the worker that holds it as soon as it is done, while the others are still being
+    screened, and the partitions are concatenated here, in partition order. ``rows.compute()``
+    gives the same rows, but Dask first moves every partition onto one worker, concatenates them
+    there, and sends the whole table to the client through the scheduler: the rows cross between
+    processes three times, and nothing moves before the last partition is done (docs/screening.md
+    compares the two on a population of 1,000,000 regimens). Without a distributed client (Dask's
+    local schedulers concatenate in this process anyway) this is ``rows.compute()``.
 
     Parameters
     ----------
@@ -243,6 +243,11 @@ def collect(rows: Any, client: Any = None) -> Any:
         E.g. the result of :func:`screen`.
     client : distributed.Client, optional
         The client to compute with (default: the current client, if any).
+    direct : bool, optional
+        Fetch the partitions from the workers directly (default: the client's
+        ``direct_to_workers`` setting when one was made, else True). When this process cannot
+        reach the workers, pass False: the scheduler relays them (Dask also falls back to the
+        scheduler for a partition it could not fetch directly, after its connect timeout).
 
     Returns
     -------
@@ -268,12 +273,15 @@ def collect(rows: Any, client: Any = None) -> Any:
         return rows.compute().reset_index(drop=True)
     from distributed import as_completed
 
+    if direct is None:
+        direct = True if client.direct_to_workers is None else bool(client.direct_to_workers)
     futures = client.compute(rows.to_delayed())
     position = {future.key: i for i, future in enumerate(futures)}
     parts: list = [None] * len(futures)
     try:
-        for future, part in as_completed(futures, with_results=True):
-            parts[position[future.key]] = part
+        for batch in as_completed(futures).batches():
+            for future, part in zip(batch, client.gather(batch, direct=direct)):
+                parts[position[future.key]] = part
     finally:
         # Only this call's references: a partition someone else holds (e.g. persisted rows) stays.
         for future in futures:
