@@ -359,6 +359,40 @@ def test_a_large_list_is_encoded_on_several_threads_with_the_codes_of_one():
         KB.screen(regs[:8500] + ["methadone"], threads=2)
 
 
+def test_a_regimen_whose_iteration_changes_the_lists_is_read_from_a_snapshot():
+    """Reading a regimen that is not a list or tuple runs its Python code; code that empties the
+    list of regimens (or another regimen, or the conditions) while it is read used to crash the
+    process. Every such sequence is now read before the encoding starts, from a snapshot of the
+    outer sequence: the screen is of the regimens as they were when the call began."""
+    regs: list = []
+    conds: list = []
+
+    class Clearing:
+        def __init__(self, items: list) -> None:
+            self.items = items
+
+        def __len__(self) -> int:
+            return len(self.items)
+
+        def __iter__(self):
+            regs.clear()
+            conds.clear()
+            first.clear()  # an exact list not read yet: read as it is now (empty)
+            return iter(self.items)
+
+    first = ["ketamine", "methadone"]
+    for threads in (1, 2):
+        first[:] = ["ketamine", "methadone"]
+        regs[:] = [["alprazolam", "methadone"], Clearing(["methadone", "ondansetron"]), first, ["zorvatinex"]]
+        conds[:] = [[], Clearing(["long QT syndrome"]), [], []]
+        res = KB.screen(regs, conditions=conds, threads=threads)
+        assert res.summary["medications"].tolist() == [2, 2, 0, 1]
+        want = KB.screen([["alprazolam", "methadone"], ["methadone", "ondansetron"], [], ["zorvatinex"]],
+                         conditions=[[], ["long QT syndrome"], [], []], threads=threads)
+        _same_result(res, want)
+        assert regs == [] and conds == []
+
+
 def test_summary_is_built_on_first_access_once():
     import threading
 
