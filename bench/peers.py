@@ -504,6 +504,11 @@ def main(argv: list[str] | None = None) -> int:
         if kb is not None:
             bulk_runs["rxcaution check loop"] = lambda: time_loop(kb.check, bulk) * len(bulk)
         screen_note = NA if kb is None or not callable(getattr(kb, "screen", None)) else ""
+        # A screen takes milliseconds and runs right after the other contenders' loops (hundreds of
+        # milliseconds); on this shared machine its first call then pays for caches that other work
+        # has taken meanwhile (measured: 1.5-2x its time in a row). Both are reported: the first
+        # call is the figure the targets are read against; the second shows the steady state.
+        screen_again: dict[str, Callable[[], float]] = {}
         if not screen_note and kb is not None:
             for threads in (1, 2):
                 # The keyword is a guess at the API issue 11 adds; the first spelling that works wins.
@@ -517,7 +522,16 @@ def main(argv: list[str] | None = None) -> int:
                     start = time.perf_counter()
                     call()
                     return time.perf_counter() - start
-                bulk_runs[f"rxcaution kb.screen, {threads} thread{'s' if threads > 1 else ''}"] = run_screen
+
+                def run_screen_again(call=call) -> float:
+                    call()  # untimed: the timed call finds the machine's caches as a second call would
+                    start = time.perf_counter()
+                    call()
+                    return time.perf_counter() - start
+                plural = 's' if threads > 1 else ''
+                bulk_runs[f"rxcaution kb.screen, {threads} thread{plural}"] = run_screen
+                screen_again[f"rxcaution kb.screen, {threads} thread{plural}, second call in a row"] = run_screen_again
+        bulk_runs.update(screen_again)
         secs = interleaved(bulk_runs, repeats)
         base = pair_evals / secs["dict peer loop"]
         for name, value in secs.items():
@@ -620,6 +634,11 @@ def target_lines(records: list[dict[str, Any]], pack_bytes: int) -> list[str]:
     lines.append(f"  screen 1 thread: {format_value(one, 'pairs/s') if one else NA} (target >= 50 M/s), "
                  f"{ratio(one, dict_bulk)} the dict loop (target >= 20x); 2 threads / 1 thread = {ratio(two, one)} "
                  "(target >= 1.7x)")
+    again_one = get("bulk", "rxcaution kb.screen, 1 thread, second call in a row")
+    again_two = get("bulk", "rxcaution kb.screen, 2 threads, second call in a row")
+    if again_one:
+        lines.append(f"  (screen, second call in a row: 1 thread {format_value(again_one, 'pairs/s')}, "
+                     f"{ratio(again_one, dict_bulk)} the dict loop; 2 threads / 1 thread = {ratio(again_two, again_one)})")
     dask = get("bulk", "rxcaution.dask.screen, 2 workers")
     lines.append(f"  Dask 2 workers time / screen 2 threads time = {ratio(two, dask)} on 20,000 regimens (milliseconds of "
                  "work: below what one Dask compute() costs; the population-scale figures are bench/screen_bench.py's)")
