@@ -149,12 +149,36 @@ def test_dask_localcluster_two_processes_equals_single_process():
         by_index = client.compute(rx_dask.screen(dd.from_pandas(meds, npartitions=3).set_index("regimen_id",
                                                                                             sorted=True), KB,
                                                  conditions=conds)).result(timeout=240).reset_index(drop=True)
-        # The knowledge base went to the workers once: the later calls reused the scattered copy.
-        shipped = [entry for entry in rx_dask._SCATTERED.values() if entry[0] is client]
-        assert len(shipped) == 1 and shipped[0][1] is KB
-        assert len(client.who_has(shipped[0][2])[shipped[0][2].key]) == 2  # on both workers
+        # The knowledge base was installed in each worker process once: the later calls used the
+        # same objects (nothing copied or unpickled again), whatever replicas of scattered data
+        # Dask's active memory manager drops between calls.
+        installed = [entry for entry in rx_dask._INSTALLED.values() if entry[0] is client]
+        assert len(installed) == 1 and installed[0][1] is KB
+        token = installed[0][2]
+
+        def kept() -> dict:
+            return client.run(lambda: {k: id(v) for k, v in rx_dask._WORKER_VALUES.items()})
+
+        before = kept()
+        assert len(before) == 2 and all(token in held for held in before.values())
+        client.amm.run_once()
         again = client.compute(rx_dask.screen(ddf, KB, conditions=conds)).result(timeout=240)
-        assert [entry[2] for entry in rx_dask._SCATTERED.values() if entry[0] is client] == [shipped[0][2]]
+        assert [entry[2] for entry in rx_dask._INSTALLED.values() if entry[0] is client] == [token]
+        assert kept() == before
+        # A worker that joins later gets it as it starts.
+        cluster.scale(3)
+        client.wait_for_workers(3, timeout=120)
+        assert len([held for held in kept().values() if token in held]) == 3
+        grown = client.compute(rx_dask.screen(ddf, KB, conditions=conds)).result(timeout=240)
+        pd.testing.assert_frame_equal(grown.reset_index(drop=True), want)
+        # The last two knowledge bases per client stay installed: rows of an older one say so.
+        old_rows = rx_dask.screen(ddf, KB)
+        copies = [rxcaution.KnowledgeBase.from_json(KB.to_json()) for _ in range(2)]
+        for copy in copies:
+            rx_dask.screen(ddf, copy)
+        assert all(token not in held for held in kept().values())
+        with pytest.raises(RuntimeError, match="no longer installed on this worker"):
+            client.compute(old_rows).result(timeout=240)
         # collect: the partitions fetched as they finish and concatenated here, in partition order.
         collected = rx_dask.collect(rx_dask.screen(ddf, KB, conditions=conds))
         assert isinstance(collected.index, pd.RangeIndex)
@@ -168,8 +192,8 @@ def test_dask_localcluster_two_processes_equals_single_process():
         # A partition's error reaches the caller (kb.screen refuses a negative thread count).
         with pytest.raises(ValueError, match=r"threads must be >= 0"):
             rx_dask.collect(rx_dask.screen(ddf, KB, threads=-1), client=client)
-    # The cache holds a closed client's copy only until the next call prunes it.
-    assert all(entry[0].status in ("closed", "closing") for entry in rx_dask._SCATTERED.values()
+    # The cache holds a closed client's entry only until the next call prunes it.
+    assert all(entry[0].status in ("closed", "closing") for entry in rx_dask._INSTALLED.values()
                if entry[0] is client)
     pd.testing.assert_frame_equal(again.reset_index(drop=True), want)
     # kind, severity and evidence keep kb.screen's fixed categoricals; the texts whose categories
@@ -208,8 +232,12 @@ def test_dask_to_parquet_of_partitions_with_different_rules_reads_back_equal(tmp
     assert rules[0] != rules[1] and rules[1] != rules[2]
     with dask.config.set(scheduler="sync"):
         rx_dask.screen(ddf, KB).to_parquet(tmp_path / "out", write_index=False)
-        # Without a distributed client, collect is compute() with kb.screen's fresh index.
+        # Without a distributed client, the partitions are computed here and concatenated the same way.
         pd.testing.assert_frame_equal(rx_dask.collect(rx_dask.screen(ddf, KB)), want)
+        # Any other Dask DataFrame: a meaningful index is kept, as compute() keeps it.
+        indexed = dd.from_pandas(meds.set_index("regimen_id"), npartitions=3)
+        pd.testing.assert_frame_equal(rx_dask.collect(indexed), indexed.compute())
+        assert rx_dask.collect(indexed).index.equals(meds.set_index("regimen_id").index)
     back = pd.read_parquet(tmp_path / "out", dtype_backend="pyarrow")
     assert len(back) == len(want) > 100
     for column in ROW_COLUMNS:

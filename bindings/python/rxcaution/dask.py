@@ -1,9 +1,10 @@
 """Population screening on more than one machine: ``rxcaution.dask.screen`` over a Dask DataFrame.
 
 Each partition is screened by ``KnowledgeBase.screen`` on a worker; the knowledge base travels to
-each worker once (it is scattered to every worker when a ``distributed`` client is active, and
-the scattered copy is reused by later calls on the same client; without a client it is a single
-task of the graph that every partition depends on), never once per partition.
+each worker once, never once per partition: with a ``distributed`` client it is installed in every
+worker process by a worker plugin (a worker that joins later gets it as it starts) and later calls
+with the same knowledge base on the same client use that copy; without a client it is a single
+task of the graph that every partition depends on.
 
     from distributed import Client
     import dask.dataframe as dd
@@ -31,6 +32,7 @@ Needs ``pip install 'rxcaution[dask]'``.
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Optional, Sequence
 
 from ._core import KnowledgeBase, Severity
@@ -72,7 +74,67 @@ def _plain(frame: Any) -> Any:
     return pd.DataFrame(columns, index=frame.index, copy=False)
 
 
-def _screen_partition(part: Any, kb: KnowledgeBase, conditions: Any, options: dict) -> Any:
+# In each worker process: the knowledge bases installed by _Install (by token).
+_WORKER_VALUES: dict = {}
+_WORKER_LOCK = threading.Lock()
+
+try:  # distributed is optional: without it, screen() embeds the knowledge base in the graph
+    from distributed.diagnostics.plugin import WorkerPlugin as _WorkerPlugin
+except ImportError:  # pragma: no cover - the dask extra installs distributed
+    _WorkerPlugin = object
+
+
+class _Install(_WorkerPlugin):  # type: ignore[misc, valid-type]
+    """Installs a knowledge base in every worker process of a cluster, once (a worker that joins
+    later gets it when it starts), for the partitions to find by token.
+
+    Scattered data would not do: Dask's active memory manager drops the replicas of data no task
+    is waiting for down to one (every 2 s by default), so between two calls every other worker
+    would lose its copy and get it again, and unpickle it again, in the next call."""
+
+    def __init__(self, token: str, kb: KnowledgeBase) -> None:
+        self.token = token
+        self.kb = kb
+
+    def setup(self, worker: Any) -> None:
+        with _WORKER_LOCK:
+            _WORKER_VALUES[self.token] = self.kb
+
+    def teardown(self, worker: Any) -> None:
+        with _WORKER_LOCK:
+            _WORKER_VALUES.pop(self.token, None)
+
+
+class _Installed:
+    """A knowledge base installed on the workers, named in the graph by its token alone."""
+
+    __slots__ = ("token",)
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __getstate__(self) -> Any:
+        return self.token
+
+    def __setstate__(self, token: Any) -> None:
+        self.token = token
+
+    def __dask_tokenize__(self) -> Any:
+        return ("rxcaution.dask._Installed", self.token)
+
+    def get(self) -> KnowledgeBase:
+        with _WORKER_LOCK:
+            kb = _WORKER_VALUES.get(self.token)
+        if kb is None:
+            raise RuntimeError("rxcaution.dask: the knowledge base of these rows is no longer installed on this worker "
+                               f"(at most {_INSTALLED_PER_CLIENT} knowledge bases are kept per client, the most "
+                               "recently screened): call rxcaution.dask.screen again")
+        return kb
+
+
+def _screen_partition(part: Any, kb: Any, conditions: Any, options: dict) -> Any:
+    if isinstance(kb, _Installed):
+        kb = kb.get()
     if options["regimen_column"] not in part.columns:  # the regimen id is the index (set_index)
         part = part.reset_index()
     cond = None
@@ -103,28 +165,32 @@ def _meta(pd: Any, regimen_dtype: Any) -> Any:
     return pd.DataFrame(columns)
 
 
-# Knowledge bases already scattered, per client: (client id, kb) -> Future. A later call on the
-# same client reuses the copy the workers hold (shipping and unpickling a large knowledge base
-# takes about a second; the screen of a partition takes milliseconds). Entries whose client has
-# closed are dropped; at most a few knowledge bases per client are kept.
-_SCATTERED: dict = {}
-_SCATTERED_PER_CLIENT = 2
+# Knowledge bases installed on the workers, per client: (client id, kb id) -> (client, kb, token).
+# A later call on the same client finds the copy the workers hold (shipping and unpickling a large
+# knowledge base takes about a second; the screen of a partition takes milliseconds). Entries
+# whose client has closed are dropped; at most a few knowledge bases per client are kept
+# (the oldest is removed from the workers).
+_INSTALLED: dict = {}
+_INSTALLED_PER_CLIENT = 2
 
 
-def _scattered(client: Any, kb: KnowledgeBase) -> Any:
-    for key in [k for k, (c, _, _) in _SCATTERED.items() if c.status in ("closed", "closing")]:
-        del _SCATTERED[key]
+def _installed(client: Any, kb: KnowledgeBase) -> _Installed:
+    import uuid
+
+    for key in [k for k, (c, _, _) in _INSTALLED.items() if c.status in ("closed", "closing")]:
+        del _INSTALLED[key]
     key = (id(client), id(kb))
-    entry = _SCATTERED.get(key)
+    entry = _INSTALLED.get(key)
     # The kb itself is kept in the entry, so its id() cannot be reused by another knowledge base.
-    if entry is not None and entry[1] is kb and entry[2].status == "finished":
-        return entry[2]
-    mine = [k for k in _SCATTERED if k[0] == id(client)]
-    while len(mine) >= _SCATTERED_PER_CLIENT:
-        del _SCATTERED[mine.pop(0)]
-    future = client.scatter(kb, broadcast=True, hash=False)
-    _SCATTERED[key] = (client, kb, future)
-    return future
+    if entry is not None and entry[1] is kb:
+        return _Installed(entry[2])
+    mine = [k for k in _INSTALLED if k[0] == id(client)]
+    while len(mine) >= _INSTALLED_PER_CLIENT:
+        client.unregister_worker_plugin(_INSTALLED.pop(mine.pop(0))[2])
+    token = f"rxcaution-kb-{uuid.uuid4().hex}"
+    client.register_plugin(_Install(token, kb), name=token)
+    _INSTALLED[key] = (client, kb, token)
+    return _Installed(token)
 
 
 def screen(ddf: Any, kb: Optional[KnowledgeBase] = None, *, conditions: Any = None,
@@ -139,10 +205,11 @@ def screen(ddf: Any, kb: Optional[KnowledgeBase] = None, *, conditions: Any = No
         One row per medication (``regimen_column``, ``medication_column``); each regimen within
         one partition.
     kb : KnowledgeBase or distributed.Future, optional
-        The knowledge base (default: the built-in pack). Sent to each worker once: later calls
-        with the same knowledge base on the same client reuse the workers' copy (a few knowledge
-        bases per client are kept). A Future of ``client.scatter(kb, broadcast=True)`` is used as
-        it is.
+        The knowledge base (default: the built-in pack). Installed in each worker process once:
+        later calls with the same knowledge base on the same client use the workers' copy (the
+        last two knowledge bases per client are kept; rows of an older one can no longer be
+        computed and say so). A Future of ``client.scatter(kb, broadcast=True)`` is used as it
+        is, as data the partitions depend on.
     conditions : pandas.DataFrame, optional
         Conditions in long format (``regimen_column``, ``condition_column``); sent once like kb.
         Regimens that have conditions but no medication row are screened in one more partition at
@@ -178,15 +245,16 @@ def screen(ddf: Any, kb: Optional[KnowledgeBase] = None, *, conditions: Any = No
         client = None
 
     def once(value: Any) -> Any:
-        """A graph task holding `value`: scattered to every worker up front when a client is active,
-        else embedded once; partitions refer to it by key, so it is not copied per partition."""
+        """`value` for every partition, sent once: a knowledge base is installed in every worker
+        process when a client is active (see _Install), other data scattered to every worker;
+        without a client, one graph task that every partition depends on."""
         # A Future is passed as it is: wrapped in dask.delayed it would become a new task per call,
         # and the knowledge base would be copied between the workers again each time (measured:
         # about 6 s per call for the DDInter-derived pack, against 0.1 s).
         if type(value).__name__ == "Future":  # already scattered by the caller
             return value
         if client is not None:
-            return _scattered(client, value) if isinstance(value, KnowledgeBase) else \
+            return _installed(client, value) if isinstance(value, KnowledgeBase) else \
                 client.scatter(value, broadcast=True, hash=False)
         return dask.delayed(value, pure=True)
 
@@ -212,8 +280,10 @@ def _regimen_ids(part: Any, regimen_column: str) -> Any:
     return pd.Series(ids.unique(), dtype=ids.dtype, name="regimen")
 
 
-def _screen_orphans(kb: KnowledgeBase, conditions: Any, options: dict, meta: Any, *ids: Any) -> Any:
+def _screen_orphans(kb: Any, conditions: Any, options: dict, meta: Any, *ids: Any) -> Any:
     """The rows of the regimens that only the conditions table names, as kb.screen gives them."""
+    if isinstance(kb, _Installed):
+        kb = kb.get()
     pd = require("pandas", "dask")
     rc = options["regimen_column"]
     present = pd.concat(list(ids), ignore_index=True) if ids else pd.Series([], dtype=conditions[rc].dtype)
@@ -235,7 +305,8 @@ def collect(rows: Any, client: Any = None, *, direct: Optional[bool] = None) -> 
     there, and sends the whole table to the client through the scheduler: the rows cross between
     processes three times, and nothing moves before the last partition is done (docs/screening.md
     compares the two on a population of 1,000,000 regimens). Without a distributed client (Dask's
-    local schedulers concatenate in this process anyway) this is ``rows.compute()``.
+    local schedulers concatenate in this process anyway) the partitions are computed by the
+    current scheduler and concatenated the same way.
 
     Parameters
     ----------
@@ -252,8 +323,10 @@ def collect(rows: Any, client: Any = None, *, direct: Optional[bool] = None) -> 
     Returns
     -------
     pandas.DataFrame
-        The rows with a fresh ``RangeIndex`` (as ``KnowledgeBase.screen``'s ``rows``), the dtypes of
-        the partitions. Peak memory in this process: the partitions plus their concatenation.
+        The rows with a fresh ``RangeIndex`` (as ``KnowledgeBase.screen``'s ``rows``) when every
+        partition has a RangeIndex, as ``screen``'s partitions do; otherwise the partitions'
+        index, as ``compute()`` gives it. The dtypes of the partitions. Peak memory in this
+        process: the partitions plus their concatenation.
 
     Raises
     ------
@@ -270,7 +343,8 @@ def collect(rows: Any, client: Any = None, *, direct: Optional[bool] = None) -> 
         except (ImportError, ValueError):
             client = None
     if client is None:
-        return rows.compute().reset_index(drop=True)
+        dask = require("dask", "dask")
+        return _concat(pd, list(dask.compute(*rows.to_delayed())), rows)
     from distributed import as_completed
 
     if direct is None:
@@ -286,6 +360,14 @@ def collect(rows: Any, client: Any = None, *, direct: Optional[bool] = None) -> 
         # Only this call's references: a partition someone else holds (e.g. persisted rows) stays.
         for future in futures:
             future.release()
+    return _concat(pd, parts, rows)
+
+
+def _concat(pd: Any, parts: list, rows: Any) -> Any:
+    """The partitions in order. Partitions that each carry a RangeIndex (as screen's do) get one
+    fresh RangeIndex; any other index is kept, as compute() keeps it."""
     if not parts:
-        return rows._meta.reset_index(drop=True)
-    return pd.concat(parts, ignore_index=True)
+        return rows._meta.copy()
+    if all(isinstance(part.index, pd.RangeIndex) for part in parts):
+        return pd.concat(parts, ignore_index=True)
+    return pd.concat(parts)
