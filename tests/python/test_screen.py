@@ -359,6 +359,28 @@ def test_a_large_list_is_encoded_on_several_threads_with_the_codes_of_one():
         KB.screen(regs[:8500] + ["methadone"], threads=2)
 
 
+def test_lists_of_many_distinct_str_objects_encode_as_lists_of_shared_ones():
+    """Past 65,536 distinct str objects the encoders stop keying by object address (lists read from
+    a file have a str per entry: that table would only grow); every text must still get the code,
+    and every row the content, that the same lists built from a few shared objects give."""
+    import random
+
+    class Name(str):
+        pass
+
+    rng = random.Random(5)
+    ascii_names = ["methadone", "ketamine", "ondansetron", "Suboxone", "alprazolam", "zorvatinex", "fluconazole",
+                   "methadone hydrochloride", "KETAMINE", "Buprenorphine"]
+    odd_names = ascii_names + ["Ωmega", "\ud800methadone", "\ufffdmethadone", "métformine"]
+    for names, threads in ((ascii_names, (1, 2)), (odd_names, (1, 2))):
+        shared = [[rng.choice(names) for _ in range(5)] for _ in range(30000)]
+        fresh = [["".join(list(m)) for m in r] for r in shared]  # a new str object for every entry
+        fresh[7][0] = Name(fresh[7][0])
+        assert len({id(m) for r in fresh for m in r}) == 150000
+        for t in threads:
+            _same_result(KB.screen(fresh, threads=t), KB.screen(shared, threads=t))
+
+
 def test_a_regimen_whose_iteration_changes_the_lists_is_read_from_a_snapshot():
     """Reading a regimen that is not a list or tuple runs its Python code; code that empties the
     list of regimens (or another regimen, or the conditions) while it is read used to crash the
