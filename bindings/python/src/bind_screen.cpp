@@ -89,10 +89,10 @@ void double_table(std::vector<Slot>& slots, Home home) {
 // the caches). With many objects (lists read from a file or a DataFrame have a str per entry) it
 // grows to tens of megabytes, 128 MB for 5 million objects, and every probe misses the caches;
 // the texts' own table is then faster even when most entries are objects met before. Measured on
-// two 1,000,000-regimen populations (5,352,715 entries): reading the lists took 217-228 ms without
-// the table against 396-410 ms with it (1,118,048 objects, 79% of entries found in the table), and
-// 250 ms against 965-989 ms (every entry a new object). So once kLimit objects are in it, the table
-// is dropped and no longer consulted.
+// two 1,000,000-regimen populations (5,352,715 entries, one thread): reading the lists took
+// 212-228 ms without the table against 409-435 ms with it (1,118,048 objects, 79% of entries found
+// in the table), and 248-272 ms against 965-989 ms (every entry a new object). So once kLimit
+// objects are in it, the table is dropped and no longer consulted.
 class AddressCodes {
 public:
     static constexpr std::size_t kLimit = 65536;
