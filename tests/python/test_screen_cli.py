@@ -156,29 +156,44 @@ def test_dask_localcluster_two_processes_equals_single_process():
         assert len(installed) == 1 and installed[0][1] is KB
         token = installed[0][2]
 
-        def kept() -> dict:
+        def held_ids() -> dict:
             return client.run(lambda: {k: id(v) for k, v in rx_dask._WORKER_VALUES.items()})
 
-        before = kept()
+        before = held_ids()
         assert len(before) == 2 and all(token in held for held in before.values())
         client.amm.run_once()
         again = client.compute(rx_dask.screen(ddf, KB, conditions=conds)).result(timeout=240)
         assert [entry[2] for entry in rx_dask._INSTALLED.values() if entry[0] is client] == [token]
-        assert kept() == before
+        assert held_ids() == before
         # A worker that joins later gets it as it starts.
         cluster.scale(3)
         client.wait_for_workers(3, timeout=120)
-        assert len([held for held in kept().values() if token in held]) == 3
+        assert len([held for held in held_ids().values() if token in held]) == 3
         grown = client.compute(rx_dask.screen(ddf, KB, conditions=conds)).result(timeout=240)
         pd.testing.assert_frame_equal(grown.reset_index(drop=True), want)
         # The last two knowledge bases per client stay installed: rows of an older one say so.
         old_rows = rx_dask.screen(ddf, KB)
-        copies = [rxcaution.KnowledgeBase.from_json(KB.to_json()) for _ in range(2)]
-        for copy in copies:
-            rx_dask.screen(ddf, copy)
-        assert all(token not in held for held in kept().values())
+        others = []
+        for version in ("9.0.1", "9.0.2"):
+            pack = json.loads(KB.to_json())
+            pack["manifest"]["version"] = version
+            others.append(rxcaution.KnowledgeBase.from_json(json.dumps(pack)))
+        for other in others:
+            rx_dask.screen(ddf, other)
+        assert all(token not in held for held in held_ids().values())
         with pytest.raises(RuntimeError, match="no longer installed on this worker"):
             client.compute(old_rows).result(timeout=240)
+        # The token names the content: another client session with an equal knowledge base finds
+        # it installed (one copy per distinct knowledge base on a cluster that outlives its clients).
+        reinstalled = rx_dask.screen(ddf, KB)  # installed again, under the same token
+        assert all(token in held for held in held_ids().values())
+        objects = held_ids()
+        with distributed.Client(cluster, timeout=60) as second:
+            assert rx_dask._installed(second, KB).token == token
+            assert held_ids() == objects  # found there: not sent or replaced again
+            pd.testing.assert_frame_equal(
+                second.compute(rx_dask.screen(ddf, KB)).result(timeout=240).reset_index(drop=True),
+                client.compute(reinstalled).result(timeout=240).reset_index(drop=True))
         # collect: the partitions fetched as they finish and concatenated here, in partition order.
         collected = rx_dask.collect(rx_dask.screen(ddf, KB, conditions=conds))
         assert isinstance(collected.index, pd.RangeIndex)

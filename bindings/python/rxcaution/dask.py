@@ -92,6 +92,10 @@ class _Install(_WorkerPlugin):  # type: ignore[misc, valid-type]
     is waiting for down to one (every 2 s by default), so between two calls every other worker
     would lose its copy and get it again, and unpickle it again, in the next call."""
 
+    # The token names the knowledge base's content: a plugin of that name already on the cluster
+    # (installed by another client session with the same knowledge base) is kept, not replaced.
+    idempotent = True
+
     def __init__(self, token: str, kb: KnowledgeBase) -> None:
         self.token = token
         self.kb = kb
@@ -106,21 +110,27 @@ class _Install(_WorkerPlugin):  # type: ignore[misc, valid-type]
 
 
 class _Installed:
-    """A knowledge base installed on the workers, named in the graph by its token alone."""
+    """A knowledge base installed on the workers, named in the graph by its token alone.
 
-    __slots__ = ("token",)
+    The graph's keys also depend on the installation (`nonce`): the token names the content, and
+    rows computed while their knowledge base was no longer installed leave failed keys behind,
+    which a new call with the same keys would otherwise be given instead of a new computation."""
 
-    def __init__(self, token: str) -> None:
+    __slots__ = ("token", "nonce")
+
+    def __init__(self, token: str, nonce: str) -> None:
         self.token = token
+        self.nonce = nonce
 
     def __getstate__(self) -> Any:
         return self.token
 
     def __setstate__(self, token: Any) -> None:
         self.token = token
+        self.nonce = ""
 
     def __dask_tokenize__(self) -> Any:
-        return ("rxcaution.dask._Installed", self.token)
+        return ("rxcaution.dask._Installed", self.token, self.nonce)
 
     def get(self) -> KnowledgeBase:
         with _WORKER_LOCK:
@@ -165,32 +175,38 @@ def _meta(pd: Any, regimen_dtype: Any) -> Any:
     return pd.DataFrame(columns)
 
 
-# Knowledge bases installed on the workers, per client: (client id, kb id) -> (client, kb, token).
+# Knowledge bases installed on the workers, per client: (client id, kb id) -> (client, kb, token,
+# nonce of this installation).
 # A later call on the same client finds the copy the workers hold (shipping and unpickling a large
 # knowledge base takes about a second; the screen of a partition takes milliseconds). Entries
 # whose client has closed are dropped; at most a few knowledge bases per client are kept
-# (the oldest is removed from the workers).
+# (the oldest is removed from the workers). The token is a digest of the knowledge base's
+# snapshot, so a cluster that outlives its clients holds one copy per distinct knowledge base,
+# not one per client session.
 _INSTALLED: dict = {}
 _INSTALLED_PER_CLIENT = 2
 
 
 def _installed(client: Any, kb: KnowledgeBase) -> _Installed:
+    import hashlib
+
     import uuid
 
-    for key in [k for k, (c, _, _) in _INSTALLED.items() if c.status in ("closed", "closing")]:
+    for key in [k for k, entry in _INSTALLED.items() if entry[0].status in ("closed", "closing")]:
         del _INSTALLED[key]
     key = (id(client), id(kb))
     entry = _INSTALLED.get(key)
     # The kb itself is kept in the entry, so its id() cannot be reused by another knowledge base.
     if entry is not None and entry[1] is kb:
-        return _Installed(entry[2])
+        return _Installed(entry[2], entry[3])
     mine = [k for k in _INSTALLED if k[0] == id(client)]
     while len(mine) >= _INSTALLED_PER_CLIENT:
         client.unregister_worker_plugin(_INSTALLED.pop(mine.pop(0))[2])
-    token = f"rxcaution-kb-{uuid.uuid4().hex}"
+    token = "rxcaution-kb-" + hashlib.blake2b(kb.to_snapshot(), digest_size=16).hexdigest()
     client.register_plugin(_Install(token, kb), name=token)
-    _INSTALLED[key] = (client, kb, token)
-    return _Installed(token)
+    nonce = uuid.uuid4().hex
+    _INSTALLED[key] = (client, kb, token, nonce)
+    return _Installed(token, nonce)
 
 
 def screen(ddf: Any, kb: Optional[KnowledgeBase] = None, *, conditions: Any = None,
