@@ -290,7 +290,8 @@ struct ListEncoder {
         return code;
     }
 
-    // `seq` is an exact list or tuple (see plain_lists): read in place, while no Python code runs.
+    // `seq` is an exact list or tuple (see all_plain / read_sequences): read in place, while no
+    // Python code runs.
     void add_list(py::handle seq) {
         PyObject* items_of = seq.ptr();
         const Py_ssize_t n = PySequence_Fast_GET_SIZE(items_of);
