@@ -506,7 +506,7 @@ def main(argv: list[str] | None = None) -> int:
         screen_note = NA if kb is None or not callable(getattr(kb, "screen", None)) else ""
         # A screen takes milliseconds and runs right after the other contenders' loops (hundreds of
         # milliseconds); on this shared machine its first call then pays for caches that other work
-        # has taken meanwhile (measured: 1.5-2x its time in a row). Both are reported: the first
+        # has taken meanwhile (measured: 1.4-1.7x its time in a row). Both are reported: the first
         # call is the figure the targets are read against; the second shows the steady state.
         screen_again: dict[str, Callable[[], float]] = {}
         if not screen_note and kb is not None:

@@ -96,13 +96,18 @@ class _Install(_WorkerPlugin):  # type: ignore[misc, valid-type]
     # (installed by another client session with the same knowledge base) is kept, not replaced.
     idempotent = True
 
-    def __init__(self, token: str, kb: KnowledgeBase) -> None:
+    def __init__(self, token: str, pickled: bytes) -> None:
+        # The pickle the token was computed from, so the knowledge base is serialised once.
         self.token = token
-        self.kb = kb
+        self.pickled = pickled
 
     def setup(self, worker: Any) -> None:
+        import pickle
+
+        kb = pickle.loads(self.pickled)
+        self.pickled = b""  # this worker's copy of the plugin: the bytes are not needed again
         with _WORKER_LOCK:
-            _WORKER_VALUES[self.token] = self.kb
+            _WORKER_VALUES[self.token] = kb
 
     def teardown(self, worker: Any) -> None:
         with _WORKER_LOCK:
@@ -189,6 +194,7 @@ _INSTALLED_PER_CLIENT = 2
 
 def _installed(client: Any, kb: KnowledgeBase) -> _Installed:
     import hashlib
+    import pickle
 
     import uuid
 
@@ -202,8 +208,9 @@ def _installed(client: Any, kb: KnowledgeBase) -> _Installed:
     mine = [k for k in _INSTALLED if k[0] == id(client)]
     while len(mine) >= _INSTALLED_PER_CLIENT:
         client.unregister_worker_plugin(_INSTALLED.pop(mine.pop(0))[2])
-    token = "rxcaution-kb-" + hashlib.blake2b(kb.to_snapshot(), digest_size=16).hexdigest()
-    client.register_plugin(_Install(token, kb), name=token)
+    pickled = pickle.dumps(kb, protocol=pickle.HIGHEST_PROTOCOL)  # its snapshot
+    token = "rxcaution-kb-" + hashlib.blake2b(pickled, digest_size=16).hexdigest()
+    client.register_plugin(_Install(token, pickled), name=token)
     nonce = uuid.uuid4().hex
     _INSTALLED[key] = (client, kb, token, nonce)
     return _Installed(token, nonce)

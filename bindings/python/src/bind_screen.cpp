@@ -141,7 +141,7 @@ inline std::size_t text_home(std::size_t h) noexcept { return h * 0x9E3779B97F4A
 // A batch's lists are often cold by the time it is screened (built long before, or evicted by
 // other work), and each costs two dependent cache misses: the list object, then its item array.
 // Requested a few lists ahead, those misses overlap with the encoding of the lists before them
-// (measured on 20,000 10-name lists after 0.2 s of sleep: see docs/screening.md).
+// (measured on 20,000 10-name lists after a 0.25 s pause: see docs/screening.md).
 inline void prefetch_ahead(PyObject* const* lists, std::size_t r, std::size_t end) noexcept {
     if (r + 8 < end) __builtin_prefetch(lists[r + 8]);
     if (r + 4 < end) {
