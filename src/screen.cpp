@@ -471,18 +471,50 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
         const std::size_t chunk = std::clamp<std::size_t>(regimens / (std::size_t{threads} * 16 + 1), 64, 16384);
         const std::size_t chunks = (regimens + chunk - 1) / chunk;
         threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(chunks, 1)));
-        // On one thread chunks are taken in order, so rows go straight into the result; on
-        // several, each chunk's rows are kept apart and joined in chunk order below.
+        const auto& sink = options.row_sink;
+        // On one thread chunks are taken in order, so rows go straight into the result (or the
+        // sink); on several, each chunk's rows are kept apart and joined (or handed to the sink)
+        // in chunk order.
         std::vector<std::vector<ScreenRow>> chunk_rows(threads <= 1 ? 0 : chunks);
         std::atomic<std::size_t> next{0};
+        // Several threads with a sink: whoever finishes the chunk the sink waits for hands it and
+        // every finished chunk after it over, under the lock, so the sink sees rows in order and
+        // one call at a time while the other threads go on screening.
+        std::mutex deliver_mutex;
+        std::vector<char> finished(sink && threads > 1 ? chunks : 0, 0);
+        std::size_t delivered = 0;
+        bool sink_failed = false;  // then nothing more is handed over
+        auto deliver_in_order = [&](std::size_t c) {
+            const std::lock_guard<std::mutex> lock(deliver_mutex);
+            finished[c] = 1;
+            for (; !sink_failed && delivered < chunks && finished[delivered]; ++delivered) {
+                try {
+                    sink(chunk_rows[delivered], *result.rule_ids);
+                } catch (...) {
+                    sink_failed = true;
+                    throw;
+                }
+                chunk_rows[delivered] = {};
+            }
+        };
         auto run = [&](Worker& w) {
+            std::vector<ScreenRow> own;  // one thread with a sink: a chunk's rows, while in the cache
             for (std::size_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
-                screen_chunk(shared, w, c * chunk, std::min(regimens, (c + 1) * chunk),
-                             threads <= 1 ? result.rows : chunk_rows[c], result.summaries);
-                // One thread: room for the rows the first chunk suggests (an eighth more), so that
-                // the rows are not copied again and again as the vector doubles.
-                if (threads <= 1 && c == 0 && chunks > 1)
-                    result.rows.reserve(result.rows.size() * chunks + result.rows.size() * chunks / 8);
+                const std::size_t lo = c * chunk, hi = std::min(regimens, (c + 1) * chunk);
+                if (threads > 1) {
+                    screen_chunk(shared, w, lo, hi, chunk_rows[c], result.summaries);
+                    if (sink) deliver_in_order(c);
+                } else if (sink) {
+                    own.clear();
+                    screen_chunk(shared, w, lo, hi, own, result.summaries);
+                    sink(own, *result.rule_ids);
+                } else {
+                    screen_chunk(shared, w, lo, hi, result.rows, result.summaries);
+                    // Room for the rows the first chunk suggests (an eighth more), so that the
+                    // rows are not copied again and again as the vector doubles.
+                    if (c == 0 && chunks > 1)
+                        result.rows.reserve(result.rows.size() * chunks + result.rows.size() * chunks / 8);
+                }
             }
         };
         parallel_for(threads, [&](unsigned) {

@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -29,6 +30,8 @@
 namespace rxcaution {
 
 class KnowledgeBase;
+struct ScreenRow;
+struct ScreenRuleIds;
 
 /// Most regimens one screen() call accepts (callers stream larger populations in chunks; the
 /// command-line `screen` and the Python and Dask front ends do).
@@ -66,6 +69,14 @@ struct ScreenOptions {
     std::vector<WarningKind> kinds;
     /// Worker threads; 0 means std::thread::hardware_concurrency(). Results do not depend on it.
     unsigned threads = 0;
+    /// When set, the rows are handed to this function instead of being stored in
+    /// ScreenResult::rows (which then stays empty): batch by batch, in row order (the order rows
+    /// has), each batch once, with the rule ids of the knowledge base (ScreenResult::rule_ids), so
+    /// that a front end converts rows while they are still in the processor's cache instead of
+    /// reading a table of all rows again afterwards. Called from the worker threads, one call at
+    /// a time; the span is valid during the call only. An exception it throws stops the screen
+    /// and is rethrown by screen().
+    std::function<void(std::span<const ScreenRow> rows, const ScreenRuleIds& ids)> row_sink;
 };
 
 /// What a row says.

@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <random>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -268,6 +270,65 @@ TEST(Screen, EqualsCheckOnRandomRegimensOnAnyNumberOfThreads) {
     for (unsigned t : {2u, 4u}) {
         const auto many = kb().screen(regs, conds, threads(t));
         EXPECT_EQ(rows_text(many), rows_text(one)) << t << " threads";
+    }
+}
+
+// ScreenOptions::row_sink: the rows go to the sink batch by batch, in row order, one call at a time,
+// exactly the rows screen() stores otherwise, on any number of threads; the result's rows stay
+// empty; an exception from the sink stops the screen and comes out of screen().
+TEST(Screen, RowSinkReceivesTheRowsInOrderOnAnyNumberOfThreads) {
+    std::vector<std::string> names;
+    for (const auto& s : kb().substances()) names.push_back(s.name);
+    for (const auto& p : kb().products()) names.push_back(p.name);
+    names.push_back("zorvatinex");
+    std::mt19937 rng(29);
+    std::vector<std::vector<std::string>> regs;
+    for (int r = 0; r < 5000; ++r) {  // enough regimens for many chunks on each thread
+        std::vector<std::string> meds;
+        const int n = static_cast<int>(rng() % 12);
+        for (int i = 0; i < n; ++i) meds.push_back(names[rng() % names.size()]);
+        regs.push_back(std::move(meds));
+    }
+    const auto stored = kb().screen(regs, {}, threads(1));
+    ASSERT_GT(stored.rows.size(), 1000u);
+    for (unsigned t : {1u, 2u, 4u}) {
+        ScreenOptions o = threads(t);
+        std::vector<ScreenRow> got;
+        std::size_t calls = 0;
+        std::atomic<int> inside{0};
+        bool overlapped = false;
+        const ScreenRuleIds* ids_seen = nullptr;
+        o.row_sink = [&](std::span<const ScreenRow> rows, const ScreenRuleIds& ids) {
+            if (inside.fetch_add(1) != 0) overlapped = true;
+            ++calls;
+            ids_seen = &ids;
+            got.insert(got.end(), rows.begin(), rows.end());
+            inside.fetch_sub(1);
+        };
+        const auto res = kb().screen(OwnedScreenBatch(regs).batch(), o);
+        EXPECT_TRUE(res.rows.empty()) << t << " threads";
+        EXPECT_FALSE(overlapped) << t << " threads";
+        EXPECT_GT(calls, 1u) << t << " threads";
+        EXPECT_EQ(ids_seen, res.rule_ids.get()) << t << " threads";
+        ScreenResult as_stored;
+        as_stored.rows = got;
+        EXPECT_EQ(rows_text(as_stored), rows_text(stored)) << t << " threads";
+        EXPECT_EQ(res.summaries.size(), stored.summaries.size());
+        EXPECT_EQ(res.pairs_evaluated, stored.pairs_evaluated);
+    }
+    for (unsigned t : {1u, 2u}) {
+        ScreenOptions o = threads(t);
+        std::size_t calls = 0;
+        o.row_sink = [&](std::span<const ScreenRow>, const ScreenRuleIds&) {
+            if (++calls == 2) throw std::runtime_error("sink full");
+        };
+        try {
+            (void)kb().screen(OwnedScreenBatch(regs).batch(), o);
+            ADD_FAILURE() << "no exception on " << t << " threads";
+        } catch (const std::runtime_error& e) {
+            EXPECT_STREQ(e.what(), "sink full");
+        }
+        EXPECT_EQ(calls, 2u) << t << " threads";
     }
 }
 

@@ -503,22 +503,133 @@ struct EntryCodes {
     }
 };
 
-// The rows as numpy columns, filled without the GIL. Every text column is a code: rule and
-// substance codes index the knowledge base's own id lists (ScreenRuleIds::ids, substances()),
-// so that the Python side builds its categories once per knowledge base; medication and
-// condition codes index the batch's distinct texts.
-py::dict result_columns(const KnowledgeBase& kb, const ScreenBatch& batch, ScreenResult&& res, unsigned threads) {
-    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-    const std::size_t substance_count = kb.substances().size();
-    std::vector<std::int32_t> rule_order, substance_order;
-    const std::size_t n = res.rows.size();
+// The rows as columns, filled by the screen's row sink (ScreenOptions::row_sink) batch by batch, in
+// row order, on the worker threads while each batch's rows are still in the processor's cache.
+// Before the sink, every row was stored in ScreenResult::rows (56 bytes a row; 3.6 MB for the
+// 65,000 rows of 20,000 ten-name regimens) and read again afterwards for the columns. Every text
+// column is a code: rule and substance codes, in order of first appearance, index rule_order /
+// substance_order, which hold the knowledge base's own codes (ScreenRuleIds::ids, substances()),
+// so that the Python side builds its categories once per knowledge base; medication and condition
+// codes index the batch's distinct texts. The vectors are handed to numpy without a copy.
+class RowColumns {
+public:
+    RowColumns(const ScreenBatch& batch, std::size_t substance_count)
+        : meds_{batch.regimen_offsets, batch.medication_codes},
+          conds_{batch.condition_offsets, batch.condition_codes},
+          regimens_(batch.regimen_offsets.empty() ? 0 : batch.regimen_offsets.size() - 1),
+          substance_count_(substance_count) {}
+
+    // The sink: never touches Python (it runs without the GIL).
+    void add(std::span<const ScreenRow> rows, const ScreenRuleIds& ids) {
+        const std::size_t m = rows.size();
+        if (m == 0) return;
+        if (rule_compact_.empty()) {
+            rule_compact_.assign(ids.ids.size(), -1);
+            substance_compact_.assign(substance_count_, -1);
+            // Room for the rows this first batch suggests for the whole screen (an eighth more),
+            // so that the columns are not copied again and again as they double.
+            const std::size_t seen = static_cast<std::size_t>(rows.back().regimen) + 1;
+            reserve(m * regimens_ / std::max<std::size_t>(seen, 1) + m * regimens_ / std::max<std::size_t>(seen, 1) / 8);
+        }
+        const std::size_t at = regimen.size();
+        resize(at + m);
+        const ScreenRow* const r = rows.data();
+        // Local pointers: the int8 stores below could otherwise alias every member.
+        std::int64_t* const o_regimen = regimen.data() + at;
+        std::int8_t *const o_kind = kind.data() + at, *const o_severity = severity.data() + at,
+                           *const o_evidence = evidence.data() + at;
+        std::int32_t *const o_a = input_a.data() + at, *const o_b = input_b.data() + at,
+                            *const o_cond = condition_input.data() + at, *const o_sup = superseded.data() + at,
+                            *const o_imp = implicated.data() + at, *const o_ma = medication_a.data() + at,
+                            *const o_mb = medication_b.data() + at, *const o_ct = condition.data() + at;
+        const EntryCodes med_codes = meds_, cond_codes = conds_;
+        for (std::size_t k = 0; k < m; ++k) {
+            const ScreenRow& x = r[k];
+            const bool warning = is_warning(x);
+            o_regimen[k] = static_cast<std::int64_t>(x.regimen);
+            o_kind[k] = static_cast<std::int8_t>(x.kind);
+            o_severity[k] = warning ? static_cast<std::int8_t>(x.severity) : std::int8_t{-1};
+            o_evidence[k] = warning ? static_cast<std::int8_t>(x.evidence) : std::int8_t{-1};
+            o_a[k] = idx(x.input_a);
+            o_b[k] = idx(x.input_b);
+            o_cond[k] = idx(x.condition_input);
+            o_sup[k] = static_cast<std::int32_t>(x.superseded_count);
+            o_imp[k] = static_cast<std::int32_t>(x.implicated_count);
+            o_ma[k] = med_codes.at(x.regimen, x.input_a);
+            o_mb[k] = med_codes.at(x.regimen, x.input_b);
+            o_ct[k] = cond_codes.at(x.regimen, x.condition_input);
+        }
+        // The rule and substance codes depend on the rows before them (first appearance). A
+        // rule's code and then its compact slot are two dependent reads at random places of two
+        // tables of a few hundred KiB each (a whole-formulary pack): asked for ahead.
+        std::int32_t *const o_sa = substance_a.data() + at, *const o_sb = substance_b.data() + at,
+                            *const o_rule = rule.data() + at;
+        constexpr std::size_t kAhead = 16;
+        auto request_code = [&](std::size_t k) {
+            if (r[k].kind == ScreenRowKind::DrugDrug) __builtin_prefetch(&ids.codes[r[k].rule]);
+        };
+        for (std::size_t k = 0; k < std::min(m, 2 * kAhead); ++k) request_code(k);
+        for (std::size_t k = 0; k < m; ++k) {
+            if (k + 2 * kAhead < m) request_code(k + 2 * kAhead);
+            if (k + kAhead < m && is_warning(r[k + kAhead])) __builtin_prefetch(&rule_compact_[ids.code(r[k + kAhead])]);
+            const ScreenRow& x = r[k];
+            o_sa[k] = compact(substance_compact_, substance_order, x.substance_a);
+            o_sb[k] = compact(substance_compact_, substance_order, x.substance_b);
+            o_rule[k] = compact(rule_compact_, rule_order, is_warning(x) ? ids.code(x) : kNone);
+        }
+    }
+
+    std::vector<std::int64_t> regimen;
+    std::vector<std::int8_t> kind, severity, evidence;
+    std::vector<std::int32_t> input_a, input_b, substance_a, substance_b, rule, condition_input, superseded, implicated,
+        medication_a, medication_b, condition;
+    std::vector<std::int32_t> rule_order, substance_order;  // per compact code, the knowledge base's code
+
+private:
+    static bool is_warning(const ScreenRow& r) {
+        return r.kind <= ScreenRowKind::DuplicateTherapy || r.kind == ScreenRowKind::Cumulative;
+    }
+    static std::int32_t idx(std::uint32_t v) { return v == kNone ? std::int32_t{-1} : static_cast<std::int32_t>(v); }
+    static std::int32_t compact(std::vector<std::int32_t>& table, std::vector<std::int32_t>& order, std::uint32_t global) {
+        if (global == kNone) return -1;
+        std::int32_t& c = table[global];
+        if (c < 0) {
+            c = static_cast<std::int32_t>(order.size());
+            order.push_back(static_cast<std::int32_t>(global));
+        }
+        return c;
+    }
+    template <class Fn>
+    void each_column(Fn&& fn) {
+        fn(regimen);
+        for (auto* v : {&kind, &severity, &evidence}) fn(*v);
+        for (auto* v : {&input_a, &input_b, &substance_a, &substance_b, &rule, &condition_input, &superseded, &implicated,
+                        &medication_a, &medication_b, &condition})
+            fn(*v);
+    }
+    void reserve(std::size_t rows) {
+        each_column([rows](auto& v) { v.reserve(rows); });
+    }
+    void resize(std::size_t rows) {
+        each_column([rows](auto& v) { v.resize(rows); });
+    }
+
+    EntryCodes meds_, conds_;
+    std::size_t regimens_, substance_count_;
+    std::vector<std::int32_t> rule_compact_, substance_compact_;
+};
+
+// Runs the screen with its rows going into columns; the summaries become columns after it.
+py::dict screen_to_columns(const KnowledgeBase& kb, const ScreenBatch& batch, ScreenOptions options) {
+    RowColumns cols(batch, kb.substances().size());
+    options.row_sink = [&cols](std::span<const ScreenRow> rows, const ScreenRuleIds& ids) { cols.add(rows, ids); };
+    ScreenResult res;
+    {
+        py::gil_scoped_release release;
+        res = kb.screen(batch, options);
+    }
+    const unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
     const std::size_t regimens = res.summaries.size();
-    auto regimen = column<std::int64_t>(n);
-    auto kind = column<std::int8_t>(n), severity = column<std::int8_t>(n), evidence = column<std::int8_t>(n);
-    auto input_a = column<std::int32_t>(n), input_b = column<std::int32_t>(n), substance_a = column<std::int32_t>(n),
-         substance_b = column<std::int32_t>(n), rule = column<std::int32_t>(n), condition_input = column<std::int32_t>(n),
-         superseded = column<std::int32_t>(n), implicated = column<std::int32_t>(n), medication_a = column<std::int32_t>(n),
-         medication_b = column<std::int32_t>(n), condition = column<std::int32_t>(n);
     auto s_medications = column<std::int32_t>(regimens), s_conditions = column<std::int32_t>(regimens),
          s_warnings = column<std::int32_t>(regimens), s_unresolved_medications = column<std::int32_t>(regimens),
          s_unresolved_conditions = column<std::int32_t>(regimens);
@@ -527,135 +638,53 @@ py::dict result_columns(const KnowledgeBase& kb, const ScreenBatch& batch, Scree
                                          column<std::int32_t>(regimens), column<std::int32_t>(regimens)};
     {
         // Raw pointers taken with the GIL held; the arrays are not visible to Python yet.
-        std::int64_t* p_regimen = regimen.mutable_data();
-        std::int8_t *p_kind = kind.mutable_data(), *p_severity = severity.mutable_data(), *p_evidence = evidence.mutable_data();
-        std::int32_t *p_a = input_a.mutable_data(), *p_b = input_b.mutable_data(), *p_sa = substance_a.mutable_data(),
-                     *p_sb = substance_b.mutable_data(), *p_rule = rule.mutable_data(),
-                     *p_cond = condition_input.mutable_data(), *p_sup = superseded.mutable_data(),
-                     *p_imp = implicated.mutable_data(), *p_ma = medication_a.mutable_data(),
-                     *p_mb = medication_b.mutable_data(), *p_ct = condition.mutable_data();
-        std::int32_t *q_med = s_medications.mutable_data(), *q_cond = s_conditions.mutable_data(),
-                     *q_warn = s_warnings.mutable_data(), *q_um = s_unresolved_medications.mutable_data(),
-                     *q_uc = s_unresolved_conditions.mutable_data();
-        std::int32_t* q_by[4] = {s_by[0].mutable_data(), s_by[1].mutable_data(), s_by[2].mutable_data(),
-                                 s_by[3].mutable_data()};
-        std::int8_t* q_max = s_max_severity.mutable_data();
+        std::int32_t *const q_med = s_medications.mutable_data(), *const q_cond = s_conditions.mutable_data(),
+                            *const q_warn = s_warnings.mutable_data(), *const q_um = s_unresolved_medications.mutable_data(),
+                            *const q_uc = s_unresolved_conditions.mutable_data();
+        std::int32_t* const q_by[4] = {s_by[0].mutable_data(), s_by[1].mutable_data(), s_by[2].mutable_data(),
+                                       s_by[3].mutable_data()};
+        std::int8_t* const q_max = s_max_severity.mutable_data();
+        const ScreenSummary* const sums = res.summaries.data();
         py::gil_scoped_release release;
-        const ScreenRuleIds& ids = *res.rule_ids;
-        const EntryCodes meds{batch.regimen_offsets, batch.medication_codes};
-        const EntryCodes conds{batch.condition_offsets, batch.condition_codes};
-        auto idx = [](std::uint32_t v) { return v == kNone ? std::int32_t{-1} : static_cast<std::int32_t>(v); };
-        // Rules and substances present, in order of first appearance: compact codes, and the
-        // knowledge base code of each (rule_order / substance_order).
-        std::vector<std::int32_t> rule_compact(ids.ids.size(), -1), substance_compact(substance_count, -1);
-        auto compact = [](std::vector<std::int32_t>& table, std::vector<std::int32_t>& order, std::uint32_t global) {
-            if (global == kNone) return std::int32_t{-1};
-            std::int32_t& c = table[global];
-            if (c < 0) {
-                c = static_cast<std::int32_t>(order.size());
-                order.push_back(static_cast<std::int32_t>(global));
-            }
-            return c;
-        };
-        // Everything but the first-appearance codes is per row: filled on threads that take
-        // ranges of rows and regimens.
         auto fill = [&](unsigned t, unsigned count) {
-            // Local copies: the int8 stores below could otherwise alias every pointer kept in the closure.
-            auto* const o_regimen = p_regimen;
-            auto* const o_kind = p_kind;
-            auto* const o_severity = p_severity;
-            auto* const o_evidence = p_evidence;
-            auto* const o_a = p_a;
-            auto* const o_b = p_b;
-            auto* const o_cond = p_cond;
-            auto* const o_sup = p_sup;
-            auto* const o_imp = p_imp;
-            auto* const o_ma = p_ma;
-            auto* const o_mb = p_mb;
-            auto* const o_ct = p_ct;
-            auto* const s_med = q_med;
-            auto* const s_cond = q_cond;
-            auto* const s_warn = q_warn;
-            auto* const s_um = q_um;
-            auto* const s_uc = q_uc;
-            auto* const s_max = q_max;
-            std::int32_t* const s_by_[4] = {q_by[0], q_by[1], q_by[2], q_by[3]};
-            const ScreenRow* const rows = res.rows.data();
-            const ScreenSummary* const sums = res.summaries.data();
-            const EntryCodes med_codes = meds, cond_codes = conds;
-            for (std::size_t k = n * t / count, hi = n * (t + 1) / count; k < hi; ++k) {
-                const ScreenRow& r = rows[k];
-                const bool warning = r.kind <= ScreenRowKind::DuplicateTherapy || r.kind == ScreenRowKind::Cumulative;
-                o_regimen[k] = static_cast<std::int64_t>(r.regimen);
-                o_kind[k] = static_cast<std::int8_t>(r.kind);
-                o_severity[k] = warning ? static_cast<std::int8_t>(r.severity) : std::int8_t{-1};
-                o_evidence[k] = warning ? static_cast<std::int8_t>(r.evidence) : std::int8_t{-1};
-                o_a[k] = idx(r.input_a);
-                o_b[k] = idx(r.input_b);
-                o_cond[k] = idx(r.condition_input);
-                o_sup[k] = static_cast<std::int32_t>(r.superseded_count);
-                o_imp[k] = static_cast<std::int32_t>(r.implicated_count);
-                o_ma[k] = med_codes.at(r.regimen, r.input_a);
-                o_mb[k] = med_codes.at(r.regimen, r.input_b);
-                o_ct[k] = cond_codes.at(r.regimen, r.condition_input);
-            }
             for (std::size_t r = regimens * t / count, hi = regimens * (t + 1) / count; r < hi; ++r) {
                 const ScreenSummary& s = sums[r];
-                s_med[r] = static_cast<std::int32_t>(s.medications);
-                s_cond[r] = static_cast<std::int32_t>(s.conditions);
-                s_warn[r] = static_cast<std::int32_t>(s.warnings);
-                s_um[r] = static_cast<std::int32_t>(s.unresolved_medications);
-                s_uc[r] = static_cast<std::int32_t>(s.unresolved_conditions);
-                s_max[r] = s.max_severity;
-                for (int v = 0; v < 4; ++v) s_by_[v][r] = static_cast<std::int32_t>(s.by_severity[v]);
+                q_med[r] = static_cast<std::int32_t>(s.medications);
+                q_cond[r] = static_cast<std::int32_t>(s.conditions);
+                q_warn[r] = static_cast<std::int32_t>(s.warnings);
+                q_um[r] = static_cast<std::int32_t>(s.unresolved_medications);
+                q_uc[r] = static_cast<std::int32_t>(s.unresolved_conditions);
+                q_max[r] = s.max_severity;
+                for (int v = 0; v < 4; ++v) q_by[v][r] = static_cast<std::int32_t>(s.by_severity[v]);
             }
         };
-        // The rule and substance codes, in one pass over the rows in order (each code depends on
-        // the rows before it); it runs while other threads fill the other columns.
-        auto codes_in_order = [&, p_sa, p_sb, p_rule] {
-            const ScreenRow* const rows = res.rows.data();
-            for (std::size_t k = 0; k < n; ++k) {
-                const ScreenRow& r = rows[k];
-                const bool warning = r.kind <= ScreenRowKind::DuplicateTherapy || r.kind == ScreenRowKind::Cumulative;
-                p_sa[k] = compact(substance_compact, substance_order, r.substance_a);
-                p_sb[k] = compact(substance_compact, substance_order, r.substance_b);
-                p_rule[k] = compact(rule_compact, rule_order, warning ? ids.code(r) : kNone);
-            }
-        };
-        // A thread costs tens of microseconds: worth it from some tens of thousands of rows.
-        const unsigned count = static_cast<unsigned>(std::clamp<std::size_t>((n + regimens) / 32768, 1, threads));
-        if (count <= 1) {
-            fill(0, 1);
-            codes_in_order();
-        } else {
-            // This thread gives the codes; the other count - 1 fill the rest.
-            std::vector<std::thread> pool;
-            for (unsigned t = 0; t + 1 < count; ++t) pool.emplace_back(fill, t, count - 1);
-            codes_in_order();
-            for (auto& th : pool) th.join();
-        }
-        res.rows = {};
+        // A thread costs tens of microseconds: worth it from some tens of thousands of regimens.
+        const unsigned count = static_cast<unsigned>(std::clamp<std::size_t>(regimens / 32768, 1, threads));
+        std::vector<std::thread> pool;
+        for (unsigned t = 1; t < count; ++t) pool.emplace_back(fill, t, count);
+        fill(0, count);
+        for (auto& th : pool) th.join();
         res.summaries = {};
     }
     py::dict out;
-    out["regimen"] = regimen;
-    out["kind"] = kind;
-    out["severity"] = severity;
-    out["evidence"] = evidence;
-    out["input_a"] = input_a;
-    out["input_b"] = input_b;
-    out["substance_a"] = substance_a;
-    out["substance_b"] = substance_b;
-    out["rule"] = rule;
-    out["condition_input"] = condition_input;
-    out["superseded"] = superseded;
-    out["implicated"] = implicated;
-    out["medication_a"] = medication_a;
-    out["medication_b"] = medication_b;
-    out["condition"] = condition;
+    out["regimen"] = owned_array(std::move(cols.regimen));
+    out["kind"] = owned_array(std::move(cols.kind));
+    out["severity"] = owned_array(std::move(cols.severity));
+    out["evidence"] = owned_array(std::move(cols.evidence));
+    out["input_a"] = owned_array(std::move(cols.input_a));
+    out["input_b"] = owned_array(std::move(cols.input_b));
+    out["substance_a"] = owned_array(std::move(cols.substance_a));
+    out["substance_b"] = owned_array(std::move(cols.substance_b));
+    out["rule"] = owned_array(std::move(cols.rule));
+    out["condition_input"] = owned_array(std::move(cols.condition_input));
+    out["superseded"] = owned_array(std::move(cols.superseded));
+    out["implicated"] = owned_array(std::move(cols.implicated));
+    out["medication_a"] = owned_array(std::move(cols.medication_a));
+    out["medication_b"] = owned_array(std::move(cols.medication_b));
+    out["condition"] = owned_array(std::move(cols.condition));
     out["rule_serial"] = res.rule_ids->serial;
-    out["rule_order"] = as_array(rule_order);
-    out["substance_order"] = as_array(substance_order);
+    out["rule_order"] = as_array(cols.rule_order);
+    out["substance_order"] = as_array(cols.substance_order);
     out["summary_medications"] = s_medications;
     out["summary_conditions"] = s_conditions;
     out["summary_warnings"] = s_warnings;
@@ -718,13 +747,7 @@ void bind_screen(py::module_& m) {
                 batch.condition_offsets = conds.offsets;
                 batch.condition_codes = conds.codes;
             }
-            const ScreenOptions options = screen_options(min_severity, duplicate_therapy, kinds, threads);
-            ScreenResult res;
-            {
-                py::gil_scoped_release release;
-                res = kb.screen(batch, options);
-            }
-            py::dict out = result_columns(kb, batch, std::move(res), options.threads);
+            py::dict out = screen_to_columns(kb, batch, screen_options(min_severity, duplicate_therapy, kinds, threads));
             out["medication_texts"] = meds.distinct;
             out["regimen_offsets"] = owned_array(std::move(meds.offsets));
             out["medication_codes"] = owned_array(std::move(meds.codes));
@@ -753,13 +776,7 @@ void bind_screen(py::module_& m) {
                 batch.condition_offsets = {condition_offsets->data(), static_cast<std::size_t>(condition_offsets->size())};
                 batch.condition_codes = {condition_codes->data(), static_cast<std::size_t>(condition_codes->size())};
             }
-            const ScreenOptions options = screen_options(min_severity, duplicate_therapy, kinds, threads);
-            ScreenResult res;
-            {
-                py::gil_scoped_release release;
-                res = kb.screen(batch, options);
-            }
-            return result_columns(kb, batch, std::move(res), options.threads);
+            return screen_to_columns(kb, batch, screen_options(min_severity, duplicate_therapy, kinds, threads));
         },
         py::arg("kb"), py::arg("medication_texts"), py::arg("regimen_offsets"), py::arg("medication_codes"),
         py::arg("condition_texts"), py::arg("condition_offsets"), py::arg("condition_codes"), py::arg("min_severity"),
