@@ -294,8 +294,10 @@ bool build_check_index(KnowledgeBaseImpl& kb, bool verify) {
     const std::size_t n_sub = kb.duplicate_classes_by_substance.size();
     kb.duplicate_starts_mask.assign(n_sub, 0);
     kb.duplicate_member_mask.assign(n_sub, 0);
+    kb.any_duplicate_starts = false;
     for (std::size_t s = 0; s < n_sub; ++s) {
         for (std::uint32_t c : kb.duplicate_classes_by_substance[s]) kb.duplicate_starts_mask[s] |= std::uint64_t{1} << (c % 64);
+        kb.any_duplicate_starts = kb.any_duplicate_starts || kb.duplicate_starts_mask[s] != 0;
         if (s < kb.substance_classes.size())
             for (const auto& link : kb.substance_classes[s])
                 if (link.cls < kb.pack.classes.size() && kb.pack.classes[link.cls].duplicate_therapy)

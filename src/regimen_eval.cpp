@@ -140,7 +140,10 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
         }
         begin[n] = static_cast<std::uint32_t>(m);
         std::uint64_t any_starts = 0;
-        if (dup) {
+        // Without duplicate-therapy classes every mask is zero: the masks are neither read nor
+        // tested (any_starts stays 0; the multi-ingredient loop tests `masks` first).
+        const bool masks = dup && kb.any_duplicate_starts;
+        if (masks) {
             starts.resize(m);
             member.resize(m);
             for (std::size_t f = 0; f < m; ++f) {
@@ -203,7 +206,7 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
                             const std::uint32_t b = sub[fb];
                             const std::uint64_t k = base + b;
                             const std::uint64_t keep = ((words[k >> 6] >> (k & 63)) | (static_cast<std::uint64_t>(a == b) & dup_same) |
-                                                        static_cast<std::uint64_t>(dup && (starts[fa] & member[fb]) != 0)) & 1u;
+                                                        static_cast<std::uint64_t>(masks && (starts[fa] & member[fb]) != 0)) & 1u;
                             out[nc] = {fa, fb};
                             nc += keep;
                         }
@@ -246,7 +249,7 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
                     add_pool_rules(kb.pair_rule_pool.data() + h->word, h->meta & ~KnowledgeBaseImpl::PairHot::kSpan, i, j, a, b);
                 }
             }
-            if (dup && (starts[fa] & member[fb]))
+            if (masks && (starts[fa] & member[fb]))
                 for (std::uint32_t cls : kb.duplicate_classes_by_substance[a])
                     if (kb.in_class(b, cls)) add_class_duplicate(cls, i, j, a, b);
         }
