@@ -511,9 +511,13 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
                 } else {
                     screen_chunk(shared, w, lo, hi, result.rows, result.summaries);
                     // Room for the rows the first chunk suggests (an eighth more), so that the
-                    // rows are not copied again and again as the vector doubles.
-                    if (c == 0 && chunks > 1)
-                        result.rows.reserve(result.rows.size() * chunks + result.rows.size() * chunks / 8);
+                    // rows are not copied again and again as the vector doubles; at most 16.8 M
+                    // rows (0.9 GB), since a first chunk of unusually large regimens (a table
+                    // sorted by regimen size) would suggest far more rows than come.
+                    if (c == 0 && chunks > 1) {
+                        const std::size_t expected = result.rows.size() * chunks;
+                        result.rows.reserve(std::min(expected + expected / 8, std::size_t{1} << 24));
+                    }
                 }
             }
         };

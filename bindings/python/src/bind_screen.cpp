@@ -527,9 +527,12 @@ public:
             rule_compact_.assign(ids.ids.size(), -1);
             substance_compact_.assign(substance_count_, -1);
             // Room for the rows this first batch suggests for the whole screen (an eighth more),
-            // so that the columns are not copied again and again as they double.
+            // so that the columns are not copied again and again as they double; at most
+            // kMaxRowsReserved, since a first batch of unusually large regimens (a table sorted by
+            // regimen size) would suggest far more rows than come (beyond it, they double).
             const std::size_t seen = static_cast<std::size_t>(rows.back().regimen) + 1;
-            reserve(m * regimens_ / std::max<std::size_t>(seen, 1) + m * regimens_ / std::max<std::size_t>(seen, 1) / 8);
+            const std::size_t expected = m * regimens_ / std::max<std::size_t>(seen, 1);
+            reserve(std::min(expected + expected / 8, kMaxRowsReserved));
         }
         const std::size_t at = regimen.size();
         resize(at + m);
@@ -614,6 +617,7 @@ private:
         each_column([rows](auto& v) { v.resize(rows); });
     }
 
+    static constexpr std::size_t kMaxRowsReserved = std::size_t{1} << 24;  // 16.8 M rows, 0.9 GB of columns
     EntryCodes meds_, conds_;
     std::size_t regimens_, substance_count_;
     std::vector<std::int32_t> rule_compact_, substance_compact_;
