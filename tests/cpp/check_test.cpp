@@ -1,6 +1,7 @@
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 using namespace rxcaution;
 using rxtest::cites;
@@ -196,6 +197,33 @@ TEST(Check, MiniPackFiresClassRuleThroughSubclass) {
     EXPECT_EQ(find_warning(mini.check({"alfa", "betamol"}), "alpha-beta")->severity, Severity::Moderate);
     const Report dup = mini.check({"gammadone", "deltapam", "alphazine"});
     EXPECT_FALSE(find_warning(dup, "strong-sedatives").has_value());  // gamma is not in the duplicate class
+}
+
+// Two different substances of one duplicate-therapy class are a duplicate therapy (the pair is
+// kept through the per-substance class masks); a pack without such classes skips the masks and
+// still reports a shared ingredient.
+TEST(Check, DuplicateTherapyClassJoinsTwoDifferentMembersAndPairOnlyPacksSkipIt) {
+    nlohmann::json pack = nlohmann::json::parse(rxtest::read_file(rxtest::data_path("mini_bundled.json")));
+    for (auto& cls : pack["classes"])
+        if (cls["id"] == "strong-sedatives")
+            cls["members"].push_back({{"substance", "beta"}, {"sources", {{{"source", "src-review"}}}}});
+    const KnowledgeBase with_class = KnowledgeBase::from_json(pack.dump());
+    const Report r = with_class.check({"betamol", "deltapam"});
+    const auto w = find_warning(r, "strong-sedatives");
+    ASSERT_TRUE(w.has_value()) << ::testing::PrintToString(rule_ids(r));
+    EXPECT_EQ(w->kind, WarningKind::DuplicateTherapy);
+    EXPECT_EQ(w->severity, Severity::Minor);
+    const auto rows = with_class.screen({{"betamol", "deltapam"}}).rows;
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].kind, ScreenRowKind::DuplicateTherapy);
+
+    for (auto& cls : pack["classes"]) cls.erase("duplicate_therapy");
+    const KnowledgeBase pair_only = KnowledgeBase::from_json(pack.dump());
+    EXPECT_FALSE(find_warning(pair_only.check({"betamol", "deltapam"}), "strong-sedatives").has_value());
+    // Combotab and Alphabrand share alpha: a duplicate ingredient, whatever the classes.
+    const Report shared = pair_only.check({"Combotab", "Alphabrand"});
+    ASSERT_TRUE(find_warning(shared, "duplicate-ingredient").has_value()) << ::testing::PrintToString(rule_ids(shared));
+    EXPECT_EQ(find_warning(shared, "duplicate-ingredient")->kind, WarningKind::DuplicateTherapy);
 }
 
 // Issue 13: repeated medications multiplied the warnings (n^2) and the supersedes pass (W^2); 400

@@ -147,9 +147,13 @@ class _Installed:
         return kb
 
 
+def _knowledge_base(kb: Any) -> KnowledgeBase:
+    """The knowledge base a graph task was given: installed on this worker, or passed as data."""
+    return kb.get() if isinstance(kb, _Installed) else kb
+
+
 def _screen_partition(part: Any, kb: Any, conditions: Any, options: dict) -> Any:
-    if isinstance(kb, _Installed):
-        kb = kb.get()
+    kb = _knowledge_base(kb)
     if options["regimen_column"] not in part.columns:  # the regimen id is the index (set_index)
         part = part.reset_index()
     cond = None
@@ -195,7 +199,6 @@ _INSTALLED_PER_CLIENT = 2
 def _installed(client: Any, kb: KnowledgeBase) -> _Installed:
     import hashlib
     import pickle
-
     import uuid
 
     for key in [k for k, entry in _INSTALLED.items() if entry[0].status in ("closed", "closing")]:
@@ -305,8 +308,7 @@ def _regimen_ids(part: Any, regimen_column: str) -> Any:
 
 def _screen_orphans(kb: Any, conditions: Any, options: dict, meta: Any, *ids: Any) -> Any:
     """The rows of the regimens that only the conditions table names, as kb.screen gives them."""
-    if isinstance(kb, _Installed):
-        kb = kb.get()
+    kb = _knowledge_base(kb)
     pd = require("pandas", "dask")
     rc = options["regimen_column"]
     present = pd.concat(list(ids), ignore_index=True) if ids else pd.Series([], dtype=conditions[rc].dtype)

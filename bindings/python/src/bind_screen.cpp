@@ -574,11 +574,12 @@ public:
         for (std::size_t k = 0; k < std::min(m, 2 * kAhead); ++k) request_code(k);
         for (std::size_t k = 0; k < m; ++k) {
             if (k + 2 * kAhead < m) request_code(k + 2 * kAhead);
-            if (k + kAhead < m && is_warning(r[k + kAhead])) __builtin_prefetch(&rule_compact_[ids.code(r[k + kAhead])]);
+            if (k + kAhead < m)  // ids.code() is kNone for a row without a rule
+                if (const std::uint32_t g = ids.code(r[k + kAhead]); g != kNone) __builtin_prefetch(&rule_compact_[g]);
             const ScreenRow& x = r[k];
             o_sa[k] = compact(substance_compact_, substance_order, x.substance_a);
             o_sb[k] = compact(substance_compact_, substance_order, x.substance_b);
-            o_rule[k] = compact(rule_compact_, rule_order, is_warning(x) ? ids.code(x) : kNone);
+            o_rule[k] = compact(rule_compact_, rule_order, ids.code(x));
         }
     }
 
