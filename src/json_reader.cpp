@@ -10,10 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <exception>
 #include <iterator>
 #include <limits>
 #include <stdexcept>
+#include <system_error>
 #include <vector>
 
 namespace rxcaution::detail {
@@ -380,6 +382,81 @@ constexpr std::size_t kFastChunk = std::size_t{1} << 18;
 
 }  // namespace
 
+ReadAhead::ReadAhead(const ReadChunk& read, std::size_t block) : read_(read) {
+    for (Block& b : blocks_) b.bytes.resize(block);
+    // The first block is read here; only a file that fills it may have more to read ahead. After a
+    // short first block the rest (normally nothing) is read on this thread, as it comes; so it is
+    // when no thread can be started.
+    Block& first = blocks_[0];
+    first.size = read_(first.bytes.data(), block);
+    first.full = true;
+    direct_ = first.size != block;
+    if (!direct_) {
+        try {
+            thread_ = std::thread([this] { produce(1); });
+        } catch (const std::system_error&) {
+            direct_ = true;
+        }
+    }
+}
+
+ReadAhead::~ReadAhead() {
+    if (!thread_.joinable()) return;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stop_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+}
+
+std::size_t ReadAhead::operator()(char* buffer, std::size_t capacity) {
+    Block& b = blocks_[take_ % 2];
+    if (!b.full.load(std::memory_order_acquire)) {
+        if (direct_) return read_(buffer, capacity);
+        std::unique_lock<std::mutex> lock(mutex_);
+        changed_.wait(lock, [&] { return b.full.load(std::memory_order_relaxed); });
+    }
+    if (b.error) std::rethrow_exception(b.error);
+    const std::size_t n = std::min(capacity, b.size - b.taken);
+    if (n == 0) return 0;  // the end: the block stays, and every later call returns 0 too
+    std::memcpy(buffer, b.bytes.data() + b.taken, n);
+    b.taken += n;
+    if (b.taken == b.size) {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            b.full.store(false, std::memory_order_relaxed);
+            ++take_;
+        }
+        changed_.notify_all();
+    }
+    return n;
+}
+
+void ReadAhead::produce(std::size_t fill) {
+    for (;; ++fill) {
+        Block& b = blocks_[fill % 2];
+        {
+            std::unique_lock<std::mutex> lock(mutex_);
+            changed_.wait(lock, [&] { return stop_ || !b.full.load(std::memory_order_relaxed); });
+            if (stop_) return;
+        }
+        b.taken = 0;
+        try {
+            b.size = read_(b.bytes.data(), b.bytes.size());
+        } catch (...) {
+            b.error = std::current_exception();
+            b.size = 0;
+        }
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            b.full.store(true, std::memory_order_release);
+        }
+        changed_.notify_all();
+        if (b.size == 0) return;  // the end, or an error
+    }
+}
+
 void stream_json(const std::string& file, std::string_view text, std::size_t max_bytes, JsonConsumer& consumer,
                  JsonConsumer* after_error) {
     if (text.size() > max_bytes)
@@ -403,7 +480,9 @@ void check_json_syntax(const std::string& file, std::string_view text) {
 void stream_json_chunks(const std::string& file, const OpenChunks& open, JsonConsumer& consumer,
                         JsonConsumer* after_error) {
     {
-        const ReadChunk read = open();
+        const ReadChunk direct = open();
+        ReadAhead ahead(direct, kFastChunk);
+        const ReadChunk read = std::ref(ahead);
         SaxAdapter sax(file, [](std::size_t&) { return Position{}; }, consumer, after_error);
         JsonTokenizer fast(read, kFastChunk);
         if (fast.parse(sax)) {

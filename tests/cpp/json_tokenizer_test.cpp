@@ -14,7 +14,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstring>
+#include <memory>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -247,5 +249,107 @@ TEST(JsonTokenizer, ThePackReaderGivesTheSameEventsOrTheSameParseError) {
             else text.insert(at, i % 4 ? "\xC3" : "1e999");
             ASSERT_EQ(through_reader(text, true), through_reader(text, false)) << escaped(text);
         }
+    }
+}
+
+namespace {
+
+// stream_json_chunks over `text` served as a file serves it (every read filled up to its capacity),
+// the reader throwing a DataError at the first read that starts at or after `fail_at`: the
+// consumer's log, or the error.
+std::string through_chunks(const std::string& text, std::size_t fail_at = std::string::npos) {
+    const OpenChunks open = [&]() -> ReadChunk {
+        auto at = std::make_shared<std::size_t>(0);
+        return [&text, at, fail_at](char* out, std::size_t capacity) -> std::size_t {
+            if (*at >= fail_at) throw DataError("f.json", "f.json: cannot read (test)");
+            const std::size_t n = std::min(capacity, text.size() - *at);
+            std::memcpy(out, text.data() + *at, n);
+            *at += n;
+            return n;
+        };
+    };
+    ConsumerLog log;
+    try {
+        stream_json_chunks("f.json", open, log);
+    } catch (const ParseError& e) {
+        return "ParseError " + std::string(e.what()) + " @" + std::to_string(e.line()) + ":" +
+               std::to_string(e.column()) + ":" + std::to_string(e.byte_offset());
+    } catch (const DataError& e) {
+        return "DataError " + std::string(e.what());
+    }
+    std::string out;
+    for (const auto& l : log.log) out += l + "\n";
+    return out;
+}
+
+}  // namespace
+
+TEST(JsonTokenizer, AFileReadAheadOnASecondThreadGivesTheSameEventsAndErrors) {
+    // A file of more than one 256 KiB block is read ahead on a second thread (json_reader.cpp,
+    // ReadAhead): the same events, the same ParseError, and a read error where it happened.
+    std::string big = "{\"rules\": [";
+    for (int r = 0; big.size() < (std::size_t{3} << 20) / 2; ++r)  // 1.5 MB: six blocks
+        big += (r ? ",\n  " : "\n  ") + std::string("{\"id\": \"rule-") + std::to_string(r) +
+               "\", \"severity\": \"major\", \"n\": " + std::to_string(r * 7) + ", \"ok\": true}";
+    big += "\n]}";
+    const std::string whole = through_reader(big, true);
+    ASSERT_EQ(whole.rfind("/rules/", 0), std::string::npos);
+    ASSERT_GT(whole.size(), big.size());  // every event arrived
+    EXPECT_EQ(through_chunks(big), whole);
+
+    // Malformed text early (the reading thread is stopped in mid-file), in the middle, at the end.
+    for (const std::size_t at : {big.find(',', 100), big.find(',', big.size() / 2), big.size() - 2}) {
+        SCOPED_TRACE(at);
+        std::string bad = big;
+        bad[at] = '#';  // a comma between members, or the closing bracket
+        const std::string expected = through_reader(bad, true);
+        ASSERT_EQ(expected.rfind("ParseError f.json:", 0), 0u) << expected;
+        EXPECT_EQ(through_chunks(bad), expected);
+    }
+
+    // A read that fails past the first blocks: its error, once the text before it was parsed.
+    EXPECT_EQ(through_chunks(big, std::size_t{600} << 10), "DataError f.json: cannot read (test)");
+    // Malformed text before the failing read still wins, as when the text was read on one thread.
+    std::string bad = big;
+    bad[big.find(',', std::size_t{300} << 10)] = '#';
+    EXPECT_EQ(through_chunks(bad, std::size_t{600} << 10), through_reader(bad, true));
+
+    // A file within the first block is read without a thread: the same events.
+    const std::string small = "{\"a\": [1, 2.5, \"x\", null, {\"b\": false}]}";
+    EXPECT_EQ(through_chunks(small), through_reader(small, true));
+}
+
+TEST(JsonTokenizer, ReadAheadHandsOverEveryByteInOrderWhateverTheCallerAsksFor) {
+    // Bytes whose value is their position mod 251: a byte skipped, repeated or reordered shows.
+    std::string text((std::size_t{5} << 18) + 12345, '\0');
+    for (std::size_t i = 0; i < text.size(); ++i) text[i] = static_cast<char>(i % 251);
+    for (const std::size_t block : {std::size_t{1} << 18, std::size_t{4096}, text.size(), text.size() + 1}) {
+        SCOPED_TRACE(block);
+        std::size_t at = 0, reads = 0;
+        const ReadChunk source = [&](char* out, std::size_t capacity) {
+            ++reads;
+            const std::size_t n = std::min(capacity, text.size() - at);
+            std::memcpy(out, text.data() + at, n);
+            at += n;
+            return n;
+        };
+        std::mt19937 rng(static_cast<unsigned>(block));
+        ReadAhead ahead(source, block);
+        std::string got;
+        std::vector<char> buffer(3 * block);
+        for (;;) {
+            const std::size_t capacity = 1 + rng() % (rng() % 2 ? 64 : 3 * block);  // part of a block, or more
+            const std::size_t n = ahead(buffer.data(), capacity);
+            ASSERT_LE(n, capacity);
+            if (n == 0) break;
+            got.append(buffer.data(), n);
+        }
+        // A file within its first block is read once more (to see its end), on this thread.
+        if (block > text.size()) {
+            EXPECT_EQ(reads, 2u);
+        }
+        EXPECT_EQ(ahead(buffer.data(), 10), 0u);  // the end stays the end
+        ASSERT_EQ(got.size(), text.size());
+        EXPECT_TRUE(got == text);
     }
 }

@@ -503,7 +503,10 @@ def _tables(np: Any, out: dict, batch: _Batch, ids: _Ids, as_arrow: bool) -> tup
         row_ids = summary_ids[regimen] if len(regimen) else summary_ids[:0]
 
         def make_table(columns: dict) -> Any:
-            return pd.DataFrame(columns, columns=list(columns), copy=False)
+            # The dict's order is the columns' order: with columns= given as well, pandas builds
+            # two indexes of the labels and looks every column up in one (a third of the frame's
+            # construction time).
+            return pd.DataFrame(columns, copy=False)
 
     row_cols = {"regimen": row_ids}
     for name in ROW_COLUMNS[1:]:
