@@ -192,6 +192,7 @@ def load_worker(kind: str, csv_dir: Path, pack: Path, snapshot: Path | None) -> 
     gc.collect()
     before, _ = rss_bytes()
     start = clock()
+    wall_start = time.perf_counter()
     if kind == "dict":
         obj: Any = dict_peer_load(csv_paths)
     elif kind == "networkx":
@@ -207,21 +208,28 @@ def load_worker(kind: str, csv_dir: Path, pack: Path, snapshot: Path | None) -> 
     else:
         raise ValueError(kind)
     seconds = clock() - start
+    wall = time.perf_counter() - wall_start
     gc.collect()
     after, peak = rss_bytes()
     del obj
-    return {"seconds": seconds, "rss_growth": after - before, "peak_growth": max(peak - before, 0)}
+    return {"seconds": seconds, "wall_seconds": wall, "rss_growth": after - before,
+            "peak_growth": max(peak - before, 0)}
 
 
-def run_load(kind: str, csv_dir: Path, pack: Path, snapshot: Path | None, runs: int) -> dict[str, Any] | str:
-    """Median of `runs` fresh subprocesses, each loading once."""
+def run_load(kind: str, csv_dir: Path, pack: Path, snapshot: Path | None, runs: int,
+             package: Path | None = None) -> dict[str, Any] | str:
+    """Median of `runs` fresh subprocesses, each loading once; with `package`, the rxcaution package
+    in that directory (an older build, see --before-package) is the one imported."""
     results = []
+    env = None
+    if package is not None:
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(package), os.environ.get("PYTHONPATH", "")]))
     for _ in range(runs):
         cmd = [sys.executable, str(Path(__file__).resolve()), "--load-worker", kind, "--clock", clock_name(),
                "--csv-dir", str(csv_dir), "--pack", str(pack)]
         if snapshot is not None:
             cmd += ["--snapshot", str(snapshot)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
         if proc.returncode != 0:
             last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
             return f"failed: {last}"
@@ -345,6 +353,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu",
                         help="single-threaded figures in CPU time of the process (default) or wall time")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
+    parser.add_argument("--before-package", type=Path, default=None, metavar="DIR",
+                        help="a directory holding the rxcaution package built from an older commit (e.g. "
+                             "9fcf0f7, the code issue 9 measured): its from_json, load(path) and builtin() are "
+                             "timed in this run too, in fresh processes, for same-run ratios (see bench/README.md)")
+    parser.add_argument("--before-pack", type=Path, default=None, metavar="PATH",
+                        help="the pack JSON for --before-package, written by that commit's bench/ddinter_pack.py "
+                             "(default: --pack)")
     # internal: one load in a fresh process
     parser.add_argument("--load-worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--csv-dir", type=Path, default=None, help=argparse.SUPPRESS)
@@ -430,10 +445,30 @@ def main(argv: list[str] | None = None) -> int:
             if kind == "dict":
                 dict_load = res
             table.add("load", label, res["seconds"], "s", versus=versus["seconds"] if versus else None)
+            if kind == "rxcaution-load":
+                # A large file is read ahead on a second thread while it is parsed: the CPU clock
+                # adds both threads' time, the caller waits for the wall clock's.
+                table.add("load-wall", label + " wall time", res["wall_seconds"], "s",
+                          versus=versus["wall_seconds"] if versus else None)
             table.add("load-rss", label + " RSS growth", res["rss_growth"] / 1e6, "MB",
                       versus=(versus["rss_growth"] / 1e6) if versus else None)
             table.add("load-peak", label + " peak growth", res["peak_growth"] / 1e6, "MB",
                       versus=(versus["peak_growth"] / 1e6) if versus else None)
+        if kb is not None and args.before_package is not None:
+            # The code before: same loads, same run, so that its ratios do not depend on the hour.
+            before_pack = args.before_pack or pack_path
+            for label, kind in (("before: from_json(text)", "rxcaution-from_json"), ("before: load(path)", "rxcaution-load"),
+                                ("before: builtin() (curated pack)", "builtin")):
+                res = run_load(kind, csv_dir, before_pack, None, load_runs, package=args.before_package)
+                if isinstance(res, str):
+                    table.add("before", label, None, "s", note=res)
+                    continue
+                table.add("before", label, res["seconds"], "s")
+                if kind == "rxcaution-load":
+                    table.add("before-wall", label + " wall time", res["wall_seconds"], "s")
+                if kind != "builtin":
+                    table.add("before-rss", label + " RSS growth", res["rss_growth"] / 1e6, "MB")
+                    table.add("before-peak", label + " peak growth", res["peak_growth"] / 1e6, "MB")
         if kb is not None:
             builtin = run_load("builtin", csv_dir, pack_path, None, load_runs)
             if isinstance(builtin, str):
@@ -627,8 +662,18 @@ def target_lines(records: list[dict[str, Any]], pack_bytes: int) -> list[str]:
                  "(target <= 60 MB)")
     peak = get("load-peak", "rxcaution from_json(text) peak growth")
     lines.append(f"  JSON load peak growth / pack size = {ratio(peak * 1e6 if peak else None, pack_bytes)} (target <= 3x)")
+    before_text, before_path = get("before", "before: from_json(text)"), get("before", "before: load(path)")
+    if before_text or before_path:
+        now_text, now_path = get("load", "rxcaution from_json(text)"), get("load", "rxcaution load(path)")
+        wall_before = get("before-wall", "before: load(path) wall time")
+        wall_now = get("load-wall", "rxcaution load(path) wall time")
+        lines.append(f"  JSON load, the code before / this code, same run: from_json {ratio(before_text, now_text)}, "
+                     f"load(path) {ratio(before_path, now_path)} CPU and {ratio(wall_before, wall_now)} wall "
+                     "(target >= 3x)")
     builtin = get("load", "rxcaution builtin() (curated pack)")
-    lines.append(f"  built-in pack load (fresh process): {format_value(builtin, 's') if builtin else NA} (target <= 1 ms)")
+    before_builtin = get("before", "before: builtin() (curated pack)")
+    lines.append(f"  built-in pack load (fresh process): {format_value(builtin, 's') if builtin else NA} (target <= 1 ms)"
+                 + (f"; the code before {format_value(before_builtin, 's')}" if before_builtin else ""))
     one, two = get("bulk", "rxcaution kb.screen, 1 thread"), get("bulk", "rxcaution kb.screen, 2 threads")
     dict_bulk = get("bulk", "dict peer loop")
     lines.append(f"  screen 1 thread: {format_value(one, 'pairs/s') if one else NA} (target >= 50 M/s), "

@@ -132,6 +132,26 @@ def test_peers_quick_run_covers_every_section(sliced_pack, tmp_path):
             assert record["note"].startswith("not available") or record["note"].startswith("failed"), record
 
 
+@needs_ddinter
+def test_peers_times_the_code_before_in_the_same_run(sliced_pack, tmp_path):
+    # Any directory holding an rxcaution package serves as "the code before": here, this one.
+    rxcaution = pytest.importorskip("rxcaution")
+    path, _ = sliced_pack
+    package = Path(rxcaution.__file__).resolve().parent.parent
+    out = tmp_path / "figures.json"
+    proc = run("peers.py", "--ddinter", DDINTER_DIR, "--pack", path, "--slice", SLICE, "--quick", "--repeat", 1,
+               "--before-package", package, "--json", out)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    by_name = {(f["section"], f["contender"]): f for f in json.loads(out.read_text(encoding="utf-8"))["figures"]}
+    for key in [("before", "before: from_json(text)"), ("before", "before: load(path)"),
+                ("before-wall", "before: load(path) wall time"), ("before", "before: builtin() (curated pack)"),
+                ("load-wall", "rxcaution load(path) wall time")]:
+        assert by_name[key]["value"] > 0, key
+    assert re.search(r"JSON load, the code before / this code, same run: from_json [\d.]+x, load\(path\) [\d.]+x CPU "
+                     r"and [\d.]+x wall \(target >= 3x\)", proc.stdout), proc.stdout
+    assert "the code before " in proc.stdout
+
+
 def test_population_is_deterministic_and_drawn_from_the_pack(tmp_path):
     names = {s["name"].lower() for s in json.loads(MINI_PACK.read_text(encoding="utf-8"))["substances"]}
     first, second, other = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
