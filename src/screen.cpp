@@ -484,6 +484,10 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
         std::vector<char> finished(sink && threads > 1 ? chunks : 0, 0);
         std::size_t delivered = 0;
         bool sink_failed = false;  // then nothing more is handed over
+        // Row buffers of delivered chunks, kept for the next chunks (with the deliver lock): a
+        // chunk's rows then go into memory that has room and is already mapped, instead of a new
+        // vector doubling its way up (and faulting in fresh pages) for every chunk.
+        std::vector<std::vector<ScreenRow>> spare;
         auto deliver_in_order = [&](std::size_t c) {
             const std::lock_guard<std::mutex> lock(deliver_mutex);
             finished[c] = 1;
@@ -494,15 +498,33 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
                     sink_failed = true;
                     throw;
                 }
+                std::vector<ScreenRow> done = std::move(chunk_rows[delivered]);
                 chunk_rows[delivered] = {};
+                if (spare.size() < 2 * std::size_t{threads}) {
+                    done.clear();
+                    spare.push_back(std::move(done));
+                }
             }
+        };
+        auto spare_buffer = [&]() -> std::vector<ScreenRow> {
+            const std::lock_guard<std::mutex> lock(deliver_mutex);
+            if (spare.empty()) return {};
+            std::vector<ScreenRow> v = std::move(spare.back());
+            spare.pop_back();
+            return v;
         };
         auto run = [&](Worker& w) {
             std::vector<ScreenRow> own;  // one thread with a sink: a chunk's rows, while in the cache
             for (std::size_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
                 const std::size_t lo = c * chunk, hi = std::min(regimens, (c + 1) * chunk);
                 if (threads > 1) {
-                    screen_chunk(shared, w, lo, hi, chunk_rows[c], result.summaries);
+                    // Filled here and moved in after: the vectors of chunk_rows sit next to each
+                    // other, and the threads' neighbouring chunks growing them in place wrote to
+                    // the same cache lines at every row (screen_chunk took 1.7x its one-thread
+                    // share of the profile on two threads).
+                    std::vector<ScreenRow> rows = sink ? spare_buffer() : std::vector<ScreenRow>{};
+                    screen_chunk(shared, w, lo, hi, rows, result.summaries);
+                    chunk_rows[c] = std::move(rows);
                     if (sink) deliver_in_order(c);
                 } else if (sink) {
                     own.clear();
