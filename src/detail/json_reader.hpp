@@ -66,7 +66,7 @@ RXCAUTION_EXPORT void stream_json_chunks(const std::string& file, const OpenChun
 // A ReadChunk that reads a large file's next blocks on a second thread while the current one is
 // parsed (stream_json_chunks uses it): copying a whole-formulary pack out of the page cache
 // (read()) was about a tenth of its load; overlapping the parse, the load of a 46.7 MB pack took
-// 0.83-0.86x the time (medians of alternated runs). Two blocks: the thread fills one while the
+// 0.84-0.86x the time (medians of alternated runs). Two blocks: the thread fills one while the
 // parser drains the other. Whatever `read` throws (an I/O error, a file that grew past the size
 // limit) is rethrown to the caller at the point of the stream where it happened. The thread stops
 // when the object is destroyed, also in mid-file. A file that fits in the first block (each of
