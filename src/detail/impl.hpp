@@ -19,6 +19,7 @@
 // Because substances come first, the Interacts edges of a substance are the prefix of its row, and
 // a pair probe is a binary search in a short contiguous array.
 
+#include "detail/huge_pages.hpp"
 #include "detail/pack.hpp"
 #include "detail/vocabulary.hpp"
 
@@ -285,7 +286,7 @@ struct KnowledgeBaseImpl {
     // a check reads one word per ingredient pair, and one record per pair that has rules, where
     // a bit index, a separate rank table, a span and the rule pool took four reads.
     static constexpr unsigned kPairWordBits = 48;
-    std::vector<std::uint64_t> pair_rows;
+    HugeVector<std::uint64_t> pair_rows;  // read at random by every check: huge pages (huge_pages.hpp)
     std::uint32_t pair_row_words = 0;
     std::vector<std::uint32_t> pair_row_base;
     struct PairHot {
@@ -297,7 +298,7 @@ struct KnowledgeBaseImpl {
         static constexpr std::uint32_t kSpan = 1u << 31;
     };
     static_assert(sizeof(PairHot) == 8);
-    std::vector<PairHot> pair_hot;
+    HugeVector<PairHot> pair_hot;
     // The word of pair (lo, hi), lo < hi, and the pair's bit in it.
     [[nodiscard]] std::uint64_t pair_word(std::uint32_t lo, std::uint32_t hi) const {
         return pair_rows[static_cast<std::size_t>(lo) * pair_row_words + hi / kPairWordBits];

@@ -1,6 +1,9 @@
+#include "detail/huge_pages.hpp"
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>
+
+#include <cstdint>
 
 using namespace rxcaution;
 using rxtest::contains;
@@ -123,4 +126,30 @@ TEST(KnowledgeBase, SeedContentIsQueryable) {
         EXPECT_TRUE(contains(treatment_ids, t)) << t;
     const Condition& withdrawal = kb().condition("opioid-withdrawal");
     EXPECT_FALSE(withdrawal.symptoms.empty());
+}
+
+TEST(HugePageAllocator, LargeBlocksAreTheirOwnAlignedMappingAndKeepTheirContents) {
+    using rxcaution::detail::HugeVector;
+    using rxcaution::detail::kHugePage;
+    using rxcaution::detail::kHugePageMinBlock;
+    // Grown past the threshold by push_back: every reallocation crosses from the heap to a mapping
+    // and between mappings of different sizes, and the contents must follow.
+    HugeVector<std::uint64_t> v;
+    const std::size_t n = 3 * kHugePage / sizeof(std::uint64_t) + 12345;  // 6 MiB and a bit: several huge pages
+    for (std::size_t i = 0; i < n; ++i) v.push_back(i * 2654435761u);
+    for (std::size_t i = 0; i < n; i += 4097) ASSERT_EQ(v[i], i * 2654435761u) << i;
+    ASSERT_EQ(v.back(), (n - 1) * 2654435761u);
+#if defined(__linux__) && !defined(RXCAUTION_NO_HUGE_PAGES)
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(v.data()) % kHugePage, 0u);
+#endif
+    // Copies, moves, shrinking and small blocks (the heap) all work as with std::allocator.
+    HugeVector<std::uint64_t> copy = v;
+    EXPECT_TRUE(copy == v);
+    HugeVector<std::uint64_t> moved = std::move(copy);
+    EXPECT_EQ(moved.size(), n);
+    moved.resize(kHugePageMinBlock / sizeof(std::uint64_t) - 1);  // below the threshold once shrunk
+    moved.shrink_to_fit();
+    EXPECT_EQ(moved[1], 2654435761u);
+    HugeVector<std::uint32_t> small(100, 7);
+    EXPECT_EQ(small[99], 7u);
 }
