@@ -382,21 +382,16 @@ constexpr std::size_t kFastChunk = std::size_t{1} << 18;
 
 }  // namespace
 
-ReadAhead::ReadAhead(const ReadChunk& read, std::size_t block) : read_(read) {
-    for (Block& b : blocks_) b.bytes.resize(block);
-    // The first block is read here; only a file that fills it may have more to read ahead. After a
-    // short first block the rest (normally nothing) is read on this thread, as it comes; so it is
-    // when no thread can be started.
-    Block& first = blocks_[0];
-    first.size = read_(first.bytes.data(), block);
-    first.full = true;
-    direct_ = first.size != block;
-    if (!direct_) {
-        try {
-            thread_ = std::thread([this] { produce(1); });
-        } catch (const std::system_error&) {
-            direct_ = true;
-        }
+ReadAhead::ReadAhead(const ReadChunk& read, std::size_t block) : read_(read), block_(block) {}
+
+void ReadAhead::start() {
+    // Allocated only now: a small file (each of the curated pack's) costs no blocks, no copy and
+    // no thread. Left uninitialised: read() fills them.
+    for (Block& b : blocks_) b.bytes.reset(new char[block_]);
+    try {
+        thread_ = std::thread([this] { produce(0); });
+    } catch (const std::system_error&) {
+        direct_ = true;  // no thread: the rest is read on this one, as it comes
     }
 }
 
@@ -411,16 +406,26 @@ ReadAhead::~ReadAhead() {
 }
 
 std::size_t ReadAhead::operator()(char* buffer, std::size_t capacity) {
+    if (!started_) {
+        // The first read goes straight to the caller. Only a read that fills the caller's room may
+        // leave more of the file to read ahead; after a shorter one (the whole file, normally) the
+        // rest is read on this thread, as it comes.
+        started_ = true;
+        const std::size_t n = read_(buffer, capacity);
+        if (n == capacity && capacity > 0) start();
+        else direct_ = true;
+        return n;
+    }
+    if (direct_) return read_(buffer, capacity);
     Block& b = blocks_[take_ % 2];
     if (!b.full.load(std::memory_order_acquire)) {
-        if (direct_) return read_(buffer, capacity);
         std::unique_lock<std::mutex> lock(mutex_);
         changed_.wait(lock, [&] { return b.full.load(std::memory_order_relaxed); });
     }
     if (b.error) std::rethrow_exception(b.error);
     const std::size_t n = std::min(capacity, b.size - b.taken);
     if (n == 0) return 0;  // the end: the block stays, and every later call returns 0 too
-    std::memcpy(buffer, b.bytes.data() + b.taken, n);
+    std::memcpy(buffer, b.bytes.get() + b.taken, n);
     b.taken += n;
     if (b.taken == b.size) {
         {
@@ -443,7 +448,7 @@ void ReadAhead::produce(std::size_t fill) {
         }
         b.taken = 0;
         try {
-            b.size = read_(b.bytes.data(), b.bytes.size());
+            b.size = read_(b.bytes.get(), block_);
         } catch (...) {
             b.error = std::current_exception();
             b.size = 0;

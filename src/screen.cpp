@@ -498,8 +498,7 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
                     sink_failed = true;
                     throw;
                 }
-                std::vector<ScreenRow> done = std::move(chunk_rows[delivered]);
-                chunk_rows[delivered] = {};
+                std::vector<ScreenRow> done = std::move(chunk_rows[delivered]);  // leaves it empty
                 if (spare.size() < 2 * std::size_t{threads}) {
                     done.clear();
                     spare.push_back(std::move(done));

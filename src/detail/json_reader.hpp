@@ -13,11 +13,11 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
-#include <vector>
 
 namespace rxcaution::detail {
 
@@ -66,15 +66,15 @@ RXCAUTION_EXPORT void stream_json_chunks(const std::string& file, const OpenChun
 // A ReadChunk that reads a large file's next blocks on a second thread while the current one is
 // parsed (stream_json_chunks uses it): copying a whole-formulary pack out of the page cache
 // (read()) was about a tenth of its load; overlapping the parse, the load of a 46.7 MB pack took
-// 0.84-0.86x the time (medians of alternated runs). Two blocks: the thread fills one while the
+// 0.84-0.86x the time in quiet alternated runs (median 0.88x in a noisier series). Two blocks: the thread fills one while the
 // parser drains the other. Whatever `read` throws (an I/O error, a file that grew past the size
 // limit) is rethrown to the caller at the point of the stream where it happened. The thread stops
-// when the object is destroyed, also in mid-file. A file that fits in the first block (each of
-// the curated pack's files) is read without a thread, and so is everything when no thread can be
-// started. One caller thread at a time.
+// when the object is destroyed, also in mid-file. A file that the first read (straight into the
+// caller's buffer) does not fill (each of the curated pack's files) is read without a thread or
+// blocks, and so is everything when no thread can be started. One caller thread at a time.
 class RXCAUTION_EXPORT ReadAhead {
 public:
-    // Reads the first block now. Throws what `read` throws.
+    // Reads nothing yet.
     ReadAhead(const ReadChunk& read, std::size_t block);
     ~ReadAhead();
     ReadAhead(const ReadAhead&) = delete;
@@ -84,17 +84,19 @@ public:
 
 private:
     struct Block {
-        std::vector<char> bytes;
+        std::unique_ptr<char[]> bytes;
         std::size_t size = 0, taken = 0;
         std::exception_ptr error;
         std::atomic<bool> full{false};
     };
+    void start();
     void produce(std::size_t fill);
 
     const ReadChunk& read_;
+    const std::size_t block_;
     Block blocks_[2];
     std::size_t take_ = 0;
-    bool direct_ = false;
+    bool started_ = false, direct_ = false;
     std::mutex mutex_;
     std::condition_variable changed_;
     bool stop_ = false;

@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace rxcaution;
@@ -326,8 +327,10 @@ TEST(JsonTokenizer, ReadAheadHandsOverEveryByteInOrderWhateverTheCallerAsksFor) 
     for (const std::size_t block : {std::size_t{1} << 18, std::size_t{4096}, text.size(), text.size() + 1}) {
         SCOPED_TRACE(block);
         std::size_t at = 0, reads = 0;
+        std::vector<std::thread::id> readers;  // who called read(), each time
         const ReadChunk source = [&](char* out, std::size_t capacity) {
             ++reads;
+            readers.push_back(std::this_thread::get_id());
             const std::size_t n = std::min(capacity, text.size() - at);
             std::memcpy(out, text.data() + at, n);
             at += n;
@@ -337,16 +340,31 @@ TEST(JsonTokenizer, ReadAheadHandsOverEveryByteInOrderWhateverTheCallerAsksFor) 
         ReadAhead ahead(source, block);
         std::string got;
         std::vector<char> buffer(3 * block);
-        for (;;) {
-            const std::size_t capacity = 1 + rng() % (rng() % 2 ? 64 : 3 * block);  // part of a block, or more
+        bool first_filled = false;  // whether the first read filled the room it was given
+        for (bool first = true;; first = false) {
+            // Part of a block, or more; for the largest blocks a first read with room for the whole
+            // file, as a small pack file gets.
+            const std::size_t capacity =
+                first && block > text.size() ? 3 * block : 1 + rng() % (rng() % 2 ? 64 : 3 * block);
             const std::size_t n = ahead(buffer.data(), capacity);
             ASSERT_LE(n, capacity);
+            if (first) first_filled = n == capacity;
             if (n == 0) break;
             got.append(buffer.data(), n);
         }
-        // A file within its first block is read once more (to see its end), on this thread.
+        // A file the first read does not fill is read once more (to see its end), on this thread;
+        // otherwise the rest is read on the second thread.
+        const auto elsewhere = std::count_if(readers.begin(), readers.end(),
+                                             [](std::thread::id id) { return id != std::this_thread::get_id(); });
         if (block > text.size()) {
+            EXPECT_FALSE(first_filled);
+        }
+        if (!first_filled) {
             EXPECT_EQ(reads, 2u);
+            EXPECT_EQ(elsewhere, 0);
+        } else {
+            EXPECT_EQ(readers.front(), std::this_thread::get_id());
+            EXPECT_EQ(elsewhere, static_cast<std::ptrdiff_t>(readers.size()) - 1);
         }
         EXPECT_EQ(ahead(buffer.data(), 10), 0u);  // the end stays the end
         ASSERT_EQ(got.size(), text.size());
