@@ -477,36 +477,49 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
         // in chunk order.
         std::vector<std::vector<ScreenRow>> chunk_rows(threads <= 1 ? 0 : chunks);
         std::atomic<std::size_t> next{0};
-        // Several threads with a sink: whoever finishes the chunk the sink waits for hands it and
-        // every finished chunk after it over, under the lock, so the sink sees rows in order and
-        // one call at a time while the other threads go on screening.
+        // Several threads with a sink: the sink sees rows in chunk order, one call at a time, while
+        // the other threads go on screening. Whoever holds deliver_mutex hands over every finished
+        // chunk in order; a thread that finishes a chunk while another holds it does not wait (it
+        // would idle for the whole of the other's sink calls): it marks the chunk finished and goes
+        // back to screening, and the holder checks again after letting go. Chunks that slip
+        // between (try_lock may also fail for no reason) are handed over once the threads are done.
         std::mutex deliver_mutex;
-        std::vector<char> finished(sink && threads > 1 ? chunks : 0, 0);
-        std::size_t delivered = 0;
-        bool sink_failed = false;  // then nothing more is handed over
-        // Row buffers of delivered chunks, kept for the next chunks (with the deliver lock): a
-        // chunk's rows then go into memory that has room and is already mapped, instead of a new
-        // vector doubling its way up (and faulting in fresh pages) for every chunk.
+        std::unique_ptr<std::atomic<bool>[]> finished;
+        if (sink && threads > 1) finished = std::make_unique<std::atomic<bool>[]>(chunks);  // all false
+        std::size_t delivered = 0;            // with deliver_mutex
+        std::atomic<bool> sink_failed{false};  // then nothing more is handed over
+        // Row buffers of delivered chunks, kept for the next chunks: a chunk's rows then go into
+        // memory that has room and is already mapped, instead of a new vector doubling its way up
+        // (and faulting in fresh pages) for every chunk.
+        std::mutex spare_mutex;
         std::vector<std::vector<ScreenRow>> spare;
-        auto deliver_in_order = [&](std::size_t c) {
-            const std::lock_guard<std::mutex> lock(deliver_mutex);
-            finished[c] = 1;
-            for (; !sink_failed && delivered < chunks && finished[delivered]; ++delivered) {
+        auto hand_over = [&]() {  // with deliver_mutex
+            for (; !sink_failed.load() && delivered < chunks && finished[delivered].load(); ++delivered) {
                 try {
                     sink(chunk_rows[delivered], *result.rule_ids);
                 } catch (...) {
-                    sink_failed = true;
+                    sink_failed.store(true);
                     throw;
                 }
                 std::vector<ScreenRow> done = std::move(chunk_rows[delivered]);  // leaves it empty
-                if (spare.size() < 2 * std::size_t{threads}) {
-                    done.clear();
-                    spare.push_back(std::move(done));
-                }
+                done.clear();
+                const std::lock_guard<std::mutex> lock(spare_mutex);
+                if (spare.size() < 2 * std::size_t{threads}) spare.push_back(std::move(done));
+            }
+            return delivered;
+        };
+        auto deliver_in_order = [&](std::size_t c) {
+            finished[c].store(true);
+            for (;;) {
+                std::unique_lock<std::mutex> lock(deliver_mutex, std::try_to_lock);
+                if (!lock.owns_lock()) return;
+                const std::size_t wanted = hand_over();
+                lock.unlock();
+                if (wanted >= chunks || sink_failed.load() || !finished[wanted].load()) return;
             }
         };
         auto spare_buffer = [&]() -> std::vector<ScreenRow> {
-            const std::lock_guard<std::mutex> lock(deliver_mutex);
+            const std::lock_guard<std::mutex> lock(spare_mutex);
             if (spare.empty()) return {};
             std::vector<ScreenRow> v = std::move(spare.back());
             spare.pop_back();
@@ -551,6 +564,10 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
                 throw;
             }
         });
+        if (finished) {
+            const std::lock_guard<std::mutex> lock(deliver_mutex);
+            hand_over();
+        }
         std::size_t total = result.rows.size();
         for (const auto& v : chunk_rows) total += v.size();
         result.rows.reserve(total);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <random>
 #include <span>
 #include <stdexcept>
@@ -329,6 +330,47 @@ TEST(Screen, RowSinkReceivesTheRowsInOrderOnAnyNumberOfThreads) {
             EXPECT_STREQ(e.what(), "sink full");
         }
         EXPECT_EQ(calls, 2u) << t << " threads";
+    }
+}
+
+// A slow sink: while one thread is in it, the others finish chunks and go on without waiting for
+// it (they leave their chunks to the thread in the sink, which takes them after its own, or to
+// the hand-over after the threads are done). Every row still arrives once, in order, one call at
+// a time, whatever the number of threads.
+TEST(Screen, ASlowRowSinkStillGetsEveryRowInOrder) {
+    std::vector<std::string> names;
+    for (const auto& s : kb().substances()) names.push_back(s.name);
+    std::mt19937 rng(31);
+    std::vector<std::vector<std::string>> regs;
+    for (int r = 0; r < 3000; ++r) {
+        std::vector<std::string> meds;
+        const int n = 2 + static_cast<int>(rng() % 9);
+        for (int i = 0; i < n; ++i) meds.push_back(names[rng() % names.size()]);
+        regs.push_back(std::move(meds));
+    }
+    const auto stored = kb().screen(regs, {}, threads(1));
+    ASSERT_GT(stored.rows.size(), 500u);
+    for (unsigned t : {2u, 3u, 4u}) {
+        ScreenOptions o = threads(t);
+        std::vector<ScreenRow> got;
+        std::size_t calls = 0;
+        std::atomic<int> inside{0};
+        bool overlapped = false;
+        o.row_sink = [&](std::span<const ScreenRow> rows, const ScreenRuleIds&) {
+            if (inside.fetch_add(1) != 0) overlapped = true;
+            ++calls;
+            // Long against a chunk's screening: other threads finish chunks meanwhile.
+            std::this_thread::sleep_for(std::chrono::microseconds(calls % 3 == 0 ? 2000 : 200));
+            got.insert(got.end(), rows.begin(), rows.end());
+            inside.fetch_sub(1);
+        };
+        const auto res = kb().screen(OwnedScreenBatch(regs).batch(), o);
+        EXPECT_FALSE(overlapped) << t << " threads";
+        EXPECT_GT(calls, 2u) << t << " threads";
+        ScreenResult as_stored;
+        as_stored.rows = got;
+        EXPECT_EQ(rows_text(as_stored), rows_text(stored)) << t << " threads";
+        EXPECT_TRUE(res.rows.empty());
     }
 }
 
