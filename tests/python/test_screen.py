@@ -381,6 +381,22 @@ def test_lists_of_many_distinct_str_objects_encode_as_lists_of_shared_ones():
             _same_result(KB.screen(fresh, threads=t), KB.screen(shared, threads=t))
 
 
+def test_a_text_with_a_lone_surrogate_shares_the_code_of_the_text_it_reads_as():
+    """"\ud800methadone" has no UTF-8 form and is read as "\ufffdmethadone": the two are one text
+    (one category, the first one met), whichever comes first, on the one-thread encoder (the only
+    one that takes such str) and past the point where the encoder stops keying by address."""
+    for regs, first in (([["\ud800methadone", "\ufffdmethadone", "x", "\ud800methadone"]], "\ud800methadone"),
+                        ([["\ufffdmethadone", "x", "\ud800methadone"]], "\ufffdmethadone"),
+                        ([["y", "x"], ["\ufffdmethadone", "\ud800methadone"]], "\ufffdmethadone")):
+        for threads in (1, 2):
+            rows = KB.screen(regs, threads=threads).rows
+            texts = [t for t in rows["medication_a"].tolist() if t not in ("x", "y")]
+            assert texts and all(t == first for t in texts), (regs, texts)
+            assert list(rows["medication_a"].cat.categories).count(first) == 1
+            other = ({"\ud800methadone", "\ufffdmethadone"} - {first}).pop()
+            assert other not in set(rows["medication_a"].cat.categories)
+
+
 def test_a_regimen_whose_iteration_changes_the_lists_is_read_from_a_snapshot():
     """Reading a regimen that is not a list or tuple runs its Python code; code that empties the
     list of regimens (or another regimen, or the conditions) while it is read used to crash the
