@@ -186,8 +186,13 @@ std::shared_ptr<const ScreenRuleIds> rule_ids_for(const std::shared_ptr<const Kn
 // chunks (the command line, Dask partitions, a caller's batches) that meet mostly the same
 // texts, and a text that does not resolve (a typing slip) is the dearest to resolve, as every
 // way of reading it is tried. A knowledge base never changes, so neither does a text's answer.
-// Bounded: when adding the texts of a call would pass kTextCacheLimit, the cache is emptied
-// first. Entries are immutable and shared: a call holds those it uses while another empties it.
+// Bounded, in two generations of at most kTextCacheLimit texts: texts are added to `recent`; a
+// full `recent` becomes `older` (the previous `older` is dropped) and a new `recent` starts; a
+// text found only in `older` is put back into `recent` by the call that met it. So the texts of
+// a population's chunks stay however many there are up to twice the limit (a single table
+// emptied when full kept none of them once a population had more distinct texts than the limit:
+// every call resolved them all again), and texts no longer met age out. Entries are immutable
+// and shared: a call holds those it uses while another drops them.
 struct CachedText {
     InputRef ref;
     std::string key;                       // the normalised text (repeats inside a regimen)
@@ -196,7 +201,30 @@ struct CachedText {
 
 struct TextCache {
     std::shared_mutex mutex;
-    detail::TextMap<std::shared_ptr<const CachedText>> texts;
+    detail::TextMap<std::shared_ptr<const CachedText>> recent, older;
+
+    // With the lock held exclusively.
+    void add(std::string_view text, const std::shared_ptr<const CachedText>& entry, std::size_t limit) {
+        make_room(limit);
+        recent.try_emplace(std::string(text), entry);
+    }
+    // A text found in `older` back into `recent`: its node moves (no copy); a text no longer there
+    // (its generation was dropped meanwhile) is added again.
+    void renew(std::string_view text, const std::shared_ptr<const CachedText>& entry, std::size_t limit) {
+        make_room(limit);
+        if (const auto it = older.find(text); it != older.end()) {
+            recent.insert(older.extract(it));
+            return;
+        }
+        recent.try_emplace(std::string(text), entry);
+    }
+
+private:
+    void make_room(std::size_t limit) {
+        if (recent.size() < limit) return;
+        older = std::move(recent);
+        recent = {};
+    }
 };
 
 std::shared_ptr<TextCache> text_cache_for(const std::shared_ptr<const KnowledgeBaseImpl>& kb) {
@@ -381,16 +409,23 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
     const std::shared_ptr<TextCache> cache = text_cache_for(impl_);
     const unsigned resolvers = static_cast<unsigned>(
         std::clamp<std::size_t>(meds.size() / kTextsPerResolver, 1, threads));
-    std::vector<std::vector<std::size_t>> fresh(resolvers);  // per resolver, the texts it resolved
+    // Per resolver, the texts it resolved, and those it found only in the cache's older generation.
+    std::vector<std::vector<std::size_t>> fresh(resolvers), aged(resolvers);
     result.medication_resolved.assign(meds.size(), false);
     {
         auto resolve_range = [&](unsigned t) {
             const std::size_t lo = meds.size() * t / resolvers, hi = meds.size() * (t + 1) / resolvers;
             {
                 const std::shared_lock<std::shared_mutex> lock(cache->mutex);
-                for (std::size_t d = lo; d < hi; ++d)
-                    if (const auto it = cache->texts.find(batch.medication_texts[d]); it != cache->texts.end())
+                for (std::size_t d = lo; d < hi; ++d) {
+                    const std::string_view text = batch.medication_texts[d];
+                    if (const auto it = cache->recent.find(text); it != cache->recent.end()) {
                         known[d] = it->second;
+                    } else if (const auto old = cache->older.find(text); old != cache->older.end()) {
+                        known[d] = old->second;
+                        aged[t].push_back(d);
+                    }
+                }
             }
             detail::ResolvedParts pool;  // ingredients of a multi-ingredient (RxNorm-style) name
             for (std::size_t d = lo; d < hi; ++d) {
@@ -412,15 +447,16 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
         };
         parallel_for(resolvers, resolve_range);
         std::size_t added = 0;
-        for (const auto& f : fresh) added += f.size();
+        for (unsigned t = 0; t < resolvers; ++t) {
+            result.texts_resolved += fresh[t].size();
+            added += fresh[t].size() + aged[t].size();
+        }
         if (added) {
             const std::unique_lock<std::shared_mutex> lock(cache->mutex);
-            if (cache->texts.size() + added > kTextCacheLimit) cache->texts.clear();
-            for (const auto& f : fresh)
-                for (std::size_t d : f) {
-                    if (cache->texts.size() >= kTextCacheLimit) break;
-                    cache->texts.try_emplace(std::string(batch.medication_texts[d]), known[d]);
-                }
+            for (unsigned t = 0; t < resolvers; ++t) {
+                for (std::size_t d : aged[t]) cache->renew(batch.medication_texts[d], known[d], kTextCacheLimit);
+                for (std::size_t d : fresh[t]) cache->add(batch.medication_texts[d], known[d], kTextCacheLimit);
+            }
         }
         // Keys are views of the texts' normalised forms, which `known` holds for the whole call.
         std::unordered_map<std::string_view, std::uint32_t> keys;

@@ -507,10 +507,11 @@ TEST(Screen, RuleIdsNameEveryRowsRuleOncePerKnowledgeBase) {
     EXPECT_EQ(theirs->ids, ids.ids);  // same pack, same ids (views into each knowledge base)
 }
 
-// Each knowledge base keeps how the texts of its earlier screens resolved (at most 65,536 texts;
-// emptied when a call would pass that): a second screen of the same texts, composite and
-// unknown names included, gives the rows of the first; screens of more texts than the cache
-// holds, on several threads at once (emptying it while the others read it; TSan in
+// Each knowledge base keeps how the texts of its earlier screens resolved (two generations of at
+// most 65,536 texts: a full generation becomes the older one, the older one is dropped, a text
+// met in the older one moves back): a second screen of the same texts, composite and unknown
+// names included, gives the rows of the first; screens of more texts than both generations hold,
+// on several threads at once (dropping generations while the others read them; TSan in
 // tools/run-tests.sh), still give the rows of a knowledge base that never cached them.
 TEST(Screen, ResolvedTextsAreCachedPerKnowledgeBaseWithinABound) {
     const KnowledgeBase fresh = KnowledgeBase::from_snapshot(kb().to_snapshot());
@@ -532,14 +533,14 @@ TEST(Screen, ResolvedTextsAreCachedPerKnowledgeBaseWithinABound) {
     EXPECT_EQ(warning_rows, rep.warnings().size());
     EXPECT_GT(warning_rows, 2u);
 
-    // Three batches of 30,000 distinct texts each (90,000 together, more than the cache holds),
-    // screened at once and twice each.
+    // Three batches of 46,000 distinct texts each (138,000 together, more than the two
+    // generations hold), screened at once and twice each.
     std::vector<std::vector<std::vector<std::string>>> batches(3);
     for (int b = 0; b < 3; ++b)
-        for (int r = 0; r < 15000; ++r)
+        for (int r = 0; r < 23000; ++r)
             batches[static_cast<std::size_t>(b)].push_back(
                 {"methadone", "unknown-" + std::to_string(b) + "-" + std::to_string(r), r % 5 ? "ketamine" : "alprazolam",
-                 "acetaminophen 325 MG / oxycodone hydrochloride " + std::to_string(b * 15000 + r) + " MG Oral Tablet"});
+                 "acetaminophen 325 MG / oxycodone hydrochloride " + std::to_string(b * 23000 + r) + " MG Oral Tablet"});
     std::vector<std::vector<std::string>> expected;
     for (const auto& batch : batches) expected.push_back(rows_text(kb().screen(batch, {}, threads(1))));
     std::vector<int> same(6, 0);
@@ -552,4 +553,30 @@ TEST(Screen, ResolvedTextsAreCachedPerKnowledgeBaseWithinABound) {
     for (auto& th : ts) th.join();
     EXPECT_EQ(same, (std::vector<int>(6, 1)));
     EXPECT_EQ(rows_text(fresh.screen(regs, {}, threads(1))), rows_text(first));
+}
+
+// A population of more distinct texts than one generation of the cache holds (the 1,000,000-
+// regimen benchmark population has 77,455): its texts are resolved by the first screen only, and
+// by none of the later ones, however its chunks are cut. (A single table emptied when a call would
+// overfill it kept none of them: every screen resolved every text again.)
+TEST(Screen, APopulationOfMoreTextsThanOneCacheGenerationIsResolvedOnce) {
+    const KnowledgeBase fresh = KnowledgeBase::from_snapshot(kb().to_snapshot());
+    std::vector<std::vector<std::string>> regs;
+    for (int r = 0; r < 40000; ++r)
+        regs.push_back({"methadone", "unknown-" + std::to_string(r), "zorvatinex " + std::to_string(r), "ketamine"});
+    const auto first = fresh.screen(regs, {}, threads(2));
+    EXPECT_EQ(first.texts_resolved, 80002u);
+    const auto again = fresh.screen(regs, {}, threads(2));
+    EXPECT_EQ(again.texts_resolved, 0u);
+    EXPECT_EQ(rows_text(again), rows_text(first));
+    // In two chunks, twice over: still nothing to resolve.
+    const std::vector<std::vector<std::string>> front(regs.begin(), regs.begin() + 20000), back(regs.begin() + 20000, regs.end());
+    for (int round = 0; round < 2; ++round) {
+        EXPECT_EQ(fresh.screen(front, {}, threads(1)).texts_resolved, 0u) << round;
+        EXPECT_EQ(fresh.screen(back, {}, threads(1)).texts_resolved, 0u) << round;
+    }
+    // A text first met now is resolved once.
+    regs.push_back({"unknown-new"});
+    EXPECT_EQ(fresh.screen(regs, {}, threads(1)).texts_resolved, 1u);
+    EXPECT_EQ(fresh.screen(regs, {}, threads(1)).texts_resolved, 0u);
 }
