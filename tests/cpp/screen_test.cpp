@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <random>
 #include <span>
 #include <stdexcept>
@@ -56,6 +57,47 @@ ScreenOptions threads(unsigned n) {
     o.threads = n;
     return o;
 }
+
+// `count` regimens of min_size + (0 .. spread-1) names drawn from `names`, seeded.
+std::vector<std::vector<std::string>> random_regimens(const std::vector<std::string>& names, int count, unsigned seed,
+                                                      int min_size, int spread) {
+    std::mt19937 rng(seed);
+    std::vector<std::vector<std::string>> regs;
+    for (int r = 0; r < count; ++r) {
+        std::vector<std::string> meds;
+        const int n = min_size + static_cast<int>(rng() % static_cast<unsigned>(spread));
+        for (int i = 0; i < n; ++i) meds.push_back(names[rng() % names.size()]);
+        regs.push_back(std::move(meds));
+    }
+    return regs;
+}
+
+// A row sink that keeps the rows it is given, counts its calls and notes whether two ever
+// overlapped; `pause` (if set) runs inside each call.
+struct RecordingSink {
+    std::vector<ScreenRow> rows;
+    std::size_t calls = 0;
+    std::atomic<int> inside{0};
+    bool overlapped = false;
+    const ScreenRuleIds* ids_seen = nullptr;
+    std::function<void(std::size_t)> pause;
+
+    std::function<void(std::span<const ScreenRow>, const ScreenRuleIds&)> sink() {
+        return [this](std::span<const ScreenRow> got, const ScreenRuleIds& ids) {
+            if (inside.fetch_add(1) != 0) overlapped = true;
+            ++calls;
+            ids_seen = &ids;
+            if (pause) pause(calls);
+            rows.insert(rows.end(), got.begin(), got.end());
+            inside.fetch_sub(1);
+        };
+    }
+    [[nodiscard]] std::vector<std::string> text() const {
+        ScreenResult as_stored;
+        as_stored.rows = rows;
+        return rows_text(as_stored);
+    }
+};
 
 }  // namespace
 
@@ -276,44 +318,34 @@ TEST(Screen, EqualsCheckOnRandomRegimensOnAnyNumberOfThreads) {
 
 // ScreenOptions::row_sink: the rows go to the sink batch by batch, in row order, one call at a time,
 // exactly the rows screen() stores otherwise, on any number of threads; the result's rows stay
-// empty; an exception from the sink stops the screen and comes out of screen().
+// empty; an exception from the sink stops the screen and comes out of screen(). Also with a slow
+// sink: while one thread is in it, the others finish chunks and go on without waiting for it
+// (they leave their chunks to the thread in the sink, which takes them after its own, or to the
+// hand-over after the threads are done).
 TEST(Screen, RowSinkReceivesTheRowsInOrderOnAnyNumberOfThreads) {
     std::vector<std::string> names;
     for (const auto& s : kb().substances()) names.push_back(s.name);
     for (const auto& p : kb().products()) names.push_back(p.name);
     names.push_back("zorvatinex");
-    std::mt19937 rng(29);
-    std::vector<std::vector<std::string>> regs;
-    for (int r = 0; r < 5000; ++r) {  // enough regimens for many chunks on each thread
-        std::vector<std::string> meds;
-        const int n = static_cast<int>(rng() % 12);
-        for (int i = 0; i < n; ++i) meds.push_back(names[rng() % names.size()]);
-        regs.push_back(std::move(meds));
-    }
+    // Enough regimens for many chunks on each thread.
+    const auto regs = random_regimens(names, 5000, 29, 0, 12);
     const auto stored = kb().screen(regs, {}, threads(1));
     ASSERT_GT(stored.rows.size(), 1000u);
-    for (unsigned t : {1u, 2u, 4u}) {
+    for (const auto& [t, slow] : {std::pair{1u, false}, {2u, false}, {4u, false}, {2u, true}, {3u, true}, {4u, true}}) {
         ScreenOptions o = threads(t);
-        std::vector<ScreenRow> got;
-        std::size_t calls = 0;
-        std::atomic<int> inside{0};
-        bool overlapped = false;
-        const ScreenRuleIds* ids_seen = nullptr;
-        o.row_sink = [&](std::span<const ScreenRow> rows, const ScreenRuleIds& ids) {
-            if (inside.fetch_add(1) != 0) overlapped = true;
-            ++calls;
-            ids_seen = &ids;
-            got.insert(got.end(), rows.begin(), rows.end());
-            inside.fetch_sub(1);
-        };
+        RecordingSink got;
+        if (slow)  // long against a chunk's screening: other threads finish chunks meanwhile
+            got.pause = [](std::size_t call) {
+                std::this_thread::sleep_for(std::chrono::microseconds(call % 3 == 0 ? 2000 : 200));
+            };
+        o.row_sink = got.sink();
         const auto res = kb().screen(OwnedScreenBatch(regs).batch(), o);
-        EXPECT_TRUE(res.rows.empty()) << t << " threads";
-        EXPECT_FALSE(overlapped) << t << " threads";
-        EXPECT_GT(calls, 1u) << t << " threads";
-        EXPECT_EQ(ids_seen, res.rule_ids.get()) << t << " threads";
-        ScreenResult as_stored;
-        as_stored.rows = got;
-        EXPECT_EQ(rows_text(as_stored), rows_text(stored)) << t << " threads";
+        const std::string how = std::to_string(t) + " threads" + (slow ? ", slow sink" : "");
+        EXPECT_TRUE(res.rows.empty()) << how;
+        EXPECT_FALSE(got.overlapped) << how;
+        EXPECT_GT(got.calls, 1u) << how;
+        EXPECT_EQ(got.ids_seen, res.rule_ids.get()) << how;
+        EXPECT_EQ(got.text(), rows_text(stored)) << how;
         EXPECT_EQ(res.summaries.size(), stored.summaries.size());
         EXPECT_EQ(res.pairs_evaluated, stored.pairs_evaluated);
     }
@@ -330,47 +362,6 @@ TEST(Screen, RowSinkReceivesTheRowsInOrderOnAnyNumberOfThreads) {
             EXPECT_STREQ(e.what(), "sink full");
         }
         EXPECT_EQ(calls, 2u) << t << " threads";
-    }
-}
-
-// A slow sink: while one thread is in it, the others finish chunks and go on without waiting for
-// it (they leave their chunks to the thread in the sink, which takes them after its own, or to
-// the hand-over after the threads are done). Every row still arrives once, in order, one call at
-// a time, whatever the number of threads.
-TEST(Screen, ASlowRowSinkStillGetsEveryRowInOrder) {
-    std::vector<std::string> names;
-    for (const auto& s : kb().substances()) names.push_back(s.name);
-    std::mt19937 rng(31);
-    std::vector<std::vector<std::string>> regs;
-    for (int r = 0; r < 3000; ++r) {
-        std::vector<std::string> meds;
-        const int n = 2 + static_cast<int>(rng() % 9);
-        for (int i = 0; i < n; ++i) meds.push_back(names[rng() % names.size()]);
-        regs.push_back(std::move(meds));
-    }
-    const auto stored = kb().screen(regs, {}, threads(1));
-    ASSERT_GT(stored.rows.size(), 500u);
-    for (unsigned t : {2u, 3u, 4u}) {
-        ScreenOptions o = threads(t);
-        std::vector<ScreenRow> got;
-        std::size_t calls = 0;
-        std::atomic<int> inside{0};
-        bool overlapped = false;
-        o.row_sink = [&](std::span<const ScreenRow> rows, const ScreenRuleIds&) {
-            if (inside.fetch_add(1) != 0) overlapped = true;
-            ++calls;
-            // Long against a chunk's screening: other threads finish chunks meanwhile.
-            std::this_thread::sleep_for(std::chrono::microseconds(calls % 3 == 0 ? 2000 : 200));
-            got.insert(got.end(), rows.begin(), rows.end());
-            inside.fetch_sub(1);
-        };
-        const auto res = kb().screen(OwnedScreenBatch(regs).batch(), o);
-        EXPECT_FALSE(overlapped) << t << " threads";
-        EXPECT_GT(calls, 2u) << t << " threads";
-        ScreenResult as_stored;
-        as_stored.rows = got;
-        EXPECT_EQ(rows_text(as_stored), rows_text(stored)) << t << " threads";
-        EXPECT_TRUE(res.rows.empty());
     }
 }
 
