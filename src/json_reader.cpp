@@ -389,7 +389,7 @@ void ReadAhead::start() {
     // no thread. Left uninitialised: read() fills them.
     for (Block& b : blocks_) b.bytes.reset(new char[block_]);
     try {
-        thread_ = std::thread([this] { produce(0); });
+        thread_ = std::thread([this] { produce(); });
     } catch (const std::system_error&) {
         direct_ = true;  // no thread: the rest is read on this one, as it comes
     }
@@ -438,8 +438,8 @@ std::size_t ReadAhead::operator()(char* buffer, std::size_t capacity) {
     return n;
 }
 
-void ReadAhead::produce(std::size_t fill) {
-    for (;; ++fill) {
+void ReadAhead::produce() {
+    for (std::size_t fill = 0;; ++fill) {
         Block& b = blocks_[fill % 2];
         {
             std::unique_lock<std::mutex> lock(mutex_);

@@ -216,7 +216,7 @@ struct TextCache {
             recent.insert(older.extract(it));
             return;
         }
-        recent.try_emplace(std::string(text), entry);
+        add(text, entry, limit);
     }
 
 private:
