@@ -483,6 +483,40 @@ def test_a_lone_surrogate_is_reported_in_pandas_and_arrow_output():
     assert table.column("medication_a").to_pylist() == ["ket\ufffdamine"]
 
 
+def test_arrow_output_from_the_cores_id_buffers_equals_pandas_and_the_other_way(monkeypatch):
+    """The Arrow output's rule and substance dictionaries are written by the core (offsets and
+    bytes of the ids present, in order of first appearance, no Python str), and its indices carry
+    their nulls in a bitmap packed by numpy. The table validates in full, equals the pandas output
+    value for value, and equals the table built from the knowledge base's id arrays instead."""
+    from rxcaution import _core
+
+    rnd = random.Random(5)
+    names = [s.name for s in KB.substances()][:150] + ["Suboxone", "zorvatinex", "ketamin", "methadone HCl"]
+    regs = [rnd.sample(names, rnd.randint(0, 9)) for _ in range(400)]
+    conds = [rnd.sample(["QT prolongation", "pregnancy", "no such condition"], rnd.randint(0, 2)) for _ in regs]
+    tables = {}
+    for threads in (1, 2):
+        table = KB.screen(regs, conditions=conds, threads=threads, as_arrow=True).rows
+        table.validate(full=True)
+        assert table.num_rows > 100 and table.column("rule").null_count > 0  # rules, and unresolved rows
+        assert plain_rows(table.to_pandas()) == plain_rows(KB.screen(regs, conditions=conds, threads=threads).rows)
+        tables[threads] = table
+    assert tables[1].equals(tables[2])
+    out = _core._screen_lists(KB, regs, conds, Severity.MINOR, True, [], 1, True)
+    offsets, data = out["rule_dictionary"]
+    assert offsets[0] == 0 and offsets[-1] == len(data) and len(offsets) == len(out["rule_order"]) + 1
+    real = _core._screen_lists
+
+    def without_dictionaries(*args, **kwargs):
+        got = real(*args, **kwargs)
+        got["rule_dictionary"] = got["substance_dictionary"] = None  # as when the ids exceed 2 GiB
+        return got
+
+    monkeypatch.setattr(_core, "_screen_lists", without_dictionaries)
+    other = KB.screen(regs, conditions=conds, threads=1, as_arrow=True).rows
+    assert other.equals(tables[1])
+
+
 def test_sorted_int64_regimen_ids_take_the_one_pass_path_with_factorize_results():
     from rxcaution import _core
 
