@@ -673,24 +673,53 @@ private:
 // in `order` (random places): the ones a few places ahead are requested meanwhile. None when the
 // texts exceed what 32-bit offsets hold (the caller then takes them the other way).
 template <class TextOf>
-py::object arrow_strings(const std::vector<std::int32_t>& order, TextOf&& text_of) {
+py::object arrow_strings(const std::vector<std::int32_t>& order, unsigned threads, TextOf&& text_of) {
     const std::size_t n = order.size();
-    std::uint64_t total = 0;
-    for (const std::int32_t g : order) total += text_of(g).size();
-    if (total > static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max())) return py::none();
+    // Tens of thousands of ids (a whole-formulary screen) are split between the threads: each
+    // sizes its range, then copies it where the sizes of the ranges before it say.
+    constexpr std::size_t kPerThread = 16384;
+    const auto parts = static_cast<unsigned>(std::clamp<std::size_t>(n / kPerThread, 1, std::max(threads, 1u)));
+    std::vector<std::uint64_t> bytes(parts + 1, 0);
+    auto range = [&](unsigned t) { return std::pair{n * t / parts, n * (t + 1) / parts}; };
+    auto size_range = [&](unsigned t) {
+        std::uint64_t sum = 0;
+        for (auto [k, end] = range(t); k < end; ++k) sum += text_of(order[k]).size();
+        bytes[t + 1] = sum;
+    };
+    std::int32_t* o = nullptr;
+    char* d = nullptr;
+    auto copy_range = [&](unsigned t) {
+        constexpr std::size_t kAhead = 8;
+        auto at = static_cast<std::int32_t>(bytes[t]);
+        const auto [first, end] = range(t);
+        for (std::size_t k = first; k < end; ++k) {
+            if (k + kAhead < end) __builtin_prefetch(text_of(order[k + kAhead]).data());
+            const std::string_view v = text_of(order[k]);
+            std::memcpy(d + at, v.data(), v.size());
+            at += static_cast<std::int32_t>(v.size());
+            o[k + 1] = at;
+        }
+    };
+    auto run = [&](auto&& fn) {
+        std::vector<std::thread> pool;
+        for (unsigned t = 1; t < parts; ++t) pool.emplace_back(fn, t);
+        fn(0u);
+        for (auto& th : pool) th.join();
+    };
+    {
+        py::gil_scoped_release release;
+        run(size_range);
+    }
+    for (unsigned t = 0; t < parts; ++t) bytes[t + 1] += bytes[t];
+    if (bytes[parts] > static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max())) return py::none();
     auto offsets = column<std::int32_t>(n + 1);
-    auto data = column<std::uint8_t>(static_cast<std::size_t>(total));
-    std::int32_t* o = offsets.mutable_data();
-    auto* d = reinterpret_cast<char*>(data.mutable_data());
-    constexpr std::size_t kAhead = 8;
-    std::int32_t at = 0;
+    auto data = column<std::uint8_t>(static_cast<std::size_t>(bytes[parts]));
+    o = offsets.mutable_data();
+    d = reinterpret_cast<char*>(data.mutable_data());
     o[0] = 0;
-    for (std::size_t k = 0; k < n; ++k) {
-        if (k + kAhead < n) __builtin_prefetch(text_of(order[k + kAhead]).data());
-        const std::string_view t = text_of(order[k]);
-        std::memcpy(d + at, t.data(), t.size());
-        at += static_cast<std::int32_t>(t.size());
-        o[k + 1] = at;
+    {
+        py::gil_scoped_release release;
+        run(copy_range);
     }
     return py::make_tuple(offsets, data);
 }
@@ -765,8 +794,8 @@ py::dict screen_to_columns(const KnowledgeBase& kb, const ScreenBatch& batch, Sc
         const auto& rule_ids = res.rule_ids->ids;
         const auto& substances = kb.substances();
         out["rule_dictionary"] = arrow_strings(
-            cols.rule_order, [&](std::int32_t g) { return rule_ids[static_cast<std::size_t>(g)]; });
-        out["substance_dictionary"] = arrow_strings(cols.substance_order, [&](std::int32_t g) {
+            cols.rule_order, threads, [&](std::int32_t g) { return rule_ids[static_cast<std::size_t>(g)]; });
+        out["substance_dictionary"] = arrow_strings(cols.substance_order, threads, [&](std::int32_t g) {
             return std::string_view(substances[static_cast<std::size_t>(g)].id);
         });
     }
