@@ -458,13 +458,30 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
                 for (std::size_t d : fresh[t]) cache->add(batch.medication_texts[d], known[d], kTextCacheLimit);
             }
         }
-        // Keys are views of the texts' normalised forms, which `known` holds for the whole call.
-        std::unordered_map<std::string_view, std::uint32_t> keys;
+        // Keys are views of the texts' normalised forms, which `known` holds for the whole call,
+        // interned in an open-addressing table at most half full (a slot holds key + 1; 0 is
+        // empty): a hash map with a node per key cost 0.13-0.16 ms per 2,000 texts, every call.
+        std::vector<std::string_view> keys;
+        std::vector<std::uint64_t> key_hashes;
         keys.reserve(meds.size());
+        key_hashes.reserve(meds.size());
+        std::size_t key_slots = 16;
+        while (key_slots < 2 * meds.size()) key_slots *= 2;
+        std::vector<std::uint32_t> key_slot(key_slots, 0);
         for (std::size_t d = 0; d < meds.size(); ++d) {
             const CachedText& text = *known[d];
-            const auto [it, is_new] = keys.try_emplace(text.key, static_cast<std::uint32_t>(keys.size()));
-            meds[d].key = it->second;
+            const std::uint64_t h = detail::NameTable::hash(text.key);
+            std::size_t at = h & (key_slots - 1);
+            for (; key_slot[at] != 0; at = (at + 1) & (key_slots - 1)) {
+                const std::uint32_t k = key_slot[at] - 1;
+                if (key_hashes[k] == h && keys[k] == text.key) break;
+            }
+            if (key_slot[at] == 0) {
+                keys.push_back(text.key);
+                key_hashes.push_back(h);
+                key_slot[at] = static_cast<std::uint32_t>(keys.size());
+            }
+            meds[d].key = key_slot[at] - 1;
             meds[d].ref = text.ref;
             const InputRef& ref = text.ref;
             result.medication_resolved[d] = ref.resolved;
@@ -483,6 +500,8 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
         }
         const std::size_t key_count = keys.size();
         keys = {};
+        key_hashes = {};
+        key_slot = {};
         std::vector<std::int64_t> condition_index(batch.condition_texts.size());
         result.condition_resolved.assign(condition_index.size(), false);
         for (std::size_t c = 0; c < condition_index.size(); ++c) {
