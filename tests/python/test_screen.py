@@ -359,6 +359,27 @@ def test_a_large_list_is_encoded_on_several_threads_with_the_codes_of_one():
         KB.screen(regs[:8500] + ["methadone"], threads=2)
 
 
+def test_texts_first_met_late_in_a_large_list_get_the_codes_of_one_thread():
+    """With threads >= 2 the encoder takes the first sixteenth of the entries alone (the codes of
+    the texts it meets are final), then the rest on the threads, which read its tables. A text
+    first met later, in one thread's range, in both, or first in the second one's, must still get
+    its place in the order of first appearance over the whole batch, as on one thread."""
+    rnd = random.Random(17)
+    names = ["methadone", "ketamine", "Suboxone", "alprazolam", "sertraline", "naltrexone", "Dolophine",
+             "buprenorphine", "ondansetron", "quetiapine"]
+    regs = [rnd.sample(names, 8) for _ in range(9000)]
+    assert sum(map(len, regs)) >= 65536  # the parallel encoder's case
+    for at, late in ((2500, "tramadol"), (8000, "gabapentin"), (4000, "gabapentin"), (7000, "zorvatinex"),
+                     (8999, "fluconazole"), (6000, "tramadol"), (600, "Ärzneimittel")):
+        regs[at] = regs[at][:7] + [late]
+    regs[5000] = [("methadone" + ".")[:-1]] + regs[5000][1:]  # an equal text in a new str object
+    one, two = KB.screen(regs, threads=1), KB.screen(regs, threads=2)
+    _same_result(one, two)
+    first_seen = list(dict.fromkeys(m for r in regs for m in r))
+    assert list(two.rows["medication_a"].cat.categories) == first_seen
+    assert first_seen.index("Ärzneimittel") < first_seen.index("tramadol") < first_seen.index("gabapentin")
+
+
 def test_lists_of_many_distinct_str_objects_encode_as_lists_of_shared_ones():
     """Past 65,536 distinct str objects the encoders stop keying by object address (lists read from
     a file have a str per entry: that table would only grow); every text must still get the code,
