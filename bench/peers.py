@@ -545,13 +545,36 @@ def main(argv: list[str] | None = None) -> int:
         # call is the figure the targets are read against; the second shows the steady state.
         screen_again: dict[str, Callable[[], float]] = {}
         if not screen_note and kb is not None:
-            for threads in (1, 2):
-                # The keyword is a guess at the API issue 11 adds; the first spelling that works wins.
-                call = first_working([lambda t=threads: kb.screen(bulk, threads=t),
-                                      lambda t=threads: kb.screen(bulk, n_threads=t)])
-                if isinstance(call, str):
-                    screen_note = f"{NA}: kb.screen(list_of_lists, threads=N) raised {call}"
+            # Besides the pandas DataFrame (the default output): the Arrow table (as_arrow=True),
+            # and the C++ screen alone (resolving, evaluating and the result columns, without
+            # reading Python lists or building a table), on the same regimens dictionary-encoded
+            # once beforehand: what the engine does, against what the Python front end adds.
+            engine = engine_call(rxcaution, kb, bulk)
+            variants = [("", lambda t: kb.screen(bulk, threads=t))]
+            variants.append((" (as_arrow=True)", lambda t: kb.screen(bulk, threads=t, as_arrow=True)))
+            if engine is not None:
+                variants.append((" engine (C++ screen, no Python lists or tables)", engine))
+            calls = []
+            for suffix, make in variants:
+                for threads in (1, 2):
+                    call = first_working([lambda t=threads, make=make: make(t)])
+                    if isinstance(call, str):
+                        if not suffix:
+                            screen_note = f"{NA}: kb.screen(list_of_lists, threads=N) raised {call}"
+                        break
+                    calls.append((suffix, threads, call))
+                if screen_note:
                     break
+            if not screen_note:
+                # The variants must give the same rows, or they time different work.
+                counts = []
+                for suffix, threads, call in calls:
+                    got = call()
+                    rows = got["regimen"] if isinstance(got, dict) else got.rows
+                    counts.append(len(rows) if not hasattr(rows, "num_rows") else rows.num_rows)
+                agreement.append(f"kb.screen pandas, Arrow and engine on the bulk regimens {counts[0]:,} rows each"
+                                 + ("" if len(set(counts)) == 1 else f" (DIFFERENT: {counts})"))
+            for suffix, threads, call in ([] if screen_note else calls):
 
                 def run_screen(call=call) -> float:
                     start = time.perf_counter()
@@ -564,8 +587,9 @@ def main(argv: list[str] | None = None) -> int:
                     call()
                     return time.perf_counter() - start
                 plural = 's' if threads > 1 else ''
-                bulk_runs[f"rxcaution kb.screen, {threads} thread{plural}"] = run_screen
-                screen_again[f"rxcaution kb.screen, {threads} thread{plural}, second call in a row"] = run_screen_again
+                bulk_runs[f"rxcaution kb.screen{suffix}, {threads} thread{plural}"] = run_screen
+                screen_again[f"rxcaution kb.screen{suffix}, {threads} thread{plural}, second call in a row"] = \
+                    run_screen_again
         bulk_runs.update(screen_again)
         secs = interleaved(bulk_runs, repeats)
         base = pair_evals / secs["dict peer loop"]
@@ -679,15 +703,41 @@ def target_lines(records: list[dict[str, Any]], pack_bytes: int) -> list[str]:
     lines.append(f"  screen 1 thread: {format_value(one, 'pairs/s') if one else NA} (target >= 50 M/s), "
                  f"{ratio(one, dict_bulk)} the dict loop (target >= 20x); 2 threads / 1 thread = {ratio(two, one)} "
                  "(target >= 1.7x)")
-    again_one = get("bulk", "rxcaution kb.screen, 1 thread, second call in a row")
-    again_two = get("bulk", "rxcaution kb.screen, 2 threads, second call in a row")
-    if again_one:
-        lines.append(f"  (screen, second call in a row: 1 thread {format_value(again_one, 'pairs/s')}, "
-                     f"{ratio(again_one, dict_bulk)} the dict loop; 2 threads / 1 thread = {ratio(again_two, again_one)})")
+    for suffix in ("", " (as_arrow=True)", " engine (C++ screen, no Python lists or tables)"):
+        if suffix:
+            first_one = get("bulk", f"rxcaution kb.screen{suffix}, 1 thread")
+            first_two = get("bulk", f"rxcaution kb.screen{suffix}, 2 threads")
+            if first_one:
+                lines.append(f"  screen{suffix}: 1 thread {format_value(first_one, 'pairs/s')}, "
+                             f"{ratio(first_one, dict_bulk)} the dict loop; 2 threads / 1 thread = "
+                             f"{ratio(first_two, first_one)}")
+        again_one = get("bulk", f"rxcaution kb.screen{suffix}, 1 thread, second call in a row")
+        again_two = get("bulk", f"rxcaution kb.screen{suffix}, 2 threads, second call in a row")
+        if again_one:
+            lines.append(f"  (screen{suffix}, second call in a row: 1 thread {format_value(again_one, 'pairs/s')}, "
+                         f"{ratio(again_one, dict_bulk)} the dict loop; 2 threads / 1 thread = "
+                         f"{ratio(again_two, again_one)})")
     dask = get("bulk", "rxcaution.dask.screen, 2 workers")
     lines.append(f"  Dask 2 workers time / screen 2 threads time = {ratio(two, dask)} on 20,000 regimens (milliseconds of "
                  "work: below what one Dask compute() costs; the population-scale figures are bench/screen_bench.py's)")
     return lines
+
+
+def engine_call(rxcaution, kb, regimens: list[list[str]]) -> Callable[[int], Any] | None:
+    """The C++ screen on `regimens` dictionary-encoded here once (texts, offsets, codes), called
+    through the extension's private entry point: None when this build has no such entry point."""
+    core = getattr(rxcaution, "_core", None)
+    screen_columns = getattr(core, "_screen_columns", None)
+    if screen_columns is None or not have("numpy"):
+        return None
+    import numpy as np
+
+    code_of: dict[str, int] = {}
+    codes = np.array([code_of.setdefault(m, len(code_of)) for r in regimens for m in r], dtype=np.int32)
+    offsets = np.zeros(len(regimens) + 1, dtype=np.int64)
+    np.cumsum([len(r) for r in regimens], out=offsets[1:])
+    texts = list(code_of)
+    return lambda t: screen_columns(kb, texts, offsets, codes, [], None, None, rxcaution.Severity.MINOR, True, [], t)
 
 
 def read_population(path: Path, limit: int) -> list[list[str]]:

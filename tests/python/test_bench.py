@@ -123,8 +123,11 @@ def test_peers_quick_run_covers_every_section(sliced_pack, tmp_path):
                 ("check10", "dict peer"), ("check10", "rxcaution kb.check"), ("check20", "rxcaution kb.check"),
                 ("bulk", "dict peer loop"), ("bulk", "rxcaution check loop"),
                 ("rules_for", "rxcaution kb.rules_for(id)"), ("between", "rxcaution kb.interactions_between(a, b)"),
-                ("render", "rxcaution report.to_json()")]:
+                ("render", "rxcaution report.to_json()"), ("bulk", "rxcaution kb.screen, 2 threads"),
+                ("bulk", "rxcaution kb.screen (as_arrow=True), 1 thread"),
+                ("bulk", "rxcaution kb.screen engine (C++ screen, no Python lists or tables), 2 threads")]:
         assert by_name[key]["value"] > 0, key
+    assert re.search(r"kb.screen pandas, Arrow and engine on the bulk regimens [\d,]+ rows each", proc.stdout)
     # Absent features are reported as such, never as a figure of 0.
     for record in figures["figures"]:
         assert record["value"] is None or record["value"] > 0, record
