@@ -704,19 +704,16 @@ def target_lines(records: list[dict[str, Any]], pack_bytes: int) -> list[str]:
                  f"{ratio(one, dict_bulk)} the dict loop (target >= 20x); 2 threads / 1 thread = {ratio(two, one)} "
                  "(target >= 1.7x)")
     for suffix in ("", " (as_arrow=True)", " engine (C++ screen, no Python lists or tables)"):
-        if suffix:
-            first_one = get("bulk", f"rxcaution kb.screen{suffix}, 1 thread")
-            first_two = get("bulk", f"rxcaution kb.screen{suffix}, 2 threads")
-            if first_one:
-                lines.append(f"  screen{suffix}: 1 thread {format_value(first_one, 'pairs/s')}, "
-                             f"{ratio(first_one, dict_bulk)} the dict loop; 2 threads / 1 thread = "
-                             f"{ratio(first_two, first_one)}")
-        again_one = get("bulk", f"rxcaution kb.screen{suffix}, 1 thread, second call in a row")
-        again_two = get("bulk", f"rxcaution kb.screen{suffix}, 2 threads, second call in a row")
-        if again_one:
-            lines.append(f"  (screen{suffix}, second call in a row: 1 thread {format_value(again_one, 'pairs/s')}, "
-                         f"{ratio(again_one, dict_bulk)} the dict loop; 2 threads / 1 thread = "
-                         f"{ratio(again_two, again_one)})")
+        # The default output's first call is the line above; the others' first calls, and every
+        # output's second call in a row, in parentheses.
+        for call, template in (("", "  screen{}: {}"), (", second call in a row", "  (screen{}, second call in a row: {})")):
+            if not suffix and not call:
+                continue
+            t1 = get("bulk", f"rxcaution kb.screen{suffix}, 1 thread{call}")
+            t2 = get("bulk", f"rxcaution kb.screen{suffix}, 2 threads{call}")
+            if t1:
+                lines.append(template.format(suffix, f"1 thread {format_value(t1, 'pairs/s')}, {ratio(t1, dict_bulk)} "
+                                                     f"the dict loop; 2 threads / 1 thread = {ratio(t2, t1)}"))
     dask = get("bulk", "rxcaution.dask.screen, 2 workers")
     lines.append(f"  Dask 2 workers time / screen 2 threads time = {ratio(two, dask)} on 20,000 regimens (milliseconds of "
                  "work: below what one Dask compute() costs; the population-scale figures are bench/screen_bench.py's)")
