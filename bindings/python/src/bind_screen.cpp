@@ -377,7 +377,9 @@ public:
         lists_plain = true;
         const auto total = static_cast<std::size_t>(offsets.back());
         const auto parts = static_cast<unsigned>(std::clamp<std::size_t>(total / kEntriesPerThread, 1, threads));
-        if (parts < 2) return false;
+        // Beyond the screen's limit the one-thread encoder reads the lists and the screen refuses
+        // them (LimitError); below it a local code's index cannot reach kLocal.
+        if (parts < 2 || total > kMaxScreenEntries) return false;
         Column<std::int32_t> codes(total);
         std::atomic<bool> outside{false};
         // The first sixteenth of the entries is encoded here first (the seed): the texts it meets
@@ -508,6 +510,7 @@ private:
     // A code a thread gives a text its seed does not know, until the merge gives it its own:
     // kLocal | its index in the thread's `distinct`.
     static constexpr std::int32_t kLocal = std::int32_t{1} << 30;
+    static_assert(kMaxScreenEntries < static_cast<std::size_t>(kLocal), "a local code's index must stay below kLocal");
 
     struct Part {
         std::size_t first = 0, last = 0;  // regimens
