@@ -538,6 +538,46 @@ def test_arrow_output_from_the_cores_id_buffers_equals_pandas_and_the_other_way(
     assert other.equals(tables[1])
 
 
+def test_arrow_dictionaries_of_tens_of_thousands_of_rules_are_written_on_several_threads(monkeypatch):
+    """From 32,768 rule ids present the Arrow rule dictionary is sized and copied on two threads
+    (each a range of the ids, then copied where the sizes before it say): on a synthetic pack of
+    40,000 pair rules (bench/make_large_pack.py; placeholder facts), a screen that meets most of
+    them gives the same table on one thread and two, equal to the pandas output and to the table
+    built from the knowledge base's id arrays instead."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    from rxcaution import _core
+
+    spec = importlib.util.spec_from_file_location(
+        "make_large_pack", Path(__file__).resolve().parents[2] / "bench" / "make_large_pack.py")
+    maker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(maker)
+    kb = rxcaution.KnowledgeBase.from_json(json.dumps(maker.make_pack(300, 40000)))
+    rnd = random.Random(9)
+    names = [f"drug {i}" for i in range(300)]
+    regs = [rnd.sample(names, 12) for _ in range(5000)]
+    out = _core._screen_lists(kb, regs, None, Severity.MINOR, True, [], 2, True)
+    assert len(out["rule_order"]) > 2 * 16384  # two threads' worth of ids
+    tables = [kb.screen(regs, threads=t, as_arrow=True).rows for t in (1, 2)]
+    for table in tables:
+        table.validate(full=True)
+    assert tables[0].equals(tables[1])
+    frame = kb.screen(regs, threads=2).rows
+    assert tables[1].column("rule").to_pylist() == frame["rule"].astype(object).tolist()
+    assert tables[1].column("substance_b").to_pylist() == frame["substance_b"].astype(object).tolist()
+    real = _core._screen_lists
+
+    def without_dictionaries(*args, **kwargs):
+        got = real(*args, **kwargs)
+        got["rule_dictionary"] = got["substance_dictionary"] = None
+        return got
+
+    monkeypatch.setattr(_core, "_screen_lists", without_dictionaries)
+    assert kb.screen(regs, threads=2, as_arrow=True).rows.equals(tables[1])
+
+
 def test_sorted_int64_regimen_ids_take_the_one_pass_path_with_factorize_results():
     from rxcaution import _core
 
