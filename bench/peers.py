@@ -566,14 +566,11 @@ def main(argv: list[str] | None = None) -> int:
                 if screen_note:
                     break
             if not screen_note:
-                # The variants must give the same rows, or they time different work.
-                counts = []
-                for suffix, threads, call in calls:
-                    got = call()
-                    rows = got["regimen"] if isinstance(got, dict) else got.rows
-                    counts.append(len(rows) if not hasattr(rows, "num_rows") else rows.num_rows)
-                agreement.append(f"kb.screen pandas, Arrow and engine on the bulk regimens {counts[0]:,} rows each"
-                                 + ("" if len(set(counts)) == 1 else f" (DIFFERENT: {counts})"))
+                # The variants must give the same rows (regimen and input pair, in order), or they
+                # time different work.
+                keys = [screen_row_keys(call()) for _, _, call in calls]
+                agreement.append(f"kb.screen pandas, Arrow and engine on the bulk regimens {len(keys[0]):,} rows each"
+                                 + ("" if all(k == keys[0] for k in keys) else " (DIFFERENT)"))
             for suffix, threads, call in ([] if screen_note else calls):
 
                 def run_screen(call=call) -> float:
@@ -718,6 +715,18 @@ def target_lines(records: list[dict[str, Any]], pack_bytes: int) -> list[str]:
     lines.append(f"  Dask 2 workers time / screen 2 threads time = {ratio(two, dask)} on 20,000 regimens (milliseconds of "
                  "work: below what one Dask compute() costs; the population-scale figures are bench/screen_bench.py's)")
     return lines
+
+
+def screen_row_keys(got: Any) -> list[tuple[int, int, int]]:
+    """(regimen, input a, input b) of every row, -1 for no input, from a kb.screen result (pandas or
+    Arrow rows) or the C++ screen's columns."""
+    if isinstance(got, dict):
+        columns = [got[c].tolist() for c in ("regimen", "input_a", "input_b")]
+    elif hasattr(got.rows, "num_rows"):
+        columns = [got.rows.column(c).fill_null(-1).to_pylist() for c in ("regimen", "input_a", "input_b")]
+    else:
+        columns = [got.rows[c].fillna(-1).astype("int64").tolist() for c in ("regimen", "input_a", "input_b")]
+    return list(zip(*columns))
 
 
 def engine_call(rxcaution, kb, regimens: list[list[str]]) -> Callable[[int], Any] | None:

@@ -67,11 +67,12 @@ RXCAUTION_EXPORT void stream_json_chunks(const std::string& file, const OpenChun
 // parsed (stream_json_chunks uses it): copying a whole-formulary pack out of the page cache
 // (read()) was about a tenth of its load; overlapping the parse, the load of a 46.7 MB pack took
 // 0.84-0.86x the time in quiet alternated runs (median 0.88x in a noisier series). Two blocks: the
-// thread fills one while the parser drains the other. Whatever `read` throws (an I/O error, a file that grew past the size
-// limit) is rethrown to the caller at the point of the stream where it happened. The thread stops
-// when the object is destroyed, also in mid-file. A file that the first read (straight into the
-// caller's buffer) does not fill (each of the curated pack's files) is read without a thread or
-// blocks, and so is everything when no thread can be started. One caller thread at a time.
+// thread fills one while the parser drains the other. Whatever `read` throws (an I/O error, a
+// file that grew past the size limit) is rethrown to the caller at the point of the stream where
+// it happened. The thread stops when the object is destroyed, also in mid-file. A file that the
+// first read (straight into the caller's buffer) does not fill (each of the curated pack's files)
+// is read without a thread or blocks, and so is everything when no thread can be started. One
+// caller thread at a time.
 class RXCAUTION_EXPORT ReadAhead {
 public:
     // Reads nothing yet.

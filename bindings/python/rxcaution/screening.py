@@ -469,16 +469,13 @@ def _tables(np: Any, out: dict, batch: _Batch, ids: _Ids, as_arrow: bool) -> tup
         dictionaries: dict = {}
 
         def cat(codes: Any, categories: Any, ordered: bool) -> Any:
+            # As dtype_of below: the fixed lists' dictionaries once per process, the others once per call.
+            fixed = categories is KINDS or categories is SEVERITIES or categories is EVIDENCE
+            cache = _FIXED_ARROW if fixed else dictionaries
             key = id(categories)
-            if key not in dictionaries:
-                fixed = categories is KINDS or categories is SEVERITIES or categories is EVIDENCE
-                if fixed and key in _FIXED_ARROW:
-                    dictionaries[key] = _FIXED_ARROW[key]
-                else:
-                    dictionaries[key] = categories if isinstance(categories, pa.Array) else _arrow_texts(pa, categories)
-                    if fixed:
-                        _FIXED_ARROW[key] = dictionaries[key]
-            dictionary = dictionaries[key]
+            if key not in cache:
+                cache[key] = categories if isinstance(categories, pa.Array) else _arrow_texts(pa, categories)
+            dictionary = cache[key]
             # Arrow's own check of the indices (safe=True) took half of each column's time; the
             # same check, that every index present is inside the dictionary, is one numpy max.
             if len(codes) and int(codes.max()) >= len(dictionary):

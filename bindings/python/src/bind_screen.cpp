@@ -37,6 +37,23 @@ namespace rxcaution::python {
 
 namespace {
 
+// fn(t) for t in [0, count), on count - 1 new threads and this one; every thread is joined
+// before it returns, also when starting one fails (that error is then rethrown). fn must not
+// throw on the other threads: the callers' work here (reading lists, copying bytes) does not.
+template <class Fn>
+void on_threads(unsigned count, const Fn& fn) {
+    std::vector<std::thread> pool;
+    pool.reserve(count > 1 ? count - 1 : 0);
+    try {
+        for (unsigned t = 1; t < count; ++t) pool.emplace_back([&fn, t] { fn(t); });
+        if (count > 0) fn(0u);
+    } catch (...) {
+        for (auto& th : pool) th.join();
+        throw;
+    }
+    for (auto& th : pool) th.join();
+}
+
 // Text -> code; a lookup by string_view builds no std::string.
 struct TextHash {
     using is_transparent = void;
@@ -402,12 +419,7 @@ public:
             p.last = prefix + rest * (t + 1) / parts;
             p.encode(lists, offsets.data(), codes.data(), outside, &part[0]);
         };
-        {
-            std::vector<std::thread> pool;
-            for (unsigned t = 1; t < parts; ++t) pool.emplace_back(run, t);
-            run(0);
-            for (auto& th : pool) th.join();
-        }
+        on_threads(parts, run);
         if (outside.load()) return false;
         // The texts the seed did not know, merged in range order after the seed's, which gives
         // each its order of first appearance over the whole batch; the seed's table (read by no
@@ -431,18 +443,13 @@ public:
         // few thousand; a population with many late texts renumbers on the threads).
         std::size_t late = 0;
         for (const unsigned t : fresh_parts) late += part[t].local_at.size();
-        auto renumber = [&](unsigned i) {
-            const Part& p = part[fresh_parts[i]];
-            for (const std::size_t k : p.local_at) codes[k] = p.to_global[static_cast<std::size_t>(codes[k] & ~kLocal)];
-        };
-        if (late < kEntriesPerThread) {
-            for (unsigned i = 0; i < fresh_parts.size(); ++i) renumber(i);
-        } else {
-            std::vector<std::thread> pool;
-            for (unsigned i = 1; i < fresh_parts.size(); ++i) pool.emplace_back(renumber, i);
-            renumber(0);
-            for (auto& th : pool) th.join();
-        }
+        const auto renumberers = late < kEntriesPerThread ? 1u : static_cast<unsigned>(fresh_parts.size());
+        on_threads(renumberers, [&](unsigned t) {
+            for (std::size_t i = t; i < fresh_parts.size(); i += renumberers) {
+                const Part& p = part[fresh_parts[i]];
+                for (const std::size_t k : p.local_at) codes[k] = p.to_global[static_cast<std::size_t>(codes[k] & ~kLocal)];
+            }
+        });
         into.texts.reserve(distinct.size());
         for (PyObject* item : distinct) {
             Py_ssize_t size = 0;
@@ -764,15 +771,9 @@ py::object arrow_strings(const std::vector<std::int32_t>& order, unsigned thread
             o[k + 1] = at;
         }
     };
-    auto run = [&](auto&& fn) {
-        std::vector<std::thread> pool;
-        for (unsigned t = 1; t < parts; ++t) pool.emplace_back(fn, t);
-        fn(0u);
-        for (auto& th : pool) th.join();
-    };
     {
         py::gil_scoped_release release;
-        run(size_range);
+        on_threads(parts, size_range);
     }
     for (unsigned t = 0; t < parts; ++t) bytes[t + 1] += bytes[t];
     if (bytes[parts] > static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max())) return py::none();
@@ -783,7 +784,7 @@ py::object arrow_strings(const std::vector<std::int32_t>& order, unsigned thread
     o[0] = 0;
     {
         py::gil_scoped_release release;
-        run(copy_range);
+        on_threads(parts, copy_range);
     }
     return py::make_tuple(offsets, data);
 }
@@ -829,10 +830,7 @@ py::dict screen_to_columns(const KnowledgeBase& kb, const ScreenBatch& batch, Sc
         };
         // A thread costs tens of microseconds: worth it from some tens of thousands of regimens.
         const unsigned count = static_cast<unsigned>(std::clamp<std::size_t>(regimens / 32768, 1, threads));
-        std::vector<std::thread> pool;
-        for (unsigned t = 1; t < count; ++t) pool.emplace_back(fill, t, count);
-        fill(0, count);
-        for (auto& th : pool) th.join();
+        on_threads(count, [&](unsigned t) { fill(t, count); });
         res.summaries = {};
     }
     py::dict out;
