@@ -131,6 +131,11 @@ void index_ids(const std::vector<T>& items, IdIndex& index) {
     index.reserve(items.size());
     for (std::uint32_t i = 0; i < items.size(); ++i) index.emplace(items[i].id, i);
 }
+template <class T>
+void index_ids(const Section<T>& items, IdIndex& index) {
+    // A pending section's ids were indexed when the snapshot was read (read_snapshot).
+    if (!items.pending()) index_ids(items.all(), index);
+}
 
 // Salt words also written as abbreviations; both spellings resolve.
 const std::vector<std::pair<std::string, std::string>>& salt_abbreviations() {
@@ -295,12 +300,18 @@ bool build_check_index(KnowledgeBaseImpl& kb, bool verify) {
     kb.duplicate_starts_mask.assign(n_sub, 0);
     kb.duplicate_member_mask.assign(n_sub, 0);
     kb.any_duplicate_starts = false;
+    // The duplicate-therapy classes, as the compiled table lists them (a class without members
+    // starts nothing and has no member): the built-in pack's classes stay encoded at load.
+    std::vector<bool> duplicate_class(kb.pack.classes.size(), false);
+    for (const auto& classes : kb.duplicate_classes_by_substance)
+        for (std::uint32_t c : classes)
+            if (c < duplicate_class.size()) duplicate_class[c] = true;
     for (std::size_t s = 0; s < n_sub; ++s) {
         for (std::uint32_t c : kb.duplicate_classes_by_substance[s]) kb.duplicate_starts_mask[s] |= std::uint64_t{1} << (c % 64);
         kb.any_duplicate_starts = kb.any_duplicate_starts || kb.duplicate_starts_mask[s] != 0;
         if (s < kb.substance_classes.size())
             for (const auto& link : kb.substance_classes[s])
-                if (link.cls < kb.pack.classes.size() && kb.pack.classes[link.cls].duplicate_therapy)
+                if (link.cls < duplicate_class.size() && duplicate_class[link.cls])
                     kb.duplicate_member_mask[s] |= std::uint64_t{1} << (link.cls % 64);
     }
     kb.pair_rows.clear();
@@ -433,8 +444,10 @@ void mark_rule_coverage(KnowledgeBaseImpl& kb) {
         mark(kb.rule_second[r]);
     }
     for (const Part& subject : kb.contraindication_subject) mark(subject);
-    for (std::uint32_t c = 0; c < p.classes.size(); ++c)
-        if (p.classes[c].duplicate_therapy) mark({EntityKind::Class, c});
+    // The members of every duplicate-therapy class: the substances that have such a class (read
+    // from the compiled table, so that the built-in pack's classes stay encoded at load).
+    for (std::uint32_t s = 0; s < kb.duplicate_classes_by_substance.size(); ++s)
+        if (!kb.duplicate_classes_by_substance[s].empty()) kb.substance_has_rules[s] = 1;
     for (const auto& parts : kb.cumulative_parts)
         for (const Part& part : parts) mark(part);
     for (std::uint32_t x = 0; x < p.products.size(); ++x)

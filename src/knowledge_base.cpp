@@ -206,41 +206,41 @@ const Product& KnowledgeBase::product(std::string_view id) const {
     return get_in(impl_->pack.products, impl_->product_index, id, "product");
 }
 const DrugClass* KnowledgeBase::find_class(std::string_view id) const noexcept {
-    return find_in(impl_->pack.classes, impl_->class_index, id);
+    return find_in(impl_->pack.classes.all(), impl_->class_index, id);
 }
 const DrugClass& KnowledgeBase::drug_class(std::string_view id) const {
-    return get_in(impl_->pack.classes, impl_->class_index, id, "class");
+    return get_in(impl_->pack.classes.all(), impl_->class_index, id, "class");
 }
 const Condition* KnowledgeBase::find_condition(std::string_view id) const noexcept {
-    return find_in(impl_->pack.conditions, impl_->condition_index, id);
+    return find_in(impl_->pack.conditions.all(), impl_->condition_index, id);
 }
 const Condition& KnowledgeBase::condition(std::string_view id) const {
-    return get_in(impl_->pack.conditions, impl_->condition_index, id, "condition");
+    return get_in(impl_->pack.conditions.all(), impl_->condition_index, id, "condition");
 }
 const Source* KnowledgeBase::find_source(std::string_view id) const noexcept {
-    return find_in(impl_->pack.sources, impl_->source_index, id);
+    return find_in(impl_->pack.sources.all(), impl_->source_index, id);
 }
 const Source& KnowledgeBase::source(std::string_view id) const {
-    return get_in(impl_->pack.sources, impl_->source_index, id, "source");
+    return get_in(impl_->pack.sources.all(), impl_->source_index, id, "source");
 }
 const InteractionRule* KnowledgeBase::find_interaction(std::string_view id) const noexcept {
     return impl_->find_interaction(id);
 }
 const ContraindicationRule* KnowledgeBase::find_contraindication(std::string_view id) const noexcept {
-    return find_in(impl_->pack.contraindications, impl_->contraindication_index, id);
+    return find_in(impl_->pack.contraindications.all(), impl_->contraindication_index, id);
 }
 const Treatment* KnowledgeBase::find_treatment(std::string_view id) const noexcept {
-    return find_in(impl_->pack.treatments, impl_->treatment_index, id);
+    return find_in(impl_->pack.treatments.all(), impl_->treatment_index, id);
 }
 const InteractionRule& KnowledgeBase::interaction(std::string_view id) const {
     if (const InteractionRule* rule = impl_->find_interaction(id)) return *rule;
     throw NotFoundError(std::string(id), {}, "interaction rule");
 }
 const ContraindicationRule& KnowledgeBase::contraindication(std::string_view id) const {
-    return get_in(impl_->pack.contraindications, impl_->contraindication_index, id, "contraindication rule");
+    return get_in(impl_->pack.contraindications.all(), impl_->contraindication_index, id, "contraindication rule");
 }
 const Treatment& KnowledgeBase::treatment(std::string_view id) const {
-    return get_in(impl_->pack.treatments, impl_->treatment_index, id, "treatment");
+    return get_in(impl_->pack.treatments.all(), impl_->treatment_index, id, "treatment");
 }
 const Profile* KnowledgeBase::find_profile(std::string_view substance_id) const noexcept {
     auto it = impl_->profile_index.find(substance_id);
@@ -249,8 +249,8 @@ const Profile* KnowledgeBase::find_profile(std::string_view substance_id) const 
 
 const std::vector<Substance>& KnowledgeBase::substances() const noexcept { return impl_->pack.substances; }
 const std::vector<Product>& KnowledgeBase::products() const noexcept { return impl_->pack.products; }
-const std::vector<DrugClass>& KnowledgeBase::classes() const noexcept { return impl_->pack.classes; }
-const std::vector<Condition>& KnowledgeBase::conditions() const noexcept { return impl_->pack.conditions; }
+const std::vector<DrugClass>& KnowledgeBase::classes() const noexcept { return impl_->pack.classes.all(); }
+const std::vector<Condition>& KnowledgeBase::conditions() const noexcept { return impl_->pack.conditions.all(); }
 std::string_view KnowledgeBase::interaction_id(std::size_t index) const {
     if (index >= impl_->interaction_count()) throw NotFoundError("#" + std::to_string(index), {}, "interaction rule");
     return impl_->interaction_id(static_cast<std::uint32_t>(index));
@@ -264,11 +264,11 @@ const CumulativeRule* KnowledgeBase::find_cumulative_rule(std::string_view id) c
     return find_in(impl_->pack.cumulative_rules, impl_->cumulative_index, id);
 }
 const std::vector<ContraindicationRule>& KnowledgeBase::contraindications() const noexcept {
-    return impl_->pack.contraindications;
+    return impl_->pack.contraindications.all();
 }
-const std::vector<Treatment>& KnowledgeBase::treatments() const noexcept { return impl_->pack.treatments; }
+const std::vector<Treatment>& KnowledgeBase::treatments() const noexcept { return impl_->pack.treatments.all(); }
 const std::vector<Profile>& KnowledgeBase::profiles() const noexcept { return impl_->pack.profiles; }
-const std::vector<Source>& KnowledgeBase::sources() const noexcept { return impl_->pack.sources; }
+const std::vector<Source>& KnowledgeBase::sources() const noexcept { return impl_->pack.sources.all(); }
 
 std::vector<std::string> KnowledgeBase::classes_of(std::string_view substance_id) const {
     auto it = impl_->substance_index.find(substance_id);

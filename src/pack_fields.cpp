@@ -381,9 +381,13 @@ const ObjectType profile_t = object_type<Profile>("profile", profile_fields);
 
 // --- roots ---------------------------------------------------------------------------------------
 
-#define RX_SECTION(JSON, MEMBER, ORIGINS, TYPE)                                                         \
-    RX_FIELD(PackData, JSON, MEMBER, Optional, Objects, .type = &TYPE,                                   \
-             .origins = +[](void* o) -> std::vector<Origin>* { return &static_cast<PackData*>(o)->ORIGINS; })
+#define RX_SECTION(JSON, MEMBER, ORIGINS, TYPE)                                                           \
+    Field {                                                                                                \
+        .json = JSON, .member = #MEMBER, .need = Need::Optional, .kind = FieldKind::Objects,               \
+        .at = +[](void* o) -> void* { return &section_vector(static_cast<PackData*>(o)->MEMBER); },         \
+        .type = &TYPE,                                                                                     \
+        .origins = +[](void* o) -> std::vector<Origin>* { return &static_cast<PackData*>(o)->ORIGINS; }      \
+    }
 
 // Sections in pack order; `manifest` first for the bundled root (left out of the unknown-key list).
 const Field bundled_fields[] = {

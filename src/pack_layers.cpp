@@ -207,17 +207,17 @@ public:
     }
 
 private:
-    template <class T>
-    static void build_index(const std::vector<T>& items, std::unordered_map<std::string, std::uint32_t>& index) {
+    template <class V>  // a std::vector or a Section of entities
+    static void build_index(const V& items, std::unordered_map<std::string, std::uint32_t>& index) {
         for (std::uint32_t i = 0; i < items.size(); ++i) index.emplace(items[i].id, i);
     }
-    template <class T>
-    T* find(std::vector<T>& items, std::unordered_map<std::string, std::uint32_t>& index, const std::string& id) {
+    template <class V>
+    typename V::value_type* find(V& items, std::unordered_map<std::string, std::uint32_t>& index, const std::string& id) {
         auto it = index.find(id);
         return it == index.end() ? nullptr : &items[it->second];
     }
-    template <class T>
-    void push(std::vector<T>& items, std::unordered_map<std::string, std::uint32_t>& index, T item,
+    template <class V>
+    void push(V& items, std::unordered_map<std::string, std::uint32_t>& index, typename V::value_type item,
               const std::string& origin) {
         index.emplace(item.id, static_cast<std::uint32_t>(items.size()));
         owner_[item.id] = origin;

@@ -204,6 +204,7 @@ std::string write_bundled_json(const PackData& pack) { return write_bundled_json
 
 std::string write_bundled_json(const PackData& pack, std::size_t interactions,
                                const std::function<void(std::size_t, InteractionRule&)>& decode) {
+    decode_pending(pack);
     std::size_t estimate = 1024 + interactions * 400 + pack.substances.size() * 200;
     Writer w(estimate);
     PackData& mutable_pack = const_cast<PackData&>(pack);  // the tables' accessors are not const; nothing is written

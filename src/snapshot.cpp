@@ -663,6 +663,7 @@ void for_each_interaction(const KnowledgeBaseImpl& kb, F&& f) {
 // interaction rules as records that can be decoded one at a time.
 void write_pack(Out& out, const KnowledgeBaseImpl& kb) {
     const PackData& pack = kb.pack;
+    decode_pending(pack);
     auto* owner = const_cast<PackData*>(&pack);  // the tables' accessors are not const; nothing is written
     const Field& rules = interactions_section();
     for (const Field& field : bundled_pack_type().fields) {
@@ -693,9 +694,71 @@ void write_pack(Out& out, const KnowledgeBaseImpl& kb) {
     }
 }
 
-void read_pack(In& in, KnowledgeBaseImpl& kb, std::shared_ptr<const StringTable> table, const std::string& file) {
+// The built-in pack's sections that a check reads rarely or never, left encoded at load and
+// decoded together the first time any of them is read (pack.hpp, Section). Their ids are indexed
+// at load, as views of the string table: the embedded snapshot's, which lives as long as the
+// process. Decoding cannot fail: rxcaution_packc read this snapshot back with every check when
+// the library was built.
+class SnapshotSections final : public PendingSections {
+public:
+    SnapshotSections(KnowledgeBaseImpl& kb, std::string_view payload, std::string file,
+                     std::shared_ptr<const StringTable> table)
+        : kb_(kb), payload_(payload), file_(std::move(file)), table_(std::move(table)) {}
+    void decode() const override {
+        std::call_once(once_, [this] {
+            for (const auto& [field, position] : sections_) {
+                In in(payload_, file_);
+                in.limit_expansion(payload_.size(), 0);
+                in.set_table(table_.get());
+                in.skip(position);
+                read_field(in, *field, &kb_.pack, 0);  // into Section::raw(): no recursion
+            }
+            decoded_.store(true, std::memory_order_release);
+        });
+    }
+    [[nodiscard]] bool decoded() const noexcept override { return decoded_.load(std::memory_order_acquire); }
+    void add(const Field* field, std::size_t position) { sections_.emplace_back(field, position); }
+
+private:
+    KnowledgeBaseImpl& kb_;
+    std::string_view payload_;
+    std::string file_;
+    std::shared_ptr<const StringTable> table_;
+    std::vector<std::pair<const Field*, std::size_t>> sections_;
+    mutable std::once_flag once_;
+    mutable std::atomic<bool> decoded_{false};
+};
+
+// Whether a section of the pack table is one that the built-in pack defers, with its id index.
+IdIndex* deferred_index(KnowledgeBaseImpl& kb, std::string_view section) {
+    if (section == "sources") return &kb.source_index;
+    if (section == "classes") return &kb.class_index;
+    if (section == "conditions") return &kb.condition_index;
+    if (section == "contraindications") return &kb.contraindication_index;
+    if (section == "treatments") return &kb.treatment_index;
+    return nullptr;
+}
+
+// Walks a deferred section: its ids into `index`, the rest of each record skipped (and checked
+// as skip_object checks it).
+std::size_t index_section(In& in, const Field& field, IdIndex& index) {
+    const std::span<const Field> fields = field.type->fields;
+    const std::size_t n = in.count32(1, field.type->name.data());
+    index.reserve(n);
+    for (std::uint32_t k = 0; k < n; ++k) {
+        index.emplace(in.text_view(), k);  // the id leads every record (checked by the caller)
+        for (std::size_t f = 1; f < fields.size(); ++f) skip_field(in, fields[f], 1);
+    }
+    return n;
+}
+
+void read_pack(In& in, KnowledgeBaseImpl& kb, std::shared_ptr<const StringTable> table, const std::string& file,
+               std::string_view embedded_payload = {}) {
     PackData& pack = kb.pack;
     const Field& rules = interactions_section();
+    std::unique_ptr<SnapshotSections> deferred;
+    if (embedded_payload.data()) deferred = std::make_unique<SnapshotSections>(kb, embedded_payload, file, table);
+    std::vector<std::pair<const Field*, std::size_t>> counts;
     auto encoded = std::make_shared<EncodedRules>();
     encoded->table = std::move(table);
     encoded->file = file;
@@ -720,9 +783,27 @@ void read_pack(In& in, KnowledgeBaseImpl& kb, std::shared_ptr<const StringTable>
                 encoded->offsets.push_back(static_cast<std::uint32_t>(in.position() - start));
             }
             encoded->records.assign(first, in.position() - start);
+        } else if (IdIndex* index = deferred ? deferred_index(kb, field.json) : nullptr;
+                   index && !field.type->fields.empty() && field.type->fields.front().json == "id" &&
+                   field.type->fields.front().kind == FieldKind::Text) {
+            const std::size_t position = in.position();
+            counts.emplace_back(&field, index_section(in, field, *index));
+            deferred->add(&field, position);
         } else {
             read_field(in, field, &pack, 0);
         }
+    }
+    if (deferred) {
+        // Pending from now on, answering size() with the number of records walked.
+        for (const auto& [field, n] : counts) {
+            const std::string_view name = field->json;
+            if (name == "sources") pack.sources.set_pending(deferred.get(), n);
+            else if (name == "classes") pack.classes.set_pending(deferred.get(), n);
+            else if (name == "conditions") pack.conditions.set_pending(deferred.get(), n);
+            else if (name == "contraindications") pack.contraindications.set_pending(deferred.get(), n);
+            else if (name == "treatments") pack.treatments.set_pending(deferred.get(), n);
+        }
+        kb.pending_sections = std::move(deferred);
     }
     kb.rule_count = static_cast<std::uint32_t>(encoded->size());
     encoded->decoded = std::make_unique<std::atomic<const InteractionRule*>[]>(encoded->size());
@@ -1227,7 +1308,7 @@ std::shared_ptr<const KnowledgeBaseImpl> read_snapshot(std::string_view bytes, c
     in.limit_expansion(payload.size(), max_expanded_text);
     std::shared_ptr<const StringTable> table = read_table(in, embedded);
     in.set_table(table.get());
-    read_pack(in, *kb, table, file);
+    read_pack(in, *kb, table, file, embedded ? payload : std::string_view{});
     set_vertex_ranges(*kb);
     Reading r{in};
     visit_compiled(r, *kb);

@@ -227,6 +227,8 @@ struct KnowledgeBaseImpl {
 
     // --- interaction rules: in `pack.interactions`, or encoded (snapshot, single JSON pack) ----
     std::shared_ptr<const EncodedRules> encoded_rules;
+    // The built-in pack's sections decoded on first use (pack.hpp, Section); null otherwise.
+    std::unique_ptr<const PendingSections> pending_sections;
     std::uint32_t rule_count = 0;
     // Rule ids, open addressing (slot = rule + 1, 0 = empty): 4 bytes a slot instead of a hash
     // node and a copy of every id.

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,110 @@ inline constexpr int kFormatVersion = 1;
 class RuleEncoder;
 struct ReadRules;
 
+// The sections of the built-in pack that a check rarely reads (sources, classes, conditions,
+// contraindications, treatments) are decoded from the embedded snapshot on first use rather than
+// at load (snapshot.cpp, read_snapshot): building their structs was a quarter of the load, most of
+// it the kernel providing fresh pages for them. Whoever decodes them is a Sections loader.
+class PendingSections {
+public:
+    virtual ~PendingSections() = default;
+    // Fills every pending section, once; safe to call from several threads at a time.
+    virtual void decode() const = 0;
+    [[nodiscard]] virtual bool decoded() const noexcept = 0;
+};
+
+// A section of a pack: a std::vector of entities that may still be pending (encoded in the
+// embedded snapshot). Every access decodes first, so no reader can see it empty by mistake;
+// size() and empty() answer from the count alone. Copies and moves decode first and are never
+// pending.
+template <class T>
+class Section {
+public:
+    using value_type = T;
+    using iterator = typename std::vector<T>::iterator;
+    using const_iterator = typename std::vector<T>::const_iterator;
+
+    Section() = default;
+    Section(const Section& o) : items_(o.all()) {}
+    Section(Section&& o) : items_(std::move(o.mut())) {}
+    Section& operator=(const Section& o) {
+        if (this != &o) {
+            const std::vector<T>& from = o.all();
+            pending_ = nullptr;
+            items_ = from;
+        }
+        return *this;
+    }
+    Section& operator=(Section&& o) {
+        if (this != &o) {
+            std::vector<T>& from = o.mut();
+            pending_ = nullptr;
+            items_ = std::move(from);
+        }
+        return *this;
+    }
+    Section& operator=(std::vector<T> items) {
+        pending_ = nullptr;
+        items_ = std::move(items);
+        return *this;
+    }
+
+    [[nodiscard]] const std::vector<T>& all() const {
+        ensure();
+        return items_;
+    }
+    [[nodiscard]] std::vector<T>& mut() {
+        ensure();
+        pending_ = nullptr;  // the owner may now change it: size() must count what is there
+        return items_;
+    }
+    [[nodiscard]] std::size_t size() const noexcept { return pending_ ? pending_count_ : items_.size(); }
+    [[nodiscard]] bool empty() const noexcept { return size() == 0; }
+    [[nodiscard]] const T& operator[](std::size_t i) const { return all()[i]; }
+    [[nodiscard]] T& operator[](std::size_t i) { return mut()[i]; }
+    [[nodiscard]] const T& back() const { return all().back(); }
+    [[nodiscard]] T& back() { return mut().back(); }
+    [[nodiscard]] const_iterator begin() const { return all().begin(); }
+    [[nodiscard]] const_iterator end() const { return all().end(); }
+    [[nodiscard]] iterator begin() { return mut().begin(); }
+    [[nodiscard]] iterator end() { return mut().end(); }
+    void reserve(std::size_t n) { mut().reserve(n); }
+    void clear() { mut().clear(); }
+    void push_back(const T& x) { mut().push_back(x); }
+    void push_back(T&& x) { mut().push_back(std::move(x)); }
+    template <class... A>
+    T& emplace_back(A&&... a) { return mut().emplace_back(std::forward<A>(a)...); }
+
+    // Whether it is still encoded, or was decoded from a pending state (then its ids were indexed
+    // by the snapshot reader).
+    [[nodiscard]] bool pending() const noexcept { return pending_ != nullptr; }
+    // For the loader that fills it (the pack tables' member address): no decoding.
+    [[nodiscard]] std::vector<T>& raw() noexcept { return items_; }
+    // Marks it pending: `count` entities, filled by `pending.decode()`, which must outlive it.
+    void set_pending(const PendingSections* pending, std::size_t count) noexcept {
+        pending_ = pending;
+        pending_count_ = count;
+    }
+
+private:
+    void ensure() const {
+        if (pending_) pending_->decode();
+    }
+    std::vector<T> items_;
+    const PendingSections* pending_ = nullptr;  // until decoded: set by the snapshot reader only
+    std::size_t pending_count_ = 0;
+};
+
+// The vector a pack table fills (pack_fields.cpp), for either kind of section member.
+template <class T>
+std::vector<T>& section_vector(std::vector<T>& v) noexcept {
+    return v;
+}
+template <class T>
+std::vector<T>& section_vector(Section<T>& s) noexcept {
+    return s.raw();
+}
+
 // Where an entity was defined, for integrity messages: element `index` of its section in the
 // file `PackData::origin_files[file]`, i.e. "data/classes.json:/classes/4".
 struct Origin {
@@ -35,15 +140,15 @@ struct Origin {
 
 struct PackData {
     PackInfo info;
-    std::vector<Source> sources;
+    Section<Source> sources;
     std::vector<Substance> substances;
     std::vector<Product> products;
-    std::vector<DrugClass> classes;
-    std::vector<Condition> conditions;
+    Section<DrugClass> classes;
+    Section<Condition> conditions;
     std::vector<InteractionRule> interactions;
-    std::vector<ContraindicationRule> contraindications;
+    Section<ContraindicationRule> contraindications;
     std::vector<CumulativeRule> cumulative_rules;
-    std::vector<Treatment> treatments;
+    Section<Treatment> treatments;
     std::vector<Profile> profiles;
 
     // Parallel to the vectors above while the pack is read and checked (emptied afterwards).
@@ -78,6 +183,17 @@ struct PackData {
         return p;
     }
 };
+
+// Decodes the sections still pending (a no-op for every pack but the built-in one): for code
+// that reads the sections through the pack tables' member addresses (the writers), which see the
+// vectors as they are.
+inline void decode_pending(const PackData& pack) {
+    (void)pack.sources.all();
+    (void)pack.classes.all();
+    (void)pack.conditions.all();
+    (void)pack.contraindications.all();
+    (void)pack.treatments.all();
+}
 
 // Integrity problems, gathered rather than thrown so that a curator fixes a pack in one round.
 struct Problems {

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <unistd.h>
 
@@ -451,4 +452,88 @@ TEST(Snapshot, UncheckedPairIndexEqualsTheCheckedOne) {
         EXPECT_EQ(impl->pair_hot[i].word, hot[i].word) << i;
         EXPECT_EQ(impl->pair_hot[i].meta, hot[i].meta) << i;
     }
+}
+
+// The built-in pack leaves its sources, classes, conditions, contraindications and treatments
+// encoded at load and decodes them on first use (pack.hpp, Section); everything else reads them as
+// if they had been there from the start.
+TEST(Snapshot, BuiltinSectionsAreDecodedOnFirstUseAndEqualAnEagerRead) {
+    using rxcaution::detail::read_snapshot;
+    const std::string_view bytes = rxcaution::detail::embedded_snapshot();
+    const auto lazy = read_snapshot(bytes, "<builtin>", 0, true);
+    const auto eager = read_snapshot(bytes, "<builtin>", 0, false);  // a file's read: every section built
+    ASSERT_TRUE(lazy->pending_sections);
+    EXPECT_FALSE(eager->pending_sections);
+    EXPECT_FALSE(lazy->pending_sections->decoded());
+    const auto& info = lazy->pack.info;
+    // Sizes, the id indexes and the compiled tables are there without decoding.
+    EXPECT_EQ(lazy->pack.sources.size(), info.sources);
+    EXPECT_EQ(lazy->pack.classes.size(), info.classes);
+    EXPECT_EQ(lazy->pack.conditions.size(), info.conditions);
+    EXPECT_EQ(lazy->pack.contraindications.size(), info.contraindications);
+    EXPECT_EQ(lazy->pack.treatments.size(), info.treatments);
+    EXPECT_GT(info.sources, 0u);
+    EXPECT_GT(info.treatments, 0u);
+    EXPECT_EQ(lazy->source_index.size(), info.sources);
+    EXPECT_EQ(lazy->class_index.size(), info.classes);
+    EXPECT_EQ(lazy->substance_has_rules, eager->substance_has_rules);
+    EXPECT_EQ(lazy->product_has_rules, eager->product_has_rules);
+    EXPECT_EQ(lazy->duplicate_starts_mask, eager->duplicate_starts_mask);
+    EXPECT_EQ(lazy->duplicate_member_mask, eager->duplicate_member_mask);
+    EXPECT_TRUE(lazy->any_duplicate_starts);
+    EXPECT_FALSE(lazy->pending_sections->decoded());
+
+    // The first read decodes every pending section; each index names its entity's position.
+    const rxcaution::DrugClass& first = lazy->pack.classes[0];
+    EXPECT_TRUE(lazy->pending_sections->decoded());
+    EXPECT_EQ(first.id, eager->pack.classes[0].id);
+    auto positions = [](const auto& section, const rxcaution::detail::IdIndex& index) {
+        for (std::uint32_t i = 0; i < section.size(); ++i) {
+            const auto* hit = index.find(section[i].id);
+            if (!hit || hit->second != i) return std::string(section[i].id);
+        }
+        return std::string();
+    };
+    EXPECT_EQ(positions(lazy->pack.sources, lazy->source_index), "");
+    EXPECT_EQ(positions(lazy->pack.classes, lazy->class_index), "");
+    EXPECT_EQ(positions(lazy->pack.conditions, lazy->condition_index), "");
+    EXPECT_EQ(positions(lazy->pack.contraindications, lazy->contraindication_index), "");
+    EXPECT_EQ(positions(lazy->pack.treatments, lazy->treatment_index), "");
+    // Field for field: the bundled JSON written from each.
+    EXPECT_EQ(rxcaution::detail::write_bundled_json(lazy->pack),
+              rxcaution::detail::write_bundled_json(eager->pack));
+}
+
+TEST(Snapshot, BuiltinSectionsWrittenWithoutBeingReadFirst) {
+    // The writers read the sections through the pack tables (the vectors as they are): they
+    // decode first, or a snapshot or JSON of the built-in pack would lose its sources.
+    const std::string_view bytes = rxcaution::detail::embedded_snapshot();
+    const auto lazy = rxcaution::detail::read_snapshot(bytes, "<builtin>", 0, true);
+    const auto eager = rxcaution::detail::read_snapshot(bytes, "<builtin>", 0, false);
+    ASSERT_FALSE(lazy->pending_sections->decoded());
+    EXPECT_EQ(rxcaution::detail::write_snapshot(*lazy), rxcaution::detail::write_snapshot(*eager));
+    EXPECT_TRUE(lazy->pending_sections->decoded());
+    const auto lazy2 = rxcaution::detail::read_snapshot(bytes, "<builtin>", 0, true);
+    EXPECT_EQ(rxcaution::detail::write_bundled_json(lazy2->pack),
+              rxcaution::detail::write_bundled_json(eager->pack));
+}
+
+TEST(Snapshot, BuiltinSectionsDecodedOnceUnderConcurrentFirstReads) {
+    // Checks on several threads may be the first to read a section (a duplicate-therapy warning
+    // reads its class): one decodes, the others wait, all see the same entities (TSan runs this).
+    const auto lazy = rxcaution::detail::read_snapshot(rxcaution::detail::embedded_snapshot(), "<builtin>", 0, true);
+    std::vector<const rxcaution::Source*> seen(4, nullptr);
+    std::vector<std::size_t> classes(4, 0);
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < seen.size(); ++t)
+        threads.emplace_back([&, t] {
+            seen[t] = &lazy->pack.sources[0];
+            classes[t] = lazy->pack.classes.all().size();
+        });
+    for (auto& th : threads) th.join();
+    for (std::size_t t = 0; t < seen.size(); ++t) {
+        EXPECT_EQ(seen[t], seen[0]);
+        EXPECT_EQ(classes[t], lazy->pack.info.classes);
+    }
+    EXPECT_FALSE(seen[0]->id.empty());
 }
