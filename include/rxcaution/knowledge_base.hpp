@@ -51,7 +51,8 @@ class RXCAUTION_EXPORT KnowledgeBase {
 public:
     /// The curated pack compiled into the library as a snapshot (validated and compiled when the
     /// library was built); needs no files at run time. The first call reads it; later calls
-    /// return the same instance.
+    /// return the same instance. Sections a check rarely reads are built on first use (see
+    /// classes()).
     /// @throws DataError (never expected: the snapshot is written and tested at build time).
     static KnowledgeBase builtin();
 
@@ -208,6 +209,9 @@ public:
 
     /// Every entity of a kind, in pack order. For a knowledge base read from a snapshot,
     /// interactions() builds every rule on its first call (once); the lookups above build one.
+    /// The built-in pack builds its sources, classes, conditions, contraindications and
+    /// treatments together on the first call that reads any of them (these accessors, the
+    /// lookups above, an explanation or a warning that names one), once, from any thread.
     [[nodiscard]] const std::vector<Substance>& substances() const noexcept;
     [[nodiscard]] const std::vector<Product>& products() const noexcept;
     [[nodiscard]] const std::vector<DrugClass>& classes() const noexcept;
