@@ -68,6 +68,14 @@ const NameTable::Entry* NameTable::find(std::string_view key, std::uint64_t h) c
 }
 
 std::pair<NameTable::Entry*, bool> NameTable::emplace(std::string_view key, const NameTarget& target) {
+    return insert(key, target, true);
+}
+
+std::pair<NameTable::Entry*, bool> NameTable::emplace_view(std::string_view key, const NameTarget& target) {
+    return insert(key, target, false);
+}
+
+std::pair<NameTable::Entry*, bool> NameTable::insert(std::string_view key, const NameTarget& target, bool copy) {
     if (2 * (entries_.size() + 1) > slots_.size()) grow(std::max<std::size_t>(16, 2 * slots_.size()));
     const std::uint64_t h = hash(key);
     const auto tag = static_cast<std::uint32_t>(h >> 32);
@@ -77,7 +85,7 @@ std::pair<NameTable::Entry*, bool> NameTable::emplace(std::string_view key, cons
         const Slot s = slots_[i];
         if (s.tag == tag && entries_[s.entry - 1].first == key) return {&entries_[s.entry - 1], false};
     }
-    entries_.emplace_back(std::string(key), target);
+    entries_.emplace_back(copy ? std::string_view(owned_.emplace_back(key)) : key, target);
     hashes_.push_back(h);
     slots_[i] = Slot{static_cast<std::uint32_t>(entries_.size()), tag};
     return {&entries_.back(), true};
@@ -465,7 +473,7 @@ void set_vertex_ranges(KnowledgeBaseImpl& kb) {
     kb.vertex_count = kb.rule_base + kb.rule_count;
 }
 
-void build_lookups(KnowledgeBaseImpl& kb_ref) {
+void build_lookups(KnowledgeBaseImpl& kb_ref, bool names) {
     KnowledgeBaseImpl* kb = &kb_ref;
     auto& p = kb->pack;
     index_ids(p.substances, kb->substance_index);
@@ -493,7 +501,8 @@ void build_lookups(KnowledgeBaseImpl& kb_ref) {
     index_ids(p.cumulative_rules, kb->cumulative_index);
     for (std::uint32_t i = 0; i < p.profiles.size(); ++i) kb->profile_index.emplace(p.profiles[i].substance, i);
 
-    // --- names ------------------------------------------------------------------------------
+    // --- names (a snapshot stores them: read_names) ---------------------------------------------
+    if (!names) return;
     std::set<std::string> clashes;
     // This many names are added; about three in four are new (an id often equals the name; the
     // built-in pack keeps 1,679 of 2,403). Sized for those, the table's slots (zeroed up front, 8

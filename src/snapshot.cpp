@@ -1242,12 +1242,71 @@ std::uint64_t snapshot_checksum(std::string_view payload) noexcept {
     return out;
 }
 
+// The name table, after the compiled engine: every entry in order (its normalised key, then the
+// entity it names and how), then the suggestion pool (entry number and the entity it named when
+// added). Stored rather than rebuilt because building it (normalising every name, salt and code
+// variant, settling clashes) was a sixth of the built-in pack's load; reading keeps each key as a
+// view of the string table, which the knowledge base holds (EncodedRules::table).
+void write_name_target(Out& out, const NameTarget& t) {
+    out.num(static_cast<std::uint8_t>(t.kind));
+    out.num(t.index);
+    out.num(static_cast<std::uint8_t>(t.matched_by));
+}
+
+void write_names(Out& out, const KnowledgeBaseImpl& kb) {
+    out.count(kb.names.size());
+    for (std::size_t e = 0; e < kb.names.size(); ++e) {
+        out.start_record();  // no memo: names do not repeat from one entry to the next
+        out.text(kb.names.entry(e).first);
+        write_name_target(out, kb.names.entry(e).second);
+    }
+    out.count(kb.suggestion_pool.size());
+    for (const auto& [entry, target] : kb.suggestion_pool) {
+        out.num(entry);
+        write_name_target(out, target);
+    }
+}
+
+NameTarget read_name_target(In& in, const KnowledgeBaseImpl& kb) {
+    NameTarget t;
+    const auto kind = in.num<std::uint8_t>();
+    if (kind != static_cast<std::uint8_t>(EntityKind::Substance) && kind != static_cast<std::uint8_t>(EntityKind::Product))
+        in.fail("name target is neither a substance nor a product");
+    t.kind = static_cast<EntityKind>(kind);
+    t.index = in.num<std::uint32_t>();
+    const std::size_t bound = t.kind == EntityKind::Product ? kb.pack.products.size() : kb.pack.substances.size();
+    if (t.index >= bound) in.fail("name target out of range");
+    const auto by = in.num<std::uint8_t>();
+    if (by > static_cast<std::uint8_t>(MatchedBy::RxnormBrand)) in.fail("invalid name match kind");
+    t.matched_by = static_cast<MatchedBy>(by);
+    return t;
+}
+
+void read_names(In& in, KnowledgeBaseImpl& kb) {
+    const std::size_t n = in.count32(10, "names");
+    kb.names.reserve(n);
+    for (std::size_t e = 0; e < n; ++e) {
+        const std::string_view key = in.text_view();
+        const NameTarget target = read_name_target(in, kb);
+        if (key.empty()) in.fail("empty name");
+        if (!kb.names.emplace_view(key, target).second) in.fail("name table holds a name twice");
+    }
+    const std::size_t m = in.count32(10, "suggestions");
+    kb.suggestion_pool.reserve(m);
+    for (std::size_t k = 0; k < m; ++k) {
+        const auto entry = in.num<std::uint32_t>();
+        if (entry >= n) in.fail("suggestion out of range");
+        kb.suggestion_pool.emplace_back(entry, read_name_target(in, kb));
+    }
+}
+
 std::string write_snapshot(const KnowledgeBaseImpl& kb) {
     // The body first (it fills the string table), then header + table + body.
     Out body(256 + kb.interaction_count() * 64 + kb.graph.m_forward.m_column.size() * 16);
     write_pack(body, kb);
     Writing w{body};
     visit_compiled(w, const_cast<KnowledgeBaseImpl&>(kb));  // the writer only reads
+    write_names(body, kb);
     std::string bytes;
     bytes.reserve(kSnapshotHeaderBytes + body.bytes().size() + kb.interaction_count() * 24 + 4096);
     bytes.append(kSnapshotMagic);
@@ -1312,12 +1371,13 @@ std::shared_ptr<const KnowledgeBaseImpl> read_snapshot(std::string_view bytes, c
     set_vertex_ranges(*kb);
     Reading r{in};
     visit_compiled(r, *kb);
+    read_names(in, *kb);
     if (!in.at_end()) in.fail("unread bytes after the compiled engine");
     // The built-in pack's snapshot was read back with every check by rxcaution_packc when this
     // library was built (apps/packc.cpp): its shapes are known, as its checksum is.
     if (!embedded) check_shapes(in, *kb);
     if (!build_check_index(*kb, !embedded)) in.fail("pair bits disagree with the interaction edges");
-    build_lookups(*kb);
+    build_lookups(*kb, false);
     // Cheap to derive from what was read: not stored.
     if (const std::string problem = compile_cumulative(*kb); !problem.empty()) in.fail(problem);
     mark_rule_coverage(*kb);

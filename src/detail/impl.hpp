@@ -29,6 +29,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -106,16 +107,25 @@ private:
     std::vector<std::uint32_t> slots_;  // entry index + 1; 0 is an empty slot
 };
 
-// Normalised medication name -> what it stands for. Every load builds it (the built-in pack's
-// snapshot too, about 1,300 names), so it is one vector of entries with an open-addressing index
-// rather than a node-based map that allocates per name; lookups by string_view allocate nothing.
-// `find` returns a pointer (end() is nullptr) so call sites read like a map's.
+// Normalised medication name -> what it stands for. Every load has it (about 1,700 names in the
+// built-in pack): one vector of entries with an open-addressing index rather than a node-based map
+// that allocates per name; lookups by string_view allocate nothing. A pack read from JSON builds
+// it (keys copied into the table's own storage); a snapshot stores it, and its keys stay views of
+// the snapshot's string table. `find` returns a pointer (end() is nullptr) so call sites read like
+// a map's. Not copyable: the keys may be views of its own storage.
 class NameTable {
 public:
-    using Entry = std::pair<std::string, NameTarget>;
-    // The entry for `key`, inserted with `target` when absent; the pointer is valid until the next
-    // emplace.
+    using Entry = std::pair<std::string_view, NameTarget>;
+    NameTable() = default;
+    NameTable(const NameTable&) = delete;
+    NameTable& operator=(const NameTable&) = delete;
+    NameTable(NameTable&&) = default;  // std::deque keeps its elements where they are
+    NameTable& operator=(NameTable&&) = default;
+    // The entry for `key`, inserted with `target` (and a copy of the key) when absent; the pointer
+    // is valid until the next insertion.
     std::pair<Entry*, bool> emplace(std::string_view key, const NameTarget& target);
+    // The same, keeping `key` itself: it must outlive the table (a snapshot's string table).
+    std::pair<Entry*, bool> emplace_view(std::string_view key, const NameTarget& target);
     [[nodiscard]] const Entry* find(std::string_view key) const noexcept { return find(key, hash(key)); }
     // The same, with hash(key) already computed: a check hashes all its names first and requests
     // their slots (prefetch_slot) and entries (prefetch_entry) together, so that the cache misses of
@@ -170,9 +180,11 @@ private:
         std::uint32_t tag = 0;    // the hash's high bits: most mismatches never compare text
     };
     void grow(std::size_t slots);
+    std::pair<Entry*, bool> insert(std::string_view key, const NameTarget& target, bool copy);
     std::vector<Entry> entries_;
     std::vector<std::uint64_t> hashes_;  // per entry, so growing rehashes no text
     std::vector<Slot> slots_;            // a power of two, at most half full
+    std::deque<std::string> owned_;      // the copied keys (elements never move)
 };
 
 // What an input stands for beyond a pack entity.
@@ -502,10 +514,11 @@ struct KnowledgeBaseImpl {
 
 std::shared_ptr<const KnowledgeBaseImpl> build_impl(PackData pack);
 // The parts of build_impl that a snapshot does not store, because they are cheap to rebuild from
-// the entities: the vertex ranges, the id indexes and the name tables. Throws IntegrityError for
-// a name that two entities claim.
+// the entities: the vertex ranges, the id indexes and (with `names`; a snapshot stores the name
+// table and its suggestion pool) the name table. Throws IntegrityError for a name that two
+// entities claim.
 void set_vertex_ranges(KnowledgeBaseImpl& kb);
-void build_lookups(KnowledgeBaseImpl& kb);
+void build_lookups(KnowledgeBaseImpl& kb, bool names = true);
 // Fills substance_has_rules and product_has_rules from the compiled rules (engine.cpp); run after
 // compile_cumulative, whose requirements count as rules that involve a substance.
 void mark_rule_coverage(KnowledgeBaseImpl& kb);

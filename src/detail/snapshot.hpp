@@ -17,9 +17,10 @@ namespace rxcaution::detail {
 // The first eight bytes of every snapshot. 0x89 keeps the file from passing for text; the final
 // newline reveals a transfer that rewrote line ends.
 inline constexpr std::string_view kSnapshotMagic{"\x89RXPACK\n", 8};
-// 2: cumulative rules (a pack section, with the Count and Amount field kinds); version 1 files are
-// refused with a message that says to compile the pack again.
-inline constexpr std::uint32_t kSnapshotFormatVersion = 2;
+// 2: cumulative rules (a pack section, with the Count and Amount field kinds). 3: the name table
+// and its suggestion pool stored after the compiled engine. Files of other versions are refused
+// with a message that says to compile the pack again.
+inline constexpr std::uint32_t kSnapshotFormatVersion = 3;
 inline constexpr std::size_t kSnapshotHeaderBytes = 32;
 
 // Whether `head` (the first bytes of a file) starts like a snapshot.

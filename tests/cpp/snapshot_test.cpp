@@ -170,18 +170,20 @@ TEST(Snapshot, ChangedBytesFailTheChecksum) {
 
 TEST(Snapshot, OtherFormatVersionsAndByteOrdersAreNamed) {
     std::string bytes = rxtest::kb().to_snapshot();
-    std::string v3 = bytes;
-    const std::uint32_t three = 3;
-    std::memcpy(v3.data() + 8, &three, 4);
-    EXPECT_EQ(error_of(v3), "test.rxpack: snapshot format version 3 is not supported (this library reads version 2); "
+    std::string v4 = bytes;
+    const std::uint32_t four = 4;
+    std::memcpy(v4.data() + 8, &four, 4);
+    EXPECT_EQ(error_of(v4), "test.rxpack: snapshot format version 4 is not supported (this library reads version 3); "
                             "compile the pack again (rxcaution compile)");
-    // A snapshot of format 1 (before cumulative rules were a pack section) is refused by name,
-    // not misread.
-    std::string v1 = bytes;
-    const std::uint32_t one = 1;
-    std::memcpy(v1.data() + 8, &one, 4);
-    EXPECT_EQ(error_of(v1), "test.rxpack: snapshot format version 1 is not supported (this library reads version 2); "
-                            "compile the pack again (rxcaution compile)");
+    // Snapshots of format 1 (before cumulative rules were a pack section) and 2 (before the name
+    // table was stored) are refused by name, not misread.
+    for (const std::uint32_t old : {1u, 2u}) {
+        std::string older = bytes;
+        std::memcpy(older.data() + 8, &old, 4);
+        EXPECT_EQ(error_of(older), "test.rxpack: snapshot format version " + std::to_string(old) +
+                                       " is not supported (this library reads version 3); "
+                                       "compile the pack again (rxcaution compile)");
+    }
     std::string swapped = bytes;
     std::swap(swapped[12], swapped[15]);
     std::swap(swapped[13], swapped[14]);
@@ -536,4 +538,47 @@ TEST(Snapshot, BuiltinSectionsDecodedOnceUnderConcurrentFirstReads) {
         EXPECT_EQ(classes[t], lazy->pack.info.classes);
     }
     EXPECT_FALSE(seen[0]->id.empty());
+}
+
+TEST(Snapshot, StoredNameTableEqualsTheOneBuiltFromThePack) {
+    // Format 3 stores the name table and its suggestion pool: read back, they are the table a JSON
+    // load builds, entry for entry (key, entity, how it matched) and in the same order.
+    const auto file = rxcaution::detail::read_snapshot(rxtest::kb().to_snapshot(), "x.rxpack");
+    const auto embedded = rxcaution::detail::read_snapshot(rxcaution::detail::embedded_snapshot(), "<builtin>", 0, true);
+    // Built from the entities, as a JSON load builds it.
+    const auto from_json = rxcaution::detail::build_impl(rxcaution::detail::pack_of(*embedded));
+    for (const auto* impl : {file.get(), embedded.get()}) {
+        ASSERT_EQ(impl->names.size(), from_json->names.size());
+        ASSERT_GT(impl->names.size(), 1000u);
+        for (std::size_t e = 0; e < impl->names.size(); ++e) {
+            const auto& [key, target] = impl->names.entry(e);
+            const auto& [key2, target2] = from_json->names.entry(e);
+            ASSERT_EQ(key, key2) << e;
+            ASSERT_EQ(target.kind, target2.kind) << key;
+            ASSERT_EQ(target.index, target2.index) << key;
+            ASSERT_EQ(target.matched_by, target2.matched_by) << key;
+            ASSERT_EQ(impl->names.find(key), &impl->names.entry(e)) << key;
+        }
+        ASSERT_EQ(impl->suggestion_pool.size(), from_json->suggestion_pool.size());
+        for (std::size_t k = 0; k < impl->suggestion_pool.size(); ++k) {
+            EXPECT_EQ(impl->suggestion_pool[k].first, from_json->suggestion_pool[k].first);
+            EXPECT_EQ(impl->suggestion_pool[k].second.index, from_json->suggestion_pool[k].second.index);
+        }
+    }
+}
+
+TEST(Snapshot, DamagedNameTableIsRefusedByName) {
+    // The suggestion pool ends the data: its last record is entry u32, kind u8, index u32, match u8.
+    const std::string bytes = rxtest::kb().to_snapshot();
+    const std::size_t last = bytes.size() - 10;
+    auto with = [&](std::size_t at, std::string_view patch) {
+        std::string crafted = bytes;
+        crafted.replace(at, patch.size(), patch);
+        return error_of(reseal(crafted));
+    };
+    EXPECT_EQ(with(last, std::string(4, '\xff')), "test.rxpack: damaged snapshot: suggestion out of range (at payload byte " +
+                                                      std::to_string(last + 4 - 32) + ")");
+    EXPECT_EQ(with(last + 4, "\x09").rfind("test.rxpack: damaged snapshot: name target is neither a substance nor a product", 0), 0u);
+    EXPECT_EQ(with(last + 5, std::string(4, '\xff')).rfind("test.rxpack: damaged snapshot: name target out of range", 0), 0u);
+    EXPECT_EQ(with(last + 9, "\xc8").rfind("test.rxpack: damaged snapshot: invalid name match kind", 0), 0u);
 }

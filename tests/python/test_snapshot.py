@@ -29,7 +29,7 @@ def test_snapshot_bytes_round_trip(kb):
     data = kb.to_snapshot()
     assert isinstance(data, bytes)
     assert data[:8] == b"\x89RXPACK\n"
-    assert struct.unpack_from("<I", data, 8) == (2,)
+    assert struct.unpack_from("<I", data, 8) == (3,)
     copy = KnowledgeBase.from_snapshot(data, origin="copy.rxpack")
     assert copy.info.origin == "copy.rxpack"
     assert _reports(copy) == _reports(kb)
@@ -78,7 +78,7 @@ def test_damaged_and_foreign_bytes_are_refused(kb):
     with pytest.raises(DataError) as info:
         KnowledgeBase.from_snapshot(bytes(newer), origin="x.rxpack")
     assert str(info.value) == (
-        "x.rxpack: snapshot format version 7 is not supported (this library reads version 2); "
+        "x.rxpack: snapshot format version 7 is not supported (this library reads version 3); "
         "compile the pack again (rxcaution compile)"
     )
 
