@@ -243,6 +243,7 @@ const Treatment& KnowledgeBase::treatment(std::string_view id) const {
     return get_in(impl_->pack.treatments.all(), impl_->treatment_index, id, "treatment");
 }
 const Profile* KnowledgeBase::find_profile(std::string_view substance_id) const noexcept {
+    (void)impl_->pack.profiles.all();  // the built-in pack indexes its profiles when it decodes them
     auto it = impl_->profile_index.find(substance_id);
     return it == impl_->profile_index.end() ? nullptr : &impl_->pack.profiles[it->second];
 }
@@ -267,7 +268,7 @@ const std::vector<ContraindicationRule>& KnowledgeBase::contraindications() cons
     return impl_->pack.contraindications.all();
 }
 const std::vector<Treatment>& KnowledgeBase::treatments() const noexcept { return impl_->pack.treatments.all(); }
-const std::vector<Profile>& KnowledgeBase::profiles() const noexcept { return impl_->pack.profiles; }
+const std::vector<Profile>& KnowledgeBase::profiles() const noexcept { return impl_->pack.profiles.all(); }
 const std::vector<Source>& KnowledgeBase::sources() const noexcept { return impl_->pack.sources.all(); }
 
 std::vector<std::string> KnowledgeBase::classes_of(std::string_view substance_id) const {

@@ -370,7 +370,8 @@ const std::vector<Citation>* Renderer::citations(const Warning& w) const {
 const Source& Renderer::source_of(const Citation& c) const {
     // A loaded pack's citations always name a source (integrity checks); a snapshot's are
     // trusted as written, so a crafted one naming none renders as a bare id rather than crashing.
-    if (auto it = kb_.source_index.find(c.source); it != kb_.source_index.end()) return kb_.pack.sources[it->second];
+    const auto& sources = kb_.pack.sources.all();  // first: the built-in pack indexes them when it decodes them
+    if (auto it = kb_.source_index.find(c.source); it != kb_.source_index.end()) return sources[it->second];
     thread_local Source unknown;
     unknown = Source{};
     unknown.id = c.source;

@@ -673,7 +673,13 @@ void write_pack(Out& out, const KnowledgeBaseImpl& kb) {
             out.count(kb.interaction_count());
             for_each_interaction(kb, [&](const InteractionRule& rule) { write_object(out, *rules.type, &rule); });
         } else {
+            // Each section after its length in bytes: a reader can leave one encoded without
+            // walking it (read_pack), and checks every other against it.
+            const std::size_t at = out.bytes().size();
+            out.num(std::uint64_t{0});
             write_field(out, field, owner);
+            const std::uint64_t length = to_little(static_cast<std::uint64_t>(out.bytes().size() - at - 8));
+            std::memcpy(out.bytes().data() + at, &length, 8);
         }
     }
     const PackInfo& i = pack.info;
@@ -706,36 +712,63 @@ public:
         : kb_(kb), payload_(payload), file_(std::move(file)), table_(std::move(table)) {}
     void decode() const override {
         std::call_once(once_, [this] {
-            for (const auto& [field, position] : sections_) {
+            for (const auto& [field, position, index] : sections_) {
                 In in(payload_, file_);
                 in.limit_expansion(payload_.size(), 0);
                 in.set_table(table_.get());
                 in.skip(position);
                 read_field(in, *field, &kb_.pack, 0);  // into Section::raw(): no recursion
+                if (index) index(kb_);
             }
             decoded_.store(true, std::memory_order_release);
         });
     }
     [[nodiscard]] bool decoded() const noexcept override { return decoded_.load(std::memory_order_acquire); }
-    void add(const Field* field, std::size_t position) { sections_.emplace_back(field, position); }
+    // `index` builds the section's id index from its decoded entities (null: indexed at load).
+    void add(const Field* field, std::size_t position, void (*index)(KnowledgeBaseImpl&)) {
+        sections_.push_back({field, position, index});
+    }
 
 private:
     KnowledgeBaseImpl& kb_;
     std::string_view payload_;
     std::string file_;
     std::shared_ptr<const StringTable> table_;
-    std::vector<std::pair<const Field*, std::size_t>> sections_;
+    struct Pending {
+        const Field* field;
+        std::size_t position;
+        void (*index)(KnowledgeBaseImpl&);
+    };
+    std::vector<Pending> sections_;
     mutable std::once_flag once_;
     mutable std::atomic<bool> decoded_{false};
 };
 
-// Whether a section of the pack table is one that the built-in pack defers, with its id index.
-IdIndex* deferred_index(KnowledgeBaseImpl& kb, std::string_view section) {
-    if (section == "sources") return &kb.source_index;
+// The sections the built-in pack defers. Classes and conditions are walked at load for their ids
+// (compiling the cumulative rules looks them up); the others are skipped by their length and
+// indexed when decoded, and every reader of their indexes reads the section first.
+IdIndex* walked_index(KnowledgeBaseImpl& kb, std::string_view section) {
     if (section == "classes") return &kb.class_index;
     if (section == "conditions") return &kb.condition_index;
-    if (section == "contraindications") return &kb.contraindication_index;
-    if (section == "treatments") return &kb.treatment_index;
+    return nullptr;
+}
+template <class T>
+void index_decoded(const std::vector<T>& items, IdIndex& index) {
+    index.reserve(items.size());
+    for (std::uint32_t i = 0; i < items.size(); ++i) index.emplace(items[i].id, i);
+}
+using IndexDecoded = void (*)(KnowledgeBaseImpl&);
+IndexDecoded skipped_index(std::string_view section) {
+    if (section == "sources") return [](KnowledgeBaseImpl& kb) { index_decoded(kb.pack.sources.raw(), kb.source_index); };
+    if (section == "contraindications")
+        return [](KnowledgeBaseImpl& kb) { index_decoded(kb.pack.contraindications.raw(), kb.contraindication_index); };
+    if (section == "treatments")
+        return [](KnowledgeBaseImpl& kb) { index_decoded(kb.pack.treatments.raw(), kb.treatment_index); };
+    if (section == "profiles")
+        return [](KnowledgeBaseImpl& kb) {
+            const auto& profiles = kb.pack.profiles.raw();
+            for (std::uint32_t i = 0; i < profiles.size(); ++i) kb.profile_index.emplace(profiles[i].substance, i);
+        };
     return nullptr;
 }
 
@@ -783,14 +816,29 @@ void read_pack(In& in, KnowledgeBaseImpl& kb, std::shared_ptr<const StringTable>
                 encoded->offsets.push_back(static_cast<std::uint32_t>(in.position() - start));
             }
             encoded->records.assign(first, in.position() - start);
-        } else if (IdIndex* index = deferred ? deferred_index(kb, field.json) : nullptr;
-                   index && !field.type->fields.empty() && field.type->fields.front().json == "id" &&
-                   field.type->fields.front().kind == FieldKind::Text) {
-            const std::size_t position = in.position();
-            counts.emplace_back(&field, index_section(in, field, *index));
-            deferred->add(&field, position);
         } else {
-            read_field(in, field, &pack, 0);
+            const auto length = in.num<std::uint64_t>();
+            if (length > in.left()) in.fail(std::string("section ") + std::string(field.json) + " longer than the file");
+            const std::size_t position = in.position();
+            IdIndex* walked = deferred ? walked_index(kb, field.json) : nullptr;
+            const IndexDecoded skipped = deferred ? skipped_index(field.json) : nullptr;
+            if (skipped) {
+                // Its count, then the rest of its bytes left for the first reader.
+                counts.emplace_back(&field, in.count32(1, field.type->name.data()));
+                if (length < 4) in.fail(std::string("section ") + std::string(field.json) + " shorter than its count");
+                in.skip(static_cast<std::size_t>(length) - 4);
+                deferred->add(&field, position, skipped);
+                continue;
+            }
+            if (walked && !field.type->fields.empty() && field.type->fields.front().json == "id" &&
+                field.type->fields.front().kind == FieldKind::Text) {
+                counts.emplace_back(&field, index_section(in, field, *walked));
+                deferred->add(&field, position, nullptr);
+            } else {
+                read_field(in, field, &pack, 0);
+            }
+            if (in.position() - position != length)
+                in.fail(std::string("section ") + std::string(field.json) + " disagrees with its length");
         }
     }
     if (deferred) {
@@ -802,6 +850,7 @@ void read_pack(In& in, KnowledgeBaseImpl& kb, std::shared_ptr<const StringTable>
             else if (name == "conditions") pack.conditions.set_pending(deferred.get(), n);
             else if (name == "contraindications") pack.contraindications.set_pending(deferred.get(), n);
             else if (name == "treatments") pack.treatments.set_pending(deferred.get(), n);
+            else if (name == "profiles") pack.profiles.set_pending(deferred.get(), n);
         }
         kb.pending_sections = std::move(deferred);
     }

@@ -28,7 +28,7 @@ class RuleEncoder;
 struct ReadRules;
 
 // The sections of the built-in pack that a check rarely reads (sources, classes, conditions,
-// contraindications, treatments) are decoded from the embedded snapshot on first use rather than
+// contraindications, treatments, profiles) are decoded from the embedded snapshot on first use rather than
 // at load (snapshot.cpp, read_snapshot): building their structs was a quarter of the load, most of
 // it the kernel providing fresh pages for them. Whoever decodes them is a Sections loader.
 class PendingSections {
@@ -149,7 +149,7 @@ struct PackData {
     Section<ContraindicationRule> contraindications;
     std::vector<CumulativeRule> cumulative_rules;
     Section<Treatment> treatments;
-    std::vector<Profile> profiles;
+    Section<Profile> profiles;
 
     // Parallel to the vectors above while the pack is read and checked (emptied afterwards).
     std::vector<Origin> source_origins, substance_origins, product_origins, class_origins, condition_origins,
@@ -193,6 +193,7 @@ inline void decode_pending(const PackData& pack) {
     (void)pack.conditions.all();
     (void)pack.contraindications.all();
     (void)pack.treatments.all();
+    (void)pack.profiles.all();
 }
 
 // Integrity problems, gathered rather than thrown so that a curator fixes a pack in one round.

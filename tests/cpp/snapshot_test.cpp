@@ -476,8 +476,13 @@ TEST(Snapshot, BuiltinSectionsAreDecodedOnFirstUseAndEqualAnEagerRead) {
     EXPECT_EQ(lazy->pack.treatments.size(), info.treatments);
     EXPECT_GT(info.sources, 0u);
     EXPECT_GT(info.treatments, 0u);
-    EXPECT_EQ(lazy->source_index.size(), info.sources);
+    // Classes and conditions are walked for their ids at load (the cumulative rules look them up);
+    // the other deferred sections are skipped by their length and indexed when decoded.
     EXPECT_EQ(lazy->class_index.size(), info.classes);
+    EXPECT_EQ(lazy->condition_index.size(), info.conditions);
+    EXPECT_EQ(lazy->source_index.size(), 0u);
+    EXPECT_EQ(lazy->profile_index.size(), 0u);
+    EXPECT_EQ(lazy->pack.profiles.size(), eager->pack.profiles.size());
     EXPECT_EQ(lazy->substance_has_rules, eager->substance_has_rules);
     EXPECT_EQ(lazy->product_has_rules, eager->product_has_rules);
     EXPECT_EQ(lazy->duplicate_starts_mask, eager->duplicate_starts_mask);
@@ -501,6 +506,12 @@ TEST(Snapshot, BuiltinSectionsAreDecodedOnFirstUseAndEqualAnEagerRead) {
     EXPECT_EQ(positions(lazy->pack.conditions, lazy->condition_index), "");
     EXPECT_EQ(positions(lazy->pack.contraindications, lazy->contraindication_index), "");
     EXPECT_EQ(positions(lazy->pack.treatments, lazy->treatment_index), "");
+    EXPECT_EQ(lazy->profile_index.size(), eager->profile_index.size());
+    for (std::uint32_t i = 0; i < lazy->pack.profiles.size(); ++i) {
+        const auto* hit = lazy->profile_index.find(lazy->pack.profiles[i].substance);
+        ASSERT_TRUE(hit != nullptr);
+        EXPECT_EQ(hit->second, i);
+    }
     // Field for field: the bundled JSON written from each.
     EXPECT_EQ(rxcaution::detail::write_bundled_json(lazy->pack),
               rxcaution::detail::write_bundled_json(eager->pack));
@@ -581,4 +592,38 @@ TEST(Snapshot, DamagedNameTableIsRefusedByName) {
     EXPECT_EQ(with(last + 4, "\x09").rfind("test.rxpack: damaged snapshot: name target is neither a substance nor a product", 0), 0u);
     EXPECT_EQ(with(last + 5, std::string(4, '\xff')).rfind("test.rxpack: damaged snapshot: name target out of range", 0), 0u);
     EXPECT_EQ(with(last + 9, "\xc8").rfind("test.rxpack: damaged snapshot: invalid name match kind", 0), 0u);
+}
+
+TEST(Snapshot, SectionLengthsAreChecked) {
+    // Format 3 writes each pack section after its length in bytes (u64), then the section (for
+    // sources: the u32 count first); a file whose length disagrees with its section is refused,
+    // naming the section, and so is one whose length runs past the end.
+    const std::string bytes = rxtest::kb().to_snapshot();
+    const auto sources = static_cast<std::uint32_t>(rxtest::kb().info().sources);
+    std::vector<std::size_t> candidates;
+    for (std::size_t at = 32; at + 12 <= bytes.size(); ++at) {
+        std::uint64_t length;
+        std::uint32_t count;
+        std::memcpy(&length, bytes.data() + at, 8);
+        std::memcpy(&count, bytes.data() + at + 8, 4);
+        if (count == sources && length > 4 * std::uint64_t{sources} && length <= bytes.size() - at - 8)
+            candidates.push_back(at);
+    }
+    std::vector<std::string> errors;
+    for (const std::size_t at : candidates) {
+        std::uint64_t length;
+        std::memcpy(&length, bytes.data() + at, 8);
+        for (const std::uint64_t patched : {length - 1, std::uint64_t{1} << 40}) {
+            std::string crafted = bytes;
+            std::memcpy(crafted.data() + at, &patched, 8);
+            errors.push_back(error_of(reseal(crafted)));
+        }
+    }
+    auto has = [&](std::string_view what) {
+        return std::any_of(errors.begin(), errors.end(), [&](const std::string& e) {
+            return e.rfind(std::string("test.rxpack: damaged snapshot: section sources ") + std::string(what), 0) == 0;
+        });
+    };
+    EXPECT_TRUE(has("disagrees with its length")) << candidates.size();
+    EXPECT_TRUE(has("longer than the file")) << candidates.size();
 }
