@@ -205,6 +205,8 @@ const Product* KnowledgeBase::find_product(std::string_view id) const noexcept {
 const Product& KnowledgeBase::product(std::string_view id) const {
     return get_in(impl_->pack.products, impl_->product_index, id, "product");
 }
+// `.all()` first, as an argument: the built-in pack decodes a deferred section, and indexes the
+// ones it skipped at load, before find_in or get_in reads the index.
 const DrugClass* KnowledgeBase::find_class(std::string_view id) const noexcept {
     return find_in(impl_->pack.classes.all(), impl_->class_index, id);
 }
