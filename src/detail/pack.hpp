@@ -69,11 +69,6 @@ public:
         }
         return *this;
     }
-    Section& operator=(std::vector<T> items) {
-        pending_ = nullptr;
-        items_ = std::move(items);
-        return *this;
-    }
 
     [[nodiscard]] const std::vector<T>& all() const {
         ensure();
@@ -101,8 +96,8 @@ public:
     template <class... A>
     T& emplace_back(A&&... a) { return mut().emplace_back(std::forward<A>(a)...); }
 
-    // Whether it is still encoded, or was decoded from a pending state (then its ids were indexed
-    // by the snapshot reader).
+    // Whether the snapshot reader left it encoded at load (it stays marked after decoding): then
+    // that reader builds its id index, at load or when it decodes it, and build_lookups does not.
     [[nodiscard]] bool pending() const noexcept { return pending_ != nullptr; }
     // For the loader that fills it (the pack tables' member address): no decoding.
     [[nodiscard]] std::vector<T>& raw() noexcept { return items_; }
