@@ -712,6 +712,15 @@ public:
         : kb_(kb), payload_(payload), file_(std::move(file)), table_(std::move(table)) {}
     void decode() const override {
         std::call_once(once_, [this] {
+            // A decode that threw (out of memory) left part of its work behind, and call_once lets
+            // the next reader try again: it starts from nothing (the index builders start afresh).
+            PackData& p = kb_.pack;
+            p.sources.raw().clear();
+            p.classes.raw().clear();
+            p.conditions.raw().clear();
+            p.contraindications.raw().clear();
+            p.treatments.raw().clear();
+            p.profiles.raw().clear();
             for (const auto& [field, position, index] : sections_) {
                 In in(payload_, file_);
                 in.limit_expansion(payload_.size(), 0);
@@ -754,6 +763,7 @@ IdIndex* walked_index(KnowledgeBaseImpl& kb, std::string_view section) {
 }
 template <class T>
 void index_decoded(const std::vector<T>& items, IdIndex& index) {
+    index = IdIndex{};
     index.reserve(items.size());
     for (std::uint32_t i = 0; i < items.size(); ++i) index.emplace(items[i].id, i);
 }
@@ -767,6 +777,7 @@ IndexDecoded skipped_index(std::string_view section) {
     if (section == "profiles")
         return [](KnowledgeBaseImpl& kb) {
             const auto& profiles = kb.pack.profiles.raw();
+            kb.profile_index = IdIndex{};
             for (std::uint32_t i = 0; i < profiles.size(); ++i) kb.profile_index.emplace(profiles[i].substance, i);
         };
     return nullptr;
