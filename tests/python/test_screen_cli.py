@@ -258,3 +258,21 @@ def test_dask_to_parquet_of_partitions_with_different_rules_reads_back_equal(tmp
     for column in ROW_COLUMNS:
         assert back[column].astype(object).where(back[column].notna(), None).tolist() == \
             want[column].astype(object).where(want[column].notna(), None).tolist(), column
+
+
+def test_arrow_text_rows_equal_the_plain_conversion_of_the_pandas_rows():
+    # rxcaution.dask's partitions take their text columns from the core's Arrow dictionaries
+    # (screening.screen(..., _arrow_text=True)); they must equal kb.screen's rows converted the old
+    # way (_plain), dtypes included: unknown names, conditions, rows without a rule or a substance.
+    from rxcaution import screening
+    from rxcaution.dask import _plain
+
+    meds, conds = population(800, seed=21)
+    conds = pd.concat([conds, pd.DataFrame({"regimen_id": [9001], "condition": ["hypertension"]})], ignore_index=True)
+    for kwargs in ({}, {"conditions": conds}, {"conditions": conds, "min_severity": "major"}):
+        want = _plain(KB.screen(meds, **kwargs).rows)
+        got = screening.screen(KB, meds, _arrow_text=True, **kwargs).rows
+        pd.testing.assert_frame_equal(got, want)
+        assert len(got) > 0 and got["rule"].isna().any() and got["rule"].notna().any()
+    with pytest.raises(ValueError, match="_arrow_text gives pandas rows"):
+        screening.screen(KB, meds, _arrow_text=True, as_arrow=True)

@@ -36,6 +36,7 @@ import threading
 from typing import Any, Optional, Sequence
 
 from ._core import KnowledgeBase, Severity
+from . import screening
 from .screening import EVIDENCE, KINDS, ROW_COLUMNS, SEVERITIES, require
 
 __all__ = ["screen", "collect"]
@@ -162,7 +163,9 @@ def _screen_partition(part: Any, kb: Any, conditions: Any, options: dict) -> Any
         cond = conditions[conditions[rc].isin(part[rc].unique())]
     if len(part) == 0:
         return _meta(require("pandas"), part[options["regimen_column"]].dtype)
-    return _plain(kb.screen(part, conditions=cond, **options).rows)
+    # The text columns as string[pyarrow] straight from the core's Arrow dictionaries: no
+    # categoricals of Python str to convert back (_plain), a tenth less time per partition.
+    return screening.screen(kb, part, conditions=cond, _arrow_text=True, **options).rows
 
 
 def _meta(pd: Any, regimen_dtype: Any) -> Any:
@@ -317,7 +320,7 @@ def _screen_orphans(kb: Any, conditions: Any, options: dict, meta: Any, *ids: An
         return meta
     none = pd.DataFrame({rc: pd.Series([], dtype=alone[rc].dtype),
                          options["medication_column"]: pd.Series([], dtype=object)})
-    return _plain(kb.screen(none, conditions=alone, **options).rows)
+    return screening.screen(kb, none, conditions=alone, _arrow_text=True, **options).rows
 
 
 def collect(rows: Any, client: Any = None, *, direct: Optional[bool] = None) -> Any:

@@ -320,13 +320,24 @@ def _factorize_arrow(pa: Any, np: Any, data: Any, conditions: Any, rc: str, mc: 
 def screen(kb: KnowledgeBase, data: Any, *, conditions: Any = None, regimen_column: str = "regimen_id",
            medication_column: str = "medication", condition_column: str = "condition",
            min_severity: Severity = Severity.MINOR, kinds: Optional[Sequence[Any]] = None,
-           duplicate_therapy: bool = True, threads: int = 0, as_arrow: bool = False) -> ScreenResult:
-    """Implementation of :meth:`KnowledgeBase.screen` (see its documentation)."""
+           duplicate_therapy: bool = True, threads: int = 0, as_arrow: bool = False,
+           _arrow_text: bool = False) -> ScreenResult:
+    """Implementation of :meth:`KnowledgeBase.screen` (see its documentation).
+
+    ``_arrow_text`` (private, for ``rxcaution.dask``): pandas rows whose text columns (rule,
+    medications, substances, condition) are ``string[pyarrow]`` taken from Arrow dictionaries
+    the core writes, instead of categoricals of Python str (which Dask partitions would have to
+    convert back)."""
     np = require("numpy")
     if as_arrow:
         pa = require("pyarrow")
     else:
         pd = require("pandas")
+    if _arrow_text:
+        if as_arrow:
+            raise ValueError("screen(): _arrow_text gives pandas rows; it does not go with as_arrow")
+        require("pyarrow")
+    core_arrow = as_arrow or _arrow_text
     if threads < 0:
         raise ValueError("screen(): threads must be >= 0 (0 uses every core)")
     min_severity = min_severity if isinstance(min_severity, Severity) else Severity(str(min_severity))
@@ -352,7 +363,7 @@ def screen(kb: KnowledgeBase, data: Any, *, conditions: Any = None, regimen_colu
                         f"not {type(data).__name__}")
     else:
         out = _core._screen_lists(kb, data, conditions, min_severity, bool(duplicate_therapy), kind_list, int(threads),
-                                  as_arrow)
+                                  core_arrow)
         batch = _Batch(np.arange(len(out["regimen_offsets"]) - 1, dtype=np.int64), out["medication_texts"],
                        out["regimen_offsets"], out["medication_codes"], out["condition_texts"],
                        out["condition_offsets"] if conditions is not None else None,
@@ -360,8 +371,8 @@ def screen(kb: KnowledgeBase, data: Any, *, conditions: Any = None, regimen_colu
     if out is None:
         out = _core._screen_columns(kb, batch.medication_texts, batch.regimen_offsets, batch.medication_codes,
                                     batch.condition_texts, batch.condition_offsets, batch.condition_codes,
-                                    min_severity, bool(duplicate_therapy), kind_list, int(threads), as_arrow)
-    rows, summary = _tables(np, out, batch, _ids_of(kb, int(out["rule_serial"])), as_arrow)
+                                    min_severity, bool(duplicate_therapy), kind_list, int(threads), core_arrow)
+    rows, summary = _tables(np, out, batch, _ids_of(kb, int(out["rule_serial"])), as_arrow, _arrow_text)
     result = ScreenResult(rows=rows, summary=summary, pairs_evaluated=int(out["pairs_evaluated"]), kb=kb, _batch=batch,
                           _row_regimen=out["regimen"], _options=options)
     result._columns = {k: out[k] for k in ("kind", "input_a", "input_b", "rule", "rule_order")}
@@ -429,7 +440,8 @@ def _categorical_dtype(pd: Any, categories: Any, ordered: bool) -> Any:
     return pd.CategoricalDtype(index, ordered=ordered)
 
 
-def _tables(np: Any, out: dict, batch: _Batch, ids: _Ids, as_arrow: bool) -> tuple[Any, Any]:
+def _tables(np: Any, out: dict, batch: _Batch, ids: _Ids, as_arrow: bool,
+            arrow_text: bool = False) -> tuple[Any, Any]:
     regimen = out["regimen"]
     med_a, med_b, cond = out["medication_a"], out["medication_b"], out["condition"]
     med_texts, med_a = _unique_categories(np, list(batch.medication_texts), med_a)
@@ -442,7 +454,7 @@ def _tables(np: Any, out: dict, batch: _Batch, ids: _Ids, as_arrow: bool) -> tup
     rule_codes, sub_a, sub_b = out["rule"], out["substance_a"], out["substance_b"]
     max_sev = out["summary_max_severity"]
     um, uc = out["summary_unresolved_medications"], out["summary_unresolved_conditions"]
-    if as_arrow:
+    if as_arrow or arrow_text:
         pa = require("pyarrow")
         # Built by the core from the ids' bytes (no Python str); taken from the knowledge base's
         # id arrays only when the core could not (more than 2 GiB of ids).
@@ -503,7 +515,21 @@ def _tables(np: Any, out: dict, batch: _Batch, ids: _Ids, as_arrow: bool) -> tup
                 cache[key] = (_categorical_dtype(pd, categories, ordered), categories)
             return cache[key][0]
 
+        text_dtype = pd.StringDtype("pyarrow") if arrow_text else None
+        text_dictionaries: dict = {}
+
         def cat(codes: Any, categories: Any, ordered: bool) -> Any:
+            if arrow_text and not (categories is KINDS or categories is SEVERITIES or categories is EVIDENCE):
+                # string[pyarrow] values taken from the column's dictionary (missing where the code
+                # is -1); large_string first, which pandas keeps without a cast.
+                key = id(categories)
+                if key not in text_dictionaries:
+                    arr = categories if isinstance(categories, pa.Array) else _arrow_texts(pa, categories)
+                    text_dictionaries[key] = arr.cast(pa.large_string())
+                dictionary = text_dictionaries[key]
+                if len(codes) and int(codes.max()) >= len(dictionary):
+                    raise RuntimeError("screen(): a category code outside its categories")  # cannot happen
+                return pd.array(dictionary.take(_arrow_int32(pa, np, codes)), dtype=text_dtype)
             return pd.Categorical.from_codes(codes, dtype=dtype_of(categories, ordered), validate=False)
 
         def opt_int(values: Any) -> Any:
