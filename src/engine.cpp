@@ -141,7 +141,8 @@ void index_ids(const std::vector<T>& items, IdIndex& index) {
 }
 template <class T>
 void index_ids(const Section<T>& items, IdIndex& index) {
-    // A pending section's ids were indexed when the snapshot was read (read_snapshot).
+    // A section the snapshot reader left encoded is indexed by that reader, at load or when it
+    // decodes the section (snapshot.cpp, read_pack).
     if (!items.pending()) index_ids(items.all(), index);
 }
 
