@@ -135,11 +135,6 @@ bool IdIndex::emplace(std::string_view key, std::uint32_t value) {
 namespace {
 
 template <class T>
-void index_ids(const std::vector<T>& items, IdIndex& index) {
-    index.reserve(items.size());
-    for (std::uint32_t i = 0; i < items.size(); ++i) index.emplace(items[i].id, i);
-}
-template <class T>
 void index_ids(const Section<T>& items, IdIndex& index) {
     // A section the snapshot reader left encoded is indexed by that reader, at load or when it
     // decodes the section (snapshot.cpp, read_pack).

@@ -761,19 +761,13 @@ IdIndex* walked_index(KnowledgeBaseImpl& kb, std::string_view section) {
     if (section == "conditions") return &kb.condition_index;
     return nullptr;
 }
-template <class T>
-void index_decoded(const std::vector<T>& items, IdIndex& index) {
-    index = IdIndex{};
-    index.reserve(items.size());
-    for (std::uint32_t i = 0; i < items.size(); ++i) index.emplace(items[i].id, i);
-}
 using IndexDecoded = void (*)(KnowledgeBaseImpl&);
 IndexDecoded skipped_index(std::string_view section) {
-    if (section == "sources") return [](KnowledgeBaseImpl& kb) { index_decoded(kb.pack.sources.raw(), kb.source_index); };
+    if (section == "sources") return [](KnowledgeBaseImpl& kb) { index_ids(kb.pack.sources.raw(), kb.source_index); };
     if (section == "contraindications")
-        return [](KnowledgeBaseImpl& kb) { index_decoded(kb.pack.contraindications.raw(), kb.contraindication_index); };
+        return [](KnowledgeBaseImpl& kb) { index_ids(kb.pack.contraindications.raw(), kb.contraindication_index); };
     if (section == "treatments")
-        return [](KnowledgeBaseImpl& kb) { index_decoded(kb.pack.treatments.raw(), kb.treatment_index); };
+        return [](KnowledgeBaseImpl& kb) { index_ids(kb.pack.treatments.raw(), kb.treatment_index); };
     if (section == "profiles")
         return [](KnowledgeBaseImpl& kb) {
             const auto& profiles = kb.pack.profiles.raw();
@@ -790,7 +784,7 @@ std::size_t index_section(In& in, const Field& field, IdIndex& index) {
     const std::size_t n = in.count32(1, field.type->name.data());
     index.reserve(n);
     for (std::uint32_t k = 0; k < n; ++k) {
-        index.emplace(in.text_view(), k);  // the id leads every record (checked by the caller)
+        index.emplace(in.text_view(), k);  // the id leads every record (read_pack checks the table)
         for (std::size_t f = 1; f < fields.size(); ++f) skip_field(in, fields[f], 1);
     }
     return n;
@@ -841,8 +835,12 @@ void read_pack(In& in, KnowledgeBaseImpl& kb, std::shared_ptr<const StringTable>
                 deferred->add(&field, position, skipped);
                 continue;
             }
-            if (walked && !field.type->fields.empty() && field.type->fields.front().json == "id" &&
-                field.type->fields.front().kind == FieldKind::Text) {
+            if (walked) {
+                // index_section reads the id as each record's first field.
+                if (field.type->fields.empty() || field.type->fields.front().json != "id" ||
+                    field.type->fields.front().kind != FieldKind::Text)
+                    throw std::logic_error("snapshot reader: the " + std::string(field.json) +
+                                           " table does not start with the id");
                 counts.emplace_back(&field, index_section(in, field, *walked));
                 deferred->add(&field, position, nullptr);
             } else {

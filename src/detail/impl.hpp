@@ -107,6 +107,15 @@ private:
     std::vector<std::uint32_t> slots_;  // entry index + 1; 0 is an empty slot
 };
 
+// Each entity's id -> its position (a section's index, built from the start: an earlier one is
+// dropped).
+template <class T>
+void index_ids(const std::vector<T>& items, IdIndex& index) {
+    index = IdIndex{};
+    index.reserve(items.size());
+    for (std::uint32_t i = 0; i < items.size(); ++i) index.emplace(items[i].id, i);
+}
+
 // Normalised medication name -> what it stands for. Every load has it (about 1,700 names in the
 // built-in pack): one vector of entries with an open-addressing index rather than a node-based map
 // that allocates per name; lookups by string_view allocate nothing. A pack read from JSON builds
