@@ -396,6 +396,9 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
     const KnowledgeBaseImpl& kb = *impl_;
     const std::size_t regimens = batch.regimen_offsets.size() - 1;
     ScreenResult result;
+    // Written in full by the screen: a million regimens' summaries are 40 MB of fresh pages.
+    result.summaries.reserve(regimens);
+    detail::advise_huge_pages(result.summaries.data(), regimens * sizeof(ScreenSummary));
     result.summaries.resize(regimens);
     result.rule_ids = rule_ids_for(impl_);
 

@@ -39,9 +39,11 @@ inline constexpr std::size_t kHugePage = std::size_t{2} << 20;
 // table of a few hundred KiB fits the TLB's reach on its own.
 inline constexpr std::size_t kHugePageMinBlock = std::size_t{512} << 10;
 
-// A mapping of at least `bytes`, 2 MiB aligned and a multiple of 2 MiB, advised to use huge pages;
-// nullptr when it cannot be made.
-inline void* map_huge(std::size_t bytes) noexcept {
+// A mapping of at least `bytes`, 2 MiB aligned and a multiple of 2 MiB, advised to use huge pages
+// (all of it, or with `written_once`, the 2 MiB pages the block fills, and the last one when the
+// block fills half of it or more: the rest of a huge page is resident memory nothing uses, and
+// the small pages of a tail less than half full cost less than that); nullptr when it cannot be made.
+inline void* map_huge(std::size_t bytes, bool written_once = false) noexcept {
 #ifdef RXCAUTION_HUGE_PAGES
     const std::size_t length = (bytes + kHugePage - 1) / kHugePage * kHugePage;
     void* raw = mmap(nullptr, length + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -53,10 +55,13 @@ inline void* map_huge(std::size_t bytes) noexcept {
     if (aligned > start) munmap(raw, aligned - start);
     const std::uintptr_t end = start + length + kHugePage;
     if (end > aligned + length) munmap(reinterpret_cast<void*>(aligned + length), end - (aligned + length));
-    (void)madvise(reinterpret_cast<void*>(aligned), length, MADV_HUGEPAGE);  // advice only: a refusal changes nothing
+    const std::size_t advised = written_once ? (bytes + kHugePage / 2) / kHugePage * kHugePage : length;
+    if (advised)  // advice only: a refusal changes nothing
+        (void)madvise(reinterpret_cast<void*>(aligned), advised, MADV_HUGEPAGE);
     return reinterpret_cast<void*>(aligned);
 #else
     (void)bytes;
+    (void)written_once;
     return nullptr;
 #endif
 }
@@ -109,5 +114,60 @@ private:
 // A vector whose storage, when large, is on huge pages.
 template <class T>
 using HugeVector = std::vector<T, HugePageAllocator<T>>;
+
+// Asks for huge pages under the 2 MiB-aligned middle of [p, p + bytes), a block from the heap
+// about to be written in full (a population screen's summaries, a std::vector of the public
+// API), as numpy does for its large arrays: see AdvisedAllocator below for why. The head and
+// tail (under 2 MiB each) and blocks with no aligned 2 MiB in them keep small pages, so this
+// never makes more resident than the block; the advice may be refused.
+inline void advise_huge_pages(const void* p, std::size_t bytes) noexcept {
+#ifdef RXCAUTION_HUGE_PAGES
+    const auto start = reinterpret_cast<std::uintptr_t>(p);
+    const std::uintptr_t lo = (start + kHugePage - 1) & ~static_cast<std::uintptr_t>(kHugePage - 1);
+    const std::uintptr_t hi = (start + bytes) & ~static_cast<std::uintptr_t>(kHugePage - 1);
+    if (hi > lo) (void)madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
+// For large buffers written once right after they are allocated (a population screen's output
+// columns): std::allocator, except that blocks of 2 MiB and more are their own 2 MiB-aligned
+// mapping with huge pages where the block fills them (map_huge's `written_once`). A fresh 4 KiB
+// page costs a fault of about 1.2 us on the virtual machine this was measured on: the columns of
+// a screen of 1,000,000 regimens took 31,000 faults, about a seventh of the screen's time.
+template <class T>
+struct AdvisedAllocator {
+    using value_type = T;
+    AdvisedAllocator() = default;
+    template <class U>
+    AdvisedAllocator(const AdvisedAllocator<U>&) noexcept {}
+
+    [[nodiscard]] T* allocate(std::size_t n) {
+        if (!huge(n)) return std::allocator<T>{}.allocate(n);
+        void* p = map_huge(n * sizeof(T), true);
+        if (!p) throw std::bad_alloc();
+        return static_cast<T*>(p);
+    }
+    void deallocate(T* p, std::size_t n) noexcept {
+        if (huge(n)) unmap_huge(p, n * sizeof(T));
+        else std::allocator<T>{}.deallocate(p, n);
+    }
+    template <class U>
+    bool operator==(const AdvisedAllocator<U>&) const noexcept {
+        return true;
+    }
+
+private:
+    static bool huge(std::size_t n) noexcept {
+#ifdef RXCAUTION_HUGE_PAGES
+        return n >= kHugePage / sizeof(T);
+#else
+        (void)n;
+        return false;
+#endif
+    }
+};
 
 }  // namespace rxcaution::detail

@@ -3,7 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdint>
+#include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 using namespace rxcaution;
 using rxtest::contains;
@@ -126,6 +132,57 @@ TEST(KnowledgeBase, SeedContentIsQueryable) {
         EXPECT_TRUE(contains(treatment_ids, t)) << t;
     const Condition& withdrawal = kb().condition("opioid-withdrawal");
     EXPECT_FALSE(withdrawal.symptoms.empty());
+}
+
+#if defined(__linux__) && !defined(RXCAUTION_NO_HUGE_PAGES)
+// The VmFlags line of the mapping of this process that holds `address` ("" when none does).
+std::string flags_at(const void* address) {
+    std::ifstream smaps("/proc/self/smaps");
+    const auto want = reinterpret_cast<std::uintptr_t>(address);
+    bool in = false;
+    for (std::string line; std::getline(smaps, line);) {
+        const std::size_t dash = line.find('-'), space = line.find(' ');
+        if (!line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) && dash < space &&
+            space != std::string::npos && line.find(':') > space) {  // "start-end perms ...", not "Size: ..."
+            in = std::stoull(line.substr(0, dash), nullptr, 16) <= want &&
+                 want < std::stoull(line.substr(dash + 1, space - dash - 1), nullptr, 16);
+            continue;
+        }
+        if (in && line.rfind("VmFlags:", 0) == 0) return line + " ";
+    }
+    return "";
+}
+#endif
+
+TEST(AdvisedAllocator, LargeBlocksGetHugePagesWhereTheyFillThemAndKeepTheirContents) {
+    using rxcaution::detail::AdvisedAllocator;
+    using rxcaution::detail::kHugePage;
+    std::vector<std::uint32_t, AdvisedAllocator<std::uint32_t>> v;
+    const std::size_t n = (kHugePage + kHugePage / 4) / sizeof(std::uint32_t);  // 2.5 MiB: one huge page and a tail
+    for (std::size_t i = 0; i < n; ++i) v.push_back(static_cast<std::uint32_t>(i * 2654435761u));
+    for (std::size_t i = 0; i < n; i += 4097) ASSERT_EQ(v[i], static_cast<std::uint32_t>(i * 2654435761u)) << i;
+    std::vector<std::uint32_t, AdvisedAllocator<std::uint32_t>> exact;
+    exact.reserve(n);  // a block of exactly 2.5 MiB
+    exact.assign(v.begin(), v.end());
+    EXPECT_TRUE(std::equal(exact.begin(), exact.end(), v.begin(), v.end()));
+#if defined(__linux__) && !defined(RXCAUTION_NO_HUGE_PAGES)
+    ASSERT_EQ(reinterpret_cast<std::uintptr_t>(exact.data()) % kHugePage, 0u);
+    // The filled 2 MiB is advised; the tail, a quarter of a huge page, keeps small pages (had it
+    // been advised, touching it would make a whole huge page resident for half a MiB of data).
+    const char* const block = reinterpret_cast<const char*>(exact.data());
+    const std::string head = flags_at(block + kHugePage - 1), tail = flags_at(block + kHugePage);
+    EXPECT_NE(head.find(" hg "), std::string::npos) << head;
+    ASSERT_FALSE(tail.empty());
+    EXPECT_EQ(tail.find(" hg "), std::string::npos) << tail;
+    // Three quarters of a huge page is worth one.
+    std::vector<std::uint8_t, AdvisedAllocator<std::uint8_t>> most;
+    most.reserve(kHugePage + 3 * kHugePage / 4);
+    const std::string whole = flags_at(most.data() + 2 * kHugePage - 1);
+    EXPECT_NE(whole.find(" hg "), std::string::npos) << whole;
+#endif
+    // Small blocks come from the heap, as with std::allocator.
+    std::vector<std::uint32_t, AdvisedAllocator<std::uint32_t>> small(100, 7);
+    EXPECT_EQ(small[99], 7u);
 }
 
 TEST(HugePageAllocator, LargeBlocksAreTheirOwnAlignedMappingAndKeepTheirContents) {

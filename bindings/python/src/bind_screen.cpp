@@ -19,6 +19,8 @@
 
 #include <pybind11/numpy.h>
 
+#include "detail/huge_pages.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -218,8 +220,10 @@ py::list read_sequences(const py::tuple& snapshot, const char* what) {
 // An allocator whose resize() leaves new integers uninitialised: every column below is written in
 // full right after it grows, and value-initialising first was a memset of every column of every
 // row (about 3% of a 20,000-regimen screen's call).
+// Large columns are advised to use huge pages (detail::AdvisedAllocator): they are written once,
+// right after they grow.
 template <class T>
-struct UninitAllocator : std::allocator<T> {
+struct UninitAllocator : detail::AdvisedAllocator<T> {
     using value_type = T;
     UninitAllocator() = default;
     template <class U>
@@ -800,20 +804,21 @@ py::dict screen_to_columns(const KnowledgeBase& kb, const ScreenBatch& batch, Sc
     }
     const unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
     const std::size_t regimens = res.summaries.size();
-    auto s_medications = column<std::int32_t>(regimens), s_conditions = column<std::int32_t>(regimens),
-         s_warnings = column<std::int32_t>(regimens), s_unresolved_medications = column<std::int32_t>(regimens),
-         s_unresolved_conditions = column<std::int32_t>(regimens);
-    auto s_max_severity = column<std::int8_t>(regimens);
-    py::array_t<std::int32_t> s_by[4] = {column<std::int32_t>(regimens), column<std::int32_t>(regimens),
-                                         column<std::int32_t>(regimens), column<std::int32_t>(regimens)};
+    // Written in full below, then handed to numpy without a copy (large ones on huge pages).
+    auto sized = [regimens](auto& v) { v.resize(regimens); };
+    Column<std::int32_t> s_medications, s_conditions, s_warnings, s_unresolved_medications, s_unresolved_conditions,
+        s_by[4];
+    Column<std::int8_t> s_max_severity;
+    for (auto* v : {&s_medications, &s_conditions, &s_warnings, &s_unresolved_medications, &s_unresolved_conditions,
+                    &s_by[0], &s_by[1], &s_by[2], &s_by[3]})
+        sized(*v);
+    sized(s_max_severity);
     {
-        // Raw pointers taken with the GIL held; the arrays are not visible to Python yet.
-        std::int32_t *const q_med = s_medications.mutable_data(), *const q_cond = s_conditions.mutable_data(),
-                            *const q_warn = s_warnings.mutable_data(), *const q_um = s_unresolved_medications.mutable_data(),
-                            *const q_uc = s_unresolved_conditions.mutable_data();
-        std::int32_t* const q_by[4] = {s_by[0].mutable_data(), s_by[1].mutable_data(), s_by[2].mutable_data(),
-                                       s_by[3].mutable_data()};
-        std::int8_t* const q_max = s_max_severity.mutable_data();
+        std::int32_t *const q_med = s_medications.data(), *const q_cond = s_conditions.data(),
+                            *const q_warn = s_warnings.data(), *const q_um = s_unresolved_medications.data(),
+                            *const q_uc = s_unresolved_conditions.data();
+        std::int32_t* const q_by[4] = {s_by[0].data(), s_by[1].data(), s_by[2].data(), s_by[3].data()};
+        std::int8_t* const q_max = s_max_severity.data();
         const ScreenSummary* const sums = res.summaries.data();
         py::gil_scoped_release release;
         auto fill = [&](unsigned t, unsigned count) {
@@ -861,16 +866,16 @@ py::dict screen_to_columns(const KnowledgeBase& kb, const ScreenBatch& batch, Sc
             return std::string_view(substances[static_cast<std::size_t>(g)].id);
         });
     }
-    out["summary_medications"] = s_medications;
-    out["summary_conditions"] = s_conditions;
-    out["summary_warnings"] = s_warnings;
-    out["summary_minor"] = s_by[0];
-    out["summary_moderate"] = s_by[1];
-    out["summary_major"] = s_by[2];
-    out["summary_contraindicated"] = s_by[3];
-    out["summary_max_severity"] = s_max_severity;
-    out["summary_unresolved_medications"] = s_unresolved_medications;
-    out["summary_unresolved_conditions"] = s_unresolved_conditions;
+    out["summary_medications"] = owned_array(std::move(s_medications));
+    out["summary_conditions"] = owned_array(std::move(s_conditions));
+    out["summary_warnings"] = owned_array(std::move(s_warnings));
+    out["summary_minor"] = owned_array(std::move(s_by[0]));
+    out["summary_moderate"] = owned_array(std::move(s_by[1]));
+    out["summary_major"] = owned_array(std::move(s_by[2]));
+    out["summary_contraindicated"] = owned_array(std::move(s_by[3]));
+    out["summary_max_severity"] = owned_array(std::move(s_max_severity));
+    out["summary_unresolved_medications"] = owned_array(std::move(s_unresolved_medications));
+    out["summary_unresolved_conditions"] = owned_array(std::move(s_unresolved_conditions));
     out["pairs_evaluated"] = res.pairs_evaluated;
     return out;
 }
