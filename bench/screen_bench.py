@@ -8,6 +8,8 @@ Contenders on the same synthetic population (bench/population.py: Zipf-like drug
 * ``kb.screen`` on 1 and 2 threads, with the regimens as a list of lists of str (the form the dict
   peer and the ``kb.check`` loop get them in), as a pandas long DataFrame with a str medication
   column, and as the same DataFrame with a categorical (dictionary-encoded) medication column;
+* the C++ screen alone on 1 and 2 threads (the regimens dictionary-encoded beforehand: no Python
+  list read, no table built);
 * ``rxcaution.dask.screen`` on a ``LocalCluster`` with 2 worker processes (1 thread each), the
   long table written as 8 Parquet files of consecutive regimens: against the single-process
   2-thread DataFrame screen (the issue's target), timed in alternation on the running cluster with
@@ -243,6 +245,13 @@ def main(argv: list[str] | None = None) -> int:
     for threads in (1, 2):
         results[f"kb.screen list, {threads} thread{'s' * (threads > 1)}"] = evals / best_of(
             lambda t=threads: kb.screen(regs, threads=t), args.repeats)
+    # The C++ screen alone: the same regimens dictionary-encoded beforehand (bench/peers.py's
+    # engine_call), so no Python list is read and no table is built: what the core does per regimen.
+    engine = peers.engine_call(rxcaution, kb, regs)
+    if engine is not None:
+        for threads in (1, 2):
+            results[f"C++ screen alone, {threads} thread{'s' * (threads > 1)}"] = evals / best_of(
+                lambda t=threads: engine(t), args.repeats)
     results["kb.screen DataFrame, 1 thread"] = evals / best_of(lambda: kb.screen(frame, threads=1), args.repeats)
     results["kb.screen DataFrame, 2 threads"] = evals / best_of(lambda: kb.screen(frame, threads=2), args.repeats)
     # The same table with its medication column dictionary-encoded (pandas Categorical), as a
@@ -279,6 +288,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  screen 1 thread, categorical DataFrame in: {results['kb.screen DataFrame categorical, 1 thread'] / 1e6:.1f}"
           f" M/s wall, {cat_one / 1e6:.1f} M/s CPU time, {cat_one / base:.1f}x the dict peer in CPU time")
     print(f"  screen 2 threads / 1 thread = {two / one:.2f}x (target >= 1.7x)")
+    if "C++ screen alone, 1 thread" in results:
+        e1, e2 = results["C++ screen alone, 1 thread"], results["C++ screen alone, 2 threads"]
+        print(f"  C++ screen alone: 1 thread {e1 / 1e6:.1f} M/s wall, {e1 / base:.1f}x the dict peer; "
+              f"2 threads / 1 thread = {e2 / e1:.2f}x")
     frame_two = results["kb.screen DataFrame, 2 threads"]
     if isinstance(dask, float):
         for name, ratio in dask_info["ratios"].items():

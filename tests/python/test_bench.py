@@ -197,6 +197,7 @@ def test_screen_bench_quick_run_reports_every_contender(tmp_path):
     assert "population: 3,000 regimens" in proc.stdout
     figures = json.loads(out.read_text(encoding="utf-8"))
     for name in ("dict peer loop", "kb.check loop", "kb.screen list, 1 thread", "kb.screen list, 2 threads",
-                 "kb.screen DataFrame, 2 threads"):
+                 "kb.screen DataFrame, 2 threads", "C++ screen alone, 1 thread", "C++ screen alone, 2 threads"):
         assert figures["results"][name] > 0, name
     assert "screen 2 threads / 1 thread = " in proc.stdout
+    assert "C++ screen alone: 1 thread " in proc.stdout
