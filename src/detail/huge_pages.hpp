@@ -132,6 +132,18 @@ inline void advise_huge_pages(const void* p, std::size_t bytes) noexcept {
 #endif
 }
 
+// Writes a zero byte into every 4 KiB page of [p, p + bytes), so that the block is resident
+// before several threads write parts of it: on the virtual machine this was measured on, two
+// threads taking page faults in one process at once (huge pages above all) took far longer than
+// one thread taking them all. The two threads encoding 5,352,715 list entries into fresh huge
+// pages took 55-61 ms, 43-45 ms on small pages, 41-43 ms with the pages touched here first.
+// The caller writes every byte afterwards (the zeros are not a value anyone reads).
+inline void touch_pages(void* p, std::size_t bytes) noexcept {
+    constexpr std::size_t kPage = 4096;
+    auto* const first = static_cast<volatile unsigned char*>(p);
+    for (std::size_t at = 0; at < bytes; at += kPage) first[at] = 0;
+}
+
 // For large buffers written once right after they are allocated (a population screen's output
 // columns): std::allocator, except that blocks of 2 MiB and more are their own 2 MiB-aligned
 // mapping with huge pages where the block fills them (map_huge's `written_once`). A fresh 4 KiB

@@ -380,6 +380,33 @@ def test_texts_first_met_late_in_a_large_list_get_the_codes_of_one_thread():
     assert first_seen.index("Ärzneimittel") < first_seen.index("tramadol") < first_seen.index("gabapentin")
 
 
+def test_the_parallel_encoder_hashes_str_as_str_does_and_caches_it_right():
+    """On several threads the encoder keys texts by str's own hash: read where the object has it
+    cached, computed (and cached in the object, as str.__hash__ does) where not. Equal texts in an
+    object hashed before and in one never hashed must share a code, and the hash left in an object
+    must be the one Python computes for that text (a wrong one would break every dict it meets)."""
+    rnd = random.Random(23)
+    names = ["methadone", "ketamine", "Suboxone", "Ärzneimittel", "", "ondansetron", "métformine", "zorvatinex",
+             "naltrexone", "x" * 40]
+    hashed = {n: "".join(list(n)) for n in names}
+    for text in hashed.values():
+        hash(text)  # cached in these objects
+    regs, fresh = [], []
+    for i in range(9000):
+        picked = rnd.sample(names, 8)
+        meds = ["".join(list(n)) if (i + k) % 2 else hashed[n] for k, n in enumerate(picked)]  # new, unhashed
+        fresh.extend(m for k, m in enumerate(meds) if (i + k) % 2)
+        regs.append(meds)
+    assert sum(map(len, regs)) >= 65536  # the parallel encoder's case
+    two = KB.screen(regs, threads=2)  # first: the fresh objects are not hashed yet
+    _same_result(KB.screen(regs, threads=1), two)
+    assert sorted(two.rows["medication_a"].cat.categories) == sorted(set(m for r in regs for m in r))
+    for text in fresh[::97]:
+        again = "".join(list(text))  # hashed by Python now, from the text
+        assert hash(text) == hash(again), text
+        assert {text: 1}[again] == 1
+
+
 def test_lists_of_many_distinct_str_objects_encode_as_lists_of_shared_ones():
     """Past 65,536 distinct str objects the encoders stop keying by object address (lists read from
     a file have a str per entry: that table would only grow); every text must still get the code,

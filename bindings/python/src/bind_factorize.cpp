@@ -16,6 +16,8 @@
 
 #include <pybind11/numpy.h>
 
+#include "detail/huge_pages.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -212,6 +214,9 @@ void bind_factorize(py::module_& m) {
             if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
             const std::size_t slices =
                 std::clamp<std::size_t>(rows / kRowsPerThread, 1, static_cast<std::size_t>(threads));
+            // numpy puts arrays of 4 MiB and more on huge pages: resident before the slices' threads
+            // write it (see detail::touch_pages).
+            if (slices > 1) detail::touch_pages(codes, rows * sizeof(std::int32_t));
             std::vector<Table> tables;
             std::vector<std::int32_t> global_of;
             Table global(0);
