@@ -232,7 +232,7 @@ std::shared_ptr<TextCache> text_cache_for(const std::shared_ptr<const KnowledgeB
 }
 
 // Most texts a knowledge base's cache of resolved texts holds (each some hundreds of bytes).
-constexpr std::size_t kTextCacheLimit = 65536;
+constexpr std::size_t kTextCacheLimit = 131072;
 
 // Below this many distinct texts per thread, starting a thread costs more than it saves (a
 // thread costs some tens of microseconds; a thousand pack names take about 150 us to resolve).

@@ -181,7 +181,7 @@ struct ScreenResult {
     std::vector<bool> condition_resolved;
     /// Distinct medication texts this call resolved itself; the others were found in the
     /// knowledge base's record of how the texts of its earlier screens resolved (two generations
-    /// of at most 65,536 texts each; texts no longer met age out). A diagnostic: the rows are the
+    /// of at most 131,072 texts each, about 150 bytes a text; texts no longer met age out). A diagnostic: the rows are the
     /// same either way.
     std::size_t texts_resolved = 0;
     /// The rule ids of the knowledge base screened, for naming the rows' rules (never null after

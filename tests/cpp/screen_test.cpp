@@ -499,7 +499,7 @@ TEST(Screen, RuleIdsNameEveryRowsRuleOncePerKnowledgeBase) {
 }
 
 // Each knowledge base keeps how the texts of its earlier screens resolved (two generations of at
-// most 65,536 texts: a full generation becomes the older one, the older one is dropped, a text
+// most 131,072 texts: a full generation becomes the older one, the older one is dropped, a text
 // met in the older one moves back): a second screen of the same texts, composite and unknown
 // names included, gives the rows of the first; screens of more texts than both generations hold,
 // on several threads at once (dropping generations while the others read them; TSan in
@@ -524,14 +524,14 @@ TEST(Screen, ResolvedTextsAreCachedPerKnowledgeBaseWithinABound) {
     EXPECT_EQ(warning_rows, rep.warnings().size());
     EXPECT_GT(warning_rows, 2u);
 
-    // Three batches of 46,000 distinct texts each (138,000 together, more than the two
+    // Three batches of 92,000 distinct texts each (276,000 together, more than the two
     // generations hold), screened at once and twice each.
     std::vector<std::vector<std::vector<std::string>>> batches(3);
     for (int b = 0; b < 3; ++b)
-        for (int r = 0; r < 23000; ++r)
+        for (int r = 0; r < 46000; ++r)
             batches[static_cast<std::size_t>(b)].push_back(
                 {"methadone", "unknown-" + std::to_string(b) + "-" + std::to_string(r), r % 5 ? "ketamine" : "alprazolam",
-                 "acetaminophen 325 MG / oxycodone hydrochloride " + std::to_string(b * 23000 + r) + " MG Oral Tablet"});
+                 "acetaminophen 325 MG / oxycodone hydrochloride " + std::to_string(b * 46000 + r) + " MG Oral Tablet"});
     std::vector<std::vector<std::string>> expected;
     for (const auto& batch : batches) expected.push_back(rows_text(kb().screen(batch, {}, threads(1))));
     std::vector<int> same(6, 0);
@@ -553,15 +553,15 @@ TEST(Screen, ResolvedTextsAreCachedPerKnowledgeBaseWithinABound) {
 TEST(Screen, APopulationOfMoreTextsThanOneCacheGenerationIsResolvedOnce) {
     const KnowledgeBase fresh = KnowledgeBase::from_snapshot(kb().to_snapshot());
     std::vector<std::vector<std::string>> regs;
-    for (int r = 0; r < 40000; ++r)
+    for (int r = 0; r < 70000; ++r)  // 140,002 distinct texts, more than one generation's 131,072
         regs.push_back({"methadone", "unknown-" + std::to_string(r), "zorvatinex " + std::to_string(r), "ketamine"});
     const auto first = fresh.screen(regs, {}, threads(2));
-    EXPECT_EQ(first.texts_resolved, 80002u);
+    EXPECT_EQ(first.texts_resolved, 140002u);
     const auto again = fresh.screen(regs, {}, threads(2));
     EXPECT_EQ(again.texts_resolved, 0u);
     EXPECT_EQ(rows_text(again), rows_text(first));
     // In two chunks, twice over: still nothing to resolve.
-    const std::vector<std::vector<std::string>> front(regs.begin(), regs.begin() + 20000), back(regs.begin() + 20000, regs.end());
+    const std::vector<std::vector<std::string>> front(regs.begin(), regs.begin() + 35000), back(regs.begin() + 35000, regs.end());
     for (int round = 0; round < 2; ++round) {
         EXPECT_EQ(fresh.screen(front, {}, threads(1)).texts_resolved, 0u) << round;
         EXPECT_EQ(fresh.screen(back, {}, threads(1)).texts_resolved, 0u) << round;
