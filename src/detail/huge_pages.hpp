@@ -75,19 +75,24 @@ inline void unmap_huge(void* p, std::size_t bytes) noexcept {
 #endif
 }
 
-// std::allocator, except for blocks of kHugePageMinBlock bytes and more on Linux, which are always
-// their own mapping (map_huge; std::bad_alloc when it cannot be made, as from the heap): which kind
-// a block is follows from its size, which allocate(n) and deallocate(p, n) both see.
-template <class T>
-struct HugePageAllocator {
+// std::allocator, except for blocks of MinBlock bytes and more on Linux, which are always their
+// own mapping (map_huge, with its `written_once`; std::bad_alloc when it cannot be made, as from
+// the heap): which kind a block is follows from its size, which allocate(n) and deallocate(p, n)
+// both see. Used as HugePageAllocator and AdvisedAllocator.
+template <class T, std::size_t MinBlock, bool WrittenOnce>
+struct MappedAllocator {
     using value_type = T;
-    HugePageAllocator() = default;
     template <class U>
-    HugePageAllocator(const HugePageAllocator<U>&) noexcept {}
+    struct rebind {
+        using other = MappedAllocator<U, MinBlock, WrittenOnce>;
+    };
+    MappedAllocator() = default;
+    template <class U>
+    MappedAllocator(const MappedAllocator<U, MinBlock, WrittenOnce>&) noexcept {}
 
     [[nodiscard]] T* allocate(std::size_t n) {
         if (!huge(n)) return std::allocator<T>{}.allocate(n);
-        void* p = map_huge(n * sizeof(T));
+        void* p = map_huge(n * sizeof(T), WrittenOnce);
         if (!p) throw std::bad_alloc();
         return static_cast<T*>(p);
     }
@@ -96,20 +101,25 @@ struct HugePageAllocator {
         else std::allocator<T>{}.deallocate(p, n);
     }
     template <class U>
-    bool operator==(const HugePageAllocator<U>&) const noexcept {
+    bool operator==(const MappedAllocator<U, MinBlock, WrittenOnce>&) const noexcept {
         return true;
     }
 
 private:
     static bool huge(std::size_t n) noexcept {
 #ifdef RXCAUTION_HUGE_PAGES
-        return n >= kHugePageMinBlock / sizeof(T);
+        return n >= MinBlock / sizeof(T);
 #else
         (void)n;
         return false;
 #endif
     }
 };
+
+// For the few large tables every check and screen reads at random places: blocks of
+// kHugePageMinBlock bytes and more wholly on huge pages.
+template <class T>
+using HugePageAllocator = MappedAllocator<T, kHugePageMinBlock, false>;
 
 // A vector whose storage, when large, is on huge pages.
 template <class T>
@@ -136,7 +146,8 @@ inline void advise_huge_pages(const void* p, std::size_t bytes) noexcept {
 // before several threads write parts of it: on the virtual machine this was measured on, two
 // threads taking page faults in one process at once (huge pages above all) took far longer than
 // one thread taking them all. The two threads encoding 5,352,715 list entries into fresh huge
-// pages took 55-61 ms, 43-45 ms on small pages, 41-43 ms with the pages touched here first.
+// pages took 55-61 ms, 43-45 ms on small pages, 45-47 ms on pages touched here first (the touching
+// not counted: it is one thread's faults, without the other thread's waiting).
 // The caller writes every byte afterwards (the zeros are not a value anyone reads).
 inline void touch_pages(void* p, std::size_t bytes) noexcept {
     constexpr std::size_t kPage = 4096;
@@ -145,41 +156,11 @@ inline void touch_pages(void* p, std::size_t bytes) noexcept {
 }
 
 // For large buffers written once right after they are allocated (a population screen's output
-// columns): std::allocator, except that blocks of 2 MiB and more are their own 2 MiB-aligned
-// mapping with huge pages where the block fills them (map_huge's `written_once`). A fresh 4 KiB
-// page costs a fault of about 1.2 us on the virtual machine this was measured on: the columns of
-// a screen of 1,000,000 regimens took 31,000 faults, about a seventh of the screen's time.
+// columns): blocks of 2 MiB and more are their own 2 MiB-aligned mapping, with huge pages where the
+// block fills them (map_huge's `written_once`). A fresh 4 KiB page costs a fault of about 1.2 us
+// on the virtual machine this was measured on: the columns of a screen of 1,000,000 regimens took
+// 31,000 faults, about a seventh of the screen's time.
 template <class T>
-struct AdvisedAllocator {
-    using value_type = T;
-    AdvisedAllocator() = default;
-    template <class U>
-    AdvisedAllocator(const AdvisedAllocator<U>&) noexcept {}
-
-    [[nodiscard]] T* allocate(std::size_t n) {
-        if (!huge(n)) return std::allocator<T>{}.allocate(n);
-        void* p = map_huge(n * sizeof(T), true);
-        if (!p) throw std::bad_alloc();
-        return static_cast<T*>(p);
-    }
-    void deallocate(T* p, std::size_t n) noexcept {
-        if (huge(n)) unmap_huge(p, n * sizeof(T));
-        else std::allocator<T>{}.deallocate(p, n);
-    }
-    template <class U>
-    bool operator==(const AdvisedAllocator<U>&) const noexcept {
-        return true;
-    }
-
-private:
-    static bool huge(std::size_t n) noexcept {
-#ifdef RXCAUTION_HUGE_PAGES
-        return n >= kHugePage / sizeof(T);
-#else
-        (void)n;
-        return false;
-#endif
-    }
-};
+using AdvisedAllocator = MappedAllocator<T, kHugePage, true>;
 
 }  // namespace rxcaution::detail
