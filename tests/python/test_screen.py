@@ -50,6 +50,24 @@ def test_list_of_lists_gives_exact_rows_and_columns():
     assert str(res.rows["severity"].dtype) == "category" and res.rows["severity"].cat.ordered
 
 
+def test_a_table_reads_every_kind_of_text_as_the_lists_do():
+    """A table's distinct texts reach the core through _screen_columns, which reads an ASCII str's
+    bytes directly and every other str as the bindings' Text caster does: non-ASCII and lone
+    surrogates (read as U+FFFD) must give the rows, texts and resolution of the list input."""
+    regs = [["méthadone", "ketamine", "\ud800methadone"], ["Ωmega", "Suboxone", "alprazolam"], ["methadone", ""]]
+    meds = pd.DataFrame({"rid": [r for r, meds in enumerate(regs) for _ in meds],
+                         "drug": pd.Series([m for meds in regs for m in meds], dtype=object)})
+    conds = pd.DataFrame({"rid": [0, 1, 2],
+                          "dx": pd.Series(["hypértension", "\ud800x", "significant-hypertension"], dtype=object)})
+    table = KB.screen(meds, conditions=conds, regimen_column="rid", medication_column="drug", condition_column="dx",
+                      threads=1)
+    lists = KB.screen(regs, conditions=[["hypértension"], ["\ud800x"], ["significant-hypertension"]], threads=1)
+    assert plain_rows(table.rows) == plain_rows(lists.rows)
+    assert plain_rows(table.summary.drop(columns="regimen")) == plain_rows(lists.summary.drop(columns="regimen"))
+    unresolved = table.rows[table.rows["kind"] == "unresolved-medication"]["medication_a"].tolist()
+    assert unresolved == ["méthadone", "\ud800methadone", "Ωmega", ""]  # the texts as given, reported
+
+
 def test_pandas_long_format_with_conditions_keeps_table_order_of_regimens():
     meds = pd.DataFrame({"rid": ["b", "a", "b", "a", "c"],
                          "drug": ["ketamine", "Suboxone", "methadone", "alprazolam", "aspirin-ish"]})

@@ -971,12 +971,14 @@ void bind_screen(py::module_& m) {
         "Private: screen lists of lists of str (see rxcaution.screening).\n\nReturns\n-------\ndict\n");
     m.def(
         "_screen_columns",
-        [](const KnowledgeBase& kb, std::vector<Text> medication_texts, const I64& regimen_offsets,
-           const I32& medication_codes, std::vector<Text> condition_texts, const std::optional<I64>& condition_offsets,
+        [](const KnowledgeBase& kb, const py::object& medication_texts, const I64& regimen_offsets,
+           const I32& medication_codes, const py::object& condition_texts, const std::optional<I64>& condition_offsets,
            const std::optional<I32>& condition_codes, Severity min_severity, bool duplicate_therapy,
            const std::vector<WarningKind>& kinds, unsigned threads, bool arrow) {
-            const std::vector<std::string> med = strings(std::move(medication_texts));
-            const std::vector<std::string> cond = strings(std::move(condition_texts));
+            const std::vector<std::string> med =
+                texts_of(medication_texts, "_screen_columns(): medication_texts must be a list of str");
+            const std::vector<std::string> cond =
+                texts_of(condition_texts, "_screen_columns(): condition_texts must be a list of str");
             ScreenBatch batch;
             batch.medication_texts = med;
             batch.regimen_offsets = {regimen_offsets.data(), static_cast<std::size_t>(regimen_offsets.size())};
