@@ -54,7 +54,7 @@ def test_a_table_reads_every_kind_of_text_as_the_lists_do():
     """A table's distinct texts reach the core through _screen_columns, which reads an ASCII str's
     bytes directly and every other str as the bindings' Text caster does: non-ASCII and lone
     surrogates (read as U+FFFD) must give the rows, texts and resolution of the list input."""
-    regs = [["méthadone", "ketamine", "\ud800methadone"], ["Ωmega", "Suboxone", "alprazolam"], ["methadone", ""]]
+    regs = [["méthadone", "ketamine", "\ud800methadone"], ["Ωmega", "Suboxone", "alprazolam"], ["methadone", "", "Kétamine"]]
     meds = pd.DataFrame({"rid": [r for r, meds in enumerate(regs) for _ in meds],
                          "drug": pd.Series([m for meds in regs for m in meds], dtype=object)})
     conds = pd.DataFrame({"rid": [0, 1, 2],
@@ -66,6 +66,7 @@ def test_a_table_reads_every_kind_of_text_as_the_lists_do():
     assert plain_rows(table.summary.drop(columns="regimen")) == plain_rows(lists.summary.drop(columns="regimen"))
     unresolved = table.rows[table.rows["kind"] == "unresolved-medication"]["medication_a"].tolist()
     assert unresolved == ["méthadone", "\ud800methadone", "Ωmega", ""]  # the texts as given, reported
+    assert ("methadone", "Kétamine") in set(zip(table.rows["medication_a"], table.rows["medication_b"]))
 
 
 def test_pandas_long_format_with_conditions_keeps_table_order_of_regimens():
