@@ -128,9 +128,13 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
             m += ing[i].second;
             single = single && ing[i].second <= 1;
         }
-        sub.resize(m);
-        input.resize(m);
-        begin.resize(n + 1);
+        // Grown, never shrunk: only the first m (n + 1) entries are read; resize() to each
+        // regimen's own size wrote zeros into every entry a larger regimen had used before.
+        if (sub.size() < m) {
+            sub.resize(m);
+            input.resize(m);
+        }
+        if (begin.size() < n + 1) begin.resize(n + 1);
         for (std::size_t i = 0, f = 0; i < n; ++i) {
             begin[i] = static_cast<std::uint32_t>(f);
             for (std::size_t x = 0; x < ing[i].second; ++x, ++f) {
@@ -144,8 +148,10 @@ void evaluate_regimen(const KnowledgeBaseImpl& kb, const RegimenView& regimen, c
         // tested (any_starts stays 0; the multi-ingredient loop tests `masks` first).
         const bool masks = dup && kb.any_duplicate_starts;
         if (masks) {
-            starts.resize(m);
-            member.resize(m);
+            if (starts.size() < m) {
+                starts.resize(m);
+                member.resize(m);
+            }
             for (std::size_t f = 0; f < m; ++f) {
                 starts[f] = kb.duplicate_starts_mask[sub[f]];
                 member[f] = kb.duplicate_member_mask[sub[f]];

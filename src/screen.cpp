@@ -289,9 +289,11 @@ void screen_chunk(const Shared& s, Worker& w, std::size_t first, std::size_t las
         const auto begin = static_cast<std::size_t>(b.regimen_offsets[r]);
         const std::size_t n = static_cast<std::size_t>(b.regimen_offsets[r + 1]) - begin;
         const std::int32_t* codes = b.medication_codes.data() + begin;
-        w.refs.resize(n);
-        w.duplicate_of.resize(n);
-        w.ing.resize(n);
+        if (w.refs.size() < n) {  // grown, never shrunk: only the first n entries are read
+            w.refs.resize(n);
+            w.duplicate_of.resize(n);
+            w.ing.resize(n);
+        }
         // Repeats (same normalised text) are found through a per-key stamp: O(n) per regimen.
         if (++w.stamp == 0) {
             std::fill(w.key_stamp.begin(), w.key_stamp.end(), 0);
