@@ -496,7 +496,7 @@ void build_lookups(KnowledgeBaseImpl& kb_ref, bool names) {
     index_ids(p.treatments, kb->treatment_index);
     index_ids(p.cumulative_rules, kb->cumulative_index);
     if (!p.profiles.pending())  // else indexed when decoded (snapshot.cpp, SnapshotSections)
-        for (std::uint32_t i = 0; i < p.profiles.size(); ++i) kb->profile_index.emplace(p.profiles[i].substance, i);
+        index_by(p.profiles.all(), kb->profile_index, &Profile::substance);
 
     // --- names (a snapshot stores them: read_names) ---------------------------------------------
     if (!names) return;

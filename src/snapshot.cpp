@@ -769,11 +769,7 @@ IndexDecoded skipped_index(std::string_view section) {
     if (section == "treatments")
         return [](KnowledgeBaseImpl& kb) { index_ids(kb.pack.treatments.raw(), kb.treatment_index); };
     if (section == "profiles")
-        return [](KnowledgeBaseImpl& kb) {
-            const auto& profiles = kb.pack.profiles.raw();
-            kb.profile_index = IdIndex{};
-            for (std::uint32_t i = 0; i < profiles.size(); ++i) kb.profile_index.emplace(profiles[i].substance, i);
-        };
+        return [](KnowledgeBaseImpl& kb) { index_by(kb.pack.profiles.raw(), kb.profile_index, &Profile::substance); };
     return nullptr;
 }
 

@@ -107,13 +107,17 @@ private:
     std::vector<std::uint32_t> slots_;  // entry index + 1; 0 is an empty slot
 };
 
-// Each entity's id -> its position (a section's index, built from the start: an earlier one is
-// dropped).
-template <class T>
-void index_ids(const std::vector<T>& items, IdIndex& index) {
+// Each entity's key (its id, or `key`: a profile's substance) -> its position: a section's index,
+// built from the start (an earlier one is dropped).
+template <class T, class Key>
+void index_by(const std::vector<T>& items, IdIndex& index, Key T::*key) {
     index = IdIndex{};
     index.reserve(items.size());
-    for (std::uint32_t i = 0; i < items.size(); ++i) index.emplace(items[i].id, i);
+    for (std::uint32_t i = 0; i < items.size(); ++i) index.emplace(items[i].*key, i);
+}
+template <class T>
+void index_ids(const std::vector<T>& items, IdIndex& index) {
+    index_by(items, index, &T::id);
 }
 
 // Normalised medication name -> what it stands for. Every load has it (about 1,700 names in the

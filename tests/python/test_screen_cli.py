@@ -125,11 +125,19 @@ def test_cxx_executable_points_to_python():
 
 # --- Dask ------------------------------------------------------------------------------------------
 
+def _plain(frame):
+    """kb.screen's rows with every text column other than kind, severity and evidence as
+    string[pyarrow] (missing values <NA>), converted value by value: the reference for the
+    partitions' own conversion."""
+    texts = ["rule", "medication_a", "medication_b", "substance_a", "substance_b", "condition"]
+    return frame.assign(**{c: pd.array(frame[c].astype(object).where(frame[c].notna(), None).tolist(),
+                                       dtype=pd.StringDtype("pyarrow")) for c in texts})
+
+
 def test_dask_localcluster_two_processes_equals_single_process():
     dd = pytest.importorskip("dask.dataframe", reason="dask is part of the test extra")
     distributed = pytest.importorskip("distributed", reason="distributed is part of the test extra")
     import rxcaution.dask as rx_dask
-    from rxcaution.dask import _plain
 
     meds, conds = population(1500, seed=9)
     # Regimens with conditions and no medication row: kb.screen reports their unknown conditions
@@ -237,7 +245,6 @@ def test_dask_to_parquet_of_partitions_with_different_rules_reads_back_equal(tmp
     import dask
 
     import rxcaution.dask as rx_dask
-    from rxcaution.dask import _plain
 
     meds, _ = population(900, seed=11)
     parts = [meds[(meds.regimen_id >= lo) & (meds.regimen_id < lo + 300)] for lo in range(0, 900, 300)]
@@ -262,10 +269,9 @@ def test_dask_to_parquet_of_partitions_with_different_rules_reads_back_equal(tmp
 
 def test_arrow_text_rows_equal_the_plain_conversion_of_the_pandas_rows():
     # rxcaution.dask's partitions take their text columns from the core's Arrow dictionaries
-    # (screening.screen(..., _arrow_text=True)); they must equal kb.screen's rows converted the old
-    # way (_plain), dtypes included: unknown names, conditions, rows without a rule or a substance.
+    # (screening.screen(..., _arrow_text=True)); they must equal kb.screen's rows converted value
+    # by value, dtypes included: unknown names, conditions, rows without a rule or a substance.
     from rxcaution import screening
-    from rxcaution.dask import _plain
 
     meds, conds = population(800, seed=21)
     conds = pd.concat([conds, pd.DataFrame({"regimen_id": [9001], "condition": ["hypertension"]})], ignore_index=True)

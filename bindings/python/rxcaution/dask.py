@@ -51,30 +51,6 @@ _FIXED = {"kind": (KINDS, False), "severity": (SEVERITIES, True), "evidence": (E
 _TEXT_COLUMNS = ["rule", "medication_a", "medication_b", "substance_a", "substance_b", "condition"]
 
 
-def _plain(frame: Any) -> Any:
-    """kb.screen's rows with the categorical text columns other than kind, severity and evidence
-    as ``string[pyarrow]`` (missing values are <NA>), decoded by Arrow from codes and categories
-    (each category list converted once), without a Python str per row."""
-    pd = require("pandas", "dask")
-    pa = require("pyarrow", "dask")
-    dtype = pd.StringDtype("pyarrow")
-    converted: dict = {}
-    columns = {}
-    for name in frame.columns:
-        column = frame[name]
-        if name in _TEXT_COLUMNS and isinstance(column.dtype, pd.CategoricalDtype):
-            categories = column.cat.categories
-            if id(categories) not in converted:
-                converted[id(categories)] = pa.array(categories.to_numpy(dtype=object), type=pa.large_string())
-            codes = column.cat.codes.to_numpy()
-            columns[name] = pd.array(converted[id(categories)].take(pa.array(codes, mask=codes < 0)), dtype=dtype)
-        elif name in _TEXT_COLUMNS:
-            columns[name] = column.astype(dtype)
-        else:
-            columns[name] = column
-    return pd.DataFrame(columns, index=frame.index, copy=False)
-
-
 # In each worker process: the knowledge bases installed by _Install (by token).
 _WORKER_VALUES: dict = {}
 _WORKER_LOCK = threading.Lock()
@@ -164,7 +140,7 @@ def _screen_partition(part: Any, kb: Any, conditions: Any, options: dict) -> Any
     if len(part) == 0:
         return _meta(require("pandas"), part[options["regimen_column"]].dtype)
     # The text columns as string[pyarrow] straight from the core's Arrow dictionaries: no
-    # categoricals of Python str to convert back (_plain): a 146,000-row partition took 49-50 ms
+    # categoricals of Python str to convert back afterwards: a 146,000-row partition took 49-50 ms
     # instead of 59-60 (docs/screening.md, "Ninth round").
     return screening.screen(kb, part, conditions=cond, _arrow_text=True, **options).rows
 
