@@ -295,8 +295,12 @@ def test_arrow_string_columns_are_encoded_like_pandas_factorize_on_any_threads()
     from rxcaution.screening import _factorize_texts, _utf8_chunks
 
     rnd = random.Random(4)
+    # Texts of every length to 40 (the hash reads up to 16 bytes as overlapping words, longer
+    # ones 16 at a time), and the same texts with one byte changed at each place.
+    lengths = ["abcdefghijklmnopqrstuvwxyz0123456789ABCD"[:n] for n in range(41)]
+    changed = [t[:i] + "#" + t[i + 1:] for t in lengths for i in range(len(t))]
     words = ["methadone", "Suboxone", "kétamine", "", "naltrexone", "β-blocker", "x" * 40] + \
-        [f"drug{k}" for k in range(3000)]
+        [f"drug{k}" for k in range(3000)] + lengths + changed
     values = [None if rnd.random() < 0.05 else rnd.choice(words) for _ in range(300_000)]
     for typ in (pa.string(), pa.large_string()):
         whole = pa.array(values, type=typ)
@@ -308,6 +312,10 @@ def test_arrow_string_columns_are_encoded_like_pandas_factorize_on_any_threads()
                 codes, uniques = _factorize_texts(pd.factorize, column, threads)
                 assert uniques == list(want_uniques)
                 assert codes.dtype == "int32" and (codes == want_codes).all()
+    # A text at the very end of its data buffer, of every length: read within it (ASan builds).
+    for text in lengths:
+        codes, uniques = _factorize_texts(pd.factorize, pa.array(["other", text]), 1)
+        assert list(codes) == [0, 1 if text != "other" else 0] and uniques[-1] == text
     # Columns that are not Arrow strings keep pandas' own factorize.
     assert _utf8_chunks(pd.Series(["a", "b"], dtype=object)) is None
     assert _utf8_chunks(pd.Series(["a", "b"], dtype="category")) is None

@@ -63,25 +63,50 @@ std::string_view text_at(const Chunk& c, std::size_t i) {
     return {c.data + lo, static_cast<std::size_t>(hi - lo)};
 }
 
-// Texts are short (drug names); 8 bytes a step, multiply-xorshift mixing.
+// Texts are short (drug names, 14 bytes on average in the benchmark population): up to 16 bytes
+// are read as two overlapping words (never a byte outside the text) and mixed by one 64x64->128
+// multiply (as wyhash does); longer texts 16 bytes a step. The byte-by-byte tail of the hash this
+// replaces (8 bytes a step, then the 0-7 bytes left one at a time) was most of _factorize_utf8's
+// time: 16 ms for a partition of 667,683 entries (20,048 distinct).
+__extension__ using Wide = unsigned __int128;  // GCC and Clang, which build this module
+
+inline std::uint64_t mum(std::uint64_t a, std::uint64_t b) noexcept {
+    const Wide r = static_cast<Wide>(a) * b;
+    return static_cast<std::uint64_t>(r) ^ static_cast<std::uint64_t>(r >> 64);
+}
+
 std::uint64_t text_hash(std::string_view t) noexcept {
     auto load8 = [](const char* q) {
         std::uint64_t v;
         std::memcpy(&v, q, 8);
         return v;
     };
-    auto mix = [](std::uint64_t x) {
-        x ^= x >> 31;
-        x *= 0xBF58476D1CE4E5B9ull;
-        x ^= x >> 29;
-        return x;
+    auto load4 = [](const char* q) {
+        std::uint32_t v;
+        std::memcpy(&v, q, 4);
+        return std::uint64_t{v};
     };
-    std::uint64_t h = 0x2545F4914F6CDD1Dull ^ t.size();
-    std::size_t i = 0;
-    for (; i + 8 <= t.size(); i += 8) h = mix(h ^ load8(t.data() + i)) * 0x94D049BB133111EBull;
-    std::uint64_t tail = 0;
-    for (std::size_t k = 0; i + k < t.size(); ++k) tail |= std::uint64_t{static_cast<unsigned char>(t[i + k])} << (8 * k);
-    return mix(mix(h ^ tail) + 0x9E3779B97F4A7C15ull);
+    constexpr std::uint64_t k0 = 0xA0761D6478BD642Full, k1 = 0xE7037ED1A0B428DBull, k2 = 0x8EBC6AF09C88C6E3ull;
+    const char* p = t.data();
+    const std::size_t n = t.size();
+    std::uint64_t seed = k2 ^ n, a = 0, b = 0;
+    if (n <= 16) {
+        if (n >= 8) {
+            a = load8(p);
+            b = load8(p + n - 8);
+        } else if (n >= 4) {
+            a = load4(p) << 32 | load4(p + n - 4);
+        } else if (n > 0) {
+            const auto byte = [p](std::size_t i) { return std::uint64_t{static_cast<unsigned char>(p[i])}; };
+            a = byte(0) << 16 | byte(n >> 1) << 8 | byte(n - 1);
+        }
+    } else {
+        std::size_t i = 0;
+        for (; i + 16 < n; i += 16) seed = mum(load8(p + i) ^ k0, load8(p + i + 8) ^ seed);
+        a = load8(p + n - 16);
+        b = load8(p + n - 8);
+    }
+    return mum(k1 ^ n, mum(a ^ k0, b ^ seed));
 }
 
 // Distinct texts of one slice, in order of first appearance. A slot is 8 bytes (32 bits of hash,
