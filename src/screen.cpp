@@ -279,8 +279,9 @@ struct Shared {
     const std::vector<std::int64_t>& condition_index;
 };
 
+// `summaries` is null when the caller wants none (ScreenOptions::summaries).
 void screen_chunk(const Shared& s, Worker& w, std::size_t first, std::size_t last, std::vector<ScreenRow>& rows,
-                  std::vector<ScreenSummary>& summaries) {
+                  ScreenSummary* summaries) {
     const KnowledgeBaseImpl& kb = s.kb;
     const ScreenBatch& b = s.batch;
     const bool with_conditions = !b.condition_offsets.empty();
@@ -392,7 +393,7 @@ void screen_chunk(const Shared& s, Worker& w, std::size_t first, std::size_t las
             rows.push_back(row);
             ++sum.unresolved_conditions;
         }
-        summaries[r] = sum;
+        if (summaries) summaries[r] = sum;
     }
 }
 
@@ -404,9 +405,12 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
     const std::size_t regimens = batch.regimen_offsets.size() - 1;
     ScreenResult result;
     // Written in full by the screen: a million regimens' summaries are 40 MB of fresh pages.
-    result.summaries.reserve(regimens);
-    detail::advise_huge_pages(result.summaries.data(), regimens * sizeof(ScreenSummary));
-    result.summaries.resize(regimens);
+    if (options.summaries) {
+        result.summaries.reserve(regimens);
+        detail::advise_huge_pages(result.summaries.data(), regimens * sizeof(ScreenSummary));
+        result.summaries.resize(regimens);
+    }
+    ScreenSummary* const summaries = options.summaries ? result.summaries.data() : nullptr;
     result.rule_ids = rule_ids_for(impl_);
 
     unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
@@ -599,15 +603,15 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
                     // the same cache lines at every row (screen_chunk took 1.7x its one-thread
                     // share of the profile on two threads).
                     std::vector<ScreenRow> rows = sink ? spare_buffer() : std::vector<ScreenRow>{};
-                    screen_chunk(shared, w, lo, hi, rows, result.summaries);
+                    screen_chunk(shared, w, lo, hi, rows, summaries);
                     chunk_rows[c] = std::move(rows);
                     if (sink) deliver_in_order(c);
                 } else if (sink) {
                     own.clear();
-                    screen_chunk(shared, w, lo, hi, own, result.summaries);
+                    screen_chunk(shared, w, lo, hi, own, summaries);
                     sink(own, *result.rule_ids);
                 } else {
-                    screen_chunk(shared, w, lo, hi, result.rows, result.summaries);
+                    screen_chunk(shared, w, lo, hi, result.rows, summaries);
                     // Room for the rows the first chunk suggests (an eighth more), so that the
                     // rows are not copied again and again as the vector doubles; at most 16.8 M
                     // rows (0.9 GB), since a first chunk of unusually large regimens (a table

@@ -77,6 +77,10 @@ struct ScreenOptions {
     /// a time; the span is valid during the call only. An exception it throws stops the screen
     /// and is rethrown by screen().
     std::function<void(std::span<const ScreenRow> rows, const ScreenRuleIds& ids)> row_sink;
+    /// When false, ScreenResult::summaries stays empty: for a caller that needs the rows only (one
+    /// partition of a distributed screen, whose unresolved inputs are rows of their own), which
+    /// then does not pay for 40 bytes of fresh memory per regimen. The rows do not change.
+    bool summaries = true;
 };
 
 /// What a row says.
@@ -171,7 +175,7 @@ struct ScreenResult {
     /// By regimen, then warnings in the order check() gives them, then unresolved medications (by
     /// entry), then unresolved conditions (by entry).
     std::vector<ScreenRow> rows;
-    /// One per regimen of the batch.
+    /// One per regimen of the batch (none when ScreenOptions::summaries is false).
     std::vector<ScreenSummary> summaries;
     /// Medication input pairs the batch holds (sum of n(n-1)/2 over regimens).
     std::uint64_t pairs_evaluated = 0;

@@ -365,6 +365,30 @@ TEST(Screen, RowSinkReceivesTheRowsInOrderOnAnyNumberOfThreads) {
     }
 }
 
+// ScreenOptions::summaries = false: the same rows (stored or through a sink), the same pair count,
+// and no summaries at all.
+TEST(Screen, WithoutSummariesTheRowsAreTheSame) {
+    std::vector<std::string> names;
+    for (const auto& s : kb().substances()) names.push_back(s.name);
+    names.push_back("zorvatinex");
+    const auto regs = random_regimens(names, 3000, 31, 0, 12);
+    const auto with = kb().screen(regs, {}, threads(1));
+    ASSERT_EQ(with.summaries.size(), regs.size());
+    for (unsigned t : {1u, 2u}) {
+        ScreenOptions o = threads(t);
+        o.summaries = false;
+        const auto stored = kb().screen(OwnedScreenBatch(regs).batch(), o);
+        EXPECT_TRUE(stored.summaries.empty()) << t << " threads";
+        EXPECT_EQ(rows_text(stored), rows_text(with)) << t << " threads";
+        EXPECT_EQ(stored.pairs_evaluated, with.pairs_evaluated);
+        RecordingSink got;
+        o.row_sink = got.sink();
+        const auto sunk = kb().screen(OwnedScreenBatch(regs).batch(), o);
+        EXPECT_TRUE(sunk.summaries.empty());
+        EXPECT_EQ(got.text(), rows_text(with)) << t << " threads";
+    }
+}
+
 // Above a few thousand distinct texts they are resolved on the worker threads, each with its own
 // pool of RxNorm-style ingredients: every text must resolve as check() resolves it, whatever the
 // number of threads.

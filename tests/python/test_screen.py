@@ -636,15 +636,16 @@ def test_sorted_int64_regimen_ids_take_the_one_pass_path_with_factorize_results(
     from rxcaution import _core
 
     np = pytest.importorskip("numpy")
-    codes, uniques = _core._factorize_sorted_int64(np.array([5, 5, 7, 9, 9, 9], dtype=np.int64))
-    assert codes.tolist() == [0, 0, 1, 2, 2, 2] and uniques.tolist() == [5, 7, 9]
-    empty = _core._factorize_sorted_int64(np.array([], dtype=np.int64))
-    assert empty[0].tolist() == [] and empty[1].tolist() == []
+    offsets, uniques = _core._sorted_runs_int64(np.array([5, 5, 7, 9, 9, 9], dtype=np.int64))
+    assert offsets.tolist() == [0, 2, 3, 6] and uniques.tolist() == [5, 7, 9]
+    assert [a.tolist() for a in _core._sorted_runs_int64(np.array([-4], dtype=np.int64))] == [[0, 1], [-4]]
+    empty = _core._sorted_runs_int64(np.array([], dtype=np.int64))
+    assert empty[0].tolist() == [0] and empty[1].tolist() == []
     # Anything else is left to pandas: decreasing ids, other dtypes, strided views.
-    assert _core._factorize_sorted_int64(np.array([3, 1, 2], dtype=np.int64)) is None
-    assert _core._factorize_sorted_int64(np.array([1, 2], dtype=np.int32)) is None
-    assert _core._factorize_sorted_int64(np.array([1.0, 2.0])) is None
-    assert _core._factorize_sorted_int64(np.arange(10, dtype=np.int64)[::2]) is None
+    assert _core._sorted_runs_int64(np.array([1, 3, 1, 2], dtype=np.int64)) is None
+    assert _core._sorted_runs_int64(np.array([1, 2], dtype=np.int32)) is None
+    assert _core._sorted_runs_int64(np.array([1.0, 2.0])) is None
+    assert _core._sorted_runs_int64(np.arange(10, dtype=np.int64)[::2]) is None
     rnd = random.Random(21)
     names = ["Suboxone", "methadone", "ketamine", "alprazolam", "fluconazole", "zorvatinex"]
     rows = [(r * 3, rnd.choice(names)) for r in range(300) for _ in range(rnd.randint(1, 4))]

@@ -142,7 +142,8 @@ def _screen_partition(part: Any, kb: Any, conditions: Any, options: dict) -> Any
     # The text columns as string[pyarrow] straight from the core's Arrow dictionaries: no
     # categoricals of Python str to convert back afterwards: a 146,000-row partition took 49-50 ms
     # instead of 59-60 (docs/screening.md, "Ninth round").
-    return screening.screen(kb, part, conditions=cond, _arrow_text=True, **options).rows
+    # Rows only: a partition's summary is not returned (its unresolved inputs are rows of their own).
+    return screening.screen(kb, part, conditions=cond, _arrow_text=True, _rows_only=True, **options).rows
 
 
 def _meta(pd: Any, regimen_dtype: Any) -> Any:
@@ -297,7 +298,7 @@ def _screen_orphans(kb: Any, conditions: Any, options: dict, meta: Any, *ids: An
         return meta
     none = pd.DataFrame({rc: pd.Series([], dtype=alone[rc].dtype),
                          options["medication_column"]: pd.Series([], dtype=object)})
-    return screening.screen(kb, none, conditions=alone, _arrow_text=True, **options).rows
+    return screening.screen(kb, none, conditions=alone, _arrow_text=True, _rows_only=True, **options).rows
 
 
 def collect(rows: Any, client: Any = None, *, direct: Optional[bool] = None) -> Any:

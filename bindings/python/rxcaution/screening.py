@@ -263,13 +263,17 @@ def _factorize_frame(pd: Any, np: Any, data: Any, conditions: Any, rc: str, mc: 
                                "set regimen_column / medication_column / condition_column")
     keys = data[rc] if conditions is None else pd.concat([data[rc], conditions[rc]], ignore_index=True)
     runs = None
-    if conditions is None and keys.dtype == np.int64:  # sorted ids: one pass, no hashing
-        runs = _core._factorize_sorted_int64(keys.to_numpy())
-    reg_codes, reg_uniques = runs if runs is not None else pd.factorize(keys, sort=False, use_na_sentinel=False)
-    regimens = len(reg_uniques)
+    if conditions is None and keys.dtype == np.int64:  # sorted ids: one pass, no hashing, no regrouping
+        runs = _core._sorted_runs_int64(keys.to_numpy())
     med_codes, med_uniques = _factorize_texts(pd.factorize, data[mc], threads)
     texts, med_codes = _encode_texts(np, med_codes, med_uniques)
-    offsets, codes = _csr(np, reg_codes[: len(data)], med_codes, regimens)
+    if runs is not None:  # the rows are grouped by regimen already: the runs are the offsets
+        offsets, reg_uniques = runs
+        regimens, codes = len(reg_uniques), med_codes
+    else:
+        reg_codes, reg_uniques = pd.factorize(keys, sort=False, use_na_sentinel=False)
+        regimens = len(reg_uniques)
+        offsets, codes = _csr(np, reg_codes[: len(data)], med_codes, regimens)
     batch = _Batch(np.asarray(reg_uniques), texts, offsets, codes, [], None, None)
     if conditions is not None:
         c_codes, c_uniques = _factorize_texts(pd.factorize, conditions[cc], threads)
@@ -321,13 +325,14 @@ def screen(kb: KnowledgeBase, data: Any, *, conditions: Any = None, regimen_colu
            medication_column: str = "medication", condition_column: str = "condition",
            min_severity: Severity = Severity.MINOR, kinds: Optional[Sequence[Any]] = None,
            duplicate_therapy: bool = True, threads: int = 0, as_arrow: bool = False,
-           _arrow_text: bool = False) -> ScreenResult:
+           _arrow_text: bool = False, _rows_only: bool = False) -> ScreenResult:
     """Implementation of :meth:`KnowledgeBase.screen` (see its documentation).
 
     ``_arrow_text`` (private, for ``rxcaution.dask``): pandas rows whose text columns (rule,
     medications, substances, condition) are ``string[pyarrow]`` taken from Arrow dictionaries
     the core writes, instead of categoricals of Python str (which Dask partitions would have to
-    convert back)."""
+    convert back). ``_rows_only`` (private, for ``rxcaution.dask``, whose partitions return their
+    rows alone): the result's ``summary`` is None, and the core writes no per-regimen totals."""
     np = require("numpy")
     if as_arrow:
         pa = require("pyarrow")
@@ -363,7 +368,7 @@ def screen(kb: KnowledgeBase, data: Any, *, conditions: Any = None, regimen_colu
                         f"not {type(data).__name__}")
     else:
         out = _core._screen_lists(kb, data, conditions, min_severity, bool(duplicate_therapy), kind_list, int(threads),
-                                  core_arrow)
+                                  core_arrow, not _rows_only)
         batch = _Batch(np.arange(len(out["regimen_offsets"]) - 1, dtype=np.int64), out["medication_texts"],
                        out["regimen_offsets"], out["medication_codes"], out["condition_texts"],
                        out["condition_offsets"] if conditions is not None else None,
@@ -371,7 +376,8 @@ def screen(kb: KnowledgeBase, data: Any, *, conditions: Any = None, regimen_colu
     if out is None:
         out = _core._screen_columns(kb, batch.medication_texts, batch.regimen_offsets, batch.medication_codes,
                                     batch.condition_texts, batch.condition_offsets, batch.condition_codes,
-                                    min_severity, bool(duplicate_therapy), kind_list, int(threads), core_arrow)
+                                    min_severity, bool(duplicate_therapy), kind_list, int(threads), core_arrow,
+                                    not _rows_only)
     rows, summary = _tables(np, out, batch, _ids_of(kb, int(out["rule_serial"])), as_arrow, _arrow_text)
     result = ScreenResult(rows=rows, summary=summary, pairs_evaluated=int(out["pairs_evaluated"]), kb=kb, _batch=batch,
                           _row_regimen=out["regimen"], _options=options)
@@ -452,8 +458,10 @@ def _tables(np: Any, out: dict, batch: _Batch, ids: _Ids, as_arrow: bool,
     # from the knowledge base's id lists converted once (no str is built per call).
     rule_order, sub_order = out["rule_order"], out["substance_order"]
     rule_codes, sub_a, sub_b = out["rule"], out["substance_a"], out["substance_b"]
-    max_sev = out["summary_max_severity"]
-    um, uc = out["summary_unresolved_medications"], out["summary_unresolved_conditions"]
+    with_summary = "summary_max_severity" in out  # not when the caller asked for the rows only
+    if with_summary:
+        max_sev = out["summary_max_severity"]
+        um, uc = out["summary_unresolved_medications"], out["summary_unresolved_conditions"]
     if as_arrow or arrow_text:
         pa = require("pyarrow")
         # Built by the core from the ids' bytes (no Python str); taken from the knowledge base's
@@ -554,6 +562,8 @@ def _tables(np: Any, out: dict, batch: _Batch, ids: _Ids, as_arrow: bool,
             row_cols[name] = opt_int(out[name])
         else:
             row_cols[name] = out[name]
+    if not with_summary:
+        return make_table(row_cols), None
     # The summary's columns only: `out` (the rows' columns) is not kept alive by the deferred table.
     summary_in = {"regimen": summary_ids, "medications": out["summary_medications"],
                   "conditions": out["summary_conditions"], "warnings": out["summary_warnings"]}

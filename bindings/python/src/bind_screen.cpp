@@ -64,8 +64,9 @@ struct TextHash {
 using detail_text_map = std::unordered_map<std::string, std::int32_t, TextHash, std::equal_to<>>;
 
 ScreenOptions screen_options(Severity min_severity, bool duplicate_therapy, const std::vector<WarningKind>& kinds,
-                             unsigned threads) {
+                             unsigned threads, bool summaries) {
     ScreenOptions o;
+    o.summaries = summaries;
     o.min_severity = min_severity;
     o.duplicate_therapy = duplicate_therapy;
     o.kinds = kinds;
@@ -824,6 +825,7 @@ py::dict screen_to_columns(const KnowledgeBase& kb, const ScreenBatch& batch, Sc
         res = kb.screen(batch, options);
     }
     const unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+    const bool summaries = options.summaries;
     const std::size_t regimens = res.summaries.size();
     // Written in full below, then handed to numpy without a copy (large ones on huge pages).
     auto sized = [regimens](auto& v) { v.resize(regimens); };
@@ -886,6 +888,8 @@ py::dict screen_to_columns(const KnowledgeBase& kb, const ScreenBatch& batch, Sc
             return std::string_view(substances[static_cast<std::size_t>(g)].id);
         });
     }
+    out["pairs_evaluated"] = res.pairs_evaluated;
+    if (!summaries) return out;  // the caller asked for the rows only
     out["summary_medications"] = owned_array(std::move(s_medications));
     out["summary_conditions"] = owned_array(std::move(s_conditions));
     out["summary_warnings"] = owned_array(std::move(s_warnings));
@@ -896,7 +900,6 @@ py::dict screen_to_columns(const KnowledgeBase& kb, const ScreenBatch& batch, Sc
     out["summary_max_severity"] = owned_array(std::move(s_max_severity));
     out["summary_unresolved_medications"] = owned_array(std::move(s_unresolved_medications));
     out["summary_unresolved_conditions"] = owned_array(std::move(s_unresolved_conditions));
-    out["pairs_evaluated"] = res.pairs_evaluated;
     return out;
 }
 
@@ -909,7 +912,7 @@ void bind_screen(py::module_& m) {
     m.def(
         "_screen_lists",
         [](const KnowledgeBase& kb, const py::object& regimens, const py::object& conditions, Severity min_severity,
-           bool duplicate_therapy, const std::vector<WarningKind>& kinds, unsigned threads, bool arrow) {
+           bool duplicate_therapy, const std::vector<WarningKind>& kinds, unsigned threads, bool arrow, bool summary) {
             ListEncoder meds, conds;
             py::object outer = py::reinterpret_steal<py::object>(
                 PySequence_Fast(regimens.ptr(), "screen(): regimens must be a sequence of lists of str"));
@@ -957,7 +960,7 @@ void bind_screen(py::module_& m) {
                 batch.condition_offsets = conds.offsets;
                 batch.condition_codes = conds.codes;
             }
-            py::dict out = screen_to_columns(kb, batch, screen_options(min_severity, duplicate_therapy, kinds, threads), arrow);
+            py::dict out = screen_to_columns(kb, batch, screen_options(min_severity, duplicate_therapy, kinds, threads, summary), arrow);
             out["medication_texts"] = meds.distinct;
             out["regimen_offsets"] = owned_array(std::move(meds.offsets));
             out["medication_codes"] = owned_array(std::move(meds.codes));
@@ -967,14 +970,15 @@ void bind_screen(py::module_& m) {
             return out;
         },
         py::arg("kb"), py::arg("regimens"), py::arg("conditions"), py::arg("min_severity"), py::arg("duplicate_therapy"),
-        py::arg("kinds"), py::arg("threads"), py::arg("arrow") = false,
-        "Private: screen lists of lists of str (see rxcaution.screening).\n\nReturns\n-------\ndict\n");
+        py::arg("kinds"), py::arg("threads"), py::arg("arrow") = false, py::arg("summary") = true,
+        "Private: screen lists of lists of str (see rxcaution.screening); without the summary_* columns "
+        "when summary is False.\n\nReturns\n-------\ndict\n");
     m.def(
         "_screen_columns",
         [](const KnowledgeBase& kb, const py::object& medication_texts, const I64& regimen_offsets,
            const I32& medication_codes, const py::object& condition_texts, const std::optional<I64>& condition_offsets,
            const std::optional<I32>& condition_codes, Severity min_severity, bool duplicate_therapy,
-           const std::vector<WarningKind>& kinds, unsigned threads, bool arrow) {
+           const std::vector<WarningKind>& kinds, unsigned threads, bool arrow, bool summary) {
             const std::vector<std::string> med =
                 texts_of(medication_texts, "_screen_columns(): medication_texts must be a list of str");
             const std::vector<std::string> cond =
@@ -988,12 +992,14 @@ void bind_screen(py::module_& m) {
                 batch.condition_offsets = {condition_offsets->data(), static_cast<std::size_t>(condition_offsets->size())};
                 batch.condition_codes = {condition_codes->data(), static_cast<std::size_t>(condition_codes->size())};
             }
-            return screen_to_columns(kb, batch, screen_options(min_severity, duplicate_therapy, kinds, threads), arrow);
+            return screen_to_columns(kb, batch, screen_options(min_severity, duplicate_therapy, kinds, threads, summary), arrow);
         },
         py::arg("kb"), py::arg("medication_texts"), py::arg("regimen_offsets"), py::arg("medication_codes"),
         py::arg("condition_texts"), py::arg("condition_offsets"), py::arg("condition_codes"), py::arg("min_severity"),
         py::arg("duplicate_therapy"), py::arg("kinds"), py::arg("threads"), py::arg("arrow") = false,
-        "Private: screen dictionary-encoded columns (see rxcaution.screening).\n\nReturns\n-------\ndict\n");
+        py::arg("summary") = true,
+        "Private: screen dictionary-encoded columns (see rxcaution.screening); without the summary_* "
+        "columns when summary is False.\n\nReturns\n-------\ndict\n");
 
     m.def(
         "_screen_ids",
