@@ -337,27 +337,36 @@ void bind_factorize(py::module_& m) {
                 return py::none();
             const auto n = static_cast<std::size_t>(ids.shape(0));
             const auto* a = static_cast<const std::int64_t*>(ids.data());
-            std::vector<std::int64_t> starts, uniques;
+            // Two passes: count the runs (and check the order), then write them into arrays of
+            // their exact size (no growing vectors, each growth fresh memory to fault in).
+            std::size_t runs = 0;
             bool sorted = true;
             {
                 py::gil_scoped_release release;
                 for (std::size_t i = 0; i < n; ++i) {
-                    if (i > 0 && a[i] == a[i - 1]) continue;
                     if (i > 0 && a[i] < a[i - 1]) {
                         sorted = false;
                         break;
                     }
-                    starts.push_back(static_cast<std::int64_t>(i));
-                    uniques.push_back(a[i]);
+                    runs += (i == 0 || a[i] != a[i - 1]) ? 1u : 0u;
                 }
             }
             if (!sorted) return py::none();
-            starts.push_back(static_cast<std::int64_t>(n));
-            py::array_t<std::int64_t> offsets(static_cast<py::ssize_t>(starts.size()));
-            std::copy(starts.begin(), starts.end(), offsets.mutable_data());
-            py::array_t<std::int64_t> out(static_cast<py::ssize_t>(uniques.size()));
-            std::copy(uniques.begin(), uniques.end(), out.mutable_data());
-            return py::make_tuple(std::move(offsets), std::move(out));
+            py::array_t<std::int64_t> offsets(static_cast<py::ssize_t>(runs + 1));
+            py::array_t<std::int64_t> uniques(static_cast<py::ssize_t>(runs));
+            std::int64_t* o = offsets.mutable_data();
+            std::int64_t* u = uniques.mutable_data();
+            {
+                py::gil_scoped_release release;
+                std::size_t run = 0;
+                for (std::size_t i = 0; i < n; ++i)
+                    if (i == 0 || a[i] != a[i - 1]) {
+                        o[run] = static_cast<std::int64_t>(i);
+                        u[run++] = a[i];
+                    }
+                o[run] = static_cast<std::int64_t>(n);
+            }
+            return py::make_tuple(std::move(offsets), std::move(uniques));
         },
         py::arg("ids"),
         "(offsets, uniques) for a 1-d C-contiguous int64 array whose values never decrease: uniques as "
