@@ -243,8 +243,7 @@ void bind_factorize(py::module_& m) {
             // write it (see detail::touch_pages).
             if (slices > 1) detail::touch_pages(codes, rows * sizeof(std::int32_t));
             std::vector<Table> tables;
-            std::vector<std::int32_t> global_of;
-            Table global(0);
+            Table merged(0);  // the slices' tables merged, when there is more than one
             {
                 py::gil_scoped_release release;
                 tables.reserve(slices);
@@ -291,13 +290,15 @@ void bind_factorize(py::module_& m) {
                 for (auto& t : pool) t.join();
                 for (const auto& f : failures)
                     if (f) std::rethrow_exception(f);
-                // Slice order and first appearance within a slice: first appearance overall.
-                std::vector<std::vector<std::int32_t>> maps(slices);
-                for (std::size_t s = 0; s < slices; ++s) {
-                    maps[s].reserve(tables[s].size());
-                    for (std::size_t id = 0; id < tables[s].size(); ++id) maps[s].push_back(global.insert(tables[s].text(id)));
-                }
+                // Slice order and first appearance within a slice: first appearance overall. One
+                // slice's table is that order already (no merged copy of it is made).
                 if (slices > 1) {
+                    std::vector<std::vector<std::int32_t>> maps(slices);
+                    for (std::size_t s = 0; s < slices; ++s) {
+                        maps[s].reserve(tables[s].size());
+                        for (std::size_t id = 0; id < tables[s].size(); ++id)
+                            maps[s].push_back(merged.insert(tables[s].text(id)));
+                    }
                     pool.clear();
                     auto remap = [&](std::size_t s) {
                         const std::size_t lo = rows * s / slices, hi = rows * (s + 1) / slices;
@@ -310,6 +311,7 @@ void bind_factorize(py::module_& m) {
                     for (auto& t : pool) t.join();
                 }
             }
+            const Table& global = slices > 1 ? merged : tables[0];
             py::list uniques(global.size());
             for (std::size_t i = 0; i < global.size(); ++i) {
                 const std::string_view t = global.text(i);
