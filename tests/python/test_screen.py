@@ -407,6 +407,38 @@ def test_texts_first_met_late_in_a_large_list_get_the_codes_of_one_thread():
     assert first_seen.index("Ärzneimittel") < first_seen.index("tramadol") < first_seen.index("gabapentin")
 
 
+def test_a_population_sized_list_is_encoded_on_several_threads_with_the_codes_of_one():
+    """Past 65,536 regimens the lists' sizes are read on the threads too, past 16,384 distinct texts
+    they are copied out on the threads (a Latin-1 one encoded by Python meanwhile), and past
+    2,097,152 entries the one-thread seed stops at 131,072 of them: texts must still get the codes
+    of one thread (categories in order of first appearance), and a regimen that is not a list or
+    tuple in the second half of the lists still leaves it all to the one-thread encoder."""
+    from collections import UserList
+
+    rnd = random.Random(29)
+    common = ["methadone", "ketamine", "Suboxone", "alprazolam", "naltrexone", "Dolophine", "sertraline"]
+    rare = [f"drug{k}" for k in range(20000)] + [f"médicament{k}" for k in range(2000)]
+    regs = [[rnd.choice(rare) if rnd.random() < 0.15 else rnd.choice(common) for _ in range(15)]
+            for _ in range(140_000)]
+    regs[100_000] = tuple(regs[100_000])
+    entries = [m for r in regs for m in r]
+    assert len(entries) > 2 * 1024 * 1024 and len(set(entries)) > 16384
+
+    def same(a, b):  # as _same_result, with DataFrame.equals (millions of rows)
+        for x, y in ((a.rows, b.rows), (a.summary, b.summary)):
+            assert list(x.dtypes) == list(y.dtypes) and x.equals(y)
+            for c in x.columns:
+                if isinstance(x[c].dtype, pd.CategoricalDtype):
+                    assert list(x[c].cat.categories) == list(y[c].cat.categories), c
+
+    one, two = KB.screen(regs, threads=1), KB.screen(regs, threads=2)
+    same(one, two)
+    assert len(one.rows) > 1_000_000
+    assert list(two.rows["medication_a"].cat.categories) == list(dict.fromkeys(entries))
+    odd = regs[:120_000] + [UserList(["ketamine", "methadone"])] + regs[120_000:]
+    same(KB.screen(odd, threads=1), KB.screen(odd, threads=2))
+
+
 def test_the_parallel_encoder_hashes_str_as_str_does_and_caches_it_right():
     """On several threads the encoder keys texts by str's own hash: read where the object has it
     cached, computed (and cached in the object, as str.__hash__ does) where not. Equal texts in an

@@ -90,11 +90,11 @@ std::string text_of(py::handle item) {
 // comparison (an equal str); UTF-8 is read once per distinct text. Measured on 1,069,141 entries
 // (224,423 str objects, 26,906 texts): the (object, hash) table alone was about 4 times faster
 // than a map from UTF-8 text.
-// The tables below probe linearly from a slot's home; an empty slot has no `object`. Doubles
-// `slots`, putting each entry back from home(entry) (a position, masked here).
+// The tables below probe linearly from a slot's home; an empty slot has no `object`. Regrows
+// `slots` to `size` entries, putting each entry back from home(entry) (a position, masked here).
 template <class Slot, class Home>
-void double_table(std::vector<Slot>& slots, Home home) {
-    std::vector<Slot> old(slots.size() * 2);
+void regrow_table(std::vector<Slot>& slots, std::size_t size, Home home) {  // size: a power of two
+    std::vector<Slot> old(size);
     old.swap(slots);
     const std::size_t mask = slots.size() - 1;
     for (const Slot& e : old)
@@ -104,6 +104,10 @@ void double_table(std::vector<Slot>& slots, Home home) {
                     slots[h] = e;
                     break;
                 }
+}
+template <class Slot, class Home>
+void double_table(std::vector<Slot>& slots, Home home) {
+    regrow_table(slots, slots.size() * 2, home);
 }
 
 // Codes of str objects already met, keyed by the object's address: an object met again is not
@@ -381,6 +385,9 @@ struct ListEncoder {
 class ParallelListEncoder {
 public:
     static constexpr std::size_t kEntriesPerThread = 32768;
+    static constexpr std::size_t kListsPerThread = 65536;   // regimens whose sizes a thread reads
+    static constexpr std::size_t kTextsPerThread = 16384;   // distinct texts a thread copies
+    static constexpr std::size_t kSeedEntries = 131072;
 
     // `lists_plain` tells whether every regimen was seen to be an exact list or tuple (what
     // all_plain() checks), so that the caller need not look again when this declines.
@@ -390,12 +397,42 @@ public:
         PyObject** lists = PySequence_Fast_ITEMS(outer);
         Column<std::int64_t> offsets(static_cast<std::size_t>(count) + 1);
         offsets[0] = 0;
-        for (Py_ssize_t r = 0; r < count; ++r) {
-            if (r + 16 < count) __builtin_prefetch(lists[r + 16]);
-            PyObject* list = lists[r];
-            if (!PyList_CheckExact(list) && !PyTuple_CheckExact(list)) return false;
-            offsets[static_cast<std::size_t>(r) + 1] = offsets[static_cast<std::size_t>(r)] + PySequence_Fast_GET_SIZE(list);
+        // The lists' sizes, read on the threads by ranges of regimens (a cache miss per list: 6 ms
+        // for 1,000,000 lists on one thread, a serial stretch before the encoding): each range
+        // first relative to its own start, then moved by the sizes of the ranges before it.
+        const auto n_lists = static_cast<std::size_t>(count);
+        const auto sizers = static_cast<unsigned>(std::clamp<std::size_t>(n_lists / kListsPerThread, 1, threads));
+        if (sizers > 1) detail::touch_pages(offsets.data(), (n_lists + 1) * sizeof(std::int64_t));
+        std::vector<std::int64_t> range_total(sizers + 1, 0);
+        std::vector<char> range_plain(sizers, 1);
+        auto list_range = [n_lists, sizers](unsigned t) {
+            return std::pair{n_lists * t / sizers, n_lists * (t + 1) / sizers};
+        };
+        on_threads(sizers, [&](unsigned t) {
+            const auto [lo, hi] = list_range(t);
+            std::int64_t at = 0;
+            for (std::size_t r = lo; r < hi; ++r) {
+                if (r + 16 < hi) __builtin_prefetch(lists[r + 16]);
+                PyObject* list = lists[r];
+                if (!PyList_CheckExact(list) && !PyTuple_CheckExact(list)) {
+                    range_plain[t] = 0;
+                    return;
+                }
+                at += PySequence_Fast_GET_SIZE(list);
+                offsets[r + 1] = at;
+            }
+            range_total[t + 1] = at;
+        });
+        for (unsigned t = 0; t < sizers; ++t) {
+            if (!range_plain[t]) return false;
+            range_total[t + 1] += range_total[t];
         }
+        if (sizers > 1)
+            on_threads(sizers - 1, [&](unsigned t) {
+                const auto [lo, hi] = list_range(t + 1);
+                const std::int64_t base = range_total[t + 1];
+                for (std::size_t r = lo; r < hi; ++r) offsets[r + 1] += base;
+            });
         lists_plain = true;
         const auto total = static_cast<std::size_t>(offsets.back());
         const auto parts = static_cast<unsigned>(std::clamp<std::size_t>(total / kEntriesPerThread, 1, threads));
@@ -410,8 +447,10 @@ public:
         // encode the rest. Without it every thread met and recorded every text of the batch itself
         // (2,000 texts drawn at random from a pack: a fifth of a thread's time), and two threads
         // encoded 20,000 ten-name lists no faster than one.
+        // At most kSeedEntries, though: the texts met often are met early, and the seed's time is
+        // time the other threads wait (a sixteenth of a 1,000,000-regimen population, 7 ms).
         const auto* seed_end = std::lower_bound(offsets.data(), offsets.data() + count + 1,
-                                                static_cast<std::int64_t>(total / 16));
+                                                static_cast<std::int64_t>(std::min(total / 16, kSeedEntries)));
         const auto prefix = static_cast<std::size_t>(std::max<std::ptrdiff_t>(seed_end - offsets.data(), 1));
         std::vector<Part> part(parts + 1);
         part[0].first = 0;
@@ -429,9 +468,12 @@ public:
         if (outside.load()) return false;
         // The texts the seed did not know, merged in range order after the seed's, which gives
         // each its order of first appearance over the whole batch; the seed's table (read by no
-        // one now) becomes the table of every text.
+        // one now) becomes the table of every text, grown once to its final size.
         Table& global = part[0].texts;
         std::vector<PyObject*> distinct = std::move(part[0].distinct);
+        std::size_t all_distinct = distinct.size();
+        for (unsigned t = 1; t <= parts; ++t) all_distinct += part[t].distinct.size();
+        global.reserve(all_distinct);
         std::vector<unsigned> fresh_parts;
         for (unsigned t = 1; t <= parts; ++t) {
             Part& p = part[t];
@@ -456,14 +498,31 @@ public:
                 for (const std::size_t k : p.local_at) codes[k] = p.to_global[static_cast<std::size_t>(codes[k] & ~kLocal)];
             }
         });
-        into.texts.reserve(distinct.size());
-        for (PyObject* item : distinct) {
+        // The texts as UTF-8: an ASCII str's bytes are its UTF-8, copied on the threads; a Latin-1
+        // one is encoded by Python (which caches the UTF-8 in the object) here, holding the GIL.
+        const std::size_t nd = distinct.size();
+        into.texts.resize(nd);
+        std::vector<char> latin1(nd, 0);
+        const auto copiers = static_cast<unsigned>(std::clamp<std::size_t>(nd / kTextsPerThread, 1, threads));
+        on_threads(copiers, [&](unsigned t) {
+            for (std::size_t d = nd * t / copiers, end = nd * (t + 1) / copiers; d < end; ++d) {
+                if (PyUnicode_IS_ASCII(distinct[d])) into.texts[d].assign(bytes(distinct[d]));
+                else latin1[d] = 1;
+            }
+        });
+        for (std::size_t d = 0; d < nd; ++d) {
+            if (!latin1[d]) continue;
             Py_ssize_t size = 0;
-            const char* utf8 = PyUnicode_AsUTF8AndSize(item, &size);  // a Latin-1 str: always encodable
+            const char* utf8 = PyUnicode_AsUTF8AndSize(distinct[d], &size);  // a Latin-1 str: always encodable
             if (!utf8) throw py::error_already_set();
-            into.texts.emplace_back(utf8, static_cast<std::size_t>(size));
-            into.distinct.append(py::reinterpret_borrow<py::object>(item));
+            into.texts[d].assign(utf8, static_cast<std::size_t>(size));
         }
+        py::list objects(nd);
+        for (std::size_t d = 0; d < nd; ++d) {
+            Py_INCREF(distinct[d]);
+            PyList_SET_ITEM(objects.ptr(), static_cast<Py_ssize_t>(d), distinct[d]);
+        }
+        into.distinct = std::move(objects);
         into.offsets = std::move(offsets);
         into.codes = std::move(codes);
         return true;
@@ -513,6 +572,13 @@ private:
         };
         std::vector<Entry> entries = std::vector<Entry>(1024);
         std::size_t used = 0;
+
+        // Room for `count` texts without doubling again.
+        void reserve(std::size_t count) {
+            std::size_t size = entries.size();
+            while (2 * count > size) size *= 2;
+            if (size > entries.size()) regrow_table(entries, size, [](const Entry& e) { return text_home(e.hash); });
+        }
 
         // The code of the text of `item`, or -1.
         [[nodiscard]] std::int32_t find(PyObject* item, std::size_t hash) const noexcept {
