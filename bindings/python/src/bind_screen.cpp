@@ -277,6 +277,10 @@ struct ListEncoder {
     bool replaced_seen = false;
     std::vector<std::string> texts;
     py::list distinct;  // the first str object of each distinct text
+    // Whether every one of them is an exact str: then no two of them are equal str (equal texts
+    // share a code), and the Python side need not check its categories for repeats. A subclass
+    // may define its own equality.
+    bool exact_str = true;
     Column<std::int64_t> offsets{0};
     Column<std::int32_t> codes;
 
@@ -315,6 +319,7 @@ struct ListEncoder {
         texts.emplace_back(text);
         if (replaced_seen) by_text.emplace(std::string(text), code);
         distinct.append(py::reinterpret_borrow<py::object>(item));
+        exact_str = exact_str && PyUnicode_CheckExact(item);
         return code;
     }
 
@@ -1031,6 +1036,7 @@ void bind_screen(py::module_& m) {
             out["regimen_offsets"] = owned_array(std::move(meds.offsets));
             out["medication_codes"] = owned_array(std::move(meds.codes));
             out["condition_texts"] = conds.distinct;
+            out["texts_exact_str"] = meds.exact_str && conds.exact_str;
             out["condition_offsets"] = owned_array(std::move(conds.offsets));
             out["condition_codes"] = owned_array(std::move(conds.codes));
             return out;
