@@ -279,7 +279,8 @@ struct Shared {
     const std::vector<std::int64_t>& condition_index;
 };
 
-// `summaries` is null when the caller wants none (ScreenOptions::summaries).
+// `summaries` holds the chunk's regimens from `first` on; null when the caller wants none
+// (ScreenOptions::summaries).
 void screen_chunk(const Shared& s, Worker& w, std::size_t first, std::size_t last, std::vector<ScreenRow>& rows,
                   ScreenSummary* summaries) {
     const KnowledgeBaseImpl& kb = s.kb;
@@ -393,7 +394,7 @@ void screen_chunk(const Shared& s, Worker& w, std::size_t first, std::size_t las
             rows.push_back(row);
             ++sum.unresolved_conditions;
         }
-        if (summaries) summaries[r] = sum;
+        if (summaries) summaries[r - first] = sum;
     }
 }
 
@@ -405,12 +406,23 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
     const std::size_t regimens = batch.regimen_offsets.size() - 1;
     ScreenResult result;
     // Written in full by the screen: a million regimens' summaries are 40 MB of fresh pages.
-    if (options.summaries) {
+    const auto& summary_sink = options.summary_sink;
+    const bool stored_summaries = options.summaries && !summary_sink;
+    if (stored_summaries) {
         result.summaries.reserve(regimens);
         detail::advise_huge_pages(result.summaries.data(), regimens * sizeof(ScreenSummary));
         result.summaries.resize(regimens);
     }
-    ScreenSummary* const summaries = options.summaries ? result.summaries.data() : nullptr;
+    // Where chunk [lo, hi)'s summaries go: the stored ones, a worker's buffer for the sink, or nowhere.
+    auto summaries_of = [&](std::vector<ScreenSummary>& buffer, std::size_t lo, std::size_t hi) -> ScreenSummary* {
+        if (stored_summaries) return result.summaries.data() + lo;
+        if (!summary_sink || !options.summaries) return nullptr;
+        if (buffer.size() < hi - lo) buffer.resize(hi - lo);
+        return buffer.data();
+    };
+    auto hand_summaries = [&](const std::vector<ScreenSummary>& buffer, std::size_t lo, std::size_t hi) {
+        if (summary_sink && options.summaries) summary_sink(lo, std::span<const ScreenSummary>(buffer.data(), hi - lo));
+    };
     result.rule_ids = rule_ids_for(impl_);
 
     unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
@@ -595,8 +607,10 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
         };
         auto run = [&](Worker& w) {
             std::vector<ScreenRow> own;  // one thread with a sink: a chunk's rows, while in the cache
+            std::vector<ScreenSummary> sums;  // a chunk's summaries, for the summary sink
             for (std::size_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
                 const std::size_t lo = c * chunk, hi = std::min(regimens, (c + 1) * chunk);
+                ScreenSummary* const summaries = summaries_of(sums, lo, hi);
                 if (threads > 1) {
                     // Filled here and moved in after: the vectors of chunk_rows sit next to each
                     // other, and the threads' neighbouring chunks growing them in place wrote to
@@ -604,14 +618,17 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
                     // share of the profile on two threads).
                     std::vector<ScreenRow> rows = sink ? spare_buffer() : std::vector<ScreenRow>{};
                     screen_chunk(shared, w, lo, hi, rows, summaries);
+                    hand_summaries(sums, lo, hi);
                     chunk_rows[c] = std::move(rows);
                     if (sink) deliver_in_order(c);
                 } else if (sink) {
                     own.clear();
                     screen_chunk(shared, w, lo, hi, own, summaries);
+                    hand_summaries(sums, lo, hi);
                     sink(own, *result.rule_ids);
                 } else {
                     screen_chunk(shared, w, lo, hi, result.rows, summaries);
+                    hand_summaries(sums, lo, hi);
                     // Room for the rows the first chunk suggests (an eighth more), so that the
                     // rows are not copied again and again as the vector doubles; at most 16.8 M
                     // rows (0.9 GB), since a first chunk of unusually large regimens (a table

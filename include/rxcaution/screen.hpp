@@ -31,6 +31,7 @@ namespace rxcaution {
 
 class KnowledgeBase;
 struct ScreenRow;
+struct ScreenSummary;
 struct ScreenRuleIds;
 
 /// Most regimens one screen() call accepts (callers stream larger populations in chunks; the
@@ -81,6 +82,14 @@ struct ScreenOptions {
     /// partition of a distributed screen, whose unresolved inputs are rows of their own), which
     /// then does not pay for 40 bytes of fresh memory per regimen. The rows do not change.
     bool summaries = true;
+    /// When set (and `summaries` is true), the summaries are handed to this function instead of
+    /// being stored in ScreenResult::summaries (which then stays empty): chunk by chunk, `first`
+    /// being the index of the chunk's first regimen, so that a front end writes them where it
+    /// wants them (columns) while they are in the processor's cache. Called from the worker
+    /// threads, possibly several at once, each call for its own range of regimens, every regimen
+    /// once; the span is valid during the call only. An exception it throws stops the screen and
+    /// is rethrown by screen().
+    std::function<void(std::size_t first, std::span<const ScreenSummary> summaries)> summary_sink;
 };
 
 /// What a row says.
@@ -175,7 +184,8 @@ struct ScreenResult {
     /// By regimen, then warnings in the order check() gives them, then unresolved medications (by
     /// entry), then unresolved conditions (by entry).
     std::vector<ScreenRow> rows;
-    /// One per regimen of the batch (none when ScreenOptions::summaries is false).
+    /// One per regimen of the batch (none when ScreenOptions::summaries is false or a
+    /// ScreenOptions::summary_sink took them).
     std::vector<ScreenSummary> summaries;
     /// Medication input pairs the batch holds (sum of n(n-1)/2 over regimens).
     std::uint64_t pairs_evaluated = 0;

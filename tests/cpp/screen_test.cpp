@@ -11,6 +11,8 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <iterator>
+#include <mutex>
 #include <random>
 #include <span>
 #include <stdexcept>
@@ -386,6 +388,67 @@ TEST(Screen, WithoutSummariesTheRowsAreTheSame) {
         const auto sunk = kb().screen(OwnedScreenBatch(regs).batch(), o);
         EXPECT_TRUE(sunk.summaries.empty());
         EXPECT_EQ(got.text(), rows_text(with)) << t << " threads";
+    }
+}
+
+// ScreenOptions::summary_sink: every regimen's summary reaches the sink once, in ranges of whole
+// chunks that never overlap, equal to the stored summaries, on any number of threads (also with a
+// row sink); ScreenResult::summaries stays empty; with summaries = false the sink is not called;
+// an exception from it comes out of screen().
+TEST(Screen, SummarySinkReceivesEverySummaryOnce) {
+    std::vector<std::string> names;
+    for (const auto& s : kb().substances()) names.push_back(s.name);
+    names.push_back("zorvatinex");
+    const auto regs = random_regimens(names, 6000, 37, 0, 12);
+    const auto stored = kb().screen(regs, {}, threads(1));
+    ASSERT_EQ(stored.summaries.size(), regs.size());
+    auto same = [](const ScreenSummary& a, const ScreenSummary& b) {
+        return a.medications == b.medications && a.conditions == b.conditions && a.warnings == b.warnings &&
+               std::equal(std::begin(a.by_severity), std::end(a.by_severity), std::begin(b.by_severity)) &&
+               a.unresolved_medications == b.unresolved_medications &&
+               a.unresolved_conditions == b.unresolved_conditions && a.max_severity == b.max_severity;
+    };
+    for (const auto& [t, with_rows] : {std::pair{1u, false}, {2u, false}, {4u, false}, {2u, true}}) {
+        ScreenOptions o = threads(t);
+        std::mutex m;
+        std::vector<int> seen(regs.size(), 0);
+        std::vector<ScreenSummary> got(regs.size());
+        std::size_t calls = 0;
+        o.summary_sink = [&](std::size_t first, std::span<const ScreenSummary> sums) {
+            const std::lock_guard<std::mutex> lock(m);
+            ++calls;
+            for (std::size_t k = 0; k < sums.size(); ++k) {
+                ++seen[first + k];
+                got[first + k] = sums[k];
+            }
+        };
+        RecordingSink rows;
+        if (with_rows) o.row_sink = rows.sink();
+        const auto res = kb().screen(OwnedScreenBatch(regs).batch(), o);
+        const std::string how = std::to_string(t) + " threads" + (with_rows ? ", row sink" : "");
+        EXPECT_TRUE(res.summaries.empty()) << how;
+        EXPECT_GT(calls, 1u) << how;
+        EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), static_cast<std::ptrdiff_t>(regs.size())) << how;
+        for (std::size_t r = 0; r < regs.size(); ++r) ASSERT_TRUE(same(got[r], stored.summaries[r])) << how << ", regimen " << r;
+        EXPECT_EQ(with_rows ? rows.text() : rows_text(res), rows_text(stored)) << how;
+    }
+    ScreenOptions none = threads(2);
+    none.summaries = false;
+    bool called = false;
+    none.summary_sink = [&](std::size_t, std::span<const ScreenSummary>) { called = true; };
+    EXPECT_EQ(rows_text(kb().screen(OwnedScreenBatch(regs).batch(), none)), rows_text(stored));
+    EXPECT_FALSE(called);
+    for (unsigned t : {1u, 2u}) {
+        ScreenOptions o = threads(t);
+        o.summary_sink = [](std::size_t first, std::span<const ScreenSummary>) {
+            if (first > 0) throw std::runtime_error("summaries full");
+        };
+        try {
+            (void)kb().screen(OwnedScreenBatch(regs).batch(), o);
+            ADD_FAILURE() << "no exception on " << t << " threads";
+        } catch (const std::runtime_error& e) {
+            EXPECT_STREQ(e.what(), "summaries full");
+        }
     }
 }
 
