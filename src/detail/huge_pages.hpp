@@ -31,6 +31,11 @@
 #include <sys/mman.h>
 #define RXCAUTION_HUGE_PAGES 1
 #endif
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+#include <rxcaution/export.hpp>
 
 namespace rxcaution::detail {
 
@@ -39,31 +44,36 @@ inline constexpr std::size_t kHugePage = std::size_t{2} << 20;
 // table of a few hundred KiB fits the TLB's reach on its own.
 inline constexpr std::size_t kHugePageMinBlock = std::size_t{512} << 10;
 
-// A mapping of at least `bytes`, 2 MiB aligned and a multiple of 2 MiB, advised to use huge pages
-// (all of it, or with `written_once`, the 2 MiB pages the block fills, and the last one when the
-// block fills half of it or more: the rest of a huge page is resident memory nothing uses, and
-// the small pages of a tail less than half full cost less than that); nullptr when it cannot be made.
-inline void* map_huge(std::size_t bytes, bool written_once = false) noexcept {
+// A mapping of `length` bytes (a multiple of 2 MiB), 2 MiB aligned, whose first `advised` bytes
+// are advised to use huge pages; nullptr when it cannot be made.
+inline void* map_aligned(std::size_t length, std::size_t advised) noexcept {
 #ifdef RXCAUTION_HUGE_PAGES
-    const std::size_t length = (bytes + kHugePage - 1) / kHugePage * kHugePage;
     void* raw = mmap(nullptr, length + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == MAP_FAILED) return nullptr;
     const auto start = reinterpret_cast<std::uintptr_t>(raw);
     const auto aligned = (start + kHugePage - 1) & ~static_cast<std::uintptr_t>(kHugePage - 1);
     // The unaligned head and the tail beyond `length` go back at once: the block is exactly
-    // [aligned, aligned + length), which unmap_huge() can give back knowing only `bytes`.
+    // [aligned, aligned + length), which can be given back knowing only its length.
     if (aligned > start) munmap(raw, aligned - start);
     const std::uintptr_t end = start + length + kHugePage;
     if (end > aligned + length) munmap(reinterpret_cast<void*>(aligned + length), end - (aligned + length));
-    const std::size_t advised = written_once ? (bytes + kHugePage / 2) / kHugePage * kHugePage : length;
     if (advised)  // advice only: a refusal changes nothing
         (void)madvise(reinterpret_cast<void*>(aligned), advised, MADV_HUGEPAGE);
     return reinterpret_cast<void*>(aligned);
 #else
-    (void)bytes;
-    (void)written_once;
+    (void)length;
+    (void)advised;
     return nullptr;
 #endif
+}
+
+// A mapping of at least `bytes`, 2 MiB aligned and a multiple of 2 MiB, advised to use huge pages
+// (all of it, or with `written_once`, the 2 MiB pages the block fills, and the last one when the
+// block fills half of it or more: the rest of a huge page is resident memory nothing uses, and
+// the small pages of a tail less than half full cost less than that); nullptr when it cannot be made.
+inline void* map_huge(std::size_t bytes, bool written_once = false) noexcept {
+    const std::size_t length = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+    return map_aligned(length, written_once ? (bytes + kHugePage / 2) / kHugePage * kHugePage : length);
 }
 
 inline void unmap_huge(void* p, std::size_t bytes) noexcept {
@@ -75,10 +85,73 @@ inline void unmap_huge(void* p, std::size_t bytes) noexcept {
 #endif
 }
 
+// --- Written-once blocks (AdvisedAllocator): mappings of their own, kept for reuse when freed ---
+// A screen's output columns are fresh memory every call, and a fresh page is a page fault (about
+// 1.7 us on the virtual machine this was measured on). From the heap, glibc usually hands back
+// memory that is already resident; but a process started with MALLOC_TRIM_THRESHOLD_ set (Dask
+// starts its workers so) has glibc's mmap threshold fixed at 128 KiB, so every such block is a
+// fresh mapping: a Dask partition of 125,000 regimens took 6,500 faults, about a fifth of its time.
+// So these blocks are mappings of their own, and a freed one is kept (at most
+// kBlockCacheDefaultBytes of them, RXCAUTION_BLOCK_CACHE_MB to change it, 0 for none) for the
+// next block of the same shape, whatever glibc's settings.
+
+inline constexpr std::size_t kBlockCacheDefaultBytes = std::size_t{64} << 20;
+inline constexpr std::size_t kBlockCacheMaxBlocks = 64;
+// Written-once blocks from this size on are mappings (smaller ones come from the heap).
+inline constexpr std::size_t kColumnMinBlock = std::size_t{256} << 10;
+
+// The mapping a written-once block of `bytes` gets: up to half a huge page, a power of two of small
+// pages (so that blocks of about the same size share a shape, and a cached block fits the next);
+// beyond, whole huge pages, advised where the block fills them (the last when half full: see
+// map_huge's `written_once`).
+struct BlockShape {
+    std::size_t length = 0, advised = 0;
+};
+inline BlockShape block_shape(std::size_t bytes) noexcept {
+    if (bytes <= kHugePage / 2) {
+        std::size_t length = kColumnMinBlock;
+        while (length < bytes) length *= 2;
+        return {length, 0};
+    }
+    return {(bytes + kHugePage - 1) / kHugePage * kHugePage, (bytes + kHugePage / 2) / kHugePage * kHugePage};
+}
+
+// A cached mapping of that shape (most recently freed first), or nullptr.
+RXCAUTION_EXPORT void* take_block(std::size_t length, std::size_t advised) noexcept;
+// Keeps a freed mapping for reuse, evicting the oldest beyond the limits; false when it is not
+// kept (larger than the limit, or the cache is off): the caller unmaps it.
+RXCAUTION_EXPORT bool keep_block(void* p, std::size_t length, std::size_t advised) noexcept;
+// Bytes (mapping lengths) the cache holds; unmaps them all.
+RXCAUTION_EXPORT std::size_t cached_block_bytes() noexcept;
+RXCAUTION_EXPORT void release_cached_blocks() noexcept;
+
+inline void unmap_block(void* p, std::size_t length) noexcept {
+#if defined(__linux__)
+    munmap(p, length);
+#else
+    (void)p;
+    (void)length;
+#endif
+}
+
+// A fresh mapping of that shape: small pages, or 2 MiB-aligned with its advice; nullptr when it
+// cannot be made.
+inline void* map_block(BlockShape shape) noexcept {
+#ifdef RXCAUTION_HUGE_PAGES
+    if (shape.length >= kHugePage) return map_aligned(shape.length, shape.advised);
+    void* p = mmap(nullptr, shape.length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? nullptr : p;
+#else
+    (void)shape;
+    return nullptr;
+#endif
+}
+
 // std::allocator, except for blocks of MinBlock bytes and more on Linux, which are always their
 // own mapping (map_huge, with its `written_once`; std::bad_alloc when it cannot be made, as from
 // the heap): which kind a block is follows from its size, which allocate(n) and deallocate(p, n)
-// both see. Used as HugePageAllocator and AdvisedAllocator.
+// both see. Written-once blocks are shaped by block_shape and kept for reuse when freed. Used as
+// HugePageAllocator and AdvisedAllocator.
 template <class T, std::size_t MinBlock, bool WrittenOnce>
 struct MappedAllocator {
     using value_type = T;
@@ -92,13 +165,27 @@ struct MappedAllocator {
 
     [[nodiscard]] T* allocate(std::size_t n) {
         if (!huge(n)) return std::allocator<T>{}.allocate(n);
-        void* p = map_huge(n * sizeof(T), WrittenOnce);
-        if (!p) throw std::bad_alloc();
-        return static_cast<T*>(p);
+        if constexpr (WrittenOnce) {
+            const BlockShape shape = block_shape(n * sizeof(T));
+            void* p = take_block(shape.length, shape.advised);
+            if (!p) p = map_block(shape);
+            if (!p) throw std::bad_alloc();
+            return static_cast<T*>(p);
+        } else {
+            void* p = map_huge(n * sizeof(T), false);
+            if (!p) throw std::bad_alloc();
+            return static_cast<T*>(p);
+        }
     }
     void deallocate(T* p, std::size_t n) noexcept {
-        if (huge(n)) unmap_huge(p, n * sizeof(T));
-        else std::allocator<T>{}.deallocate(p, n);
+        if (!huge(n)) {
+            std::allocator<T>{}.deallocate(p, n);
+        } else if constexpr (WrittenOnce) {
+            const BlockShape shape = block_shape(n * sizeof(T));
+            if (!keep_block(p, shape.length, shape.advised)) unmap_block(p, shape.length);
+        } else {
+            unmap_huge(p, n * sizeof(T));
+        }
     }
     template <class U>
     bool operator==(const MappedAllocator<U, MinBlock, WrittenOnce>&) const noexcept {
@@ -161,6 +248,6 @@ inline void touch_pages(void* p, std::size_t bytes) noexcept {
 // on the virtual machine this was measured on: the columns of a screen of 1,000,000 regimens took
 // 31,000 faults, about a seventh of the screen's time.
 template <class T>
-using AdvisedAllocator = MappedAllocator<T, kHugePage, true>;
+using AdvisedAllocator = MappedAllocator<T, kColumnMinBlock, true>;
 
 }  // namespace rxcaution::detail

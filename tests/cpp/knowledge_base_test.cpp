@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <cctype>
 #include <cstdint>
 #include <fstream>
@@ -183,6 +185,91 @@ TEST(AdvisedAllocator, LargeBlocksGetHugePagesWhereTheyFillThemAndKeepTheirConte
     // Small blocks come from the heap, as with std::allocator.
     std::vector<std::uint32_t, AdvisedAllocator<std::uint32_t>> small(100, 7);
     EXPECT_EQ(small[99], 7u);
+}
+
+// Written-once blocks of 256 KiB and more are mappings of their own, shaped by size (a power of
+// two of small pages up to 1 MiB, whole huge pages beyond), and a freed one is kept for the next
+// block of its shape: the same memory comes back (most recently freed first), never to a block of
+// another shape; the cache holds at most its limit and kBlockCacheMaxBlocks blocks, evicting the
+// oldest; release_cached_blocks() empties it.
+TEST(AdvisedAllocator, FreedBlocksAreKeptForTheNextBlockOfTheirShape) {
+#if defined(__linux__) && !defined(RXCAUTION_NO_HUGE_PAGES)
+    using rxcaution::detail::AdvisedAllocator;
+    using rxcaution::detail::block_shape;
+    using rxcaution::detail::cached_block_bytes;
+    using rxcaution::detail::kBlockCacheDefaultBytes;
+    using rxcaution::detail::kBlockCacheMaxBlocks;
+    using rxcaution::detail::kHugePage;
+    using rxcaution::detail::release_cached_blocks;
+    using Col = std::vector<std::uint32_t, AdvisedAllocator<std::uint32_t>>;
+    EXPECT_EQ(block_shape(100).length, 256u << 10);
+    EXPECT_EQ(block_shape(300u << 10).length, 512u << 10);
+    EXPECT_EQ(block_shape(1u << 20).length, 1u << 20);
+    EXPECT_EQ(block_shape(1u << 20).advised, 0u);
+    EXPECT_EQ(block_shape((1u << 20) + 1).length, kHugePage);
+    EXPECT_EQ(block_shape((1u << 20) + 1).advised, kHugePage);
+    EXPECT_EQ(block_shape(kHugePage + kHugePage / 4).length, 2 * kHugePage);
+    EXPECT_EQ(block_shape(kHugePage + kHugePage / 4).advised, kHugePage);
+    release_cached_blocks();
+    ASSERT_EQ(cached_block_bytes(), 0u);
+    const void* first = nullptr;
+    {
+        Col a(150'000, 1);  // 600,000 bytes: a 1 MiB mapping
+        first = a.data();
+        EXPECT_EQ(a[149'999], 1u);
+    }
+    EXPECT_EQ(cached_block_bytes(), 1u << 20);
+    {
+        Col other(70'000, 2);  // 280,000 bytes: another shape (512 KiB): not the cached block
+        EXPECT_NE(static_cast<const void*>(other.data()), first);
+        Col b(200'000, 3);  // 800,000 bytes: the 1 MiB shape again, the same memory
+        EXPECT_EQ(static_cast<const void*>(b.data()), first);
+        EXPECT_EQ(b[0], 3u);
+        EXPECT_EQ(b[199'999], 3u);
+        EXPECT_EQ(cached_block_bytes(), 0u);
+    }
+    EXPECT_EQ(cached_block_bytes(), (1u << 20) + (512u << 10));
+    // At most kBlockCacheMaxBlocks blocks and kBlockCacheDefaultBytes: the oldest go.
+    {
+        std::vector<Col> many;
+        for (std::size_t i = 0; i < kBlockCacheMaxBlocks + 8; ++i) many.emplace_back(70'000, static_cast<std::uint32_t>(i));
+    }
+    EXPECT_EQ(cached_block_bytes(), kBlockCacheMaxBlocks * (512u << 10));
+    {
+        std::vector<Col> big;
+        for (int i = 0; i < 20; ++i) big.emplace_back(2 * kHugePage / sizeof(std::uint32_t), 5u);  // 4 MiB each
+    }
+    EXPECT_LE(cached_block_bytes(), kBlockCacheDefaultBytes);
+    EXPECT_GE(cached_block_bytes(), kBlockCacheDefaultBytes - 2 * kHugePage);
+    release_cached_blocks();
+    EXPECT_EQ(cached_block_bytes(), 0u);
+#else
+    GTEST_SKIP() << "written-once blocks come from the heap in this build";
+#endif
+}
+
+// Threads taking and freeing blocks of a few shapes at once: every block keeps what its thread
+// wrote (no block is handed to two threads), and the cache stays within its limits.
+TEST(AdvisedAllocator, ThreadsShareTheCacheOfFreedBlocksSafely) {
+    using rxcaution::detail::AdvisedAllocator;
+    using Col = std::vector<std::uint32_t, AdvisedAllocator<std::uint32_t>>;
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < 4; ++t)
+        pool.emplace_back([t, &wrong] {
+            for (unsigned round = 0; round < 60; ++round) {
+                const std::size_t n = (70'000 + 130'000 * ((t + round) % 3)) + round;
+                Col a(n, t * 1000 + round), b(n / 2, t * 1000 + round + 1);
+                if (a.front() != t * 1000 + round || a.back() != t * 1000 + round ||
+                    b.back() != t * 1000 + round + 1)
+                    ++wrong;
+            }
+        });
+    for (auto& th : pool) th.join();
+    EXPECT_EQ(wrong.load(), 0);
+#if defined(__linux__) && !defined(RXCAUTION_NO_HUGE_PAGES)
+    EXPECT_LE(rxcaution::detail::cached_block_bytes(), rxcaution::detail::kBlockCacheDefaultBytes);
+#endif
 }
 
 TEST(HugePageAllocator, LargeBlocksAreTheirOwnAlignedMappingAndKeepTheirContents) {

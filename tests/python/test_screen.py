@@ -3,6 +3,7 @@ explain/report, errors, the missing-extra message, and property tests against ch
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
@@ -689,3 +690,28 @@ def test_sorted_int64_regimen_ids_take_the_one_pass_path_with_factorize_results(
     shuffled = sorted_ids.sample(frac=1.0, random_state=3)  # unsorted: pandas.factorize, table order
     assert sorted(plain_rows(KB.screen(shuffled).rows)) == sorted(
         plain_rows(KB.screen(shuffled.astype({"regimen_id": "int32"})).rows))
+
+
+def test_freed_columns_are_kept_for_reuse_within_the_limit_the_environment_sets():
+    """Output columns of 256 KiB and more are mappings kept for the next screen once freed (a Dask
+    worker's glibc would hand out fresh pages for each): at most 64 MiB by default,
+    RXCAUTION_BLOCK_CACHE_MB sets another limit, 0 turns it off, and a value that is not a whole
+    number of MiB leaves the default."""
+    if sys.platform != "linux":
+        pytest.skip("mappings of their own on Linux only")
+    code = ("import rxcaution, rxcaution._core as c; kb = rxcaution.KnowledgeBase.builtin(); "
+            "regs = [['methadone', 'ketamine', 'ondansetron', 'zorvatinex', 'alprazolam']] * 60000; "
+            "kb.screen(regs, threads=1); kb.screen(regs, threads=1); print(c._block_cache_bytes())")
+
+    def kept(value):
+        env = {k: v for k, v in os.environ.items() if k != "RXCAUTION_BLOCK_CACHE_MB"}
+        if value is not None:
+            env["RXCAUTION_BLOCK_CACHE_MB"] = value
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        return int(out.stdout.split()[-1])
+
+    default = kept(None)
+    assert 0 < default <= 64 << 20
+    assert kept("0") == 0
+    assert kept("1") <= 1 << 20
+    assert kept("lots") == default and kept("-5") == default

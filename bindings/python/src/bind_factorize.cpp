@@ -16,6 +16,7 @@
 
 #include <pybind11/numpy.h>
 
+#include "columns.hpp"
 #include "detail/huge_pages.hpp"
 
 #include <algorithm>
@@ -234,13 +235,13 @@ void bind_factorize(py::module_& m) {
             }
             if (rows > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
                 throw py::value_error("_factorize_utf8: more than 2**31 - 1 rows");
-            py::array_t<std::int32_t> codes_array(static_cast<py::ssize_t>(rows));
-            std::int32_t* codes = codes_array.mutable_data();
+            Column<std::int32_t> codes_column(rows);
+            std::int32_t* codes = codes_column.data();
             if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
             const std::size_t slices =
                 std::clamp<std::size_t>(rows / kRowsPerThread, 1, static_cast<std::size_t>(threads));
-            // numpy puts arrays of 4 MiB and more on huge pages: resident before the slices' threads
-            // write it (see detail::touch_pages).
+            // Large columns are on huge pages: resident before the slices' threads write it (see
+            // detail::touch_pages).
             if (slices > 1) detail::touch_pages(codes, rows * sizeof(std::int32_t));
             std::vector<Table> tables;
             Table merged(0);  // the slices' tables merged, when there is more than one
@@ -319,7 +320,7 @@ void bind_factorize(py::module_& m) {
                 if (!s) throw py::error_already_set();
                 PyList_SET_ITEM(uniques.ptr(), static_cast<Py_ssize_t>(i), s);
             }
-            return py::make_tuple(std::move(codes_array), std::move(uniques));
+            return py::make_tuple(owned_array(std::move(codes_column)), std::move(uniques));
         },
         py::arg("chunks"), py::arg("threads") = 0,
         "Codes (int32, -1 for missing) and distinct texts in order of first appearance of an Arrow "
@@ -354,10 +355,9 @@ void bind_factorize(py::module_& m) {
                 }
             }
             if (!sorted) return py::none();
-            py::array_t<std::int64_t> offsets(static_cast<py::ssize_t>(runs + 1));
-            py::array_t<std::int64_t> uniques(static_cast<py::ssize_t>(runs));
-            std::int64_t* o = offsets.mutable_data();
-            std::int64_t* u = uniques.mutable_data();
+            Column<std::int64_t> offsets(runs + 1), uniques(runs);
+            std::int64_t* o = offsets.data();
+            std::int64_t* u = uniques.data();
             {
                 py::gil_scoped_release release;
                 std::size_t run = 0;
@@ -368,7 +368,7 @@ void bind_factorize(py::module_& m) {
                     }
                 o[run] = static_cast<std::int64_t>(n);
             }
-            return py::make_tuple(std::move(offsets), std::move(uniques));
+            return py::make_tuple(owned_array(std::move(offsets)), owned_array(std::move(uniques)));
         },
         py::arg("ids"),
         "(offsets, uniques) for a 1-d C-contiguous int64 array whose values never decrease: uniques as "

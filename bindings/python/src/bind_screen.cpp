@@ -19,6 +19,7 @@
 
 #include <pybind11/numpy.h>
 
+#include "columns.hpp"
 #include "detail/huge_pages.hpp"
 
 #include <algorithm>
@@ -222,33 +223,6 @@ py::list read_sequences(const py::tuple& snapshot, const char* what) {
     return fixed;
 }
 
-// An allocator whose resize() leaves new integers uninitialised: every column below is written in
-// full right after it grows, and value-initialising first was a memset of every column of every
-// row (about 3% of a 20,000-regimen screen's call).
-// Large columns are advised to use huge pages (detail::AdvisedAllocator): they are written once,
-// right after they grow.
-template <class T>
-struct UninitAllocator : detail::AdvisedAllocator<T> {
-    using value_type = T;
-    UninitAllocator() = default;
-    template <class U>
-    UninitAllocator(const UninitAllocator<U>&) noexcept {}
-    template <class U>
-    struct rebind {
-        using other = UninitAllocator<U>;
-    };
-    template <class U>
-    void construct(U* p) noexcept {
-        static_assert(std::is_trivially_default_constructible_v<U>);
-        ::new (static_cast<void*>(p)) U;  // default-initialised: no value written
-    }
-    template <class U, class... Args>
-    void construct(U* p, Args&&... args) {
-        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
-    }
-};
-template <class T>
-using Column = std::vector<T, UninitAllocator<T>>;
 
 struct ListEncoder {
     AddressCodes seen;
@@ -686,15 +660,6 @@ py::array_t<T> column(std::size_t n) {
     return py::array_t<T>(static_cast<py::ssize_t>(n));
 }
 
-// The vector's buffer itself, handed to numpy (freed with the array): no copy.
-template <class T, class A>
-py::array_t<T> owned_array(std::vector<T, A>&& v) {
-    auto* heap = new std::vector<T, A>(std::move(v));
-    py::capsule free_with_array(heap, [](void* p) { delete static_cast<std::vector<T, A>*>(p); });
-    return py::array_t<T>({static_cast<py::ssize_t>(heap->size())}, {static_cast<py::ssize_t>(sizeof(T))}, heap->data(),
-                          free_with_array);
-}
-
 template <class T>
 py::array_t<T> as_array(const std::vector<T>& v) {
     py::array_t<T> a(static_cast<py::ssize_t>(v.size()));
@@ -1084,6 +1049,10 @@ void bind_screen(py::module_& m) {
         "Private: screen dictionary-encoded columns (see rxcaution.screening); without the summary_* "
         "columns when summary is False.\n\nReturns\n-------\ndict\n");
 
+    m.def(
+        "_block_cache_bytes", [] { return detail::cached_block_bytes(); },
+        "Private: bytes of freed column mappings kept for reuse (RXCAUTION_BLOCK_CACHE_MB, default 64; 0 turns "
+        "it off).");
     m.def(
         "_screen_ids",
         [](const KnowledgeBase& kb) {
