@@ -274,7 +274,7 @@ struct Shared {
     const ScreenOptions& options;
     EvalOptions eval_options;
     std::uint32_t kind_mask;  // bit per WarningKind
-    const std::vector<Distinct>& meds;
+    const detail::CallVector<Distinct>& meds;
     std::size_t key_count;
     const std::vector<std::int64_t>& condition_index;
 };
@@ -429,8 +429,8 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
     // Each distinct text once: taken from the knowledge base's cache of texts, or normalised and
     // resolved on the worker threads (a population with typing slips has tens of thousands of
     // distinct texts, each a few lookups) and added to the cache; then interned by normalised text.
-    std::vector<Distinct> meds(batch.medication_texts.size());
-    std::vector<std::shared_ptr<const CachedText>> known(meds.size());
+    detail::CallVector<Distinct> meds(batch.medication_texts.size());
+    detail::CallVector<std::shared_ptr<const CachedText>> known(meds.size());
     const std::shared_ptr<TextCache> cache = text_cache_for(impl_);
     const unsigned resolvers = static_cast<unsigned>(
         std::clamp<std::size_t>(meds.size() / kTextsPerResolver, 1, threads));
@@ -486,13 +486,13 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
         // Keys are views of the texts' normalised forms, which `known` holds for the whole call,
         // interned in an open-addressing table at most half full (a slot holds key + 1; 0 is
         // empty): a hash map with a node per key cost 0.13-0.16 ms per 2,000 texts, every call.
-        std::vector<std::string_view> keys;
-        std::vector<std::uint64_t> key_hashes;
+        detail::CallVector<std::string_view> keys;
+        detail::CallVector<std::uint64_t> key_hashes;
         keys.reserve(meds.size());
         key_hashes.reserve(meds.size());
         std::size_t key_slots = 16;
         while (key_slots < 2 * meds.size()) key_slots *= 2;
-        std::vector<std::uint32_t> key_slot(key_slots, 0);
+        detail::CallVector<std::uint32_t> key_slot(key_slots, 0);
         for (std::size_t d = 0; d < meds.size(); ++d) {
             const CachedText& text = *known[d];
             const std::uint64_t h = detail::NameTable::hash(text.key);

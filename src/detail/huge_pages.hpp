@@ -250,4 +250,10 @@ inline void touch_pages(void* p, std::size_t bytes) noexcept {
 template <class T>
 using AdvisedAllocator = MappedAllocator<T, kColumnMinBlock, true>;
 
+// A vector whose storage, when large, is a written-once block: for the per-call tables of a screen
+// (one entry per distinct text, the rule codes of a batch), whose memory then comes back from the
+// cache of freed blocks call after call instead of being fresh pages each time.
+template <class T>
+using CallVector = std::vector<T, AdvisedAllocator<T>>;
+
 }  // namespace rxcaution::detail

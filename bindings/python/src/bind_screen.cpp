@@ -769,7 +769,7 @@ private:
         return r.kind <= ScreenRowKind::DuplicateTherapy || r.kind == ScreenRowKind::Cumulative;
     }
     static std::int32_t idx(std::uint32_t v) { return v == kNone ? std::int32_t{-1} : static_cast<std::int32_t>(v); }
-    static std::int32_t compact(std::vector<std::int32_t>& table, std::vector<std::int32_t>& order, std::uint32_t global) {
+    static std::int32_t compact(detail::CallVector<std::int32_t>& table, std::vector<std::int32_t>& order, std::uint32_t global) {
         if (global == kNone) return -1;
         std::int32_t& c = table[global];
         if (c < 0) {
@@ -796,7 +796,7 @@ private:
     static constexpr std::size_t kMaxRowsReserved = std::size_t{1} << 24;  // 16.8 M rows, 0.9 GB of columns
     EntryCodes meds_, conds_;
     std::size_t regimens_, substance_count_;
-    std::vector<std::int32_t> rule_compact_, substance_compact_;
+    detail::CallVector<std::int32_t> rule_compact_, substance_compact_;  // per knowledge base code
 };
 
 // The texts of `order` (codes into `text_of`) as the offsets and data buffers of an Arrow string
