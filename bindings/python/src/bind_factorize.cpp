@@ -160,7 +160,7 @@ public:
 
 private:
     void grow() {
-        std::vector<std::uint64_t> old(slots_.size() * 2, 0);
+        detail::CallVector<std::uint64_t> old(slots_.size() * 2, 0);
         old.swap(slots_);
         const std::size_t mask = slots_.size() - 1;
         for (std::size_t id = 0; id < size(); ++id) {
@@ -170,9 +170,9 @@ private:
             slots_[at] = (h >> 32) << 32 | (id + 1);
         }
     }
-    std::vector<std::uint64_t> slots_;
-    std::vector<char> arena_;
-    std::vector<std::size_t> starts_;
+    detail::CallVector<std::uint64_t> slots_;  // per call: written-once blocks, reused
+    detail::CallVector<char> arena_;
+    detail::CallVector<std::size_t> starts_;
 };
 
 // Rows per thread below which a second thread costs more than it saves.
