@@ -2,11 +2,9 @@
 
 #include "detail/huge_pages.hpp"
 
-#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <mutex>
-#include <string>
 #include <vector>
 
 namespace rxcaution::detail {
@@ -25,8 +23,8 @@ struct BlockCache {
     std::size_t limit = kBlockCacheDefaultBytes;
     bool limit_read = false;
 
-    // RXCAUTION_BLOCK_CACHE_MB, read once: a whole number of MiB (0 turns the cache off); anything
-    // else leaves the default.
+    // RXCAUTION_BLOCK_CACHE_MB, read once: a whole number of MiB up to 1,048,576 (0 turns the cache
+    // off); anything else leaves the default.
     void read_limit() {
         if (limit_read) return;
         limit_read = true;

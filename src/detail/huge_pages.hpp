@@ -27,12 +27,11 @@
 #if defined(__SANITIZE_ADDRESS__)
 #define RXCAUTION_NO_HUGE_PAGES 1
 #endif
-#if defined(__linux__) && !defined(RXCAUTION_NO_HUGE_PAGES)
-#include <sys/mman.h>
-#define RXCAUTION_HUGE_PAGES 1
-#endif
 #if defined(__linux__)
 #include <sys/mman.h>
+#endif
+#if defined(__linux__) && !defined(RXCAUTION_NO_HUGE_PAGES)
+#define RXCAUTION_HUGE_PAGES 1
 #endif
 
 #include <rxcaution/export.hpp>
@@ -121,8 +120,9 @@ RXCAUTION_EXPORT void* take_block(std::size_t length, std::size_t advised) noexc
 // Keeps a freed mapping for reuse, evicting the oldest beyond the limits; false when it is not
 // kept (larger than the limit, or the cache is off): the caller unmaps it.
 RXCAUTION_EXPORT bool keep_block(void* p, std::size_t length, std::size_t advised) noexcept;
-// Bytes (mapping lengths) the cache holds; unmaps them all.
+// The bytes (mapping lengths) of the blocks the cache holds.
 RXCAUTION_EXPORT std::size_t cached_block_bytes() noexcept;
+// Unmaps every block the cache holds.
 RXCAUTION_EXPORT void release_cached_blocks() noexcept;
 
 inline void unmap_block(void* p, std::size_t length) noexcept {
