@@ -367,12 +367,18 @@ TEST(Screen, RowSinkReceivesTheRowsInOrderOnAnyNumberOfThreads) {
     }
 }
 
-// ScreenOptions::summaries = false: the same rows (stored or through a sink), the same pair count,
-// and no summaries at all.
-TEST(Screen, WithoutSummariesTheRowsAreTheSame) {
+// Every substance name of the built-in pack, and one name no pack knows.
+static std::vector<std::string> substance_names_and_an_unknown() {
     std::vector<std::string> names;
     for (const auto& s : kb().substances()) names.push_back(s.name);
     names.push_back("zorvatinex");
+    return names;
+}
+
+// ScreenOptions::summaries = false: the same rows (stored or through a sink), the same pair count,
+// and no summaries at all.
+TEST(Screen, WithoutSummariesTheRowsAreTheSame) {
+    const auto names = substance_names_and_an_unknown();
     const auto regs = random_regimens(names, 3000, 31, 0, 12);
     const auto with = kb().screen(regs, {}, threads(1));
     ASSERT_EQ(with.summaries.size(), regs.size());
@@ -396,9 +402,7 @@ TEST(Screen, WithoutSummariesTheRowsAreTheSame) {
 // row sink); ScreenResult::summaries stays empty; with summaries = false the sink is not called;
 // an exception from it comes out of screen().
 TEST(Screen, SummarySinkReceivesEverySummaryOnce) {
-    std::vector<std::string> names;
-    for (const auto& s : kb().substances()) names.push_back(s.name);
-    names.push_back("zorvatinex");
+    const auto names = substance_names_and_an_unknown();
     const auto regs = random_regimens(names, 6000, 37, 0, 12);
     const auto stored = kb().screen(regs, {}, threads(1));
     ASSERT_EQ(stored.summaries.size(), regs.size());
