@@ -407,6 +407,7 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
     ScreenResult result;
     // Written in full by the screen: a million regimens' summaries are 40 MB of fresh pages.
     const auto& summary_sink = options.summary_sink;
+    const bool sunk_summaries = options.summaries && static_cast<bool>(summary_sink);
     const bool stored_summaries = options.summaries && !summary_sink;
     if (stored_summaries) {
         result.summaries.reserve(regimens);
@@ -416,12 +417,12 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
     // Where chunk [lo, hi)'s summaries go: the stored ones, a worker's buffer for the sink, or nowhere.
     auto summaries_of = [&](std::vector<ScreenSummary>& buffer, std::size_t lo, std::size_t hi) -> ScreenSummary* {
         if (stored_summaries) return result.summaries.data() + lo;
-        if (!summary_sink || !options.summaries) return nullptr;
+        if (!sunk_summaries) return nullptr;
         if (buffer.size() < hi - lo) buffer.resize(hi - lo);
         return buffer.data();
     };
     auto hand_summaries = [&](const std::vector<ScreenSummary>& buffer, std::size_t lo, std::size_t hi) {
-        if (summary_sink && options.summaries) summary_sink(lo, std::span<const ScreenSummary>(buffer.data(), hi - lo));
+        if (sunk_summaries) summary_sink(lo, std::span<const ScreenSummary>(buffer.data(), hi - lo));
     };
     result.rule_ids = rule_ids_for(impl_);
 

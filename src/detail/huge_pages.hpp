@@ -43,6 +43,16 @@ inline constexpr std::size_t kHugePage = std::size_t{2} << 20;
 // table of a few hundred KiB fits the TLB's reach on its own.
 inline constexpr std::size_t kHugePageMinBlock = std::size_t{512} << 10;
 
+// Gives back a mapping made here (map_aligned, map_huge, map_block), knowing only its length.
+inline void unmap_block(void* p, std::size_t length) noexcept {
+#if defined(__linux__)
+    munmap(p, length);
+#else
+    (void)p;
+    (void)length;
+#endif
+}
+
 // A mapping of `length` bytes (a multiple of 2 MiB), 2 MiB aligned, whose first `advised` bytes
 // are advised to use huge pages; nullptr when it cannot be made.
 inline void* map_aligned(std::size_t length, std::size_t advised) noexcept {
@@ -73,15 +83,6 @@ inline void* map_aligned(std::size_t length, std::size_t advised) noexcept {
 inline void* map_huge(std::size_t bytes, bool written_once = false) noexcept {
     const std::size_t length = (bytes + kHugePage - 1) / kHugePage * kHugePage;
     return map_aligned(length, written_once ? (bytes + kHugePage / 2) / kHugePage * kHugePage : length);
-}
-
-inline void unmap_huge(void* p, std::size_t bytes) noexcept {
-#ifdef RXCAUTION_HUGE_PAGES
-    munmap(p, (bytes + kHugePage - 1) / kHugePage * kHugePage);
-#else
-    (void)p;
-    (void)bytes;
-#endif
 }
 
 // --- Written-once blocks (AdvisedAllocator): mappings of their own, kept for reuse when freed ---
@@ -124,15 +125,6 @@ RXCAUTION_EXPORT bool keep_block(void* p, std::size_t length, std::size_t advise
 RXCAUTION_EXPORT std::size_t cached_block_bytes() noexcept;
 // Unmaps every block the cache holds.
 RXCAUTION_EXPORT void release_cached_blocks() noexcept;
-
-inline void unmap_block(void* p, std::size_t length) noexcept {
-#if defined(__linux__)
-    munmap(p, length);
-#else
-    (void)p;
-    (void)length;
-#endif
-}
 
 // A fresh mapping of that shape: small pages, or 2 MiB-aligned with its advice; nullptr when it
 // cannot be made.
@@ -184,7 +176,7 @@ struct MappedAllocator {
             const BlockShape shape = block_shape(n * sizeof(T));
             if (!keep_block(p, shape.length, shape.advised)) unmap_block(p, shape.length);
         } else {
-            unmap_huge(p, n * sizeof(T));
+            unmap_block(p, (n * sizeof(T) + kHugePage - 1) / kHugePage * kHugePage);  // map_huge's length
         }
     }
     template <class U>

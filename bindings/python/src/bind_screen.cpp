@@ -23,6 +23,7 @@
 #include "detail/huge_pages.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <cstring>
@@ -863,14 +864,14 @@ py::dict screen_to_columns(const KnowledgeBase& kb, const ScreenBatch& batch, Sc
     // afterwards: 7 ms for 1,000,000 regimens, with the other thread idle.
     const std::size_t regimens =
         summaries && !batch.regimen_offsets.empty() ? batch.regimen_offsets.size() - 1 : 0;
-    auto sized = [regimens](auto& v) { v.resize(regimens); };
     Column<std::int32_t> s_medications, s_conditions, s_warnings, s_unresolved_medications, s_unresolved_conditions,
         s_by[4];
     Column<std::int8_t> s_max_severity;
-    for (auto* v : {&s_medications, &s_conditions, &s_warnings, &s_unresolved_medications, &s_unresolved_conditions,
-                    &s_by[0], &s_by[1], &s_by[2], &s_by[3]})
-        sized(*v);
-    sized(s_max_severity);
+    const std::array<Column<std::int32_t>*, 9> s_int32 = {&s_medications, &s_conditions, &s_warnings,
+                                                           &s_unresolved_medications, &s_unresolved_conditions,
+                                                           &s_by[0], &s_by[1], &s_by[2], &s_by[3]};
+    for (auto* v : s_int32) v->resize(regimens);
+    s_max_severity.resize(regimens);
     if (summaries) {
         std::int32_t *const q_med = s_medications.data(), *const q_cond = s_conditions.data(),
                             *const q_warn = s_warnings.data(), *const q_um = s_unresolved_medications.data(),
@@ -896,11 +897,10 @@ py::dict screen_to_columns(const KnowledgeBase& kb, const ScreenBatch& batch, Sc
         // The columns are fresh memory (huge pages when large), resident before the threads
         // write them: two threads faulting the same fresh huge page at once are slow here (the
         // columns of 1,000,000 regimens took 44 ms filled by two threads, 7 ms by one).
-        if (threads > 1)
-            for (auto* v : {&s_medications, &s_conditions, &s_warnings, &s_unresolved_medications,
-                            &s_unresolved_conditions, &s_by[0], &s_by[1], &s_by[2], &s_by[3]})
-                detail::touch_pages(v->data(), v->size() * sizeof(std::int32_t));
-        if (threads > 1) detail::touch_pages(s_max_severity.data(), s_max_severity.size());
+        if (threads > 1) {
+            for (auto* v : s_int32) detail::touch_pages(v->data(), v->size() * sizeof(std::int32_t));
+            detail::touch_pages(s_max_severity.data(), s_max_severity.size());
+        }
     }
     ScreenResult res;
     {
