@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import random
 import subprocess
 import sys
@@ -256,6 +257,32 @@ def test_dask_to_parquet_of_partitions_with_different_rules_reads_back_equal(tmp
         rx_dask.screen(ddf, KB).to_parquet(tmp_path / "out", write_index=False)
         # Without a distributed client, the partitions are computed here and concatenated the same way.
         pd.testing.assert_frame_equal(rx_dask.collect(rx_dask.screen(ddf, KB)), want)
+        # screen()'s own result is collected from compact partitions (integer columns and Arrow
+        # dictionaries, rows built here; fewer bytes between processes than the rows).
+        rows = rx_dask.screen(ddf, KB)
+        screened = dask.compute(*rx_dask._compact_tasks(*rows.__dict__[rx_dask._PLAN]))
+        assert [type(part) for part in screened] == [rx_dask._Screened] * 3
+        built = [rx_dask._rows(part) for part in screened]
+        for part, frame in zip(screened, built):
+            assert len(pickle.dumps(part, protocol=5)) < len(pickle.dumps(frame, protocol=5))
+        pd.testing.assert_frame_equal(pd.concat(built, ignore_index=True), want)
+        # A partition of 20,000 regimens: its texts are a small part of it, and it is under half the rows.
+        big, _ = population(20000, seed=12)
+        (part,) = dask.compute(*rx_dask._compact_tasks(*rx_dask.screen(dd.from_pandas(big, npartitions=1),
+                                                                      KB).__dict__[rx_dask._PLAN]))
+        frame = rx_dask._rows(part)
+        assert len(frame) > 5000
+        assert len(pickle.dumps(part, protocol=5)) < 0.5 * len(pickle.dumps(frame, protocol=5))
+        pd.testing.assert_frame_equal(frame, _plain(KB.screen(big).rows).reset_index(drop=True))
+        # Anything derived from it has no plan: its own partitions are collected, as compute() gives them.
+        major = rows[rows["severity"] >= "major"]
+        assert rx_dask._PLAN not in major.__dict__
+        pd.testing.assert_frame_equal(rx_dask.collect(major), major.compute())
+        pd.testing.assert_frame_equal(rx_dask.collect(major).reset_index(drop=True),
+                                      want[want["severity"] >= "major"].reset_index(drop=True))
+        # Regimen ids in the index (set_index) are read from there on the compact path too.
+        by_index = dd.from_pandas(meds, npartitions=3).set_index("regimen_id", sorted=True)
+        pd.testing.assert_frame_equal(rx_dask.collect(rx_dask.screen(by_index, KB)), want)
         # Any other Dask DataFrame: a meaningful index is kept, as compute() keeps it.
         indexed = dd.from_pandas(meds.set_index("regimen_id"), npartitions=3)
         pd.testing.assert_frame_equal(rx_dask.collect(indexed), indexed.compute())

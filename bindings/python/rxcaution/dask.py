@@ -130,7 +130,32 @@ def _knowledge_base(kb: Any) -> KnowledgeBase:
 
 
 def _screen_partition(part: Any, kb: Any, conditions: Any, options: dict) -> Any:
+    """The rows of one partition (the tasks of screen()'s Dask DataFrame)."""
+    return _rows(_screen_compact(part, kb, conditions, options))
+
+
+# The core's columns that _rows needs to build a partition's rows (screening._tables).
+_COMPACT_COLUMNS = ("regimen", "kind", "severity", "evidence", "rule", "input_a", "input_b", "medication_a",
+                    "medication_b", "substance_a", "substance_b", "condition", "superseded", "implicated",
+                    "rule_order", "substance_order", "rule_dictionary", "substance_dictionary")
+
+
+class _Screened:
+    """A partition screened, its rows not built yet: the core's integer columns and the Arrow
+    dictionaries of texts they index. The rows of the benchmark population are 135 bytes each (six
+    string columns); this is about 60 bytes a row. collect() has the workers send this and builds
+    the rows in the client (_rows: the same code, on the same values, as on a worker)."""
+
+    def __init__(self, out: dict, batch: Any) -> None:
+        self.out, self.batch = out, batch
+
+
+def _screen_compact(part: Any, kb: Any, conditions: Any, options: dict) -> Any:
+    """One partition screened, as a _Screened (or as its rows when it has none, or when the core
+    gave no Arrow dictionaries of the rule and substance ids: the rows are then built here, with
+    this process's copy of the knowledge base)."""
     kb = _knowledge_base(kb)
+    pd = require("pandas")
     if options["regimen_column"] not in part.columns:  # the regimen id is the index (set_index)
         part = part.reset_index()
     cond = None
@@ -138,12 +163,33 @@ def _screen_partition(part: Any, kb: Any, conditions: Any, options: dict) -> Any
         rc = options["regimen_column"]
         cond = conditions[conditions[rc].isin(part[rc].unique())]
     if len(part) == 0:
-        return _meta(require("pandas"), part[options["regimen_column"]].dtype)
+        return _meta(pd, part[options["regimen_column"]].dtype)
     # The text columns as string[pyarrow] straight from the core's Arrow dictionaries: no
     # categoricals of Python str to convert back afterwards: a 146,000-row partition took 49-50 ms
     # instead of 59-60 (docs/screening.md, "Ninth round").
     # Rows only: a partition's summary is not returned (its unresolved inputs are rows of their own).
-    return screening.screen(kb, part, conditions=cond, _arrow_text=True, _rows_only=True, **options).rows
+    out, batch, _ = screening._screen_out(kb, part, conditions=cond, as_arrow=False, _arrow_text=True,
+                                          _rows_only=True, **options)
+    np = require("numpy")
+    if out.get("rule_dictionary") is None or out.get("substance_dictionary") is None:
+        return screening._tables(np, out, batch, screening._ids_of(kb, int(out["rule_serial"])), False, True)[0]
+    pa = require("pyarrow")
+    regimen = out["regimen"]
+    if len(batch.regimen_ids) <= np.iinfo(np.int32).max:
+        regimen = regimen.astype(np.int32)
+    columns = {name: out[name] for name in _COMPACT_COLUMNS}
+    columns["regimen"] = regimen
+    # The texts as Arrow arrays (buffers, not one Python str each, between processes).
+    texts = screening._Batch(batch.regimen_ids, screening._arrow_texts(pa, batch.medication_texts), None, None,
+                             screening._arrow_texts(pa, batch.condition_texts), None, None, texts_unique=True)
+    return _Screened(columns, texts)
+
+
+def _rows(screened: Any) -> Any:
+    """A partition's rows from _screen_compact's result."""
+    if not isinstance(screened, _Screened):
+        return screened
+    return screening._tables(require("numpy"), screened.out, screened.batch, None, False, True)[0]
 
 
 def _meta(pd: Any, regimen_dtype: Any) -> Any:
@@ -269,16 +315,39 @@ def screen(ddf: Any, kb: Optional[KnowledgeBase] = None, *, conditions: Any = No
     cond_arg = None if conditions is None else once(conditions)
     meta = _meta(pd, (ddf[regimen_column] if regimen_column in ddf.columns else ddf.index).dtype)
     rows = ddf.map_partitions(_screen_partition, kb_arg, cond_arg, options, meta=meta, align_dataframes=False)
-    if conditions is None:
-        return rows
-    # Regimens that have conditions but no medication row belong to no partition. kb.screen on the
-    # whole table screens them after the others (their unresolved conditions are rows of their
-    # own: never dropped), so they are one more partition at the end, made once every partition's
-    # regimen ids are known.
-    dd = require("dask.dataframe", "dask")
-    ids = ddf.map_partitions(_regimen_ids, regimen_column, meta=meta["regimen"], align_dataframes=False)
-    orphans = dask.delayed(_screen_orphans)(kb_arg, cond_arg, options, meta, *ids.to_delayed())
-    return dd.concat([rows, dd.from_delayed([orphans], meta=meta, verify_meta=False)])
+    if conditions is not None:
+        dd = require("dask.dataframe", "dask")
+        rows = dd.concat([rows, dd.from_delayed([_orphans(ddf, kb_arg, cond_arg, options, meta)], meta=meta,
+                                                verify_meta=False)])
+    # How collect() gets these rows with less to send (see _compact_tasks): kept on this object
+    # only, so anything derived from it (filtered, persisted) is collected as it is.
+    object.__setattr__(rows, _PLAN, (ddf, kb_arg, cond_arg, options, meta))
+    return rows
+
+
+# The attribute of screen()'s result that collect() reads.
+_PLAN = "_rxcaution_screen_plan"
+
+
+def _orphans(ddf: Any, kb_arg: Any, cond_arg: Any, options: dict, meta: Any) -> Any:
+    """Regimens that have conditions but no medication row belong to no partition. kb.screen on the
+    whole table screens them after the others (their unresolved conditions are rows of their own:
+    never dropped), so they are one more partition at the end (a Delayed), made once every
+    partition's regimen ids are known."""
+    dask = require("dask", "dask")
+    ids = ddf.map_partitions(_regimen_ids, options["regimen_column"], meta=meta["regimen"], align_dataframes=False)
+    return dask.delayed(_screen_orphans)(kb_arg, cond_arg, options, meta, *ids.to_delayed())
+
+
+def _compact_tasks(ddf: Any, kb_arg: Any, cond_arg: Any, options: dict, meta: Any) -> list:
+    """screen()'s partitions as Delayed _Screened values (_screen_compact), then the orphans'
+    rows when there are conditions: in the order of screen()'s partitions."""
+    dask = require("dask", "dask")
+    compact = dask.delayed(_screen_compact)
+    tasks = [compact(part, kb_arg, cond_arg, options) for part in ddf.to_delayed()]
+    if cond_arg is not None:
+        tasks.append(_orphans(ddf, kb_arg, cond_arg, options, meta))
+    return tasks
 
 
 def _regimen_ids(part: Any, regimen_column: str) -> Any:
@@ -310,9 +379,12 @@ def collect(rows: Any, client: Any = None, *, direct: Optional[bool] = None) -> 
     gives the same rows, but Dask first moves every partition onto one worker, concatenates them
     there, and sends the whole table to the client through the scheduler: the rows cross between
     processes three times, and nothing moves before the last partition is done (docs/screening.md
-    compares the two on a population of 1,000,000 regimens). Without a distributed client (Dask's
-    local schedulers concatenate in this process anyway) the partitions are computed by the
-    current scheduler and concatenated the same way.
+    compares the two on a population of 1,000,000 regimens). When ``rows`` is the DataFrame
+    :func:`screen` returned (not one derived from it: filtered, persisted...), each worker sends its
+    partition's integer columns and the texts they index, about 60 bytes a row instead of the 135 of
+    the rows on the benchmark population, and the rows are built here: the same rows. Without a
+    distributed client (Dask's local schedulers concatenate in this process anyway) the
+    partitions are computed by the current scheduler and concatenated the same way.
 
     Parameters
     ----------
@@ -348,20 +420,24 @@ def collect(rows: Any, client: Any = None, *, direct: Optional[bool] = None) -> 
             client = get_client()
         except (ImportError, ValueError):
             client = None
+    # screen()'s own result: its partitions are sent as _Screened (about 60 bytes a row instead of
+    # 135) and their rows built here, the same rows compute() gives. Anything else: its partitions.
+    plan = getattr(rows, "__dict__", {}).get(_PLAN)
+    tasks = _compact_tasks(*plan) if plan is not None else rows.to_delayed()
     if client is None:
         dask = require("dask", "dask")
-        return _concat(pd, list(dask.compute(*rows.to_delayed())), rows)
+        return _concat(pd, [_rows(part) for part in dask.compute(*tasks)], rows)
     from distributed import as_completed
 
     if direct is None:
         direct = True if client.direct_to_workers is None else bool(client.direct_to_workers)
-    futures = client.compute(rows.to_delayed())
+    futures = client.compute(tasks)
     position = {future.key: i for i, future in enumerate(futures)}
     parts: list = [None] * len(futures)
     try:
         for batch in as_completed(futures).batches():
             for future, part in zip(batch, client.gather(batch, direct=direct)):
-                parts[position[future.key]] = part
+                parts[position[future.key]] = _rows(part)
     finally:
         # Only this call's references: a partition someone else holds (e.g. persisted rows) stays.
         for future in futures:
