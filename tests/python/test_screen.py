@@ -692,6 +692,33 @@ def test_sorted_int64_regimen_ids_take_the_one_pass_path_with_factorize_results(
         plain_rows(KB.screen(shuffled.astype({"regimen_id": "int32"})).rows))
 
 
+def test_categorical_medications_take_their_own_codes_with_factorize_results():
+    """A categorical column of str categories is encoded from its codes (renumbered by first
+    appearance, as pandas.factorize does): the same result as the str column, categories in the
+    same order, unused categories not among them, a missing value an unresolved row."""
+    from rxcaution import _core
+
+    np = pytest.importorskip("numpy")
+    for dtype in (np.int8, np.int16, np.int32, np.int64):
+        codes, order = _core._first_appearance_codes(np.array([3, 1, -1, 3, 0, 1], dtype=dtype), 5)
+        assert codes.dtype == np.int32 and codes.tolist() == [0, 1, -1, 0, 2, 1] and order.tolist() == [3, 1, 0]
+    with pytest.raises(ValueError, match="categorical codes outside their 4 categories"):
+        _core._first_appearance_codes(np.array([0, 4], dtype=np.int8), 4)
+    assert _core._first_appearance_codes(np.array([0, 1], dtype=np.uint8), 2) is None
+    assert _core._first_appearance_codes(np.array([0, 1, 2, 3], dtype=np.int32)[::2], 4) is None
+    rnd = random.Random(8)
+    names = ["Suboxone", "methadone", "ketamine", "alprazolam", "fluconazole", "zorvatinex", None]
+    rows = [(r, rnd.choice(names)) for r in range(400) for _ in range(rnd.randint(1, 5))]
+    frame = pd.DataFrame(rows, columns=["regimen_id", "medication"])
+    cat = frame.astype({"medication": pd.CategoricalDtype(["unused", "zorvatinex", "ketamine", "methadone",
+                                                           "Suboxone", "alprazolam", "fluconazole"])})
+    _same_result(KB.screen(cat), KB.screen(frame))
+    assert "unused" not in set(KB.screen(cat).rows["medication_a"].cat.categories)
+    # Categories that are not all str (here ints) are left to pandas.factorize.
+    numbers = pd.DataFrame({"regimen_id": [1, 1], "medication": pd.Categorical([7, 8])})
+    assert plain_rows(KB.screen(numbers).rows) == plain_rows(KB.screen(numbers.astype({"medication": str})).rows)
+
+
 def test_freed_columns_are_kept_for_reuse_within_the_limit_the_environment_sets():
     """Output columns of 256 KiB and more are mappings kept for the next screen once freed (a Dask
     worker's glibc would hand out fresh pages for each): at most 64 MiB by default,

@@ -251,7 +251,25 @@ def _factorize_texts(factorize: Any, column: Any, threads: int) -> tuple[Any, An
     chunks = _utf8_chunks(column)
     if chunks is not None:
         return _core._factorize_utf8(chunks, threads)
+    coded = _categorical_codes(column)
+    if coded is not None:
+        return coded
     return factorize(column, sort=False)
+
+
+def _categorical_codes(column: Any) -> Optional[tuple[Any, list]]:
+    """pandas.factorize(column, sort=False) of a categorical column whose categories are all str:
+    its own codes renumbered by first appearance (_core._first_appearance_codes), the texts as a
+    list; None for any other column."""
+    dtype = getattr(column, "dtype", None)
+    if type(dtype).__name__ != "CategoricalDtype" or dtype.categories.inferred_type != "string":
+        return None
+    np = require("numpy")
+    coded = _core._first_appearance_codes(np.ascontiguousarray(column.array.codes), len(dtype.categories))
+    if coded is None:
+        return None
+    codes, order = coded
+    return codes, dtype.categories.take(order).tolist()
 
 
 def _factorize_frame(pd: Any, np: Any, data: Any, conditions: Any, rc: str, mc: str, cc: str,

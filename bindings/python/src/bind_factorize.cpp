@@ -26,6 +26,7 @@
 #include <limits>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -327,6 +328,61 @@ void bind_factorize(py::module_& m) {
         "string column given as its chunks' buffers: (validity or None, offsets, data, length, offset, "
         "64-bit offsets). Private: used by KnowledgeBase.screen.");
 
+    // A categorical column's codes renumbered in order of first appearance, as pandas.factorize
+    // (sort=False) numbers them: the categories' positions in that order, and an int32 code per row
+    // (-1 stays missing). pandas' factorize of a categorical hashes every code, and the codes came
+    // back as int64 to be narrowed: 27.5 ms of the population's 5.35 million (with the texts'
+    // conversion) against 7 here.
+    m.def(
+        "_first_appearance_codes",
+        [](const py::array& codes, std::size_t categories) -> py::object {
+            if (codes.ndim() != 1 || !(codes.flags() & py::array::c_style) ||
+                categories > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
+                return py::none();
+            const auto n = static_cast<std::size_t>(codes.shape(0));
+            Column<std::int32_t> out(n);
+            Column<std::int64_t> order;
+            order.reserve(std::min(categories, n));
+            std::vector<std::int32_t> remap(categories, -1);
+            std::int32_t* o = out.data();
+            auto encode = [&](const auto* c) {
+                std::int32_t next = 0;
+                for (std::size_t i = 0; i < n; ++i) {
+                    const auto v = c[i];
+                    if (v < 0) {
+                        o[i] = -1;
+                        continue;
+                    }
+                    if (static_cast<std::uint64_t>(v) >= categories) return false;
+                    std::int32_t& r = remap[static_cast<std::size_t>(v)];
+                    if (r < 0) [[unlikely]] {
+                        r = next++;
+                        order.push_back(static_cast<std::int64_t>(v));
+                    }
+                    o[i] = r;
+                }
+                return true;
+            };
+            bool inside = true;
+            const auto size = codes.dtype().itemsize();
+            if (codes.dtype().kind() != 'i' || (size != 1 && size != 2 && size != 4 && size != 8)) return py::none();
+            {
+                py::gil_scoped_release release;
+                if (size == 1) inside = encode(static_cast<const std::int8_t*>(codes.data()));
+                else if (size == 2) inside = encode(static_cast<const std::int16_t*>(codes.data()));
+                else if (size == 4) inside = encode(static_cast<const std::int32_t*>(codes.data()));
+                else if (size == 8) inside = encode(static_cast<const std::int64_t*>(codes.data()));
+            }
+            if (!inside)
+                throw py::value_error("categorical codes outside their " + std::to_string(categories) + " categories");
+            return py::make_tuple(owned_array(std::move(out)), owned_array(std::move(order)));
+        },
+        py::arg("codes"), py::arg("categories"),
+        "(codes, order) for the int codes of a categorical with `categories` categories: int32 codes "
+        "numbered by first appearance (-1 kept), and the categories' positions in that order; None "
+        "for an array that is not 1-d, C-contiguous and of a signed integer type. Private: used by "
+        "KnowledgeBase.screen.");
+
     // A long table's regimen ids are usually sorted (written regimen by regimen): then a regimen is
     // a run of equal ids, and the table's rows are already grouped by regimen, so the runs' starts
     // are the offsets screen() takes. One pass, without hashing and without a code per row (about
@@ -342,32 +398,35 @@ void bind_factorize(py::module_& m) {
             const auto* a = static_cast<const std::int64_t*>(ids.data());
             // Two passes: count the runs (and check the order), then write them into arrays of
             // their exact size (no growing vectors, each growth fresh memory to fault in).
-            std::size_t runs = 0;
-            bool sorted = true;
+            // Both passes without a branch per id (runs of 2-20 ids mispredicted one branch in a
+            // few): 13.3 -> 6.1 ms for the population's 5.35 million ids.
+            std::size_t changes = 0;
+            std::uint64_t decreases = 0;
             {
                 py::gil_scoped_release release;
-                for (std::size_t i = 0; i < n; ++i) {
-                    if (i > 0 && a[i] < a[i - 1]) {
-                        sorted = false;
-                        break;
-                    }
-                    runs += (i == 0 || a[i] != a[i - 1]) ? 1u : 0u;
+                for (std::size_t i = 1; i < n; ++i) {
+                    changes += a[i] != a[i - 1];
+                    decreases |= a[i] < a[i - 1];
                 }
             }
-            if (!sorted) return py::none();
-            Column<std::int64_t> offsets(runs + 1), uniques(runs);
+            if (decreases) return py::none();
+            const std::size_t runs = n == 0 ? 0 : changes + 1;
+            // Every id writes the slot of the run in progress (its start and id are written again
+            // when that run really starts), so one more slot than there are runs.
+            Column<std::int64_t> offsets(runs + 1), uniques(runs + 1);
             std::int64_t* o = offsets.data();
             std::int64_t* u = uniques.data();
             {
                 py::gil_scoped_release release;
                 std::size_t run = 0;
-                for (std::size_t i = 0; i < n; ++i)
-                    if (i == 0 || a[i] != a[i - 1]) {
-                        o[run] = static_cast<std::int64_t>(i);
-                        u[run++] = a[i];
-                    }
-                o[run] = static_cast<std::int64_t>(n);
+                for (std::size_t i = 0; i < n; ++i) {
+                    o[run] = static_cast<std::int64_t>(i);
+                    u[run] = a[i];
+                    run += i == 0 || a[i] != a[i - 1];
+                }
+                o[runs] = static_cast<std::int64_t>(n);
             }
+            uniques.resize(runs);
             return py::make_tuple(owned_array(std::move(offsets)), owned_array(std::move(uniques)));
         },
         py::arg("ids"),
