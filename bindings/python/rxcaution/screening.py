@@ -367,9 +367,11 @@ def screen(kb: KnowledgeBase, data: Any, *, conditions: Any = None, regimen_colu
     return result
 
 
-def _screen_out(kb: KnowledgeBase, data: Any, *, conditions: Any, regimen_column: str, medication_column: str,
-                condition_column: str, min_severity: Any, kinds: Optional[Sequence[Any]], duplicate_therapy: bool,
-                threads: int, as_arrow: bool, _arrow_text: bool, _rows_only: bool) -> tuple[dict, _Batch, dict]:
+def _screen_out(kb: KnowledgeBase, data: Any, *, conditions: Any = None, regimen_column: str = "regimen_id",
+                medication_column: str = "medication", condition_column: str = "condition",
+                min_severity: Any = Severity.MINOR, kinds: Optional[Sequence[Any]] = None,
+                duplicate_therapy: bool = True, threads: int = 0, as_arrow: bool = False, _arrow_text: bool = False,
+                _rows_only: bool = False) -> tuple[dict, _Batch, dict]:
     """screen() up to its tables: the core's columns (``out``), the batch they index, and the
     options as the result keeps them. ``rxcaution.dask`` sends the first two between processes
     and builds the rows (``_tables``) where they are wanted."""
