@@ -142,8 +142,8 @@ _COMPACT_COLUMNS = ("regimen", "kind", "severity", "evidence", "rule", "input_a"
 
 class _Screened:
     """A partition screened, its rows not built yet: the core's integer columns and the Arrow
-    dictionaries of texts they index. The rows of the benchmark population are 135 bytes each (six
-    string columns); this is about 60 bytes a row. collect() has the workers send this and builds
+    dictionaries of texts they index. The rows of the benchmark population are 137 bytes each (six
+    string columns); this is 64 bytes a row. collect() has the workers send this and builds
     the rows in the client (_rows: the same code, on the same values, as on a worker)."""
 
     def __init__(self, out: dict, batch: Any) -> None:
@@ -381,8 +381,8 @@ def collect(rows: Any, client: Any = None, *, direct: Optional[bool] = None) -> 
     processes three times, and nothing moves before the last partition is done (docs/screening.md
     compares the two on a population of 1,000,000 regimens). When ``rows`` is the DataFrame
     :func:`screen` returned (not one derived from it: filtered, persisted...), each worker sends its
-    partition's integer columns and the texts they index, about 60 bytes a row instead of the 135 of
-    the rows on the benchmark population, and the rows are built here: the same rows. Without a
+    partition's integer columns and the texts they index, 64 bytes a row instead of the 137 of the
+    rows on the benchmark population, and the rows are built here: the same rows. Without a
     distributed client (Dask's local schedulers concatenate in this process anyway) the
     partitions are computed by the current scheduler and concatenated the same way.
 
@@ -420,8 +420,9 @@ def collect(rows: Any, client: Any = None, *, direct: Optional[bool] = None) -> 
             client = get_client()
         except (ImportError, ValueError):
             client = None
-    # screen()'s own result: its partitions are sent as _Screened (about 60 bytes a row instead of
-    # 135) and their rows built here, the same rows compute() gives. Anything else: its partitions.
+    # screen()'s own result: its partitions are sent as _Screened (64 bytes a row instead of 137 on
+    # the benchmark population) and their rows built here, the same rows compute() gives. Anything
+    # else: its partitions.
     plan = getattr(rows, "__dict__", {}).get(_PLAN)
     tasks = _compact_tasks(*plan) if plan is not None else rows.to_delayed()
     if client is None:
