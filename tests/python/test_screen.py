@@ -706,6 +706,13 @@ def test_categorical_medications_take_their_own_codes_with_factorize_results():
         _core._first_appearance_codes(np.array([0, 4], dtype=np.int8), 4)
     assert _core._first_appearance_codes(np.array([0, 1], dtype=np.uint8), 2) is None
     assert _core._first_appearance_codes(np.array([0, 1, 2, 3], dtype=np.int32)[::2], 4) is None
+    # Its table has a slot per category: at most 4 x the rows + 4096 (then pandas.factorize).
+    assert _core._first_appearance_codes(np.array([1, 0], dtype=np.int32), 4104) is not None
+    assert _core._first_appearance_codes(np.array([1, 0], dtype=np.int32), 4105) is None
+    few = pd.DataFrame({"regimen_id": [1, 1], "medication": pd.Categorical(["methadone", "alprazolam"],
+                                                                           categories=[f"c{i}" for i in range(5000)]
+                                                                           + ["methadone", "alprazolam"])})
+    assert plain_rows(KB.screen(few).rows) == plain_rows(KB.screen(few.astype({"medication": str})).rows)
     rnd = random.Random(8)
     names = ["Suboxone", "methadone", "ketamine", "alprazolam", "fluconazole", "zorvatinex", None]
     rows = [(r, rnd.choice(names)) for r in range(400) for _ in range(rnd.randint(1, 5))]

@@ -336,10 +336,12 @@ void bind_factorize(py::module_& m) {
     m.def(
         "_first_appearance_codes",
         [](const py::array& codes, std::size_t categories) -> py::object {
-            if (codes.ndim() != 1 || !(codes.flags() & py::array::c_style) ||
-                categories > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
-                return py::none();
+            if (codes.ndim() != 1 || !(codes.flags() & py::array::c_style)) return py::none();
             const auto n = static_cast<std::size_t>(codes.shape(0));
+            // A table per category: bounded by the rows (a column of a few rows with millions of
+            // categories is left to pandas, which hashes only the codes present).
+            if (categories > std::min<std::size_t>(4 * n + 4096, std::numeric_limits<std::int32_t>::max()))
+                return py::none();
             Column<std::int32_t> out(n);
             Column<std::int64_t> order;
             order.reserve(std::min(categories, n));
@@ -380,8 +382,8 @@ void bind_factorize(py::module_& m) {
         py::arg("codes"), py::arg("categories"),
         "(codes, order) for the int codes of a categorical with `categories` categories: int32 codes "
         "numbered by first appearance (-1 kept), and the categories' positions in that order; None "
-        "for an array that is not 1-d, C-contiguous and of a signed integer type. Private: used by "
-        "KnowledgeBase.screen.");
+        "for an array that is not 1-d, C-contiguous and of a signed integer type, or with more than "
+        "4 x its length + 4096 categories. Private: used by KnowledgeBase.screen.");
 
     // A long table's regimen ids are usually sorted (written regimen by regimen): then a regimen is
     // a run of equal ids, and the table's rows are already grouped by regimen, so the runs' starts
