@@ -336,7 +336,10 @@ void bind_factorize(py::module_& m) {
     m.def(
         "_first_appearance_codes",
         [](const py::array& codes, std::size_t categories) -> py::object {
-            if (codes.ndim() != 1 || !(codes.flags() & py::array::c_style)) return py::none();
+            const auto size = codes.dtype().itemsize();
+            if (codes.ndim() != 1 || !(codes.flags() & py::array::c_style) || codes.dtype().kind() != 'i' ||
+                (size != 1 && size != 2 && size != 4 && size != 8))
+                return py::none();
             const auto n = static_cast<std::size_t>(codes.shape(0));
             // A table per category: bounded by the rows (a column of a few rows with millions of
             // categories is left to pandas, which hashes only the codes present).
@@ -366,14 +369,12 @@ void bind_factorize(py::module_& m) {
                 return true;
             };
             bool inside = true;
-            const auto size = codes.dtype().itemsize();
-            if (codes.dtype().kind() != 'i' || (size != 1 && size != 2 && size != 4 && size != 8)) return py::none();
             {
                 py::gil_scoped_release release;
                 if (size == 1) inside = encode(static_cast<const std::int8_t*>(codes.data()));
                 else if (size == 2) inside = encode(static_cast<const std::int16_t*>(codes.data()));
                 else if (size == 4) inside = encode(static_cast<const std::int32_t*>(codes.data()));
-                else if (size == 8) inside = encode(static_cast<const std::int64_t*>(codes.data()));
+                else inside = encode(static_cast<const std::int64_t*>(codes.data()));
             }
             if (!inside)
                 throw py::value_error("categorical codes outside their " + std::to_string(categories) + " categories");
@@ -413,8 +414,8 @@ void bind_factorize(py::module_& m) {
             }
             if (decreases) return py::none();
             const std::size_t runs = n == 0 ? 0 : changes + 1;
-            // Every id writes the slot of the run in progress (its start and id are written again
-            // when that run really starts), so one more slot than there are runs.
+            // Every id writes the slot of the run it starts, or else the next run's slot (written
+            // again when that run starts, or by the end offset): one more slot than there are runs.
             Column<std::int64_t> offsets(runs + 1), uniques(runs + 1);
             std::int64_t* o = offsets.data();
             std::int64_t* u = uniques.data();
