@@ -721,6 +721,13 @@ def test_categorical_medications_take_their_own_codes_with_factorize_results():
                                                            "Suboxone", "alprazolam", "fluconazole"])})
     _same_result(KB.screen(cat), KB.screen(frame))
     assert "unused" not in set(KB.screen(cat).rows["medication_a"].cat.categories)
+    # Without a missing value the texts are known distinct (no check for repeats); with "" among the
+    # categories and a missing value, the two "" are one category, as for the str column.
+    present = frame.dropna().reset_index(drop=True)
+    _same_result(KB.screen(present.astype({"medication": "category"})), KB.screen(present))
+    blank = frame.assign(medication=frame["medication"].where(frame.index % 7 != 3, ""))
+    assert blank["medication"].isna().any() and (blank["medication"] == "").any()
+    _same_result(KB.screen(blank.astype({"medication": "category"})), KB.screen(blank))
     # Categories that are not all str (here ints) are left to pandas.factorize.
     numbers = pd.DataFrame({"regimen_id": [1, 1], "medication": pd.Categorical([7, 8])})
     assert plain_rows(KB.screen(numbers).rows) == plain_rows(KB.screen(numbers.astype({"medication": str})).rows)

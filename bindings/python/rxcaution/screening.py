@@ -285,8 +285,13 @@ def _factorize_frame(pd: Any, np: Any, data: Any, conditions: Any, rc: str, mc: 
     runs = None
     if conditions is None and keys.dtype == np.int64:  # sorted ids: one pass, no hashing, no regrouping
         runs = _core._sorted_runs_int64(keys.to_numpy())
-    med_codes, med_uniques = _factorize_texts(pd.factorize, data[mc], threads)
+    coded = _categorical_codes(data[mc])
+    med_codes, med_uniques = coded if coded is not None else _factorize_texts(pd.factorize, data[mc], threads)
     texts, med_codes = _encode_texts(np, med_codes, med_uniques)
+    # A categorical's categories are distinct str, and so are its texts unless a missing value
+    # added "": the rows' categories need no check for repeats (a set of 77,455 texts, 2.2 ms).
+    # The flag covers the conditions' texts too: only without them.
+    unique = coded is not None and len(texts) == len(med_uniques) and conditions is None
     if runs is not None:  # the rows are grouped by regimen already: the runs are the offsets
         offsets, reg_uniques = runs
         regimens, codes = len(reg_uniques), med_codes
@@ -294,7 +299,7 @@ def _factorize_frame(pd: Any, np: Any, data: Any, conditions: Any, rc: str, mc: 
         reg_codes, reg_uniques = pd.factorize(keys, sort=False, use_na_sentinel=False)
         regimens = len(reg_uniques)
         offsets, codes = _csr(np, reg_codes[: len(data)], med_codes, regimens)
-    batch = _Batch(np.asarray(reg_uniques), texts, offsets, codes, [], None, None)
+    batch = _Batch(np.asarray(reg_uniques), texts, offsets, codes, [], None, None, texts_unique=unique)
     if conditions is not None:
         c_codes, c_uniques = _factorize_texts(pd.factorize, conditions[cc], threads)
         batch.condition_texts, c_codes = _encode_texts(np, c_codes, c_uniques)
