@@ -43,6 +43,16 @@ inline constexpr std::size_t kHugePage = std::size_t{2} << 20;
 // table of a few hundred KiB fits the TLB's reach on its own.
 inline constexpr std::size_t kHugePageMinBlock = std::size_t{512} << 10;
 
+// Whole huge pages holding `bytes`, and those of them a block written once should advise: the
+// pages it fills, and the last one when it fills half of it or more (the rest of a huge page is
+// resident memory nothing uses; the small pages of a tail less than half full cost less).
+inline constexpr std::size_t huge_length(std::size_t bytes) noexcept {
+    return (bytes + kHugePage - 1) / kHugePage * kHugePage;
+}
+inline constexpr std::size_t huge_advised(std::size_t bytes) noexcept {
+    return (bytes + kHugePage / 2) / kHugePage * kHugePage;
+}
+
 // Gives back a mapping made here (map_aligned, map_huge, map_block), knowing only its length.
 inline void unmap_block(void* p, std::size_t length) noexcept {
 #if defined(__linux__)
@@ -77,12 +87,9 @@ inline void* map_aligned(std::size_t length, std::size_t advised) noexcept {
 }
 
 // A mapping of at least `bytes`, 2 MiB aligned and a multiple of 2 MiB, advised to use huge pages
-// (all of it, or with `written_once`, the 2 MiB pages the block fills, and the last one when the
-// block fills half of it or more: the rest of a huge page is resident memory nothing uses, and
-// the small pages of a tail less than half full cost less than that); nullptr when it cannot be made.
+// (all of it, or with `written_once`, huge_advised(bytes) of it); nullptr when it cannot be made.
 inline void* map_huge(std::size_t bytes, bool written_once = false) noexcept {
-    const std::size_t length = (bytes + kHugePage - 1) / kHugePage * kHugePage;
-    return map_aligned(length, written_once ? (bytes + kHugePage / 2) / kHugePage * kHugePage : length);
+    return map_aligned(huge_length(bytes), written_once ? huge_advised(bytes) : huge_length(bytes));
 }
 
 // --- Written-once blocks (AdvisedAllocator): mappings of their own, kept for reuse when freed ---
@@ -102,8 +109,7 @@ inline constexpr std::size_t kColumnMinBlock = std::size_t{256} << 10;
 
 // The mapping a written-once block of `bytes` gets: up to half a huge page, a power of two of small
 // pages (so that blocks of about the same size share a shape, and a cached block fits the next);
-// beyond, whole huge pages, advised where the block fills them (the last when half full: see
-// map_huge's `written_once`).
+// beyond, whole huge pages, advised where the block fills them (huge_advised).
 struct BlockShape {
     std::size_t length = 0, advised = 0;
 };
@@ -113,7 +119,7 @@ inline BlockShape block_shape(std::size_t bytes) noexcept {
         while (length < bytes) length *= 2;
         return {length, 0};
     }
-    return {(bytes + kHugePage - 1) / kHugePage * kHugePage, (bytes + kHugePage / 2) / kHugePage * kHugePage};
+    return {huge_length(bytes), huge_advised(bytes)};
 }
 
 // A cached mapping of that shape (most recently freed first), or nullptr.
@@ -176,7 +182,7 @@ struct MappedAllocator {
             const BlockShape shape = block_shape(n * sizeof(T));
             if (!keep_block(p, shape.length, shape.advised)) unmap_block(p, shape.length);
         } else {
-            unmap_block(p, (n * sizeof(T) + kHugePage - 1) / kHugePage * kHugePage);  // map_huge's length
+            unmap_block(p, huge_length(n * sizeof(T)));  // map_huge's length
         }
     }
     template <class U>

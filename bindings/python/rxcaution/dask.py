@@ -181,7 +181,7 @@ def _screen_compact(part: Any, kb: Any, conditions: Any, options: dict) -> Any:
     columns["regimen"] = regimen
     # The texts as Arrow arrays (buffers, not one Python str each, between processes).
     texts = screening._Batch(batch.regimen_ids, screening._arrow_texts(pa, batch.medication_texts), None, None,
-                             screening._arrow_texts(pa, batch.condition_texts), None, None, texts_unique=True)
+                             screening._arrow_texts(pa, batch.condition_texts), None, None)
     return _Screened(columns, texts)
 
 

@@ -224,7 +224,6 @@ py::list read_sequences(const py::tuple& snapshot, const char* what) {
     return fixed;
 }
 
-
 struct ListEncoder {
     AddressCodes seen;
 

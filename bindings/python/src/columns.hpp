@@ -52,5 +52,4 @@ py::array_t<T> owned_array(std::vector<T, A>&& v) {
                           free_with_array);
 }
 
-
 }  // namespace rxcaution::python
