@@ -96,17 +96,56 @@ void validate(const ScreenBatch& b) {
     check_codes(b.condition_codes, b.condition_texts.size(), "condition");
 }
 
-// A distinct medication text, resolved once for the whole batch. One cache line: a regimen's
-// entries are read from it (screen_chunk), and a single substance's ingredient list points into it
-// (`single`), so that evaluating the regimen reads the ingredient from the line just read rather
-// than from a separate array of 77,455 at random places (the population's texts).
-struct alignas(64) Distinct {
+// How a distinct medication text resolved, shared by every text of the batch that resolved the
+// same way (the population's 77,455 texts come to about 2,000 of these: its variants of a name
+// -- case, salt, brand -- are one substance). One cache line: a regimen's entries copy it
+// (screen_chunk), and a single substance's ingredient list points into it (`single`).
+struct alignas(64) TextResolution {
     InputRef ref;
-    std::uint32_t key = 0;  // its normalised text, interned: equal keys are repeats of each other
     std::uint32_t single = 0;  // the substance, when it is the only ingredient (ing points here)
     IngredientSpan ing{nullptr, 0};
 };
-static_assert(sizeof(Distinct) == 64, "a distinct text stays one cache line");
+static_assert(sizeof(TextResolution) == 64, "a resolution stays one cache line");
+
+// A distinct medication text as a regimen's entries read it: its normalised text, interned (equal
+// keys are repeats of each other), and its resolution. Eight bytes rather than the 64-byte record
+// each text had: a regimen's entries are read from places all over this array, and 77,455 texts
+// of 64 bytes (5 MB) did not stay in the core's cache, where 620 KB of these mostly do; the
+// resolutions they lead to are few and stay there too (perf put half of screen_chunk's time on
+// the loads of those 64-byte records).
+struct Distinct {
+    std::uint32_t key = 0;
+    std::uint32_t resolution = 0;
+};
+
+// A hash of everything an InputRef holds (resolutions are interned by equal refs).
+std::uint64_t ref_hash(const InputRef& r) noexcept {
+    std::uint64_t h = (static_cast<std::uint64_t>(r.index) << 32) ^ r.vocab;
+    h ^= (static_cast<std::uint64_t>(r.resolved) | static_cast<std::uint64_t>(r.kind) << 1 |
+          static_cast<std::uint64_t>(r.matched_by) << 8 | static_cast<std::uint64_t>(r.form) << 16) * 0x9E3779B97F4A7C15ull;
+    h ^= (static_cast<std::uint64_t>(r.parts_begin) << 32 | r.parts_count) * 0xC2B2AE3D27D4EB4Full;
+    h ^= (static_cast<std::uint64_t>(r.subs_begin) << 32 | r.subs_count) * 0x165667B19E3779F9ull;
+    h *= 0x9E3779B97F4A7C15ull;
+    return h ^ (h >> 29);
+}
+
+// A pack substance on its own (its ingredient list is itself); not a product, composite or a
+// vocabulary drug the pack has no substance for.
+bool single_substance(const InputRef& r) noexcept {
+    return r.resolved && r.form == RefForm::Entity && r.kind != EntityKind::Product;
+}
+
+// The resolutions' table at twice its size, every resolution placed again.
+void grow_slots(std::vector<std::uint32_t>& slots, const detail::CallVector<TextResolution>& resolutions) {
+    std::vector<std::uint32_t> bigger(2 * slots.size(), 0);
+    const std::size_t mask = bigger.size() - 1;
+    for (std::size_t k = 0; k < resolutions.size(); ++k) {
+        std::size_t at = ref_hash(resolutions[k].ref) & mask;
+        while (bigger[at] != 0) at = (at + 1) & mask;
+        bigger[at] = static_cast<std::uint32_t>(k + 1);
+    }
+    slots = std::move(bigger);
+}
 
 struct Worker {
     EvalScratch eval;
@@ -275,6 +314,7 @@ struct Shared {
     EvalOptions eval_options;
     std::uint32_t kind_mask;  // bit per WarningKind
     const detail::CallVector<Distinct>& meds;
+    const detail::CallVector<TextResolution>& resolutions;
     std::size_t key_count;
     const std::vector<std::int64_t>& condition_index;
 };
@@ -307,7 +347,7 @@ void screen_chunk(const Shared& s, Worker& w, std::size_t first, std::size_t las
             w.stamp = 1;
         }
         for (std::size_t i = 0; i < n; ++i) {
-            const Distinct& d = s.meds[static_cast<std::size_t>(codes[i])];
+            const Distinct d = s.meds[static_cast<std::size_t>(codes[i])];
             if (w.key_stamp[d.key] == w.stamp) {
                 const std::uint32_t f = w.key_first[d.key];
                 w.duplicate_of[i] = f;
@@ -318,8 +358,9 @@ void screen_chunk(const Shared& s, Worker& w, std::size_t first, std::size_t las
             w.key_stamp[d.key] = w.stamp;
             w.key_first[d.key] = static_cast<std::uint32_t>(i);
             w.duplicate_of[i] = kNone;
-            w.refs[i] = d.ref;
-            w.ing[i] = d.ing;
+            const TextResolution& res = s.resolutions[d.resolution];
+            w.refs[i] = res.ref;
+            w.ing[i] = res.ing;
         }
         // Conditions, expanded to their ancestors, as check() does.
         std::size_t nc = 0;
@@ -431,6 +472,7 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
     // resolved on the worker threads (a population with typing slips has tens of thousands of
     // distinct texts, each a few lookups) and added to the cache; then interned by normalised text.
     detail::CallVector<Distinct> meds(batch.medication_texts.size());
+    detail::CallVector<TextResolution> resolutions;
     detail::CallVector<std::shared_ptr<const CachedText>> known(meds.size());
     const std::shared_ptr<TextCache> cache = text_cache_for(impl_);
     const unsigned resolvers = static_cast<unsigned>(
@@ -494,6 +536,9 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
         std::size_t key_slots = 16;
         while (key_slots < 2 * meds.size()) key_slots *= 2;
         detail::CallVector<std::uint32_t> key_slot(key_slots, 0);
+        // Resolutions, interned the same way (a slot holds resolution + 1); they are few, so
+        // their table starts small and doubles.
+        std::vector<std::uint32_t> res_slots(64, 0);
         for (std::size_t d = 0; d < meds.size(); ++d) {
             const CachedText& text = *known[d];
             const std::uint64_t h = detail::NameTable::hash(text.key);
@@ -508,22 +553,36 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
                 key_slot[at] = static_cast<std::uint32_t>(keys.size());
             }
             meds[d].key = key_slot[at] - 1;
-            meds[d].ref = text.ref;
             const InputRef& ref = text.ref;
             result.medication_resolved[d] = ref.resolved;
-            if (!ref.resolved) continue;
-            if (ref.form == RefForm::VocabularyOnly) {
-                meds[d].ing = {nullptr, 0};  // recognised, but no substance of the pack: nothing to check
-            } else if (ref.form == RefForm::Composite) {
-                meds[d].ing = {text.composite.data(), text.composite.size()};
-            } else if (ref.kind == EntityKind::Product) {
-                const auto& active = kb.product_active_ingredients[ref.index];
-                meds[d].ing = {active.data(), active.size()};
+            // A composite's ingredients are its own (text.composite): a resolution of its own.
+            if (ref.form == RefForm::Composite) {
+                meds[d].resolution = static_cast<std::uint32_t>(resolutions.size());
+                resolutions.push_back(TextResolution{ref, 0, {text.composite.data(), text.composite.size()}});
+                continue;
+            }
+            const std::uint64_t rh = ref_hash(ref);
+            std::size_t at_r = rh & (res_slots.size() - 1);
+            for (; res_slots[at_r] != 0; at_r = (at_r + 1) & (res_slots.size() - 1))
+                if (resolutions[res_slots[at_r] - 1].ref == ref) break;
+            if (res_slots[at_r] != 0) {
+                meds[d].resolution = res_slots[at_r] - 1;
             } else {
-                meds[d].single = ref.index;
-                meds[d].ing = {&meds[d].single, 1};
+                TextResolution r{ref, 0, {nullptr, 0}};  // unresolved, or recognised with no pack substance
+                if (single_substance(ref)) {
+                    r.single = ref.index;  // ing points at it once the array is complete
+                } else if (ref.resolved && ref.form != RefForm::VocabularyOnly) {
+                    const auto& active = kb.product_active_ingredients[ref.index];
+                    r.ing = {active.data(), active.size()};
+                }
+                meds[d].resolution = static_cast<std::uint32_t>(resolutions.size());
+                resolutions.push_back(r);
+                res_slots[at_r] = static_cast<std::uint32_t>(resolutions.size());
+                if (2 * resolutions.size() > res_slots.size()) grow_slots(res_slots, resolutions);
             }
         }
+        for (TextResolution& r : resolutions)
+            if (single_substance(r.ref)) r.ing = {&r.single, 1};
         const std::size_t key_count = keys.size();
         keys = {};
         key_hashes = {};
@@ -545,7 +604,7 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
         // Leaving out duplicate therapy also spares looking for it.
         const bool duplicates = options.duplicate_therapy && ((mask >> static_cast<unsigned>(WarningKind::DuplicateTherapy)) & 1u);
         const bool cumulative = (mask >> static_cast<unsigned>(WarningKind::Cumulative)) & 1u;
-        const Shared shared{kb, batch, options, EvalOptions{options.min_severity, duplicates, cumulative}, mask, meds, key_count,
+        const Shared shared{kb, batch, options, EvalOptions{options.min_severity, duplicates, cumulative}, mask, meds, resolutions, key_count,
                             condition_index};
 
         // Chunks small enough to balance the threads, large enough that taking one costs nothing.

@@ -221,6 +221,7 @@ struct InputRef {
 
     // An input found in the pack's name table (check() looks names up before resolve_input).
     static InputRef of(const NameTarget& t) { return InputRef{true, t.kind, t.index, t.matched_by}; }
+    bool operator==(const InputRef&) const = default;
 };
 
 // An ingredient of a composite input.
