@@ -724,6 +724,10 @@ ScreenResult KnowledgeBase::screen(const ScreenBatch& batch, const ScreenOptions
     return result;
 }
 
+std::size_t screen_memory_kept() noexcept { return detail::cached_block_bytes(); }
+
+void release_screen_memory() noexcept { detail::release_cached_blocks(); }
+
 ScreenResult KnowledgeBase::screen(const std::vector<std::vector<std::string>>& regimens,
                                    const std::vector<std::vector<std::string>>& conditions,
                                    const ScreenOptions& options) const {

@@ -217,6 +217,19 @@ RXCAUTION_EXPORT Report screen_report(const KnowledgeBase& kb, const ScreenBatch
 RXCAUTION_EXPORT WarningDetails explain(const KnowledgeBase& kb, const ScreenBatch& batch, const ScreenRow& row,
                                         const ScreenOptions& options = {});
 
+/// Bytes of freed screening buffers this process keeps mapped for the screens that follow: blocks
+/// of 256 KiB and more (a screen's per-call tables of distinct texts; the Python front end's
+/// output and encoder columns), kept because fresh memory is a page fault per page. At most 64 MiB
+/// and 64 blocks, unless the environment variable RXCAUTION_BLOCK_CACHE_MB (read once, at the first
+/// freed block) sets another limit in whole MiB; 0 keeps none. Always 0 where such blocks come from
+/// the heap (off Linux, and under AddressSanitizer or MemorySanitizer).
+[[nodiscard]] RXCAUTION_EXPORT std::size_t screen_memory_kept() noexcept;
+
+/// Gives every buffer screen_memory_kept() counts back to the operating system now, for a
+/// long-running process that is done screening; later screens map fresh memory (and keep buffers
+/// again). Safe from any thread, also while other screens run: buffers in use are not touched.
+RXCAUTION_EXPORT void release_screen_memory() noexcept;
+
 /// Convenience: a batch built from lists of texts (dictionary-encoded here). The returned object
 /// owns its storage; `batch()` views it.
 class RXCAUTION_EXPORT OwnedScreenBatch {

@@ -1,6 +1,7 @@
 // KnowledgeBase::screen: exact rows for known regimens of the built-in pack, unresolved inputs as
 // rows, options, limits, malformed batches, and the same rows as check() on any number of threads.
 
+#include "detail/huge_pages.hpp"  // RXCAUTION_NO_HUGE_PAGES
 #include "test_support.hpp"
 
 #include <rxcaution/screen.hpp>
@@ -10,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <iterator>
 #include <mutex>
@@ -661,4 +663,28 @@ TEST(Screen, APopulationOfMoreTextsThanOneCacheGenerationIsResolvedOnce) {
     regs.push_back({"unknown-new"});
     EXPECT_EQ(fresh.screen(regs, {}, threads(1)).texts_resolved, 1u);
     EXPECT_EQ(fresh.screen(regs, {}, threads(1)).texts_resolved, 0u);
+}
+
+// A screen's per-call tables of 256 KiB and more are kept once freed, for the screens that follow;
+// release_screen_memory() gives them back to the operating system, and later screens (on fresh
+// memory) give the same rows and keep buffers again.
+TEST(Screen, ReleaseScreenMemoryGivesTheKeptBuffersBack) {
+#if defined(__linux__) && !defined(RXCAUTION_NO_HUGE_PAGES)
+    if (std::getenv("RXCAUTION_BLOCK_CACHE_MB") != nullptr)
+        GTEST_SKIP() << "RXCAUTION_BLOCK_CACHE_MB is set: the default limit is what this test checks";
+    std::vector<std::vector<std::string>> regs;
+    for (int r = 0; r < 20000; ++r) regs.push_back({"methadone", "zz-memory-" + std::to_string(r), "ketamine"});
+    const ScreenResult first = kb().screen(regs, {}, threads(1));  // 20,000 distinct texts: tables of 256 KiB+
+    EXPECT_GT(screen_memory_kept(), 0u);
+    EXPECT_LE(screen_memory_kept(), std::size_t{64} << 20);
+    release_screen_memory();
+    EXPECT_EQ(screen_memory_kept(), 0u);
+    const ScreenResult again = kb().screen(regs, {}, threads(2));
+    EXPECT_EQ(rows_text(again), rows_text(first));
+    // Per regimen: the warnings of methadone with ketamine, and a row for the unknown name.
+    EXPECT_EQ(again.rows.size(), 20000u * (kb().check({"methadone", "ketamine"}).warnings().size() + 1));
+    EXPECT_GT(screen_memory_kept(), 0u);
+#else
+    GTEST_SKIP() << "screening buffers come from the heap in this build";
+#endif
 }

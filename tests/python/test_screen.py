@@ -740,9 +740,9 @@ def test_freed_columns_are_kept_for_reuse_within_the_limit_the_environment_sets(
     number of MiB leaves the default."""
     if sys.platform != "linux":
         pytest.skip("mappings of their own on Linux only")
-    code = ("import rxcaution, rxcaution._core as c; kb = rxcaution.KnowledgeBase.builtin(); "
+    code = ("import rxcaution; kb = rxcaution.KnowledgeBase.builtin(); "
             "regs = [['methadone', 'ketamine', 'ondansetron', 'zorvatinex', 'alprazolam']] * 60000; "
-            "kb.screen(regs, threads=1); kb.screen(regs, threads=1); print(c._block_cache_bytes())")
+            "kb.screen(regs, threads=1); kb.screen(regs, threads=1); print(rxcaution.screen_memory_kept())")
 
     def kept(value):
         env = {k: v for k, v in os.environ.items() if k != "RXCAUTION_BLOCK_CACHE_MB"}
@@ -756,3 +756,23 @@ def test_freed_columns_are_kept_for_reuse_within_the_limit_the_environment_sets(
     assert kept("0") == 0
     assert kept("1") <= 1 << 20
     assert kept("lots") == default and kept("-5") == default
+
+
+def test_release_screen_memory_gives_the_kept_buffers_back_and_later_screens_are_unchanged():
+    """A long-running process done screening gives back what it keeps for the next screen: nothing
+    is kept afterwards, and a later screen (on fresh memory) gives the same rows."""
+    if sys.platform != "linux":
+        pytest.skip("mappings of their own on Linux only")
+    if os.environ.get("RXCAUTION_BLOCK_CACHE_MB") is not None:
+        pytest.skip("RXCAUTION_BLOCK_CACHE_MB is set: the default limit is what this test checks")
+    regs = [["methadone", "ketamine", "ondansetron", "zorvatinex", "alprazolam"]] * 60000
+    reference = KB.screen(regs, threads=1)
+    KB.screen(regs, threads=1)  # its columns, freed at once, are kept
+    assert 0 < rxcaution.screen_memory_kept() <= 64 << 20
+    assert rxcaution.release_screen_memory() is None
+    assert rxcaution.screen_memory_kept() == 0
+    again = KB.screen(regs, threads=2)
+    assert plain_rows(again.rows) == plain_rows(reference.rows)
+    assert again.summary.equals(reference.summary)
+    del again
+    assert rxcaution.screen_memory_kept() > 0

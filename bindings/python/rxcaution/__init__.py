@@ -100,6 +100,8 @@ from ._core import (
     WarningGroup,
     WarningKind,
     disclaimer,
+    release_screen_memory,
+    screen_memory_kept,
 )
 from ._core import __version__ as __version__
 
@@ -133,6 +135,8 @@ def load(packs: _Union[_PathLike, _Sequence[_PathLike]], *, max_file_bytes: int 
 # warning category. Use `rxcaution.Warning`.
 __all__ = [
     "disclaimer",
+    "release_screen_memory",
+    "screen_memory_kept",
     "load",
     "Annotation",
     "PackLayer",

@@ -1093,9 +1093,23 @@ void bind_screen(py::module_& m) {
         "columns when summary is False.\n\nReturns\n-------\ndict\n");
 
     m.def(
-        "_block_cache_bytes", [] { return detail::cached_block_bytes(); },
-        "Private: bytes of freed column mappings kept for reuse (RXCAUTION_BLOCK_CACHE_MB, default 64; 0 turns "
-        "it off).");
+        "screen_memory_kept", [] { return screen_memory_kept(); },
+        "Bytes of freed screening buffers this process keeps mapped for the screens that follow.\n\n"
+        "Buffers of 256 KiB and more (a screen's output and encoder columns, its tables of distinct "
+        "texts) are kept once freed, because fresh memory costs a page fault per page: at most 64 MiB "
+        "and 64 buffers, unless the environment variable RXCAUTION_BLOCK_CACHE_MB (read once, at the "
+        "first freed buffer) sets another limit in whole MiB (0 keeps none). Always 0 off Linux.\n\n"
+        "Returns\n-------\nint\n");
+    m.def(
+        "release_screen_memory",
+        [] {
+            py::gil_scoped_release release;  // unmapping tens of MiB takes a moment
+            release_screen_memory();
+        },
+        "Gives every buffer :func:`screen_memory_kept` counts back to the operating system now.\n\n"
+        "For a long-running process that is done screening; later screens map fresh memory (and keep "
+        "buffers again). Safe while other threads screen: buffers in use are not touched.\n\n"
+        "Returns\n-------\nNone\n");
     m.def(
         "_screen_ids",
         [](const KnowledgeBase& kb) {
