@@ -135,11 +135,13 @@ bool single_substance(const InputRef& r) noexcept {
     return r.resolved && r.form == RefForm::Entity && r.kind != EntityKind::Product;
 }
 
-// The resolutions' table at twice its size, every resolution placed again.
+// The resolutions' table at twice its size, every interned resolution placed again (a composite's
+// is its own, never looked up).
 void grow_slots(std::vector<std::uint32_t>& slots, const detail::CallVector<TextResolution>& resolutions) {
     std::vector<std::uint32_t> bigger(2 * slots.size(), 0);
     const std::size_t mask = bigger.size() - 1;
     for (std::size_t k = 0; k < resolutions.size(); ++k) {
+        if (resolutions[k].ref.form == RefForm::Composite) continue;
         std::size_t at = ref_hash(resolutions[k].ref) & mask;
         while (bigger[at] != 0) at = (at + 1) & mask;
         bigger[at] = static_cast<std::uint32_t>(k + 1);
