@@ -318,10 +318,17 @@ struct ListEncoder {
             if (!e.object) return -1;
             if (e.hash != hash) continue;
             if (!PyUnicode_IS_COMPACT_ASCII(item)) return -1;
-            const std::string& text = texts[static_cast<std::size_t>(e.code)];
-            const auto length = static_cast<std::size_t>(PyUnicode_GET_LENGTH(item));
-            if (text.size() == length && std::memcmp(text.data(), PyUnicode_DATA(item), length) == 0) return e.code;
+            if (ascii_text_is(item, e.code)) return e.code;
         }
+    }
+
+    // Whether a compact ASCII str is the text of `code`: compared with the text already copied for
+    // that code (contiguous, and equal UTF-8 is equal text), not with its first str object
+    // (elsewhere in memory).
+    [[nodiscard]] bool ascii_text_is(PyObject* item, std::int32_t code) const noexcept {
+        const std::string_view mine(static_cast<const char*>(PyUnicode_DATA(item)),
+                                    static_cast<std::size_t>(PyUnicode_GET_LENGTH(item)));
+        return mine == texts[static_cast<std::size_t>(code)];
     }
 
     // The code of a str object met for the first time.
@@ -336,19 +343,14 @@ struct ListEncoder {
             hash = PyUnicode_Type.tp_hash(item);
             if (hash == -1) throw py::error_already_set();
         }
-        const std::size_t mask = slots.size() - 1;
-        std::size_t h = text_home(static_cast<std::size_t>(hash)) & mask;
-        for (;; h = (h + 1) & mask) {
+        std::size_t h = text_home(static_cast<std::size_t>(hash)) & slot_mask;
+        for (;; h = (h + 1) & slot_mask) {
             const Slot& e = slots[h];
             if (!e.object) break;
             if (e.object == item) return e.code;
             if (e.hash == hash) {
-                // An ASCII str is compared with the text already copied for that code (contiguous,
-                // and equal UTF-8 is equal text), not with the first object (elsewhere in memory).
                 if (PyUnicode_IS_COMPACT_ASCII(item)) {
-                    const std::string_view mine(static_cast<const char*>(PyUnicode_DATA(item)),
-                                                static_cast<std::size_t>(PyUnicode_GET_LENGTH(item)));
-                    if (mine == texts[static_cast<std::size_t>(e.code)]) return e.code;
+                    if (ascii_text_is(item, e.code)) return e.code;
                     continue;
                 }
                 const int cmp = PyUnicode_Compare(e.object, item);
